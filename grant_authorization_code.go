@@ -1,0 +1,92 @@
+package oauth2server
+
+import (
+	"context"
+
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
+)
+
+var (
+	errNoCode           = oerrors.ErrInvalidRequest.WithDescription("The code parameter is missing.")
+	errBadCode          = oerrors.ErrInvalidGrant.WithDescription("The authorization code is invalid, expired, or was already used.")
+	errRedirectMismatch = oerrors.ErrInvalidGrant.WithDescription("The redirect_uri does not match the one of the authorization request.")
+	errVerifierMissing  = oerrors.ErrInvalidGrant.WithDescription("The code_verifier parameter is required for this code.")
+	errVerifierSyntax   = oerrors.ErrInvalidRequest.WithDescription("The code_verifier is malformed (RFC 7636 section 4.1).")
+	errVerifierMismatch = oerrors.ErrInvalidGrant.WithDescription("The code_verifier does not match the code_challenge.")
+	errPKCEDowngrade    = oerrors.ErrInvalidGrant.WithDescription("A code_verifier was sent for a code issued without code_challenge.")
+	errPKCERequired     = oerrors.ErrInvalidGrant.WithDescription("The code was issued without PKCE, which this client requires.")
+)
+
+// grantAuthorizationCode implements RFC 6749 §4.1.3 with PKCE (RFC 7636)
+// and the checks of RFC 9700 §2.1.1: the code is bound to the client and the
+// redirect URI, PKCE downgrade is refused, and the code is used once. A
+// replayed code revokes every token issued from it.
+func (s *Server) grantAuthorizationCode(ctx context.Context, req *TokenRequest) (*issue, error) {
+	p := req.Params
+	raw := p["code"]
+	if raw == "" {
+		return nil, errNoCode
+	}
+	verifier := p["code_verifier"]
+	if verifier != "" && !ValidPKCEString(verifier) {
+		return nil, errVerifierSyntax
+	}
+	code, err := s.codes.GetAuthorizationCode(ctx, raw)
+	if err != nil {
+		return nil, storeError("GetAuthorizationCode", err)
+	}
+	if code == nil || code.ClientID != req.Client.ID {
+		return nil, errBadCode
+	}
+	if code.Revoked {
+		return nil, s.codeReplayed(ctx, code)
+	}
+	if !s.now().Before(code.ExpiresAt) {
+		return nil, errBadCode
+	}
+	if p["redirect_uri"] != code.RedirectURI {
+		// Identical when the authorization request had one (RFC 6749
+		// §4.1.3); absent when it had none.
+		return nil, errRedirectMismatch
+	}
+	switch {
+	case code.CodeChallenge == "" && verifier != "":
+		return nil, errPKCEDowngrade
+	case code.CodeChallenge == "" && (req.Client.IsPublic() || s.opts.RequirePKCE):
+		return nil, errPKCERequired
+	case code.CodeChallenge != "" && verifier == "":
+		return nil, errVerifierMissing
+	case code.CodeChallenge != "":
+		if code.CodeChallengeMethod == PKCEMethodPlain && !s.opts.AllowPlainPKCE {
+			return nil, errVerifierMismatch
+		}
+		if !verifyPKCE(code.CodeChallengeMethod, code.CodeChallenge, verifier) {
+			return nil, errVerifierMismatch
+		}
+	}
+	// Redeem only after every check passed, so that a stolen code without
+	// its verifier cannot burn the legitimate client's code.
+	ok, err := s.codes.RevokeAuthorizationCode(ctx, code)
+	if err != nil {
+		return nil, storeError("RevokeAuthorizationCode", err)
+	}
+	if !ok {
+		return nil, s.codeReplayed(ctx, code)
+	}
+	is := &issue{userID: code.UserID, scope: code.Scope, grantID: code.GrantID, refresh: true}
+	if code.UserID != "" {
+		is.user = &User{ID: code.UserID}
+	}
+	return is, nil
+}
+
+// codeReplayed revokes the tokens issued from a code presented twice
+// (RFC 6749 §4.1.2, §10.5) and returns the error for the client.
+func (s *Server) codeReplayed(ctx context.Context, code *AuthorizationCode) error {
+	if code.GrantID != "" {
+		if err := s.refresh.RevokeGrant(ctx, code.GrantID); err != nil {
+			return storeError("RevokeGrant", err)
+		}
+	}
+	return errBadCode
+}

@@ -1,0 +1,378 @@
+// Package memorymodel is a thread-safe in-memory [oauth2server.Model] that
+// implements every storage capability. It is meant for tests, examples and
+// single-instance deployments that can lose their tokens on restart.
+//
+// One mutex guards all maps, so single use of codes and rotation of refresh
+// tokens are atomic. Values are copied in and out, so callers cannot change
+// stored state by mutating what they hold.
+package memorymodel
+
+import (
+	"context"
+	stderrors "errors"
+	"sync"
+	"time"
+
+	"github.com/echo-oauth2/oauth2server"
+)
+
+// Compile-time checks that Model implements every storage capability.
+var (
+	_ oauth2server.Model                  = (*Model)(nil)
+	_ oauth2server.AccessTokenModel       = (*Model)(nil)
+	_ oauth2server.RefreshTokenModel      = (*Model)(nil)
+	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
+	_ oauth2server.PasswordModel          = (*Model)(nil)
+	_ oauth2server.ClientUserModel        = (*Model)(nil)
+)
+
+// ErrDuplicate is returned when adding a client or user whose id or
+// username is already taken.
+var ErrDuplicate = stderrors.New("memorymodel: duplicate id")
+
+// sweepEvery is how many writes pass between two sweeps of expired items.
+const sweepEvery = 1024
+
+type userRecord struct {
+	user         oauth2server.User
+	passwordHash string
+}
+
+// Model is an in-memory model. The zero value is not usable; call [New].
+type Model struct {
+	now func() time.Time
+
+	mu            sync.RWMutex
+	clients       map[string]*oauth2server.Client
+	users         map[string]*userRecord // by username
+	clientUsers   map[string]string      // client id -> username
+	access        map[string]*oauth2server.Token
+	refresh       map[string]*oauth2server.Token
+	codes         map[string]*oauth2server.AuthorizationCode
+	revokedGrants map[string]time.Time
+	writes        int
+}
+
+// Option configures a Model.
+type Option func(*Model)
+
+// WithClock sets the clock used to drop expired items. Default time.Now.
+func WithClock(now func() time.Time) Option { return func(m *Model) { m.now = now } }
+
+// New returns an empty Model.
+func New(opts ...Option) *Model {
+	m := &Model{
+		now:           time.Now,
+		clients:       make(map[string]*oauth2server.Client),
+		users:         make(map[string]*userRecord),
+		clientUsers:   make(map[string]string),
+		access:        make(map[string]*oauth2server.Token),
+		refresh:       make(map[string]*oauth2server.Token),
+		codes:         make(map[string]*oauth2server.AuthorizationCode),
+		revokedGrants: make(map[string]time.Time),
+	}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
+}
+
+func cloneClient(c *oauth2server.Client) *oauth2server.Client {
+	cp := *c
+	return &cp
+}
+
+func cloneToken(t *oauth2server.Token) *oauth2server.Token {
+	cp := *t
+	return &cp
+}
+
+func cloneCode(c *oauth2server.AuthorizationCode) *oauth2server.AuthorizationCode {
+	cp := *c
+	return &cp
+}
+
+// AddClient registers a client. Its SecretHash must already be hashed
+// ([oauth2server.HashSecret]); an id in use is [ErrDuplicate].
+func (m *Model) AddClient(c *oauth2server.Client) error {
+	if c == nil || c.ID == "" {
+		return stderrors.New("memorymodel: client id is empty")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.clients[c.ID]; ok {
+		return ErrDuplicate
+	}
+	m.clients[c.ID] = cloneClient(c)
+	return nil
+}
+
+// AddUser registers a user with a password hash made by
+// [oauth2server.HashPassword] (bcrypt) or [oauth2server.HashSecret]. A
+// username in use is [ErrDuplicate].
+func (m *Model) AddUser(u *oauth2server.User, passwordHash string) error {
+	if u == nil || u.Username == "" || u.ID == "" {
+		return stderrors.New("memorymodel: user id and username are required")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.users[u.Username]; ok {
+		return ErrDuplicate
+	}
+	m.users[u.Username] = &userRecord{user: *u, passwordHash: passwordHash}
+	return nil
+}
+
+// SetClientUser makes the user with the given username the user on whose
+// behalf the client acts in the client_credentials grant.
+func (m *Model) SetClientUser(clientID, username string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.clientUsers[clientID] = username
+}
+
+// GetClient implements [oauth2server.Model].
+func (m *Model) GetClient(ctx context.Context, clientID string) (*oauth2server.Client, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.clients[clientID]
+	if !ok {
+		return nil, nil
+	}
+	return cloneClient(c), nil
+}
+
+// SaveToken implements [oauth2server.Model]. A token of a revoked grant is
+// stored as revoked.
+func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2server.Client, _ *oauth2server.User) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cp := cloneToken(t)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.revokedGrants[cp.GrantID]; ok && cp.GrantID != "" {
+		cp.Revoked = true
+	}
+	if cp.AccessToken != "" {
+		m.access[cp.AccessToken] = cp
+	}
+	if cp.RefreshToken != "" {
+		m.refresh[cp.RefreshToken] = cp
+	}
+	m.wroteLocked()
+	return nil
+}
+
+// GetAccessToken implements [oauth2server.AccessTokenModel].
+func (m *Model) GetAccessToken(ctx context.Context, accessToken string) (*oauth2server.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t, ok := m.access[accessToken]
+	if !ok {
+		return nil, nil
+	}
+	return cloneToken(t), nil
+}
+
+// GetRefreshToken implements [oauth2server.RefreshTokenModel].
+func (m *Model) GetRefreshToken(ctx context.Context, refreshToken string) (*oauth2server.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t, ok := m.refresh[refreshToken]
+	if !ok {
+		return nil, nil
+	}
+	return cloneToken(t), nil
+}
+
+// RevokeToken implements [oauth2server.RefreshTokenModel]: it marks the
+// stored token revoked and reports whether this call did it.
+func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	stored := m.access[t.AccessToken]
+	if stored == nil && t.RefreshToken != "" {
+		stored = m.refresh[t.RefreshToken]
+	}
+	if stored == nil || stored.Revoked {
+		return false, nil
+	}
+	stored.Revoked = true
+	return true, nil
+}
+
+// RevokeGrant implements [oauth2server.RefreshTokenModel]: every token and
+// code of the family is revoked, and tokens saved later for it are stored
+// revoked.
+func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if grantID == "" {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.revokedGrants[grantID] = m.now()
+	for _, t := range m.access {
+		if t.GrantID == grantID {
+			t.Revoked = true
+		}
+	}
+	for _, t := range m.refresh {
+		if t.GrantID == grantID {
+			t.Revoked = true
+		}
+	}
+	for _, c := range m.codes {
+		if c.GrantID == grantID {
+			c.Revoked = true
+		}
+	}
+	return nil
+}
+
+// SaveAuthorizationCode implements [oauth2server.AuthorizationCodeModel].
+func (m *Model) SaveAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode, _ *oauth2server.Client, _ *oauth2server.User) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cp := cloneCode(c)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.revokedGrants[cp.GrantID]; ok && cp.GrantID != "" {
+		cp.Revoked = true
+	}
+	m.codes[cp.Code] = cp
+	m.wroteLocked()
+	return nil
+}
+
+// GetAuthorizationCode implements [oauth2server.AuthorizationCodeModel].
+func (m *Model) GetAuthorizationCode(ctx context.Context, code string) (*oauth2server.AuthorizationCode, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.codes[code]
+	if !ok {
+		return nil, nil
+	}
+	return cloneCode(c), nil
+}
+
+// RevokeAuthorizationCode implements [oauth2server.AuthorizationCodeModel]:
+// of concurrent calls for one code exactly one reports true.
+func (m *Model) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	stored, ok := m.codes[c.Code]
+	if !ok || stored.Revoked {
+		return false, nil
+	}
+	stored.Revoked = true
+	return true, nil
+}
+
+// GetUser implements [oauth2server.PasswordModel]. The password check is
+// constant-time; an unknown user costs a check against a dummy hash.
+func (m *Model) GetUser(ctx context.Context, username, password string) (*oauth2server.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	rec, ok := m.users[username]
+	m.mu.RUnlock()
+	if !ok {
+		oauth2server.VerifySecret(dummyHash, password)
+		return nil, nil
+	}
+	if !oauth2server.VerifySecret(rec.passwordHash, password) {
+		return nil, nil
+	}
+	u := rec.user
+	return &u, nil
+}
+
+var dummyHash = oauth2server.HashSecret("memorymodel: no such user")
+
+// GetUserFromClient implements [oauth2server.ClientUserModel].
+func (m *Model) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (*oauth2server.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	name, ok := m.clientUsers[c.ID]
+	if !ok {
+		return nil, nil
+	}
+	rec, ok := m.users[name]
+	if !ok {
+		return nil, nil
+	}
+	u := rec.user
+	return &u, nil
+}
+
+// wroteLocked counts a write and, every sweepEvery writes, drops expired
+// items so that a long-running process does not grow without bound.
+// Revoked items are kept until they expire: they are how reuse is detected.
+func (m *Model) wroteLocked() {
+	m.writes++
+	if m.writes%sweepEvery != 0 {
+		return
+	}
+	m.sweepLocked(m.now())
+}
+
+// Sweep drops every expired token and code now. It is called
+// automatically; tests call it to check that expiry frees memory.
+func (m *Model) Sweep() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweepLocked(m.now())
+}
+
+func (m *Model) sweepLocked(now time.Time) {
+	for k, t := range m.access {
+		if now.After(t.AccessTokenExpiresAt) && (t.RefreshToken == "" || now.After(t.RefreshTokenExpiresAt)) {
+			delete(m.access, k)
+		}
+	}
+	for k, t := range m.refresh {
+		if now.After(t.RefreshTokenExpiresAt) {
+			delete(m.refresh, k)
+		}
+	}
+	for k, c := range m.codes {
+		if now.After(c.ExpiresAt) {
+			delete(m.codes, k)
+		}
+	}
+	// A family tombstone outlives every refresh token of the family only
+	// if kept as long as the longest refresh token lifetime in use; 90
+	// days covers any sane configuration.
+	for id, at := range m.revokedGrants {
+		if now.Sub(at) > 90*24*time.Hour {
+			delete(m.revokedGrants, id)
+		}
+	}
+}

@@ -1,0 +1,300 @@
+package oauth2server
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Grant type identifiers of the grants oauth2server implements.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+	GrantRefreshToken      = "refresh_token"
+)
+
+// Client authentication methods at the token endpoint (RFC 7591 §2 names).
+const (
+	// AuthMethodClientSecretBasic is HTTP Basic with the form-urlencoded
+	// client id and secret (RFC 6749 §2.3.1).
+	AuthMethodClientSecretBasic = "client_secret_basic"
+	// AuthMethodClientSecretPost is client_id and client_secret in the body.
+	AuthMethodClientSecretPost = "client_secret_post"
+	// AuthMethodNone is a public client that only identifies itself.
+	AuthMethodNone = "none"
+)
+
+// Client is a registered OAuth client.
+type Client struct {
+	// ID is the client identifier.
+	ID string
+	// SecretHash is the hashed client secret, as made by [HashSecret] or a
+	// bcrypt hash. Empty for a public client. Never store the secret itself.
+	SecretHash string
+	// RedirectURIs are the registered redirection URIs, matched exactly.
+	RedirectURIs []string
+	// Grants lists the grant types the client may use. A grant not listed
+	// is refused with unauthorized_client.
+	Grants []string
+	// Scopes lists the scopes the client may request. The default
+	// ValidateScope grants a request only within them, and grants all of
+	// them when the request has no scope.
+	Scopes []string
+	// AccessTokenLifetime overrides [Options.AccessTokenLifetime] when > 0.
+	AccessTokenLifetime time.Duration
+	// RefreshTokenLifetime overrides [Options.RefreshTokenLifetime] when > 0.
+	RefreshTokenLifetime time.Duration
+	// TokenEndpointAuthMethod pins how a confidential client authenticates:
+	// [AuthMethodClientSecretBasic] or [AuthMethodClientSecretPost]. Empty
+	// accepts either. Public clients use [AuthMethodNone].
+	TokenEndpointAuthMethod string
+	// Extra holds model-specific data; oauth2server does not read it.
+	Extra map[string]any
+}
+
+// IsPublic reports whether the client has no credentials (RFC 6749 §2.1):
+// a public client is identified, never authenticated.
+func (c *Client) IsPublic() bool {
+	return c.SecretHash == "" || c.TokenEndpointAuthMethod == AuthMethodNone
+}
+
+// HasGrant reports whether the client may use the grant type.
+func (c *Client) HasGrant(grantType string) bool {
+	return slices.Contains(c.Grants, grantType)
+}
+
+// User is a resource owner.
+type User struct {
+	// ID is the stable subject identifier.
+	ID string
+	// Username is the login name, if any.
+	Username string
+	// Extra holds model-specific data; oauth2server does not read it.
+	Extra map[string]any
+}
+
+// Token is one issued access token and, optionally, the refresh token
+// issued with it. All tokens descending from one authorization share a
+// GrantID (their "family"), so that a replayed code or a reused refresh
+// token can revoke them all.
+type Token struct {
+	// AccessToken is the access token string.
+	AccessToken string
+	// AccessTokenExpiresAt is when the access token expires.
+	AccessTokenExpiresAt time.Time
+	// RefreshToken is the refresh token string, or empty.
+	RefreshToken string
+	// RefreshTokenExpiresAt is when the refresh token expires; zero when
+	// there is none.
+	RefreshTokenExpiresAt time.Time
+	// Scope is the scope of the access token.
+	Scope []string
+	// RefreshTokenScope is the scope of the refresh token when it differs
+	// from Scope, which happens when a refresh request narrowed the access
+	// token's scope (RFC 6749 §6: the refresh token keeps the original
+	// scope). Nil means the same as Scope.
+	RefreshTokenScope []string
+	// ClientID is the client the token was issued to.
+	ClientID string
+	// UserID is the resource owner, or empty when none is involved (e.g.
+	// client_credentials without GetUserFromClient).
+	UserID string
+	// GrantID identifies the grant family.
+	GrantID string
+	// IssuedAt is when the token was issued.
+	IssuedAt time.Time
+	// Revoked is set by the model once the token was revoked or rotated.
+	// Models keep revoked refresh tokens until they expire so that reuse can
+	// be detected (RFC 9700 §4.14.2).
+	Revoked bool
+	// Extra holds extended attributes. They are included in the token
+	// response only with [Options.AllowExtendedTokenAttributes].
+	Extra map[string]any
+}
+
+// AuthorizationCode is an issued authorization code (RFC 6749 §4.1.2).
+type AuthorizationCode struct {
+	// Code is the code string.
+	Code string
+	// ExpiresAt is when the code expires.
+	ExpiresAt time.Time
+	// RedirectURI is the redirect_uri of the authorization request, or
+	// empty when the request had none.
+	RedirectURI string
+	// Scope is the granted scope.
+	Scope []string
+	// ClientID is the client the code was issued to.
+	ClientID string
+	// UserID is the resource owner who authorized it.
+	UserID string
+	// CodeChallenge is the PKCE code_challenge (RFC 7636), or empty.
+	CodeChallenge string
+	// CodeChallengeMethod is "S256" or "plain"; empty when no challenge.
+	CodeChallengeMethod string
+	// GrantID identifies the grant family of the tokens the code yields.
+	GrantID string
+	// IssuedAt is when the code was issued.
+	IssuedAt time.Time
+	// Revoked is set by the model once the code was redeemed. Models keep
+	// redeemed codes until they expire so that a replay can be detected
+	// and the tokens it produced revoked (RFC 6749 §4.1.2).
+	Revoked bool
+	// Extra holds model-specific data; oauth2server does not read it.
+	Extra map[string]any
+}
+
+// Model is the storage every Server needs.
+//
+// Every method of every model interface reports "not found" as a nil value
+// with a nil error. A non-nil error is a storage fault: the request fails
+// with server_error and the error text goes only to logs.
+type Model interface {
+	// GetClient returns the client with the given id, or nil.
+	//
+	// Unlike node's getClient it does not receive the secret: the Server
+	// verifies secrets itself so that every check is constant-time and an
+	// unknown client costs as much as a wrong secret (RFC 6749 §10.10).
+	GetClient(ctx context.Context, clientID string) (*Client, error)
+	// SaveToken stores an issued token. The token is only handed to the
+	// client after SaveToken returned nil. Store digests of the token
+	// strings (e.g. [TokenDigest]), not the strings themselves.
+	//
+	// If the token's GrantID was revoked with [RefreshTokenModel.RevokeGrant],
+	// the saved token must count as revoked too (a concurrent refresh must
+	// not outlive a family revocation).
+	SaveToken(ctx context.Context, token *Token, client *Client, user *User) error
+}
+
+// AccessTokenModel looks up opaque access tokens. It is needed to
+// authenticate requests ([Server.Authenticate]) and to introspect and revoke
+// access tokens. Without it only JWT access tokens can be verified.
+type AccessTokenModel interface {
+	// GetAccessToken returns the token whose AccessToken equals
+	// accessToken, or nil. Revoked and expired tokens may be returned; the
+	// Server checks Revoked and expiry itself.
+	GetAccessToken(ctx context.Context, accessToken string) (*Token, error)
+}
+
+// RefreshTokenModel is needed by the refresh_token grant and by revocation.
+// Without it no refresh tokens are issued.
+type RefreshTokenModel interface {
+	// GetRefreshToken returns the token whose RefreshToken equals
+	// refreshToken, or nil. It must also return revoked (rotated) tokens,
+	// with Revoked set, until they expire: that is how reuse is detected.
+	GetRefreshToken(ctx context.Context, refreshToken string) (*Token, error)
+	// RevokeToken marks the token (its access and refresh token) revoked.
+	// It must be atomic: it reports true only to the one call that changed
+	// the token from live to revoked, false if it was already revoked or is
+	// unknown.
+	RevokeToken(ctx context.Context, token *Token) (bool, error)
+	// RevokeGrant revokes every token and code of the grant family,
+	// including tokens saved afterwards with the same GrantID.
+	RevokeGrant(ctx context.Context, grantID string) error
+}
+
+// AuthorizationCodeModel is needed by the authorization_code grant and the
+// authorization endpoint. It also needs [RefreshTokenModel] for RevokeGrant,
+// so that a replayed code revokes the tokens it produced.
+type AuthorizationCodeModel interface {
+	// SaveAuthorizationCode stores an issued code.
+	SaveAuthorizationCode(ctx context.Context, code *AuthorizationCode, client *Client, user *User) error
+	// GetAuthorizationCode returns the code, or nil. Redeemed codes are
+	// returned with Revoked set until they expire.
+	GetAuthorizationCode(ctx context.Context, code string) (*AuthorizationCode, error)
+	// RevokeAuthorizationCode marks the code redeemed. It must be atomic: of
+	// any number of concurrent calls for one code exactly one reports true.
+	RevokeAuthorizationCode(ctx context.Context, code *AuthorizationCode) (bool, error)
+}
+
+// PasswordModel is needed by the password grant, which is off unless listed
+// in [Options.Grants] (RFC 9700 §2.4 says it must not be used).
+type PasswordModel interface {
+	// GetUser returns the user with these credentials, or nil.
+	//
+	// SECURITY: compare password hashes in constant time (e.g. with
+	// [VerifySecret] or bcrypt) and rate-limit calls: the password grant is
+	// an online guessing oracle (RFC 6749 §4.3.2).
+	GetUser(ctx context.Context, username, password string) (*User, error)
+}
+
+// ClientUserModel optionally maps a client to the user on whose behalf it
+// acts in the client_credentials grant. Without it such tokens have no user
+// and their subject is the client.
+type ClientUserModel interface {
+	// GetUserFromClient returns the client's user, or nil.
+	GetUserFromClient(ctx context.Context, client *Client) (*User, error)
+}
+
+// AccessTokenGenerator optionally generates access tokens. Default: 32
+// random bytes, base64url (256 bits, RFC 6749 §10.10). Not used for JWT
+// access tokens.
+type AccessTokenGenerator interface {
+	// GenerateAccessToken returns a new, unguessable access token.
+	GenerateAccessToken(ctx context.Context, client *Client, user *User, scope []string) (string, error)
+}
+
+// RefreshTokenGenerator optionally generates refresh tokens. Default: 32
+// random bytes, base64url.
+type RefreshTokenGenerator interface {
+	// GenerateRefreshToken returns a new, unguessable refresh token.
+	GenerateRefreshToken(ctx context.Context, client *Client, user *User, scope []string) (string, error)
+}
+
+// AuthorizationCodeGenerator optionally generates authorization codes.
+// Default: 32 random bytes, base64url.
+type AuthorizationCodeGenerator interface {
+	// GenerateAuthorizationCode returns a new, unguessable code.
+	GenerateAuthorizationCode(ctx context.Context, client *Client, user *User, scope []string) (string, error)
+}
+
+// ScopeValidator optionally decides which scope to grant. Default:
+// [DefaultValidateScope].
+type ScopeValidator interface {
+	// ValidateScope returns the scope to grant for the requested one
+	// (which is nil when the request had no scope). Return an error wrapping
+	// errors.ErrInvalidScope to refuse.
+	ValidateScope(ctx context.Context, client *Client, user *User, scope []string) ([]string, error)
+}
+
+// ScopeVerifier optionally decides whether a token covers a required scope
+// at a protected resource. Default: every required scope is in the token's
+// scope.
+type ScopeVerifier interface {
+	// VerifyScope reports whether token may be used for required.
+	VerifyScope(ctx context.Context, token *Token, required []string) (bool, error)
+}
+
+// RedirectURIValidator optionally validates redirect URIs. Default: exact
+// string match against [Client.RedirectURIs] (RFC 9700 §4.1.3), with a
+// variable port only for loopback URIs of public clients (RFC 8252 §7.3).
+//
+// SECURITY: anything looser than exact matching enables open redirectors
+// and code theft.
+type RedirectURIValidator interface {
+	// ValidateRedirectURI reports whether redirectURI is registered for
+	// client.
+	ValidateRedirectURI(ctx context.Context, redirectURI string, client *Client) (bool, error)
+}
+
+// Unwrapper is implemented by Model wrappers (for logging, metrics, ...);
+// [New] follows Unwrap to find capabilities of the wrapped Model.
+type Unwrapper interface {
+	Unwrap() Model
+}
+
+// capability finds T on m or on any Model it wraps.
+func capability[T any](m Model) (T, bool) {
+	for m != nil {
+		if t, ok := m.(T); ok {
+			return t, true
+		}
+		u, ok := m.(Unwrapper)
+		if !ok {
+			break
+		}
+		m = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}

@@ -1,0 +1,160 @@
+package oauth2server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Defaults of [Options].
+const (
+	DefaultAccessTokenLifetime       = time.Hour
+	DefaultRefreshTokenLifetime      = 14 * 24 * time.Hour
+	DefaultAuthorizationCodeLifetime = 60 * time.Second
+	// MaxAuthorizationCodeLifetime caps [Options.AuthorizationCodeLifetime]
+	// (RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10
+	// minutes is RECOMMENDED").
+	MaxAuthorizationCodeLifetime = 10 * time.Minute
+	// DefaultRealm is the realm of WWW-Authenticate challenges.
+	DefaultRealm = "oauth2server"
+)
+
+// Options configures a [Server]. The zero value is a safe configuration:
+// every field documents its default. [New] works on its own copy.
+type Options struct {
+	// Issuer is the authorization server's issuer identifier, an https URL
+	// without query or fragment (RFC 8414 §2). It is returned as "iss" in
+	// authorization responses (RFC 9207), JWT access tokens and metadata.
+	// Optional for the token endpoint alone.
+	Issuer string
+
+	// Grants lists the enabled grant types. Optional. Default: every
+	// built-in grant the model supports except password, which must be
+	// listed explicitly (RFC 9700 §2.4). A listed grant whose model
+	// capability is missing makes [New] fail with an error naming it.
+	Grants []string
+
+	// ExtensionGrants registers extension grants by their absolute-URI
+	// grant_type (RFC 6749 §4.5). Optional.
+	ExtensionGrants map[string]ExtensionGrant
+
+	// AccessTokenLifetime is the lifetime of access tokens. Optional.
+	// Default 1 hour. [Client.AccessTokenLifetime] overrides it.
+	AccessTokenLifetime time.Duration
+	// RefreshTokenLifetime is the lifetime of refresh tokens. Optional.
+	// Default 14 days. [Client.RefreshTokenLifetime] overrides it.
+	RefreshTokenLifetime time.Duration
+	// AuthorizationCodeLifetime is the lifetime of authorization codes.
+	// Optional. Default 60 seconds; more than 10 minutes is an error.
+	AuthorizationCodeLifetime time.Duration
+
+	// DisableRefreshTokenRotation stops issuing a new refresh token on each
+	// refresh for confidential clients (node's alwaysIssueNewRefreshToken =
+	// false). Optional. Default false: rotation is on. Public clients are
+	// always rotated (RFC 9700 §4.14.2).
+	DisableRefreshTokenRotation bool
+
+	// RequireClientAuthentication says, per grant type, whether public
+	// clients are refused (true) or may use the grant by sending only their
+	// client_id (false). Optional. Defaults: authorization_code false,
+	// refresh_token false, password true; client_credentials is always
+	// true and cannot be changed (RFC 6749 §4.4). Confidential clients
+	// always authenticate, whatever this says (RFC 6749 §3.2.1).
+	RequireClientAuthentication map[string]bool
+
+	// AllowExtendedTokenAttributes copies [Token.Extra] into token
+	// responses (node's allowExtendedTokenAttributes). Optional. Default
+	// false. Standard members are never overwritten.
+	AllowExtendedTokenAttributes bool
+
+	// AllowPlainPKCE accepts code_challenge_method=plain. Optional.
+	// Default false: only S256 (RFC 7636 §7.2, RFC 9700 §2.1.1).
+	AllowPlainPKCE bool
+	// RequirePKCE requires PKCE of confidential clients too (OAuth 2.1,
+	// FAPI 2). Optional. Default false; public clients always need PKCE.
+	RequirePKCE bool
+
+	// MaxBodyBytes caps request bodies. Optional. Default 64 KiB. A larger
+	// body is answered 413 invalid_request.
+	MaxBodyBytes int64
+
+	// Realm is the realm of WWW-Authenticate challenges. Optional. Default
+	// "oauth2server".
+	Realm string
+
+	// Now returns the current time. Optional. Default time.Now. Inject a
+	// clock in tests instead of patching globals.
+	Now func() time.Time
+
+	// Rand is the source of randomness for default token, code and grant
+	// identifiers. Optional. Default crypto/rand. It must be a
+	// cryptographically secure source.
+	Rand io.Reader
+
+	// Logger receives server-side faults (the causes of server_error
+	// answers), which are never shown to clients. Optional. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// ExtensionGrant handles an extension grant type (RFC 6749 §4.5) registered
+// in [Options.ExtensionGrants].
+type ExtensionGrant interface {
+	// HandleGrant validates the request of an authenticated (or, for a
+	// public client, identified) client and returns what to issue. Return
+	// an *errors.Error (e.g. errors.ErrInvalidGrant) to refuse.
+	HandleGrant(ctx context.Context, req *TokenRequest) (*GrantResult, error)
+}
+
+// ExtensionGrantFunc adapts a function to [ExtensionGrant].
+type ExtensionGrantFunc func(ctx context.Context, req *TokenRequest) (*GrantResult, error)
+
+// HandleGrant calls f.
+func (f ExtensionGrantFunc) HandleGrant(ctx context.Context, req *TokenRequest) (*GrantResult, error) {
+	return f(ctx, req)
+}
+
+// TokenRequest is a parsed token request whose client was authenticated.
+type TokenRequest struct {
+	// GrantType is the grant_type parameter.
+	GrantType string
+	// Client is the authenticated (or identified public) client.
+	Client *Client
+	// Params holds the body parameters, each present at most once and
+	// never empty (RFC 6749 §3.2).
+	Params map[string]string
+	// Scope is the parsed scope parameter, nil when absent.
+	Scope []string
+	// HTTPRequest is the underlying request.
+	HTTPRequest *http.Request
+}
+
+// GrantResult is what an [ExtensionGrant] decided to issue.
+type GrantResult struct {
+	// User is the resource owner, or nil.
+	User *User
+	// Scope is the scope to grant. It is passed through ValidateScope.
+	Scope []string
+	// IssueRefreshToken asks for a refresh token too (only when the
+	// refresh_token grant is enabled and the client may use it).
+	IssueRefreshToken bool
+	// Extra becomes [Token.Extra].
+	Extra map[string]any
+}
+
+func (o *Options) validateIssuer() error {
+	if o.Issuer == "" {
+		return nil
+	}
+	u, err := url.Parse(o.Issuer)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return errorf("Issuer %q must be an absolute URL without query or fragment", o.Issuer)
+	}
+	if u.Scheme != "https" && !isLoopbackHost(u.Hostname()) {
+		return errorf("Issuer %q must use https (http only on loopback, for development)", o.Issuer)
+	}
+	return nil
+}

@@ -1,0 +1,311 @@
+package oauth2server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
+)
+
+// Server is an OAuth 2.0 authorization server. Create it with [New]; it is
+// safe for concurrent use and holds no per-request state.
+type Server struct {
+	model Model
+	opts  Options
+
+	// Capabilities, asserted once in New (nil when absent).
+	accessTokens AccessTokenModel
+	refresh      RefreshTokenModel
+	codes        AuthorizationCodeModel
+	users        PasswordModel
+	clientUsers  ClientUserModel
+	genAccess    AccessTokenGenerator
+	genRefresh   RefreshTokenGenerator
+	genCode      AuthorizationCodeGenerator
+	scopes       ScopeValidator
+	verifier     ScopeVerifier
+	redirects    RedirectURIValidator
+
+	grants     map[string]grantFunc
+	grantTypes []string
+	publicOK   map[string]bool
+}
+
+// grantFunc validates a token request for one grant and says what to issue.
+type grantFunc func(ctx context.Context, req *TokenRequest) (*issue, error)
+
+// issue is what a grant decided: the token the server then generates,
+// saves and returns.
+type issue struct {
+	user         *User
+	userID       string
+	scope        []string
+	grantID      string
+	refresh      bool
+	extra        map[string]any
+	refreshScope []string // refresh token scope when narrower access scope
+}
+
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("oauth2server: "+format, args...)
+}
+
+// New returns a Server for model. It fills defaults on its own copy of opts
+// and reports every misconfiguration as an error: an enabled grant whose
+// model capability is missing, a code lifetime over 10 minutes, an invalid
+// issuer or extension grant type.
+func New(model Model, opts Options) (*Server, error) {
+	if model == nil {
+		return nil, errorf("model is nil")
+	}
+	s := &Server{model: model, opts: opts}
+	o := &s.opts
+	if o.AccessTokenLifetime == 0 {
+		o.AccessTokenLifetime = DefaultAccessTokenLifetime
+	}
+	if o.RefreshTokenLifetime == 0 {
+		o.RefreshTokenLifetime = DefaultRefreshTokenLifetime
+	}
+	if o.AuthorizationCodeLifetime == 0 {
+		o.AuthorizationCodeLifetime = DefaultAuthorizationCodeLifetime
+	}
+	if o.AccessTokenLifetime < 0 || o.RefreshTokenLifetime < 0 || o.AuthorizationCodeLifetime < 0 {
+		return nil, errorf("token lifetimes must not be negative")
+	}
+	if o.AuthorizationCodeLifetime > MaxAuthorizationCodeLifetime {
+		return nil, errorf("AuthorizationCodeLifetime %s exceeds the maximum of %s (RFC 6749 §4.1.2)",
+			o.AuthorizationCodeLifetime, MaxAuthorizationCodeLifetime)
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 64 << 10
+	}
+	if o.Realm == "" {
+		o.Realm = DefaultRealm
+	}
+	if strings.ContainsAny(o.Realm, "\"\\\r\n") {
+		return nil, errorf("Realm must not contain quotes, backslashes or line breaks")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if err := o.validateIssuer(); err != nil {
+		return nil, err
+	}
+
+	s.accessTokens, _ = capability[AccessTokenModel](model)
+	s.refresh, _ = capability[RefreshTokenModel](model)
+	s.codes, _ = capability[AuthorizationCodeModel](model)
+	s.users, _ = capability[PasswordModel](model)
+	s.clientUsers, _ = capability[ClientUserModel](model)
+	s.genAccess, _ = capability[AccessTokenGenerator](model)
+	s.genRefresh, _ = capability[RefreshTokenGenerator](model)
+	s.genCode, _ = capability[AuthorizationCodeGenerator](model)
+	s.scopes, _ = capability[ScopeValidator](model)
+	s.verifier, _ = capability[ScopeVerifier](model)
+	s.redirects, _ = capability[RedirectURIValidator](model)
+
+	if err := s.setupGrants(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// builtinGrant describes a built-in grant: its handler and the capability
+// it needs (nil error when present).
+type builtinGrant struct {
+	name    string
+	handler grantFunc
+	missing func() string // name of the missing capability, or ""
+}
+
+func (s *Server) builtinGrants() []builtinGrant {
+	return []builtinGrant{
+		{GrantAuthorizationCode, s.grantAuthorizationCode, func() string {
+			switch {
+			case s.codes == nil:
+				return "AuthorizationCodeModel (SaveAuthorizationCode, GetAuthorizationCode, RevokeAuthorizationCode)"
+			case s.refresh == nil:
+				return "RefreshTokenModel (RevokeGrant, to revoke the tokens of a replayed code)"
+			}
+			return ""
+		}},
+		{GrantClientCredentials, s.grantClientCredentials, func() string { return "" }},
+		{GrantPassword, s.grantPassword, func() string {
+			if s.users == nil {
+				return "PasswordModel (GetUser)"
+			}
+			return ""
+		}},
+		{GrantRefreshToken, s.grantRefreshToken, func() string {
+			if s.refresh == nil {
+				return "RefreshTokenModel (GetRefreshToken, RevokeToken, RevokeGrant)"
+			}
+			return ""
+		}},
+	}
+}
+
+func (s *Server) setupGrants() error {
+	o := &s.opts
+	s.grants = make(map[string]grantFunc)
+	builtins := s.builtinGrants()
+	if o.Grants == nil {
+		for _, g := range builtins {
+			if g.name != GrantPassword && g.missing() == "" {
+				s.grants[g.name] = g.handler
+				s.grantTypes = append(s.grantTypes, g.name)
+			}
+		}
+	} else {
+		for _, name := range o.Grants {
+			i := slices.IndexFunc(builtins, func(g builtinGrant) bool { return g.name == name })
+			if i < 0 {
+				if _, ok := o.ExtensionGrants[name]; ok {
+					continue
+				}
+				return errorf("grant %q is not a built-in grant nor in ExtensionGrants", name)
+			}
+			if m := builtins[i].missing(); m != "" {
+				return errorf("grant %q needs %s, which the model does not implement", name, m)
+			}
+			if _, dup := s.grants[name]; dup {
+				return errorf("grant %q is listed twice", name)
+			}
+			s.grants[name] = builtins[i].handler
+			s.grantTypes = append(s.grantTypes, name)
+		}
+	}
+	for name, g := range o.ExtensionGrants {
+		u, err := url.Parse(name)
+		if err != nil || !u.IsAbs() {
+			return errorf("extension grant type %q must be an absolute URI (RFC 6749 §4.5)", name)
+		}
+		if g == nil {
+			return errorf("extension grant %q is nil", name)
+		}
+		if _, dup := s.grants[name]; dup {
+			return errorf("extension grant %q collides with a built-in grant", name)
+		}
+		h := g
+		s.grants[name] = func(ctx context.Context, req *TokenRequest) (*issue, error) {
+			return s.extensionGrant(ctx, h, req)
+		}
+		s.grantTypes = append(s.grantTypes, name)
+	}
+	slices.Sort(s.grantTypes)
+
+	s.publicOK = map[string]bool{
+		GrantAuthorizationCode: true,
+		GrantRefreshToken:      true,
+	}
+	for grant, required := range o.RequireClientAuthentication {
+		if grant == GrantClientCredentials && !required {
+			return errorf("client_credentials always requires client authentication (RFC 6749 §4.4)")
+		}
+		s.publicOK[grant] = !required
+	}
+	s.publicOK[GrantClientCredentials] = false
+	return nil
+}
+
+// GrantTypes returns the enabled grant types, sorted (for metadata).
+func (s *Server) GrantTypes() []string { return slices.Clone(s.grantTypes) }
+
+// GrantEnabled reports whether grantType is enabled.
+func (s *Server) GrantEnabled(grantType string) bool {
+	_, ok := s.grants[grantType]
+	return ok
+}
+
+// Options returns a copy of the Server's options with defaults filled in.
+func (s *Server) Options() Options { return s.opts }
+
+// Model returns the model the Server was built with.
+func (s *Server) Model() Model { return s.model }
+
+// Realm is the realm used in WWW-Authenticate challenges.
+func (s *Server) Realm() string { return s.opts.Realm }
+
+// Logger is where server-side faults are logged.
+func (s *Server) Logger() *slog.Logger { return s.opts.Logger }
+
+// now returns the current time from the injected clock.
+func (s *Server) now() time.Time { return s.opts.Now() }
+
+// storeError wraps a model fault as server_error, keeping the cause for logs.
+func storeError(op string, err error) error {
+	return oerrors.ServerError(fmt.Errorf("oauth2server: %s: %w", op, err))
+}
+
+// newID returns a random identifier for grant families.
+func (s *Server) newID() (string, error) {
+	id, err := randomString(s.opts.Rand, 16)
+	if err != nil {
+		return "", storeError("generate id", err)
+	}
+	return id, nil
+}
+
+func (s *Server) newAccessToken(ctx context.Context, c *Client, u *User, scope []string) (string, error) {
+	if s.genAccess != nil {
+		t, err := s.genAccess.GenerateAccessToken(ctx, c, u, scope)
+		if err != nil {
+			return "", storeError("GenerateAccessToken", err)
+		}
+		return t, nil
+	}
+	t, err := randomString(s.opts.Rand, 32)
+	if err != nil {
+		return "", storeError("generate access token", err)
+	}
+	return t, nil
+}
+
+func (s *Server) newRefreshToken(ctx context.Context, c *Client, u *User, scope []string) (string, error) {
+	if s.genRefresh != nil {
+		t, err := s.genRefresh.GenerateRefreshToken(ctx, c, u, scope)
+		if err != nil {
+			return "", storeError("GenerateRefreshToken", err)
+		}
+		return t, nil
+	}
+	t, err := randomString(s.opts.Rand, 32)
+	if err != nil {
+		return "", storeError("generate refresh token", err)
+	}
+	return t, nil
+}
+
+func (s *Server) newAuthorizationCode(ctx context.Context, c *Client, u *User, scope []string) (string, error) {
+	if s.genCode != nil {
+		t, err := s.genCode.GenerateAuthorizationCode(ctx, c, u, scope)
+		if err != nil {
+			return "", storeError("GenerateAuthorizationCode", err)
+		}
+		return t, nil
+	}
+	t, err := randomString(s.opts.Rand, 32)
+	if err != nil {
+		return "", storeError("generate authorization code", err)
+	}
+	return t, nil
+}
+
+// isLoopbackHost reports whether host is a loopback IP literal or
+// "localhost".
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

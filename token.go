@@ -1,0 +1,259 @@
+package oauth2server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/internal/form"
+)
+
+var (
+	errNoGrantType      = oerrors.ErrInvalidRequest.WithDescription("The grant_type parameter is missing.")
+	errMultipleAuth     = oerrors.ErrInvalidRequest.WithDescription("The request uses more than one client authentication method.")
+	errClientIDMismatch = oerrors.ErrInvalidRequest.WithDescription("The client_id parameter does not match the authenticated client.")
+	errClientAuth       = oerrors.ErrInvalidClient.WithDescription("Client authentication failed.")
+	errNoClient         = oerrors.ErrInvalidClient.WithDescription("Client authentication is required.")
+	errGrantNotAllowed  = oerrors.ErrUnauthorizedClient.WithDescription("The client is not authorized to use this grant type.")
+	errPublicNotAllowed = oerrors.ErrUnauthorizedClient.WithDescription("This grant type requires an authenticated (confidential) client.")
+)
+
+// TokenResponse is a successful access token response (RFC 6749 §5.1).
+type TokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+	// Extra holds extended attributes ([Options.AllowExtendedTokenAttributes]).
+	Extra map[string]any `json:"-"`
+	// Token is the issued token as saved in the model.
+	Token *Token `json:"-"`
+}
+
+// MarshalJSON writes the standard members and, without overriding any of
+// them, the extended attributes.
+func (t *TokenResponse) MarshalJSON() ([]byte, error) {
+	type plain TokenResponse
+	b, err := json.Marshal((*plain)(t))
+	if err != nil || len(t.Extra) == 0 {
+		return b, err
+	}
+	m := make(map[string]any, len(t.Extra)+5)
+	for k, v := range t.Extra {
+		m[k] = v
+	}
+	var std map[string]any
+	if err := json.Unmarshal(b, &std); err != nil {
+		return nil, err
+	}
+	for k, v := range std {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// Token handles a token endpoint request (RFC 6749 §3.2): it parses the
+// form body, authenticates the client, runs the grant and saves the issued
+// token. Errors are *errors.Error; write them with the handlers package or
+// [WriteError]. Successful responses must be sent with Cache-Control:
+// no-store and Pragma: no-cache (RFC 6749 §5.1), as [WriteJSON] does.
+func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
+	ctx := r.Context()
+	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	gt := p["grant_type"]
+	if gt == "" {
+		return nil, errNoGrantType
+	}
+	grant, ok := s.grants[gt]
+	if !ok {
+		return nil, oerrors.ErrUnsupportedGrantType
+	}
+	client, authenticated, err := s.authenticateClient(ctx, r, p)
+	if err != nil {
+		return nil, err
+	}
+	if !client.HasGrant(gt) {
+		return nil, errGrantNotAllowed
+	}
+	if !authenticated && !s.publicOK[gt] {
+		return nil, errPublicNotAllowed
+	}
+	scope, err := ParseScope(p["scope"])
+	if err != nil {
+		return nil, err
+	}
+	req := &TokenRequest{GrantType: gt, Client: client, Params: p, Scope: scope, HTTPRequest: r}
+	is, err := grant(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := s.issueToken(ctx, client, is)
+	if err != nil {
+		return nil, err
+	}
+	return s.tokenResponse(tok, is), nil
+}
+
+// authenticateClient authenticates the client of a token, revocation,
+// introspection or device authorization request (RFC 6749 §2.3): HTTP
+// Basic or body credentials, exactly one method. It reports whether the
+// client was authenticated (confidential) or only identified (public).
+func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[string]string) (*Client, bool, error) {
+	var id, secret, method string
+	bodyID, bodySecret := p["client_id"], p["client_secret"]
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		if bodySecret != "" {
+			return nil, false, errMultipleAuth
+		}
+		user, pass, ok := parseBasicAuth(auth)
+		if !ok {
+			return nil, false, errClientAuth
+		}
+		if bodyID != "" && bodyID != user {
+			return nil, false, errClientIDMismatch
+		}
+		id, secret, method = user, pass, AuthMethodClientSecretBasic
+	} else {
+		if bodyID == "" {
+			return nil, false, errNoClient
+		}
+		id, secret, method = bodyID, bodySecret, AuthMethodClientSecretPost
+	}
+	client, err := s.model.GetClient(ctx, id)
+	if err != nil {
+		return nil, false, storeError("GetClient", err)
+	}
+	if client == nil {
+		// Spend the work of a secret check so that an unknown client and a
+		// wrong secret take the same time.
+		VerifySecret(dummySecretHash, secret)
+		return nil, false, errClientAuth
+	}
+	if client.IsPublic() {
+		if secret != "" {
+			return nil, false, errClientAuth
+		}
+		return client, false, nil
+	}
+	if secret == "" {
+		return nil, false, errClientAuth
+	}
+	if m := client.TokenEndpointAuthMethod; m != "" && m != method {
+		VerifySecret(dummySecretHash, secret)
+		return nil, false, errClientAuth
+	}
+	if !VerifySecret(client.SecretHash, secret) {
+		return nil, false, errClientAuth
+	}
+	return client, true, nil
+}
+
+// parseBasicAuth decodes HTTP Basic credentials and form-urldecodes both
+// parts, as RFC 6749 §2.3.1 requires (r.BasicAuth does not).
+func parseBasicAuth(header string) (id, secret string, ok bool) {
+	const prefix = "basic "
+	if len(header) <= len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header[len(prefix):]))
+	if err != nil {
+		return "", "", false
+	}
+	u, pw, found := strings.Cut(string(raw), ":")
+	if !found {
+		return "", "", false
+	}
+	if id, err = url.QueryUnescape(u); err != nil || id == "" || !utf8.ValidString(id) {
+		return "", "", false
+	}
+	if secret, err = url.QueryUnescape(pw); err != nil || !utf8.ValidString(secret) {
+		return "", "", false
+	}
+	return id, secret, true
+}
+
+func (s *Server) accessLifetime(c *Client) time.Duration {
+	if c.AccessTokenLifetime > 0 {
+		return c.AccessTokenLifetime
+	}
+	return s.opts.AccessTokenLifetime
+}
+
+func (s *Server) refreshLifetime(c *Client) time.Duration {
+	if c.RefreshTokenLifetime > 0 {
+		return c.RefreshTokenLifetime
+	}
+	return s.opts.RefreshTokenLifetime
+}
+
+// canRefresh reports whether a refresh token may be issued to client.
+func (s *Server) canRefresh(c *Client) bool {
+	return s.refresh != nil && s.GrantEnabled(GrantRefreshToken) && c.HasGrant(GrantRefreshToken)
+}
+
+// issueToken generates the token a grant decided on and saves it.
+func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*Token, error) {
+	now := s.now()
+	userID := is.userID
+	if is.user != nil {
+		userID = is.user.ID
+	}
+	tok := &Token{
+		AccessTokenExpiresAt: now.Add(s.accessLifetime(client)),
+		Scope:                is.scope,
+		ClientID:             client.ID,
+		UserID:               userID,
+		GrantID:              is.grantID,
+		IssuedAt:             now,
+		Extra:                is.extra,
+	}
+	if tok.GrantID == "" {
+		id, err := s.newID()
+		if err != nil {
+			return nil, err
+		}
+		tok.GrantID = id
+	}
+	var err error
+	if tok.AccessToken, err = s.newAccessToken(ctx, client, is.user, is.scope); err != nil {
+		return nil, err
+	}
+	if is.refresh && s.canRefresh(client) {
+		if tok.RefreshToken, err = s.newRefreshToken(ctx, client, is.user, is.scope); err != nil {
+			return nil, err
+		}
+		tok.RefreshTokenExpiresAt = now.Add(s.refreshLifetime(client))
+		tok.RefreshTokenScope = is.refreshScope
+	}
+	if err := s.model.SaveToken(ctx, tok, client, is.user); err != nil {
+		return nil, storeError("SaveToken", err)
+	}
+	return tok, nil
+}
+
+func (s *Server) tokenResponse(tok *Token, is *issue) *TokenResponse {
+	resp := &TokenResponse{
+		AccessToken:  tok.AccessToken,
+		TokenType:    "Bearer",
+		RefreshToken: tok.RefreshToken,
+		Scope:        FormatScope(tok.Scope),
+		Token:        tok,
+	}
+	if d := tok.AccessTokenExpiresAt.Sub(tok.IssuedAt); d > 0 {
+		resp.ExpiresIn = int64((d + time.Second - 1) / time.Second)
+	}
+	if s.opts.AllowExtendedTokenAttributes && len(tok.Extra) > 0 {
+		resp.Extra = tok.Extra
+	}
+	return resp
+}
