@@ -407,3 +407,9 @@ func TestDeviceConfidentialClientMustAuthenticateWhenPolling(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.NotContains(t, r.body, "refresh_token", "cli lacks the refresh_token grant")
 }
+
+func httptestForm(form url.Values) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}
