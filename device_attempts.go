@@ -16,6 +16,7 @@ const maxAttemptKeys = 1 << 16
 type attemptLimiter struct {
 	perKey, global int // limits; <= 0 disables one
 	window         time.Duration
+	maxKeys        int
 
 	mu          sync.Mutex
 	globalCount int
@@ -29,7 +30,8 @@ type attemptWindow struct {
 }
 
 func newAttemptLimiter(perKey, global int, window time.Duration) *attemptLimiter {
-	return &attemptLimiter{perKey: perKey, global: global, window: window, keys: make(map[string]*attemptWindow)}
+	return &attemptLimiter{perKey: perKey, global: global, window: window, maxKeys: maxAttemptKeys,
+		keys: make(map[string]*attemptWindow)}
 }
 
 // take charges one attempt to key (may be empty) and to the global budget.
@@ -50,10 +52,10 @@ func (l *attemptLimiter) take(key string, now time.Time) bool {
 			w.start, w.count = now, 0
 		}
 		if w == nil {
-			if len(l.keys) >= maxAttemptKeys {
+			if len(l.keys) >= l.maxKeys {
 				l.pruneLocked(now)
 			}
-			if len(l.keys) < maxAttemptKeys {
+			if len(l.keys) < l.maxKeys {
 				w = &attemptWindow{start: now}
 				l.keys[key] = w
 			}

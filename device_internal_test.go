@@ -48,14 +48,16 @@ func TestGenerateUserCodeUniform(t *testing.T) {
 
 func TestAttemptLimiterKeyCap(t *testing.T) {
 	l := newAttemptLimiter(1, -1, time.Minute)
+	assert.Equal(t, maxAttemptKeys, l.maxKeys)
+	l.maxKeys = 100
 	now := time.Unix(0, 0)
-	for i := range maxAttemptKeys {
+	for i := range l.maxKeys {
 		require.True(t, l.take(fmt.Sprint(i), now))
 	}
 	assert.False(t, l.take("0", now), "tracked key is limited")
 	assert.True(t, l.take("new", now), "a key beyond the cap is untracked")
 	assert.True(t, l.take("new", now))
-	assert.Len(t, l.keys, maxAttemptKeys)
+	assert.Len(t, l.keys, l.maxKeys)
 	// Once the window ended, old keys are pruned to make room.
 	later := now.Add(time.Minute)
 	assert.True(t, l.take("newer", later))
