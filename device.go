@@ -32,9 +32,7 @@ const UserCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
 // of four ("BCDF-GHJK").
 const userCodeLen = 8
 
-var (
-	errDeviceDisabled = oerrors.ErrUnsupportedGrantType.WithDescription("The device authorization grant is not enabled.")
-)
+var errDeviceDisabled = oerrors.ErrUnsupportedGrantType.WithDescription("The device authorization grant is not enabled.")
 
 // DeviceAuthorizationResponse is a successful device authorization response
 // (RFC 8628 §3.2).
