@@ -31,6 +31,9 @@ type Server struct {
 	scopes       ScopeValidator
 	verifier     ScopeVerifier
 	redirects    RedirectURIValidator
+	jtis         RevokedJTIModel
+
+	jwt *jwtKeys // nil when access tokens are opaque
 
 	grants     map[string]grantFunc
 	grantTypes []string
@@ -112,8 +115,12 @@ func New(model Model, opts Options) (*Server, error) {
 	s.scopes, _ = capability[ScopeValidator](model)
 	s.verifier, _ = capability[ScopeVerifier](model)
 	s.redirects, _ = capability[RedirectURIValidator](model)
+	s.jtis, _ = capability[RevokedJTIModel](model)
 
 	if err := s.setupGrants(); err != nil {
+		return nil, err
+	}
+	if err := s.setupJWT(); err != nil {
 		return nil, err
 	}
 	return s, nil

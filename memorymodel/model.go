@@ -24,6 +24,7 @@ var (
 	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
 	_ oauth2server.PasswordModel          = (*Model)(nil)
 	_ oauth2server.ClientUserModel        = (*Model)(nil)
+	_ oauth2server.RevokedJTIModel        = (*Model)(nil)
 )
 
 // ErrDuplicate is returned when adding a client or user whose id or
@@ -50,6 +51,7 @@ type Model struct {
 	refresh       map[string]*oauth2server.Token
 	codes         map[string]*oauth2server.AuthorizationCode
 	revokedGrants map[string]time.Time
+	revokedJTIs   map[string]time.Time // jti -> expiry (jti.go)
 	writes        int
 }
 
@@ -70,6 +72,7 @@ func New(opts ...Option) *Model {
 		refresh:       make(map[string]*oauth2server.Token),
 		codes:         make(map[string]*oauth2server.AuthorizationCode),
 		revokedGrants: make(map[string]time.Time),
+		revokedJTIs:   make(map[string]time.Time),
 	}
 	for _, o := range opts {
 		o(m)
@@ -155,7 +158,7 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.revokedGrants[cp.GrantID]; ok && cp.GrantID != "" {
-		cp.Revoked = true
+		m.revokeTokenLocked(cp)
 	}
 	if cp.AccessToken != "" {
 		m.access[cp.AccessToken] = cp
@@ -210,7 +213,7 @@ func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, e
 	if stored == nil || stored.Revoked {
 		return false, nil
 	}
-	stored.Revoked = true
+	m.revokeTokenLocked(stored)
 	return true, nil
 }
 
@@ -229,7 +232,7 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	m.revokedGrants[grantID] = m.now()
 	for _, t := range m.access {
 		if t.GrantID == grantID {
-			t.Revoked = true
+			m.revokeTokenLocked(t)
 		}
 	}
 	for _, t := range m.refresh {
@@ -375,4 +378,5 @@ func (m *Model) sweepLocked(now time.Time) {
 			delete(m.revokedGrants, id)
 		}
 	}
+	m.sweepJTIsLocked(now)
 }
