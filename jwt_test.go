@@ -41,6 +41,7 @@ func (c coreOnly) SaveToken(ctx context.Context, t *oauth2server.Token, cl *oaut
 }
 
 func TestNewJWTOptions(t *testing.T) {
+	t.Parallel()
 	rsaKey, rsaPEM := genKey(t, "RS256")
 	_, ecPEM := genKey(t, "ES256")
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
@@ -153,6 +154,7 @@ func TestNewJWTOptions(t *testing.T) {
 
 // header and claims of an issued JWT access token.
 func TestJWTAccessTokenClaims(t *testing.T) {
+	t.Parallel()
 	_, keyPEM := genKey(t, "RS256")
 	e := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: keyPEM, KeyID: "key-1"}))
 
@@ -255,10 +257,11 @@ func verifyByHand(t *testing.T, set []jwk, raw string) bool {
 // the JWKS publishes public keys only, with use, alg and kid,
 // and is enough for an independent resource server to verify our JWTs.
 func TestJWKSIndependentVerifier(t *testing.T) {
+	t.Parallel()
 	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
 		t.Run("ok, "+alg, func(t *testing.T) {
 			_, keyPEM := genKey(t, alg)
-			_, prevPEM := genKey(t, "RS256")
+			_, prevPEM := genKey(t, "EdDSA")
 			e := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: keyPEM, Active: true}, oauth2server.SigningKey{PEM: prevPEM}))
 			at := e.clientCredentials("app", "app-secret")
 
@@ -292,6 +295,7 @@ func TestJWKSIndependentVerifier(t *testing.T) {
 // The default kid is the RFC 7638 thumbprint; checked with the example key
 // of RFC 7638 §3.1.
 func TestJWKThumbprintKID(t *testing.T) {
+	t.Parallel()
 	n, err := base64.RawURLEncoding.DecodeString("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw")
 	require.NoError(t, err)
 	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: 65537}
@@ -325,6 +329,7 @@ func signed(t *testing.T, method jwt.SigningMethod, key any, header map[string]a
 // the verifier rejects every malformed or foreign
 // JWT with invalid_token, and introspection reports it inactive.
 func TestJWTVerificationRejects(t *testing.T) {
+	t.Parallel()
 	rsaKey, rsaPEM := genKey(t, "RS256")
 	ecKey, ecPEM := genKey(t, "ES256")
 	otherKey, _ := genKey(t, "RS256")
@@ -415,6 +420,7 @@ func TestJWTVerificationRejects(t *testing.T) {
 // Rotation: a token signed by the previous key verifies until it expires;
 // once the previous key is dropped its tokens are rejected (unknown kid).
 func TestJWTKeyRotation(t *testing.T) {
+	t.Parallel()
 	oldKey, oldPEM := genKey(t, "RS256")
 	_, newPEM := genKey(t, "ES256")
 	before := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: oldPEM, KeyID: "2026-01"}))
@@ -463,6 +469,7 @@ func TestJWTKeyRotation(t *testing.T) {
 // expires; revoking its family (refresh revocation, refresh reuse, code
 // replay) reaches it too.
 func TestJWTRevocation(t *testing.T) {
+	t.Parallel()
 	_, keyPEM := genKey(t, "EdDSA")
 	e := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: keyPEM}))
 
