@@ -83,6 +83,11 @@ func TestNewJWTOptions(t *testing.T) {
 			o.AllowGeneratedKeys, o.GeneratedKeyAlgorithm = true, "EdDSA"
 			return o
 		}()},
+		{name: "ok, generated ES256 key when allowed", givenOpts: func() oauth2server.Options {
+			o := jwtOpts()
+			o.AllowGeneratedKeys, o.GeneratedKeyAlgorithm = true, "ES256"
+			return o
+		}()},
 		{name: "nok, unknown format", givenOpts: oauth2server.Options{AccessTokenFormat: "paseto"},
 			expectError: `AccessTokenFormat "paseto"`},
 		{name: "nok, JWT without keys says how to configure them", givenOpts: jwtOpts(),
@@ -152,7 +157,8 @@ func TestNewJWTOptions(t *testing.T) {
 	}
 }
 
-// R-92, R-93, R-94, R-95: header and claims of an issued JWT access token.
+// R-92, R-93, R-94, R-95, R-96: header and claims of an issued JWT access
+// token; aud is the configured default resource.
 func TestJWTAccessTokenClaims(t *testing.T) {
 	t.Parallel()
 	_, keyPEM := genKey(t, "RS256")
@@ -197,6 +203,15 @@ func TestJWTAccessTokenClaims(t *testing.T) {
 		tok, err := e.srv.ValidateAccessToken(context.Background(), at1)
 		require.NoError(t, err)
 		assert.Equal(t, "user-1", tok.UserID)
+	})
+	// R-98: when sub equals client_id the verifier cannot tell a user from
+	// the client, and fails safe: the token has no user.
+	t.Run("ok, sub colliding with the client id means no user", func(t *testing.T) {
+		at, _ := e.codeFlow("app", "app-secret", "app")
+		tok, err := e.srv.ValidateAccessToken(context.Background(), at)
+		require.NoError(t, err)
+		assert.Empty(t, tok.UserID)
+		assert.Equal(t, "app", tok.ClientID)
 	})
 }
 
@@ -383,6 +398,7 @@ func TestJWTVerificationRejects(t *testing.T) {
 			claims(func(c jwt.MapClaims) { c["iss"] = "https://evil.example.com" })), expectDesc: "invalid"},
 		{name: "nok, iss with trailing slash", givenToken: signed(t, jwt.SigningMethodRS256, rsaKey, hdr,
 			claims(func(c jwt.MapClaims) { c["iss"] = testIssuer + "/" })), expectDesc: "invalid"},
+		// R-98: a token for another resource is refused.
 		{name: "nok, wrong aud", givenToken: signed(t, jwt.SigningMethodRS256, rsaKey, hdr,
 			claims(func(c jwt.MapClaims) { c["aud"] = "https://other-api.example.com" })), expectDesc: "invalid"},
 		{name: "nok, expired beyond the leeway", givenToken: signed(t, jwt.SigningMethodRS256, rsaKey, hdr,
