@@ -24,6 +24,7 @@ var (
 	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
 	_ oauth2server.PasswordModel          = (*Model)(nil)
 	_ oauth2server.ClientUserModel        = (*Model)(nil)
+	_ oauth2server.RevokedJTIModel        = (*Model)(nil)
 )
 
 // ErrDuplicate is returned when adding a client or user whose id or
@@ -51,6 +52,7 @@ type Model struct {
 	codes         map[string]*oauth2server.AuthorizationCode
 	revokedGrants map[string]time.Time
 	devices       deviceStore
+	revokedJTIs   map[string]time.Time // jti -> expiry (jti.go)
 	writes        int
 }
 
@@ -72,6 +74,7 @@ func New(opts ...Option) *Model {
 		codes:         make(map[string]*oauth2server.AuthorizationCode),
 		revokedGrants: make(map[string]time.Time),
 		devices:       newDeviceStore(),
+		revokedJTIs:   make(map[string]time.Time),
 	}
 	for _, o := range opts {
 		o(m)
@@ -157,7 +160,7 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.revokedGrants[cp.GrantID]; ok && cp.GrantID != "" {
-		cp.Revoked = true
+		m.revokeTokenLocked(cp)
 	}
 	if cp.AccessToken != "" {
 		m.access[cp.AccessToken] = cp
@@ -212,7 +215,7 @@ func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, e
 	if stored == nil || stored.Revoked {
 		return false, nil
 	}
-	stored.Revoked = true
+	m.revokeTokenLocked(stored)
 	return true, nil
 }
 
@@ -231,7 +234,7 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	m.revokedGrants[grantID] = m.now()
 	for _, t := range m.access {
 		if t.GrantID == grantID {
-			t.Revoked = true
+			m.revokeTokenLocked(t)
 		}
 	}
 	for _, t := range m.refresh {
@@ -377,4 +380,5 @@ func (m *Model) sweepLocked(now time.Time) {
 			delete(m.revokedGrants, id)
 		}
 	}
+	m.sweepJTIsLocked(now)
 }
