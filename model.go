@@ -254,6 +254,11 @@ type ScopeValidator interface {
 	// ValidateScope returns the scope to grant for the requested one
 	// (which is nil when the request had no scope). Return an error wrapping
 	// errors.ErrInvalidScope to refuse.
+	//
+	// user is nil when no resource owner is involved, and when an
+	// authorization request is checked before the user logged in
+	// ([Server.ValidateAuthorizeRequest]); [Server.Authorize] calls it again
+	// with the user.
 	ValidateScope(ctx context.Context, client *Client, user *User, scope []string) ([]string, error)
 }
 
