@@ -4,6 +4,7 @@ import (
 	"context"
 	stderrors "errors"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -82,6 +83,9 @@ func newFixture(t *testing.T, opts oauth2server.Options, cfg handlers.AuthorizeC
 		opts.Issuer = testIssuer
 	}
 	opts.Now = func() time.Time { return *f.now }
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	var err error
 	f.srv, err = oauth2server.New(f.model, opts)
 	require.NoError(t, err)
