@@ -167,7 +167,7 @@ type Model interface {
 }
 
 // AccessTokenModel looks up opaque access tokens. It is needed to
-// authenticate requests ([Server.Authenticate]) and to introspect and revoke
+// authenticate requests ([Server.ValidateAccessToken], the middleware package) and to introspect and revoke
 // access tokens. Without it only JWT access tokens can be verified.
 type AccessTokenModel interface {
 	// GetAccessToken returns the token whose AccessToken equals
