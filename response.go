@@ -18,8 +18,10 @@ type ErrorBody struct {
 // the token, revocation, introspection or device authorization endpoint,
 // and sets the response headers on h: Cache-Control: no-store and Pragma:
 // no-cache always, and WWW-Authenticate: Basic for invalid_client when the
-// client tried the Authorization header (RFC 6749 §5.2). A cause that is not
-// an *errors.Error becomes server_error; its text is logged, never sent.
+// client tried the Authorization header (RFC 6749 §5.2). Without that
+// header invalid_client is answered 400, since a 401 needs a challenge. A
+// cause that is not an *errors.Error becomes server_error; its text is
+// logged, never sent.
 func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *ErrorBody) {
 	e := oerrors.From(err)
 	if oerrors.IsServerError(e) {
@@ -28,10 +30,22 @@ func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *
 	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	if e.Code == oerrors.ErrInvalidClient.Code && r.Header.Get("Authorization") != "" {
-		h.Set("WWW-Authenticate", `Basic realm="`+s.opts.Realm+`"`)
+	status := e.Status
+	if e.Code == oerrors.ErrInvalidClient.Code && status == http.StatusUnauthorized {
+		if r.Header.Get("Authorization") != "" {
+			h.Set("WWW-Authenticate", `Basic realm="`+s.opts.Realm+`"`)
+		} else {
+			// A 401 must carry a challenge (RFC 9110 §15.5.2), and a
+			// challenge is only right when the client used the header
+			// (RFC 6749 §5.2); otherwise answer 400, as node does.
+			status = http.StatusBadRequest
+		}
 	}
-	return e.Status, &ErrorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: e.URI}
+	if status == http.StatusMethodNotAllowed {
+		// RFC 9110 §15.5.6: a 405 lists the allowed methods.
+		h.Set("Allow", http.MethodPost)
+	}
+	return status, &ErrorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: e.URI}
 }
 
 // WriteError writes err as a JSON error response with net/http (see
