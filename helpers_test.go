@@ -94,9 +94,9 @@ func newTestEnv(t *testing.T, mutate func(*oauth2server.Options)) *testEnv {
 	} {
 		require.NoError(t, m.AddClient(c))
 	}
-	pw, err := oauth2server.HashPassword("alice-password")
-	require.NoError(t, err)
-	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u-alice", Username: "alice"}, pw))
+	// A fast hash keeps the many test servers cheap; bcrypt is tested in
+	// the memorymodel package.
+	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("alice-password")))
 
 	opts := oauth2server.Options{Now: clk.Now}
 	if mutate != nil {
