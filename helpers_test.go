@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -98,7 +99,8 @@ func newTestEnv(t *testing.T, mutate func(*oauth2server.Options)) *testEnv {
 	// the memorymodel package.
 	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("alice-password")))
 
-	opts := oauth2server.Options{Now: clk.Now}
+	// Faults some tests provoke are logged; keep them out of test output.
+	opts := oauth2server.Options{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if mutate != nil {
 		mutate(&opts)
 	}
