@@ -194,7 +194,7 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 			givenPublic:  true,
 			givenParams:  url.Values{"redirect_uri": {redirectURI}, "code_verifier": {rfcVerifier}},
 			expectStatus: 400, expectCode: "invalid_grant"},
-		{name: "nok, unknown challenge method",
+		{name: "nok, unknown challenge method (R-54)",
 			givenCode:    code{ClientID: pubID, RedirectURI: redirectURI, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S512"},
 			givenPublic:  true,
 			givenParams:  url.Values{"redirect_uri": {redirectURI}, "code_verifier": {rfcVerifier}},
@@ -420,7 +420,7 @@ func TestRefreshTokenGrant(t *testing.T) {
 		}
 	})
 
-	t.Run("ok, narrower scope narrows only the access token (R-72)", func(t *testing.T) {
+	t.Run("ok, narrower scope narrows only the access token (R-72, R-74)", func(t *testing.T) {
 		env := newTestEnv(t, nil)
 		first := issue(env, false)
 		narrow := env.post(refreshParams(str(first.body["refresh_token"]), "read"))
@@ -487,7 +487,7 @@ func TestRefreshTokenGrant(t *testing.T) {
 		requireOK(t, env.post(refreshParams(rt)))
 	})
 
-	t.Run("nok, expired refresh token", func(t *testing.T) {
+	t.Run("nok, expired refresh token (R-75)", func(t *testing.T) {
 		env := newTestEnv(t, func(o *oauth2server.Options) { o.RefreshTokenLifetime = time.Hour })
 		first := issue(env, false)
 		env.clock.Add(time.Hour)

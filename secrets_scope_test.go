@@ -129,8 +129,8 @@ func TestVerifyScope(t *testing.T) {
 	assert.Contains(t, err.Error(), "server_error")
 }
 
-// Options.Rand feeds default token generation; a failing source is a
-// server fault, never a weak token.
+// Options.Rand feeds default token generation: 256-bit codes and tokens
+// a failing source is a server fault, never a weak token.
 func TestRandSource(t *testing.T) {
 	m := memorymodel.New()
 	require.NoError(t, m.AddClient(&oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),

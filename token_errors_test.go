@@ -243,3 +243,31 @@ func TestTokenBodyCapWithoutContentLength(t *testing.T) {
 	small := env.do(tokenReq{body: "grant_type=client_credentials", auth: basic(confID, confSecret)})
 	require.Equal(t, http.StatusOK, small.status)
 }
+
+// R-17, R-40: error responses never echo request input, and their
+// descriptions stay within RFC 6749 Appendix A.8.
+func TestErrorsDoNotEchoInput(t *testing.T) {
+	env := newTestEnv(t, nil)
+	evil := "<script>alert(1)</script>\"\r\nX-Injected: 1"
+	for _, body := range []string{
+		url.Values{"grant_type": {evil}}.Encode(),
+		url.Values{"grant_type": {"client_credentials"}, "scope": {evil}}.Encode(),
+		url.Values{"grant_type": {"client_credentials"}, "client_id": {evil}, "client_secret": {evil}}.Encode(),
+		url.Values{"grant_type": {"authorization_code"}, "code": {evil}, "client_id": {confID}, "client_secret": {confSecret}}.Encode(),
+		url.Values{"grant_type": {"refresh_token"}, "refresh_token": {evil}, "client_id": {confID}, "client_secret": {confSecret}}.Encode(),
+	} {
+		for _, auth := range []string{"", basic(evil, evil)} {
+			if auth != "" && strings.Contains(body, "client_secret") {
+				continue
+			}
+			r := env.do(tokenReq{body: body, auth: auth})
+			require.NotEqual(t, http.StatusOK, r.status)
+			assert.NotContains(t, r.raw, "alert")
+			assert.NotContains(t, r.raw, "Injected")
+			assert.Empty(t, r.header.Get("X-Injected"))
+			for _, c := range str(r.body["error_description"]) {
+				assert.True(t, c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e), "%q", c)
+			}
+		}
+	}
+}
