@@ -33,6 +33,7 @@ const (
 	postID     = "post-only"
 	limitedID  = "limited"
 	otherID    = "other"
+	nohashID   = "no-hash"
 	// weirdID and weirdSecret contain the characters RFC 6749 §2.3.1 makes
 	// a client form-urlencode before HTTP Basic.
 	weirdID     = "id:with%odd+chars"
@@ -91,6 +92,7 @@ func newTestEnv(t *testing.T, mutate func(*oauth2server.Options)) *testEnv {
 		{ID: limitedID, SecretHash: oauth2server.HashSecret(confSecret), RedirectURIs: []string{redirectURI},
 			Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: scopes},
 		{ID: otherID, SecretHash: oauth2server.HashSecret(confSecret), RedirectURIs: []string{redirectURI}, Grants: all, Scopes: scopes},
+		{ID: nohashID, Grants: all, Scopes: scopes, TokenEndpointAuthMethod: oauth2server.AuthMethodClientSecretBasic},
 		{ID: weirdID, SecretHash: oauth2server.HashSecret(weirdSecret), Grants: all, Scopes: scopes},
 	} {
 		require.NoError(t, m.AddClient(c))

@@ -123,6 +123,14 @@ func TestTokenEndpointErrors(t *testing.T) {
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_client", expectDesc: "Client authentication failed."},
 		{name: "nok, client_secret_post client uses Basic", givenReq: tokenReq{body: cc, auth: basic(postID, confSecret)},
 			expectStatus: http.StatusUnauthorized, expectCode: "invalid_client", expectDesc: "Client authentication failed.", expectChallenge: true},
+		// a client registered for a secret method but stored without
+		// a secret hash fails closed instead of becoming public.
+		{name: "nok, client_secret_basic client without a stored secret, client_id only", givenReq: tokenReq{body: "grant_type=refresh_token&refresh_token=x&client_id=" + nohashID},
+			expectStatus: http.StatusBadRequest, expectCode: "invalid_client"},
+		{name: "nok, client_secret_basic client without a stored secret, empty Basic password", givenReq: tokenReq{body: "grant_type=refresh_token&refresh_token=x", auth: basic(nohashID, "")},
+			expectStatus: http.StatusUnauthorized, expectCode: "invalid_client", expectChallenge: true},
+		{name: "nok, client_secret_basic client without a stored secret, any password", givenReq: tokenReq{body: "grant_type=refresh_token&refresh_token=x", auth: basic(nohashID, "x")},
+			expectStatus: http.StatusUnauthorized, expectCode: "invalid_client", expectChallenge: true},
 		// a public client has no secret.
 		{name: "nok, public client sends a secret in the body", givenReq: tokenReq{body: "grant_type=refresh_token&refresh_token=x&client_id=" + pubID + "&client_secret=guess"},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_client"},
