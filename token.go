@@ -37,6 +37,14 @@ type TokenResponse struct {
 	Token *Token `json:"-"`
 }
 
+// reservedTokenMembers are the members of RFC 6749 §5.1; extended
+// attributes never supply them, even when the response omits one (an
+// extra "refresh_token" must not appear where none was issued).
+var reservedTokenMembers = map[string]bool{
+	"access_token": true, "token_type": true, "expires_in": true,
+	"refresh_token": true, "scope": true,
+}
+
 // MarshalJSON writes the standard members and, without overriding any of
 // them, the extended attributes.
 func (t *TokenResponse) MarshalJSON() ([]byte, error) {
@@ -47,7 +55,9 @@ func (t *TokenResponse) MarshalJSON() ([]byte, error) {
 	}
 	m := make(map[string]any, len(t.Extra)+5)
 	for k, v := range t.Extra {
-		m[k] = v
+		if !reservedTokenMembers[k] {
+			m[k] = v
+		}
 	}
 	var std map[string]any
 	if err := json.Unmarshal(b, &std); err != nil {
