@@ -10,6 +10,8 @@ package memorymodel
 import (
 	"context"
 	stderrors "errors"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -77,18 +79,31 @@ func New(opts ...Option) *Model {
 	return m
 }
 
+// The clone functions copy slices and the top level of Extra too, so that
+// neither the caller's value nor a returned one shares memory with the
+// store.
+
 func cloneClient(c *oauth2server.Client) *oauth2server.Client {
 	cp := *c
+	cp.RedirectURIs = slices.Clone(c.RedirectURIs)
+	cp.Grants = slices.Clone(c.Grants)
+	cp.Scopes = slices.Clone(c.Scopes)
+	cp.Extra = maps.Clone(c.Extra)
 	return &cp
 }
 
 func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 	cp := *t
+	cp.Scope = slices.Clone(t.Scope)
+	cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope)
+	cp.Extra = maps.Clone(t.Extra)
 	return &cp
 }
 
 func cloneCode(c *oauth2server.AuthorizationCode) *oauth2server.AuthorizationCode {
 	cp := *c
+	cp.Scope = slices.Clone(c.Scope)
+	cp.Extra = maps.Clone(c.Extra)
 	return &cp
 }
 
