@@ -72,13 +72,13 @@ type capabilityTest struct {
 // capabilities lists the suites in the order they run.
 func capabilities() []capabilityTest {
 	return []capabilityTest{
-	{"Clients", testClients},
-	{"Tokens", testTokens},
-	{"AccessTokenModel", testAccessTokens},
-	{"RefreshTokenModel", testRefreshTokens},
-	{"AuthorizationCodeModel", testAuthorizationCodes},
-	{"PasswordModel", testUsers},
-	{"ClientUserModel", testClientUsers},
+		{"Clients", testClients},
+		{"Tokens", testTokens},
+		{"AccessTokenModel", testAccessTokens},
+		{"RefreshTokenModel", testRefreshTokens},
+		{"AuthorizationCodeModel", testAuthorizationCodes},
+		{"PasswordModel", testUsers},
+		{"ClientUserModel", testClientUsers},
 		{"Server", testServer},
 	}
 }
