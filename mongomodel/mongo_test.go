@@ -12,8 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/echo-oauth2/oauth2server/mongomodel"
 	"github.com/echo-oauth2/oauth2server/modeltest"
+	"github.com/echo-oauth2/oauth2server/mongomodel"
 )
 
 // connect returns a client of the server at MONGODB_URI. Without it the
