@@ -156,6 +156,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[
 		return client, false, nil
 	}
 	if secret == "" {
+		VerifySecret(dummySecretHash, secret) // same work as every other failure
 		return nil, false, errClientAuth
 	}
 	if m := client.TokenEndpointAuthMethod; m != "" && m != method {
