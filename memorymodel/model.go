@@ -30,7 +30,8 @@ var (
 // username is already taken.
 var ErrDuplicate = stderrors.New("memorymodel: duplicate id")
 
-// sweepEvery is how many writes pass between two sweeps of expired items.
+// sweepEvery is the least number of writes between two sweeps of expired
+// items.
 const sweepEvery = 1024
 
 type userRecord struct {
@@ -50,7 +51,8 @@ type Model struct {
 	refresh       map[string]*oauth2server.Token
 	codes         map[string]*oauth2server.AuthorizationCode
 	revokedGrants map[string]time.Time
-	writes        int
+	writes        int // writes since the last sweep
+	sweepAfter    int // items held after the last sweep
 }
 
 // Option configures a Model.
@@ -332,12 +334,16 @@ func (m *Model) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (
 	return &u, nil
 }
 
-// wroteLocked counts a write and, every sweepEvery writes, drops expired
-// items so that a long-running process does not grow without bound.
-// Revoked items are kept until they expire: they are how reuse is detected.
+// wroteLocked counts a write and sweeps expired items once the writes since
+// the last sweep reach the number of items that sweep kept (at least
+// sweepEvery), so that a long-running process does not grow without bound.
+// A sweep walks every item; spacing sweeps by the store's size keeps their
+// cost constant per write however many live tokens there are, and keeps at
+// most about twice the live items. Revoked items are kept until they
+// expire: they are how reuse is detected.
 func (m *Model) wroteLocked() {
 	m.writes++
-	if m.writes%sweepEvery != 0 {
+	if m.writes < max(sweepEvery, m.sweepAfter) {
 		return
 	}
 	m.sweepLocked(m.now())
@@ -375,4 +381,6 @@ func (m *Model) sweepLocked(now time.Time) {
 			delete(m.revokedGrants, id)
 		}
 	}
+	m.writes = 0
+	m.sweepAfter = len(m.access) + len(m.refresh) + len(m.codes)
 }
