@@ -15,11 +15,9 @@ func BenchmarkToken(b *testing.B) {
 			b.Run("impl="+c.name, func(b *testing.B) {
 				h := c.new(b).handler()
 				tmpl := requestTemplate(http.MethodPost, "/token")
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
+				measure(b, func(int) {
 					serve(b, h, newRequest(tmpl, ccForm))
-				}
+				})
 			})
 		}
 	})
@@ -34,11 +32,9 @@ func BenchmarkToken(b *testing.B) {
 					bodies[i] = codeForm(code)
 				}
 				tmpl := requestTemplate(http.MethodPost, "/token")
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
+				measure(b, func(i int) {
 					serve(b, h, newRequest(tmpl, bodies[i]))
-				}
+				})
 			})
 		}
 	})
@@ -49,16 +45,14 @@ func BenchmarkToken(b *testing.B) {
 				h := impl.handler()
 				rt := impl.newRefreshToken(b)
 				tmpl := requestTemplate(http.MethodPost, "/token")
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
+				measure(b, func(int) {
 					// Each answer carries the rotated refresh token that the
 					// next request presents.
 					rec := serve(b, h, newRequest(tmpl, refreshForm(rt)))
 					if rt = jsonString(rec.Body.Bytes(), "refresh_token"); rt == "" {
 						b.Fatalf("no refresh token in %s", rec.Body)
 					}
-				}
+				})
 			})
 		}
 	})
@@ -75,11 +69,9 @@ func BenchmarkBearer(b *testing.B) {
 			h := impl.handler()
 			tmpl := requestTemplate(http.MethodGet, "/api/me")
 			tmpl.Header.Set("Authorization", "Bearer "+impl.newAccessToken(b))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
+			measure(b, func(int) {
 				serve(b, h, newRequest(tmpl, ""))
-			}
+			})
 		})
 	}
 }
@@ -92,20 +84,16 @@ func BenchmarkCeiling(b *testing.B) {
 	b.Run("kind=token/impl=echo", func(b *testing.B) {
 		h := newCeiling()
 		tmpl := requestTemplate(http.MethodPost, "/token")
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
+		measure(b, func(int) {
 			serve(b, h, newRequest(tmpl, ccForm))
-		}
+		})
 	})
 	b.Run("kind=resource/impl=echo", func(b *testing.B) {
 		h := newCeiling()
 		tmpl := requestTemplate(http.MethodGet, "/api/me")
 		tmpl.Header.Set("Authorization", "Bearer "+randomToken())
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
+		measure(b, func(int) {
 			serve(b, h, newRequest(tmpl, ""))
-		}
+		})
 	})
 }

@@ -33,14 +33,12 @@ func BenchmarkIntrospect(b *testing.B) {
 		h := f.handler()
 		body := "token=" + url.QueryEscape(f.newAccessToken(b))
 		tmpl := requestTemplate(http.MethodPost, "/introspect")
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
+		measure(b, func(int) {
 			rec := serve(b, h, newRequest(tmpl, body))
 			if rec.Body.Len() < 20 {
 				b.Fatalf("inactive: %s", rec.Body)
 			}
-		}
+		})
 	})
 }
 
@@ -92,15 +90,13 @@ func BenchmarkJWTSign(b *testing.B) {
 		b.Run("alg="+k.alg+"/impl=oauth2server", func(b *testing.B) { b.Skip(pendingJWT) })
 		b.Run("alg="+k.alg+"/impl=golang-jwt", func(b *testing.B) {
 			claims := atClaims(time.Now())
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
+			measure(b, func(int) {
 				t := jwt.NewWithClaims(k.method, claims)
 				t.Header["typ"] = "at+jwt"
 				if _, err := t.SignedString(k.key); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -121,13 +117,11 @@ func BenchmarkJWTVerify(b *testing.B) {
 			p := jwt.NewParser(jwt.WithValidMethods([]string{k.alg}), jwt.WithIssuer("https://as.example.com"),
 				jwt.WithAudience("https://api.example.com"), jwt.WithExpirationRequired())
 			keyFunc := func(*jwt.Token) (any, error) { return pub, nil }
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
+			measure(b, func(int) {
 				if _, err := p.Parse(raw, keyFunc); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
