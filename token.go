@@ -48,10 +48,9 @@ var reservedTokenMembers = map[string]bool{
 // MarshalJSON writes the standard members and, without overriding any of
 // them, the extended attributes.
 func (t *TokenResponse) MarshalJSON() ([]byte, error) {
-	type plain TokenResponse
-	b, err := json.Marshal((*plain)(t))
-	if err != nil || len(t.Extra) == 0 {
-		return b, err
+	b := t.appendJSON(make([]byte, 0, 256))
+	if len(t.Extra) == 0 {
+		return b, nil
 	}
 	m := make(map[string]any, len(t.Extra)+5)
 	for k, v := range t.Extra {
@@ -176,14 +175,27 @@ func parseBasicAuth(header string) (id, secret string, ok bool) {
 	if len(header) <= len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
 		return "", "", false
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header[len(prefix):]))
-	if err != nil {
-		return "", "", false
+	enc := strings.TrimSpace(header[len(prefix):])
+	// Decode usual sizes on the stack; only the decoded text is allocated.
+	var buf [512]byte
+	var raw []byte
+	if base64.StdEncoding.DecodedLen(len(enc)) <= len(buf) {
+		n, err := base64.StdEncoding.Decode(buf[:], []byte(enc))
+		if err != nil {
+			return "", "", false
+		}
+		raw = buf[:n]
+	} else {
+		var err error
+		if raw, err = base64.StdEncoding.DecodeString(enc); err != nil {
+			return "", "", false
+		}
 	}
 	u, pw, found := strings.Cut(string(raw), ":")
 	if !found {
 		return "", "", false
 	}
+	var err error
 	if id, err = url.QueryUnescape(u); err != nil || id == "" || !utf8.ValidString(id) {
 		return "", "", false
 	}

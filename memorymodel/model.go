@@ -33,7 +33,8 @@ var (
 // username is already taken.
 var ErrDuplicate = stderrors.New("memorymodel: duplicate id")
 
-// sweepEvery is how many writes pass between two sweeps of expired items.
+// sweepEvery is the least number of writes between two sweeps of expired
+// items.
 const sweepEvery = 1024
 
 type userRecord struct {
@@ -55,7 +56,8 @@ type Model struct {
 	revokedGrants map[string]time.Time
 	devices       deviceStore
 	revokedJTIs   map[string]time.Time // jti -> expiry (jti.go)
-	writes        int
+	writes        int                  // writes since the last sweep
+	sweepAfter    int                  // items held after the last sweep
 }
 
 // Option configures a Model.
@@ -356,12 +358,16 @@ func (m *Model) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (
 	return cloneUser(&rec.user), nil
 }
 
-// wroteLocked counts a write and, every sweepEvery writes, drops expired
-// items so that a long-running process does not grow without bound.
-// Revoked items are kept until they expire: they are how reuse is detected.
+// wroteLocked counts a write and sweeps expired items once the writes since
+// the last sweep reach the number of items that sweep kept (at least
+// sweepEvery), so that a long-running process does not grow without bound.
+// A sweep walks every item; spacing sweeps by the store's size keeps their
+// cost constant per write however many live tokens there are, and keeps at
+// most about twice the live items. Revoked items are kept until they
+// expire: they are how reuse is detected.
 func (m *Model) wroteLocked() {
 	m.writes++
-	if m.writes%sweepEvery != 0 {
+	if m.writes < max(sweepEvery, m.sweepAfter) {
 		return
 	}
 	m.sweepLocked(m.now())
@@ -404,4 +410,6 @@ func (m *Model) sweepLocked(now time.Time) {
 		}
 	}
 	m.sweepJTIsLocked(now)
+	m.writes = 0
+	m.sweepAfter = len(m.access) + len(m.refresh) + len(m.codes) + len(m.revokedJTIs)
 }
