@@ -29,22 +29,31 @@ func newOurs(tb testing.TB) *ours {
 		RedirectURIs: []string{redirectURI},
 		Grants: []string{oauth2server.GrantClientCredentials, oauth2server.GrantAuthorizationCode,
 			oauth2server.GrantRefreshToken},
-		Scopes: []string{scope},
+		Scopes:     []string{scope},
+		Introspect: true, // the client is also the caller of the introspection row
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := oauth2server.New(m, oauth2server.Options{
+	return mountOurs(tb, m, m, oauth2server.Options{
 		AccessTokenLifetime:  accessLifetime,
 		RefreshTokenLifetime: refreshLifetime,
 	})
+}
+
+// mountOurs builds the Server on model and mounts POST /token, POST
+// /introspect and GET /api/me (behind the Authenticate middleware) on Echo.
+// mem is the memory model used by newCodes, or nil.
+func mountOurs(tb testing.TB, model oauth2server.Model, mem *memorymodel.Model, opts oauth2server.Options) *ours {
+	srv, err := oauth2server.New(model, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e := echo.New()
 	e.POST("/token", handlers.Token(srv))
+	e.POST("/introspect", handlers.Introspect(srv))
 	e.GET("/api/me", meHandler, oursAuthenticate(srv))
-	return &ours{srv: srv, model: m, echo: e}
+	return &ours{srv: srv, model: mem, echo: e}
 }
 
 func (o *ours) handler() http.Handler { return o.echo }

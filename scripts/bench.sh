@@ -8,6 +8,10 @@
 #                        so that every implementation's store holds the same
 #                        number of tokens when the run ends
 #   JWT_BENCHTIME=1s     per run of the signing/verifying rows
+#   MONGO_BENCHTIME=1000x requests per run of the MongoDB row
+#   MONGODB_URI          MongoDB server of the MongoDB row; unset, the script
+#                        starts tools/mongotest (embedded FerretDB) on loopback
+#                        and stops it at the end, as scripts/test.sh does
 #   BENCH=regexp         only the matching benchmarks (default all)
 #   REPORT_ONLY=1        do not run; rebuild the page from bench/results
 set -euo pipefail
@@ -17,18 +21,31 @@ cd "$root/bench"
 count=${BENCH_COUNT:-6}
 benchtime=${BENCHTIME:-20000x}
 jwttime=${JWT_BENCHTIME:-1s}
+mongotime=${MONGO_BENCHTIME:-1000x}
 filter=${BENCH:-.}
 benchstat_version=v0.0.0-20260908200009-22c9c6c9d4da # golang.org/x/perf, pinned
 
 mkdir -p results "$root/docs"
 raw=results/latest.txt
 if [ -z "${REPORT_ONLY:-}" ]; then
+  if [ -z "${MONGODB_URI:-}" ] && [ -x "$root/scripts/mongotest.sh" ]; then
+    if uri=$("$root/scripts/mongotest.sh" start); then
+      export MONGODB_URI="$uri"
+      trap '"$root/scripts/mongotest.sh" stop' EXIT
+      echo "bench: MongoDB wire-protocol server at $MONGODB_URI"
+    else
+      echo "bench: could not start tools/mongotest; the MongoDB row will skip" >&2
+    fi
+  fi
   : >"$raw"
   echo "bench: server rows (-benchtime $benchtime -count $count)"
-  go test -run '^$' -bench "^Benchmark(Token|Bearer|Ceiling|Introspect|MongoToken)\$/$filter" \
+  go test -run '^$' -bench "^Benchmark(Token|Bearer|Ceiling|Introspect)\$/$filter" \
     -benchmem -count "$count" -benchtime "$benchtime" . | tee -a "$raw"
   echo "bench: JWT rows (-benchtime $jwttime -count $count)"
-  go test -run '^$' -bench "^BenchmarkJWT/$filter" -benchmem -count "$count" -benchtime "$jwttime" . |
+  go test -run '^$' -bench "^BenchmarkJWT(Sign|Verify)\$/$filter" -benchmem -count "$count" -benchtime "$jwttime" . |
+    grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
+  echo "bench: MongoDB row (-benchtime $mongotime -count $count)"
+  go test -run '^$' -bench "^BenchmarkMongoToken\$/$filter" -benchmem -count "$count" -benchtime "$mongotime" . |
     grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
 fi
 
