@@ -182,4 +182,3 @@ func BenchmarkJWTVerify(b *testing.B) {
 		})
 	}
 }
-
