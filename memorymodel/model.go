@@ -89,22 +89,69 @@ func New(opts ...Option) *Model {
 // The clone functions copy slices and maps too: a shallow copy would share
 // them, and a caller appending to a returned Scope or writing to Extra would
 // change stored state.
+//
+// Clients and tokens are copied on every token request and every bearer
+// check, so their usual handful of strings is copied into an array that is
+// allocated together with the struct: one allocation instead of one per
+// slice. Each slice is capped at its own length, so appending to one
+// reallocates it instead of writing into its neighbour.
+
+// clientBox is a Client with room for its slices.
+type clientBox struct {
+	c   oauth2server.Client
+	buf [8]string
+}
 
 func cloneClient(c *oauth2server.Client) *oauth2server.Client {
-	cp := *c
-	cp.RedirectURIs = slices.Clone(c.RedirectURIs)
-	cp.Grants = slices.Clone(c.Grants)
-	cp.Scopes = slices.Clone(c.Scopes)
-	cp.Extra = maps.Clone(c.Extra)
-	return &cp
+	n := len(c.RedirectURIs) + len(c.Grants) + len(c.Scopes)
+	if n > len(clientBox{}.buf) {
+		cp := *c
+		cp.RedirectURIs = slices.Clone(c.RedirectURIs)
+		cp.Grants = slices.Clone(c.Grants)
+		cp.Scopes = slices.Clone(c.Scopes)
+		cp.Extra = maps.Clone(c.Extra)
+		return &cp
+	}
+	box := &clientBox{c: *c}
+	buf := box.buf[:]
+	box.c.RedirectURIs, buf = copyInto(buf, c.RedirectURIs)
+	box.c.Grants, buf = copyInto(buf, c.Grants)
+	box.c.Scopes, _ = copyInto(buf, c.Scopes)
+	box.c.Extra = maps.Clone(c.Extra)
+	return &box.c
+}
+
+// tokenBox is a Token with room for its scopes.
+type tokenBox struct {
+	t   oauth2server.Token
+	buf [3]string
 }
 
 func cloneToken(t *oauth2server.Token) *oauth2server.Token {
-	cp := *t
-	cp.Scope = slices.Clone(t.Scope)
-	cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope)
-	cp.Extra = maps.Clone(t.Extra)
-	return &cp
+	if len(t.Scope)+len(t.RefreshTokenScope) > len(tokenBox{}.buf) {
+		cp := *t
+		cp.Scope = slices.Clone(t.Scope)
+		cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope)
+		cp.Extra = maps.Clone(t.Extra)
+		return &cp
+	}
+	box := &tokenBox{t: *t}
+	buf := box.buf[:]
+	box.t.Scope, buf = copyInto(buf, t.Scope)
+	box.t.RefreshTokenScope, _ = copyInto(buf, t.RefreshTokenScope)
+	box.t.Extra = maps.Clone(t.Extra)
+	return &box.t
+}
+
+// copyInto copies src to the front of buf and returns the copy, capped at
+// its length, and the rest of buf. A nil src stays nil (for
+// RefreshTokenScope nil means "same as Scope"), an empty one stays empty.
+func copyInto(buf, src []string) (dst, rest []string) {
+	if src == nil {
+		return nil, buf
+	}
+	n := copy(buf, src)
+	return buf[:n:n], buf[n:]
 }
 
 func cloneCode(c *oauth2server.AuthorizationCode) *oauth2server.AuthorizationCode {
