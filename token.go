@@ -48,7 +48,9 @@ var reservedTokenMembers = map[string]bool{
 // MarshalJSON writes the standard members and, without overriding any of
 // them, the extended attributes.
 func (t *TokenResponse) MarshalJSON() ([]byte, error) {
-	b := t.appendJSON(make([]byte, 0, 256))
+	// The members' names, quotes and numbers take under 100 bytes; escaping
+	// is rare, and append grows the buffer if it is needed.
+	b := t.appendJSON(make([]byte, 0, 100+len(t.AccessToken)+len(t.RefreshToken)+len(t.Scope)))
 	if len(t.Extra) == 0 {
 		return b, nil
 	}

@@ -23,9 +23,19 @@ func Token(srv *oauth2server.Server) echo.HandlerFunc {
 		if err != nil {
 			return writeError(c, srv, oerrors.ServerError(err))
 		}
-		h := c.Response().Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Pragma", "no-cache")
+		setTokenHeaders(c.Response().Header())
 		return c.JSONBlob(http.StatusOK, b)
 	}
+}
+
+// setTokenHeaders sets Content-Type: application/json, Cache-Control:
+// no-store and Pragma: no-cache (RFC 6749 §5.1) with one allocation for
+// the three values instead of one per Header.Set. The keys are already
+// canonical. Each value slice is capped at length 1, so a later Add to
+// one header appends to a new array and never overwrites its neighbour.
+func setTokenHeaders(h http.Header) {
+	v := &[3]string{echo.MIMEApplicationJSON, "no-store", "no-cache"}
+	h[echo.HeaderContentType] = v[0:1:1]
+	h["Cache-Control"] = v[1:2:2]
+	h["Pragma"] = v[2:3:3]
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
@@ -99,7 +100,12 @@ func ParseBody(w http.ResponseWriter, r *http.Request, limit int64) (Params, err
 	if err != nil {
 		return nil, err
 	}
-	return Parse(string(b))
+	if len(b) == 0 {
+		return Params{}, nil
+	}
+	// b is a fresh buffer that nothing writes to after this point, so the
+	// parameters can share its memory instead of a copy of it.
+	return Parse(unsafe.String(&b[0], len(b)))
 }
 
 // readBody reads at most limit bytes of the body into a buffer sized by
