@@ -96,14 +96,19 @@ var (
 	errScope           = oerrors.ErrInsufficientScope.WithDescription("The access token does not have the scope this resource requires.")
 )
 
-// contextKey is where the middleware keeps the verified token in the Echo
-// context. Echo's c.Set takes string keys, so it is a string no
-// application would choose; read it only through the accessors.
-const contextKey = "github.com/echo-oauth2/oauth2server/middleware.authInfo"
+// tokenKey and stateKey are where the middleware keeps the verified token
+// and its own configuration in the Echo context. Echo's c.Set takes string
+// keys, so they are strings no application would choose; read them only
+// through the accessors. Both values are pointers, which an interface
+// holds without an allocation; the configuration is made once per
+// middleware, not per request.
+const (
+	tokenKey = "github.com/echo-oauth2/oauth2server/middleware.token"
+	stateKey = "github.com/echo-oauth2/oauth2server/middleware.state"
+)
 
-// authInfo is what Authenticate leaves for the accessors and RequireScope.
-type authInfo struct {
-	token        *oauth2server.Token
+// authState is what Authenticate leaves for RequireScope besides the token.
+type authState struct {
 	srv          *oauth2server.Server
 	realm        string
 	scopeHeaders bool
@@ -155,15 +160,16 @@ func (config AuthenticateConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	}
 	config.Scope = scope
 	maxBody := config.Server.Options().MaxBodyBytes
+	state := &authState{srv: config.Server, realm: config.Realm,
+		scopeHeaders: config.AddScopeHeaders, errorHandler: config.ErrorHandler}
 
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if config.Skipper(c) {
 				return next(c)
 			}
-			info := &authInfo{srv: config.Server, realm: config.Realm,
-				scopeHeaders: config.AddScopeHeaders, errorHandler: config.ErrorHandler}
-			if err := config.authenticate(c, info, maxBody); err != nil {
+			tok, err := config.authenticate(c, state, maxBody)
+			if err != nil {
 				if config.ErrorHandler != nil {
 					if err = config.ErrorHandler(c, err); err != nil {
 						return err
@@ -172,36 +178,39 @@ func (config AuthenticateConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 				}
 				return err
 			}
-			c.Set(contextKey, info)
+			c.Set(stateKey, state)
+			c.Set(tokenKey, tok)
 			return next(c)
 		}
 	}, nil
 }
 
 // authenticate extracts and verifies the token and checks config.Scope.
-func (config *AuthenticateConfig) authenticate(c echo.Context, info *authInfo, maxBody int64) error {
+func (config *AuthenticateConfig) authenticate(c echo.Context, state *authState, maxBody int64) (*oauth2server.Token, error) {
 	raw, err := config.extract(c.Request(), maxBody)
 	if err != nil {
-		return bearerError(c, info, err, nil)
+		return nil, bearerError(c, state, err, nil)
 	}
 	if raw == "" {
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="`+info.realm+`"`)
-		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: http.StatusText(http.StatusUnauthorized),
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="`+state.realm+`"`)
+		return nil, &echo.HTTPError{Code: http.StatusUnauthorized, Message: http.StatusText(http.StatusUnauthorized),
 			Internal: ErrTokenMissing}
 	}
 	tok, err := config.Server.ValidateAccessToken(c.Request().Context(), raw)
 	if err != nil {
-		return bearerError(c, info, err, nil)
+		return nil, bearerError(c, state, err, nil)
 	}
-	info.token = tok
-	return checkScope(c, info, config.Scope)
+	if err := checkScope(c, state, tok, config.Scope); err != nil {
+		return nil, err
+	}
+	return tok, nil
 }
 
-// checkScope verifies that the token covers required (RFC 6750 §3.1).
-func checkScope(c echo.Context, info *authInfo, required []string) error {
-	if info.scopeHeaders {
+// checkScope verifies that tok covers required (RFC 6750 §3.1).
+func checkScope(c echo.Context, state *authState, tok *oauth2server.Token, required []string) error {
+	if state.scopeHeaders {
 		h := c.Response().Header()
-		h.Set("X-OAuth-Scopes", strings.Join(info.token.Scope, ", "))
+		h.Set("X-OAuth-Scopes", strings.Join(tok.Scope, ", "))
 		if len(required) > 0 {
 			h.Set("X-Accepted-OAuth-Scopes", strings.Join(required, ", "))
 		}
@@ -209,12 +218,12 @@ func checkScope(c echo.Context, info *authInfo, required []string) error {
 	if len(required) == 0 {
 		return nil
 	}
-	ok, err := info.srv.VerifyScope(c.Request().Context(), info.token, required)
+	ok, err := state.srv.VerifyScope(c.Request().Context(), tok, required)
 	if err != nil {
-		return bearerError(c, info, err, nil)
+		return bearerError(c, state, err, nil)
 	}
 	if !ok {
-		return bearerError(c, info, errScope, required)
+		return bearerError(c, state, errScope, required)
 	}
 	return nil
 }
@@ -227,8 +236,9 @@ func (config *AuthenticateConfig) extract(r *http.Request, maxBody int64) (strin
 	var token string
 	methods := 0
 
-	headers := r.Header.Values(echo.HeaderAuthorization)
-	for _, h := range headers {
+	// Indexed directly: the key is canonical, and Header.Values would
+	// canonicalize it again on every request.
+	for _, h := range r.Header[echo.HeaderAuthorization] {
 		scheme, rest, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") {
 			continue // another scheme is not ours to judge
@@ -328,14 +338,14 @@ func validBearer(t string) bool {
 // bearerError sets the WWW-Authenticate challenge for err and returns it
 // as an *echo.HTTPError with the OAuth error body as Message (RFC 6750 §3).
 // Server faults are logged and answered without a challenge.
-func bearerError(c echo.Context, info *authInfo, err error, scope []string) error {
+func bearerError(c echo.Context, state *authState, err error, scope []string) error {
 	e := oerrors.From(err)
 	if oerrors.IsServerError(e) {
 		r := c.Request()
-		info.srv.Logger().ErrorContext(r.Context(), "oauthmw: authentication failed",
+		state.srv.Logger().ErrorContext(r.Context(), "oauthmw: authentication failed",
 			"method", r.Method, "path", r.URL.Path, "error", e.Unwrap())
 	} else {
-		ch := `Bearer realm="` + info.realm + `", error="` + e.Code + `"`
+		ch := `Bearer realm="` + state.realm + `", error="` + e.Code + `"`
 		if e.Description != "" {
 			ch += `, error_description="` + quoteSafe(e.Description) + `"`
 		}
@@ -364,11 +374,11 @@ func quoteSafe(s string) string {
 // It reports false when the middleware did not run or let the request
 // through without a token (Skipper, ErrorHandler).
 func TokenFromContext(c echo.Context) (*oauth2server.Token, bool) {
-	info, ok := c.Get(contextKey).(*authInfo)
-	if !ok || info.token == nil {
+	tok, ok := c.Get(tokenKey).(*oauth2server.Token)
+	if !ok || tok == nil {
 		return nil, false
 	}
-	return info.token, true
+	return tok, true
 }
 
 // ClientIDFromContext returns the client the verified token was issued to.

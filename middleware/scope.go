@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/echo-oauth2/oauth2server"
 )
 
 // RequireScope returns a middleware for routes behind [Authenticate] that
@@ -18,15 +20,16 @@ import (
 func RequireScope(scopes ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			info, ok := c.Get(contextKey).(*authInfo)
-			if !ok || info.token == nil {
+			state, _ := c.Get(stateKey).(*authState)
+			tok, _ := c.Get(tokenKey).(*oauth2server.Token)
+			if state == nil || tok == nil {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
 				return &echo.HTTPError{Code: http.StatusUnauthorized,
 					Message: http.StatusText(http.StatusUnauthorized), Internal: ErrTokenMissing}
 			}
-			if err := checkScope(c, info, scopes); err != nil {
-				if info.errorHandler != nil {
-					if err = info.errorHandler(c, err); err != nil {
+			if err := checkScope(c, state, tok, scopes); err != nil {
+				if state.errorHandler != nil {
+					if err = state.errorHandler(c, err); err != nil {
 						return err
 					}
 				} else {
