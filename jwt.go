@@ -2,9 +2,12 @@ package oauth2server
 
 import (
 	"context"
+	"encoding/base64"
 	stderrors "errors"
+	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -76,6 +79,13 @@ func (s *Server) setAccessToken(ctx context.Context, client *Client, user *User,
 }
 
 // signAccessToken signs tok as an RFC 9068 JWT with the active key.
+//
+// The JWS is assembled here rather than by jwt.Token.SignedString, which
+// marshals a header map and the claims by reflection on every call: the
+// header of a key never changes, so its encoded form is made once by
+// setupJWT, and the claims have a fixed shape written with the same
+// escaping as encoding/json. Only the signature is computed by the jwt
+// package, with the key's SigningMethod looked up once.
 func (s *Server) signAccessToken(tok *Token) (string, error) {
 	k := s.jwt.active
 	sub := tok.UserID
@@ -83,24 +93,49 @@ func (s *Server) signAccessToken(tok *Token) (string, error) {
 		// RFC 9068 §2.2: without a resource owner, sub is the client.
 		sub = tok.ClientID
 	}
-	claims := &accessTokenClaims{
-		Issuer:   s.opts.Issuer,
-		Subject:  sub,
-		Audience: jwt.ClaimStrings{s.opts.Audience},
-		Expiry:   tok.AccessTokenExpiresAt.Unix(),
-		IssuedAt: tok.IssuedAt.Unix(),
-		ID:       tok.ID,
-		ClientID: tok.ClientID,
-		Scope:    FormatScope(tok.Scope),
-	}
-	t := jwt.NewWithClaims(jwt.GetSigningMethod(k.alg), claims)
-	t.Header["typ"] = jwtType
-	t.Header["kid"] = k.kid
-	raw, err := t.SignedString(k.signer)
+	var stack [512]byte
+	claims := appendAccessTokenClaims(stack[:0], s.opts.Issuer, sub, s.opts.Audience, tok)
+
+	enc := base64.RawURLEncoding
+	n := len(k.header) + 1 + enc.EncodedLen(len(claims))
+	buf := make([]byte, n, n+1+enc.EncodedLen(k.sigLen))
+	copy(buf, k.header)
+	buf[len(k.header)] = '.'
+	enc.Encode(buf[len(k.header)+1:], claims)
+	// The signing input shares buf's memory; appending the signature after
+	// it below does not change those bytes.
+	sig, err := k.method.Sign(unsafe.String(&buf[0], n), k.signer)
 	if err != nil {
 		return "", storeError("sign access token", err)
 	}
-	return raw, nil
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	// buf is not written to again, so the token can share its memory.
+	return unsafe.String(&buf[0], len(buf)), nil
+}
+
+// appendAccessTokenClaims appends the JSON claims of tok (RFC 9068 §2.2),
+// the members of accessTokenClaims in their order, aud as an array.
+func appendAccessTokenClaims(b []byte, iss, sub, aud string, tok *Token) []byte {
+	b = append(b, `{"iss":`...)
+	b = appendJSONString(b, iss)
+	b = append(b, `,"sub":`...)
+	b = appendJSONString(b, sub)
+	b = append(b, `,"aud":[`...)
+	b = appendJSONString(b, aud)
+	b = append(b, `],"exp":`...)
+	b = strconv.AppendInt(b, tok.AccessTokenExpiresAt.Unix(), 10)
+	b = append(b, `,"iat":`...)
+	b = strconv.AppendInt(b, tok.IssuedAt.Unix(), 10)
+	b = append(b, `,"jti":`...)
+	b = appendJSONString(b, tok.ID)
+	b = append(b, `,"client_id":`...)
+	b = appendJSONString(b, tok.ClientID)
+	if len(tok.Scope) > 0 {
+		b = append(b, `,"scope":`...)
+		b = appendJSONString(b, FormatScope(tok.Scope))
+	}
+	return append(b, '}')
 }
 
 // looksLikeJWT reports whether raw has the three parts of a JWS compact
@@ -113,18 +148,10 @@ func looksLikeJWT(raw string) bool { return strings.Count(raw, ".") == 2 }
 // error is kept as the cause for logs.
 func (s *Server) parseJWTAccessToken(raw string, leeway time.Duration) (*accessTokenClaims, error) {
 	claims := &accessTokenClaims{}
-	p := jwt.NewParser(
-		// Pinned to the algorithms of our keys: never "none", never HMAC
-		// with a public key as secret (RFC 9068 §4).
-		jwt.WithValidMethods(s.jwt.algs),
-		jwt.WithIssuer(s.opts.Issuer),
-		jwt.WithAudience(s.opts.Audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(leeway),
-		jwt.WithTimeFunc(s.opts.Now),
-		jwt.WithStrictDecoding(),
-	)
+	p := s.jwt.parsers[leeway]
+	if p == nil {
+		p = s.newJWTParser(leeway)
+	}
 	_, err := p.ParseWithClaims(raw, claims, s.jwtKeyFunc)
 	switch {
 	case err == nil:
@@ -137,6 +164,24 @@ func (s *Server) parseJWTAccessToken(raw string, leeway time.Duration) (*accessT
 		return nil, errTokenInvalid.WithCause(stderrors.New("jti, client_id or sub missing"))
 	}
 	return claims, nil
+}
+
+// newJWTParser returns the parser of our JWT access tokens with leeway.
+// setupJWT makes the ones in use once; a jwt.Parser is not changed by
+// parsing, so one is shared by all requests.
+func (s *Server) newJWTParser(leeway time.Duration) *jwt.Parser {
+	return jwt.NewParser(
+		// Pinned to the algorithms of our keys: never "none", never HMAC
+		// with a public key as secret (RFC 9068 §4).
+		jwt.WithValidMethods(s.jwt.algs),
+		jwt.WithIssuer(s.opts.Issuer),
+		jwt.WithAudience(s.opts.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(s.opts.Now),
+		jwt.WithStrictDecoding(),
+	)
 }
 
 // jwtKeyFunc selects the verification key by kid and checks the header:

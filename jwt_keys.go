@@ -16,6 +16,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // AccessTokenFormat is the format of issued access tokens
@@ -97,6 +99,12 @@ type jwtKey struct {
 	public crypto.PublicKey
 	signer crypto.Signer // nil for a verification-only key
 	jwk    JSONWebKey
+	// method signs with alg; header is the base64url JOSE header of the
+	// key's tokens and sigLen the length of its signatures, for
+	// signAccessToken.
+	method jwt.SigningMethod
+	header string
+	sigLen int
 }
 
 // jwtKeys holds the keys of a Server that issues JWT access tokens.
@@ -105,6 +113,9 @@ type jwtKeys struct {
 	byKID  map[string]*jwtKey
 	algs   []string // algorithms of all keys, for WithValidMethods
 	jwks   JSONWebKeySet
+	// parsers verify our tokens, by leeway: Options.JWTLeeway for
+	// ValidateAccessToken, 0 for introspection and revocation.
+	parsers map[time.Duration]*jwt.Parser
 }
 
 // setupJWT validates the JWT options and parses the keys once.
@@ -176,6 +187,7 @@ func (s *Server) setupJWT() error {
 		return errorf("SigningKeys: no key is Active; mark exactly one")
 	}
 	s.jwt = ks
+	ks.parsers = map[time.Duration]*jwt.Parser{0: s.newJWTParser(0), o.JWTLeeway: s.newJWTParser(o.JWTLeeway)}
 	return nil
 }
 
@@ -266,6 +278,9 @@ func parseSigningKey(sk SigningKey) (*jwtKey, error) {
 		k.kid = thumbprint(k.jwk)
 	}
 	k.jwk.Kid = k.kid
+	if err := k.prepareSigning(); err != nil {
+		return nil, err
+	}
 	return k, nil
 }
 
@@ -295,6 +310,29 @@ func (k *jwtKey) describe() error {
 	}
 	k.jwk.Use = "sig"
 	k.jwk.Alg = k.alg
+	return nil
+}
+
+// prepareSigning sets what signAccessToken needs: the signing method, the
+// encoded JOSE header (alg, kid, typ; RFC 9068 §2.1) and the signature
+// length.
+func (k *jwtKey) prepareSigning() error {
+	k.method = jwt.GetSigningMethod(k.alg)
+	if k.method == nil {
+		return errorf("no signing method for %s", k.alg)
+	}
+	// A map marshals with sorted keys, as jwt.Token.SigningString did.
+	h, err := json.Marshal(map[string]string{"alg": k.alg, "kid": k.kid, "typ": jwtType})
+	if err != nil {
+		return errorf("encode JOSE header: %v", err)
+	}
+	k.header = base64.RawURLEncoding.EncodeToString(h)
+	switch pub := k.public.(type) {
+	case *rsa.PublicKey:
+		k.sigLen = pub.Size()
+	default: // P-256 (r || s, RFC 7518 §3.4) and Ed25519 signatures
+		k.sigLen = 64
+	}
 	return nil
 }
 

@@ -1,0 +1,41 @@
+package oauth2server
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The hand-written claims of signAccessToken must be byte for byte what
+// encoding/json makes of accessTokenClaims, escaping included, so that
+// verifiers see the same token as before and no input can break out of a
+// JSON string.
+func TestAppendAccessTokenClaims(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	for _, tc := range []struct {
+		name string
+		tok  *Token
+		sub  string
+	}{
+		{"ok, plain", &Token{ID: "jti-1", ClientID: "app", Scope: []string{"read", "write"}}, "user-1"},
+		{"ok, no scope", &Token{ID: "jti-2", ClientID: "app"}, "app"},
+		{"ok, characters JSON escapes", &Token{ID: "j\"t\\i", ClientID: "a<b>&c\u2028\n", Scope: []string{"x"}}, "u\x01\xff\u2029"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.tok.IssuedAt = now
+			tc.tok.AccessTokenExpiresAt = now.Add(time.Hour)
+			got := appendAccessTokenClaims(nil, "https://as.example.com", tc.sub, "https://api.example.com", tc.tok)
+			want, err := json.Marshal(&accessTokenClaims{
+				Issuer: "https://as.example.com", Subject: tc.sub, Audience: jwt.ClaimStrings{"https://api.example.com"},
+				Expiry: now.Add(time.Hour).Unix(), IssuedAt: now.Unix(), ID: tc.tok.ID, ClientID: tc.tok.ClientID,
+				Scope: FormatScope(tc.tok.Scope),
+			})
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got))
+		})
+	}
+}
