@@ -14,10 +14,15 @@ var errScopeSyntax = oerrors.ErrInvalidScope.WithDescription("The scope paramete
 // §3.3): space-delimited, each 1*( %x21 / %x23-5B / %x5D-7E ). Duplicates
 // are removed, order is kept. An empty string gives nil. A malformed scope is
 // an invalid_scope error.
+//
+// The tokens are cut from a copy of s, never from s itself: s is usually a
+// piece of a request body, and a stored token's scope must not keep that
+// body (which may hold a password or a client secret) alive in memory.
 func ParseScope(s string) ([]string, error) {
 	if s == "" {
 		return nil, nil
 	}
+	s = strings.Clone(s)
 	out := make([]string, 0, strings.Count(s, " ")+1)
 	for rest := s; rest != ""; {
 		var tok string

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -169,4 +170,19 @@ func TestPerClientRefreshLifetime(t *testing.T) {
 	r := env.do(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic("short-rt", "x")})
 	requireOK(t, r)
 	assert.Equal(t, env.clock.Now().Add(time.Hour), env.refreshToken(str(r.body["refresh_token"])).RefreshTokenExpiresAt)
+}
+
+// A parsed scope must not share memory with the string it came from (a
+// request body holding credentials), since stored tokens keep their scope.
+func TestParseScopeCopies(t *testing.T) {
+	body := []byte("grant_type=password&password=hunter2&scope=read write")
+	param := string(body[len(body)-len("read write"):])
+	scope, err := oauth2server.ParseScope(param)
+	require.NoError(t, err)
+	require.Equal(t, []string{"read", "write"}, scope)
+	start := uintptr(unsafe.Pointer(unsafe.StringData(param)))
+	for _, s := range scope {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		assert.False(t, p >= start && p < start+uintptr(len(param)), "scope token %q points into the request", s)
+	}
 }
