@@ -50,6 +50,7 @@ type Model struct {
 	refresh       map[string]*oauth2server.Token
 	codes         map[string]*oauth2server.AuthorizationCode
 	revokedGrants map[string]time.Time
+	consents      map[consentKey]*oauth2server.Consent
 	writes        int
 }
 
@@ -70,6 +71,7 @@ func New(opts ...Option) *Model {
 		refresh:       make(map[string]*oauth2server.Token),
 		codes:         make(map[string]*oauth2server.AuthorizationCode),
 		revokedGrants: make(map[string]time.Time),
+		consents:      make(map[consentKey]*oauth2server.Consent),
 	}
 	for _, o := range opts {
 		o(m)
