@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/handlers"
+	"github.com/echo-oauth2/oauth2server/memorymodel"
+)
+
+// Paths of the example's own pages and of the endpoints it mounts.
+const (
+	authorizePath = "/oauth/authorize"
+	tokenPath     = "/oauth/token"
+	loginPath     = "/login"
+	logoutPath    = "/logout"
+	callbackPath  = "/callback"
+	mePath        = "/api/me"
+	writePath     = "/api/write"
+)
+
+// loginEverySeconds is the sustained rate of login attempts per IP address once
+// its burst (appConfig.LoginBurst) is used up: one every six seconds makes
+// online password guessing slow (RFC 6749 §4.3.2, RFC 6819 §5.1.4.2.3).
+const loginEverySeconds = 6
+
+// store is what the example needs of a model: the core Model, users for the
+// login page and remembered consent.
+type store interface {
+	oauth2server.Model
+	oauth2server.PasswordModel
+	oauth2server.ConsentStore
+}
+
+// app is the example authorization server: the library's Server plus the
+// pages a user sees.
+type app struct {
+	cfg      appConfig
+	issuer   string
+	srv      *oauth2server.Server
+	model    store
+	sessions *sessionStore
+	pages    *pages
+	demo     *demoRequest
+	closers  []func(context.Context) error
+}
+
+// demoRequest is the authorization request printed at start, with its PKCE
+// verifier, so that the callback page can show the complete token request.
+type demoRequest struct {
+	URL      string
+	State    string
+	Verifier string
+	ClientID string
+	Redirect string
+}
+
+// newApp builds the example server. It does not listen: main starts it, and
+// the tests serve it on a loopback listener of their own.
+func newApp(cfg appConfig) (*echo.Echo, *app, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.LoginBurst <= 0 {
+		cfg.LoginBurst = 10
+	}
+	a := &app{cfg: cfg}
+	issuer := cfg.Issuer
+	if issuer == "" && cfg.Data != nil {
+		issuer = cfg.Data.Issuer
+	}
+	if issuer == "" {
+		var err error
+		if issuer, err = defaultIssuer(cfg.Addr); err != nil {
+			return nil, nil, err
+		}
+	}
+	a.issuer = strings.TrimSuffix(issuer, "/")
+	data := cfg.Data
+	if data == nil {
+		data = demoConfig(a.issuer)
+	}
+
+	ctx := context.Background()
+	model, err := a.openModel(ctx, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.model = model
+
+	srv, err := oauth2server.New(model, oauth2server.Options{
+		Issuer: a.issuer,
+		Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	a.srv = srv
+	a.sessions = newSessionStore(strings.HasPrefix(a.issuer, "https://"), time.Now)
+	if a.pages, err = loadPages(); err != nil {
+		return nil, nil, err
+	}
+	if cfg.Data == nil {
+		a.demo = newDemoRequest(a.issuer)
+	}
+	return a.routes(), a, nil
+}
+
+// openModel opens the in-memory model and seeds it with data.
+func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
+	if a.cfg.MongoURI != "" {
+		return nil, errors.New("-mongo-uri: the MongoDB model is not available in this build")
+	}
+	m := memorymodel.New()
+	for _, c := range data.clients() {
+		if err := m.AddClient(c); err != nil {
+			return nil, fmt.Errorf("client %q: %w", c.ID, err)
+		}
+	}
+	for _, u := range data.Users {
+		hash, err := oauth2server.HashPassword(u.Password)
+		if err != nil {
+			return nil, fmt.Errorf("user %q: %w", u.Username, err)
+		}
+		id := u.ID
+		if id == "" {
+			id = u.Username
+		}
+		if err := m.AddUser(&oauth2server.User{ID: id, Username: u.Username}, hash); err != nil {
+			return nil, fmt.Errorf("user %q: %w", u.Username, err)
+		}
+	}
+	_ = ctx
+	return m, nil
+}
+
+// Close releases what newApp opened (the MongoDB connection).
+func (a *app) Close(ctx context.Context) error {
+	var errs []error
+	for _, c := range a.closers {
+		errs = append(errs, c(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+func (a *app) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	// Use the TCP peer address, never X-Forwarded-For: a client could
+	// otherwise pick a new "IP" per request and escape the login rate limit
+	// (RFC 9700 §4.13: trust forwarded headers only from known proxies).
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("64K"))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		ContentTypeNosniff: "nosniff",
+		// Pages must not be framed (clickjacking, RFC 9700 §4.16) and
+		// load nothing from other origins (RFC 9700 §4.2.4).
+		XFrameOptions:         "DENY",
+		ContentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+		ReferrerPolicy:        "no-referrer",
+		HSTSMaxAge:            31536000,
+	}))
+
+	static, _ := fs.Sub(assets, "static")
+	e.StaticFS("/static", static)
+
+	e.GET("/", a.index, noStore)
+	e.GET(loginPath, a.loginPage, noStore)
+	e.POST(loginPath, a.login, noStore, a.loginRateLimit())
+	e.POST(logoutPath, a.logout, noStore)
+	e.GET(callbackPath, a.callback, noStore)
+	e.GET(authorizePath, a.authorize, noStore)
+	e.POST(authorizePath, a.decide, noStore)
+	e.POST(tokenPath, handlers.Token(a.srv))
+	e.GET(mePath, a.me)
+	e.GET(writePath, a.write)
+	return e
+}
+
+// noStore keeps pages out of caches: they carry CSRF tokens, codes and
+// user data.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// loginRateLimit slows password guessing: each IP address gets
+// LoginBurst attempts, then one per loginEverySeconds.
+func (a *app) loginRateLimit() echo.MiddlewareFunc {
+	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate:      1.0 / loginEverySeconds,
+		Burst:     a.cfg.LoginBurst,
+		ExpiresIn: 10 * time.Minute,
+	})
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: store,
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", fmt.Sprint(loginEverySeconds))
+			return a.pages.render(c, http.StatusTooManyRequests, "error.html", errorData{
+				Title:   "Too many attempts",
+				Message: "Too many login attempts from your address. Wait a few seconds and try again.",
+			})
+		},
+	})
+}
+
+func newDemoRequest(issuer string) *demoRequest {
+	verifier := randomToken()
+	sum := sha256.Sum256([]byte(verifier))
+	d := &demoRequest{
+		State:    randomToken()[:16],
+		Verifier: verifier,
+		ClientID: demoPublicClient,
+		Redirect: issuer + callbackPath,
+	}
+	q := url.Values{
+		"response_type":         {"code"},
+		"client_id":             {d.ClientID},
+		"redirect_uri":          {d.Redirect},
+		"scope":                 {"read write"},
+		"state":                 {d.State},
+		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
+		"code_challenge_method": {"S256"},
+	}
+	d.URL = issuer + authorizePath + "?" + q.Encode()
+	return d
+}
