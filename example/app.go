@@ -74,6 +74,9 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.hashPassword == nil {
+		cfg.hashPassword = oauth2server.HashPassword
+	}
 	if cfg.LoginBurst <= 0 {
 		cfg.LoginBurst = 10
 	}
@@ -131,7 +134,7 @@ func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
 		}
 	}
 	for _, u := range data.Users {
-		hash, err := oauth2server.HashPassword(u.Password)
+		hash, err := a.cfg.hashPassword(u.Password)
 		if err != nil {
 			return nil, fmt.Errorf("user %q: %w", u.Username, err)
 		}

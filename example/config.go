@@ -43,6 +43,11 @@ type appConfig struct {
 	LoginBurst int
 	// Logger receives server faults. Default slog.Default().
 	Logger *slog.Logger
+
+	// hashPassword hashes user passwords. Default
+	// oauth2server.HashPassword (bcrypt, default cost); tests use a cheap
+	// cost to stay fast under the race detector.
+	hashPassword func(string) (string, error)
 }
 
 // fileConfig is the JSON of the -config file.

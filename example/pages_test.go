@@ -180,25 +180,33 @@ func TestLoginRateLimit(t *testing.T) {
 	ts := startApp(t, appConfig{LoginBurst: 3})
 	c := browser(t)
 	_, body := get(t, c, ts.base+loginPath)
-	form := url.Values{"csrf_token": {csrfToken(t, body)}, "username": {demoUsername}, "password": {"guess"}}
+	good := url.Values{"csrf_token": {csrfToken(t, body)}, "username": {demoUsername}, "password": {demoPassword}}
+	// Every attempt counts, even one the handler refuses early.
+	guess := url.Values{"csrf_token": {"stale"}, "username": {demoUsername}, "password": {"guess"}}
 	for i := 0; i < 3; i++ {
-		resp, _ := post(t, c, ts.base+loginPath, form)
-		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "attempt %d", i+1)
+		resp, _ := post(t, c, ts.base+loginPath, guess)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, "attempt %d", i+1)
 	}
-	resp, body := post(t, c, ts.base+loginPath, form)
-	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	resp, body := post(t, c, ts.base+loginPath, good)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "even the right password waits")
 	assert.Equal(t, "6", resp.Header.Get("Retry-After"))
 	assert.Contains(t, body, "Too many login attempts")
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 
 	// A spoofed X-Forwarded-For does not buy new attempts.
-	req, err := http.NewRequest(http.MethodPost, ts.base+loginPath, strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, ts.base+loginPath, strings.NewReader(good.Encode()))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	req.Header.Set("X-Real-IP", "203.0.113.8")
 	resp, err = c.Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+
+	// Other pages are not limited.
+	resp, _ = get(t, c, ts.base+loginPath)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
 func TestLocalPath(t *testing.T) {
