@@ -60,7 +60,7 @@ type Options struct {
 	// RequireClientAuthentication says, per grant type, whether public
 	// clients are refused (true) or may use the grant by sending only their
 	// client_id (false). Optional. Defaults: authorization_code false,
-	// refresh_token false, password true; client_credentials is always
+	// refresh_token false, device_code false, password true; client_credentials is always
 	// true and cannot be changed (RFC 6749 §4.4). Confidential clients
 	// always authenticate, whatever this says (RFC 6749 §3.2.1).
 	RequireClientAuthentication map[string]bool
@@ -80,6 +80,36 @@ type Options struct {
 	// MaxBodyBytes caps request bodies. Optional. Default 64 KiB. A larger
 	// body is answered 413 invalid_request.
 	MaxBodyBytes int64
+
+	// DeviceVerificationURI is the end-user verification URI of the
+	// device authorization grant (RFC 8628 §3.2): the page of your
+	// application where the user enters the user code. Required for the
+	// grant, which is enabled by default only when it is set and the model
+	// implements [DeviceCodeModel]. An absolute https URL (http only on
+	// loopback) without fragment.
+	DeviceVerificationURI string
+	// DeviceCodeLifetime is the lifetime of device codes and user codes.
+	// Optional. Default 10 minutes.
+	DeviceCodeLifetime time.Duration
+	// DeviceCodeInterval is the minimum polling interval announced to
+	// device clients. Optional. Default 5 seconds (RFC 8628 §3.2); it is
+	// sent in whole seconds, at least 1.
+	DeviceCodeInterval time.Duration
+	// UserCodeMaxFailures bounds user code guessing per attempt key (see
+	// [WithAttemptKey], e.g. the client IP): after this many unknown user
+	// codes within UserCodeFailureWindow, [Server.LookupUserCode] answers
+	// [ErrTooManyAttempts]. Optional. Default 10; negative disables it.
+	UserCodeMaxFailures int
+	// UserCodeMaxGlobalFailures bounds user code guessing across all
+	// keys within UserCodeFailureWindow, so that an attacker with many
+	// addresses is bounded too. Optional. Default 10000; negative disables
+	// it. Once exhausted, every lookup fails until the window ends: a flood
+	// of wrong codes can lock the verification page for everyone, which is
+	// the price of the bound.
+	UserCodeMaxGlobalFailures int
+	// UserCodeFailureWindow is the window of the two limits above.
+	// Optional. Default 10 minutes.
+	UserCodeFailureWindow time.Duration
 
 	// Realm is the realm of WWW-Authenticate challenges. Optional. Default
 	// "oauth2server".

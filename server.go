@@ -31,6 +31,9 @@ type Server struct {
 	scopes       ScopeValidator
 	verifier     ScopeVerifier
 	redirects    RedirectURIValidator
+	devices      DeviceCodeModel
+
+	attempts *attemptLimiter // user code guessing bound (device grant)
 
 	grants     map[string]grantFunc
 	grantTypes []string
@@ -112,7 +115,11 @@ func New(model Model, opts Options) (*Server, error) {
 	s.scopes, _ = capability[ScopeValidator](model)
 	s.verifier, _ = capability[ScopeVerifier](model)
 	s.redirects, _ = capability[RedirectURIValidator](model)
+	s.devices, _ = capability[DeviceCodeModel](model)
 
+	if err := s.setupDevice(); err != nil {
+		return nil, err
+	}
 	if err := s.setupGrants(); err != nil {
 		return nil, err
 	}
@@ -151,6 +158,7 @@ func (s *Server) builtinGrants() []builtinGrant {
 			}
 			return ""
 		}},
+		{GrantDeviceCode, s.grantDeviceCode, s.deviceMissing},
 	}
 }
 
@@ -206,6 +214,7 @@ func (s *Server) setupGrants() error {
 	s.publicOK = map[string]bool{
 		GrantAuthorizationCode: true,
 		GrantRefreshToken:      true,
+		GrantDeviceCode:        true,
 	}
 	for grant, required := range o.RequireClientAuthentication {
 		if grant == GrantClientCredentials && !required {

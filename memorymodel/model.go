@@ -51,6 +51,7 @@ type Model struct {
 	codes         map[string]*oauth2server.AuthorizationCode
 	revokedGrants map[string]time.Time
 	consents      map[consentKey]*oauth2server.Consent
+	devices       deviceStore
 	writes        int
 }
 
@@ -72,6 +73,7 @@ func New(opts ...Option) *Model {
 		codes:         make(map[string]*oauth2server.AuthorizationCode),
 		revokedGrants: make(map[string]time.Time),
 		consents:      make(map[consentKey]*oauth2server.Consent),
+		devices:       newDeviceStore(),
 	}
 	for _, o := range opts {
 		o(m)

@@ -20,9 +20,17 @@
 // temporary file and rename). It then runs until SIGTERM or SIGINT, shuts
 // down cleanly and exits 0. FerretDB logs go to stderr at warn level.
 //
-// Known FerretDB v1.24 limitations relevant to tests: TTL indexes are not
-// enforced (expired documents are never deleted) and multi-document
-// transactions are not supported.
+// Known FerretDB v1.24 (sqlite) limitations relevant to tests:
+//   - createIndexes with expireAfterSeconds fails (code 238, NotImplemented);
+//     partialFilterExpression is rejected the same way, sparse is ignored.
+//   - Multi-document transactions are not supported.
+//   - Conditional writes are NOT atomic: FindOneAndUpdate with a filter,
+//     a conditional UpdateOne and FindOneAndDelete can each hand the same
+//     document to several concurrent callers (seen in nearly every round
+//     with 8 racing clients). DeleteOne's DeletedCount and unique-index
+//     inserts did hold: a model that must claim an item exactly once (a
+//     code, a refresh token) should claim it with a unique-key insert or a
+//     DeleteOne whose DeletedCount is 1, which is atomic on MongoDB too.
 package main
 
 import (

@@ -1,0 +1,272 @@
+package oauth2server
+
+import (
+	"crypto/rand"
+	stderrors "errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/internal/form"
+)
+
+// Defaults of the device authorization grant (RFC 8628).
+const (
+	DefaultDeviceCodeLifetime        = 10 * time.Minute
+	DefaultDeviceCodeInterval        = 5 * time.Second
+	DefaultUserCodeMaxFailures       = 10
+	DefaultUserCodeMaxGlobalFailures = 10000
+	DefaultUserCodeFailureWindow     = 10 * time.Minute
+)
+
+// UserCodeAlphabet is the alphabet of user codes: 20 consonants, without
+// vowels (no words) and without letters easily confused on a screen, as
+// RFC 8628 §6.1 suggests. Eight of them give 20^8 ≈ 2.56e10 codes (34 bits).
+const UserCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+
+// userCodeLen is the number of letters of a user code, shown as two groups
+// of four ("BCDF-GHJK").
+const userCodeLen = 8
+
+var errDeviceDisabled = oerrors.ErrUnsupportedGrantType.WithDescription("The device authorization grant is not enabled.")
+
+// DeviceAuthorizationResponse is a successful device authorization response
+// (RFC 8628 §3.2).
+type DeviceAuthorizationResponse struct {
+	DeviceCode              string `json:"device_code"`
+	UserCode                string `json:"user_code"`
+	VerificationURI         string `json:"verification_uri"`
+	VerificationURIComplete string `json:"verification_uri_complete,omitempty"`
+	ExpiresIn               int64  `json:"expires_in"`
+	Interval                int64  `json:"interval,omitempty"`
+	// Code is the request as saved in the model.
+	Code *DeviceCode `json:"-"`
+}
+
+// setupDevice fills the defaults of the device grant and checks its
+// options. It runs before the grants are set up.
+func (s *Server) setupDevice() error {
+	o := &s.opts
+	if o.DeviceCodeLifetime == 0 {
+		o.DeviceCodeLifetime = DefaultDeviceCodeLifetime
+	}
+	if o.DeviceCodeInterval == 0 {
+		o.DeviceCodeInterval = DefaultDeviceCodeInterval
+	}
+	if o.DeviceCodeLifetime < 0 || o.DeviceCodeInterval < 0 {
+		return errorf("DeviceCodeLifetime and DeviceCodeInterval must not be negative")
+	}
+	// The interval goes on the wire in whole seconds.
+	o.DeviceCodeInterval = max(o.DeviceCodeInterval.Round(time.Second), time.Second)
+	if o.UserCodeMaxFailures == 0 {
+		o.UserCodeMaxFailures = DefaultUserCodeMaxFailures
+	}
+	if o.UserCodeMaxGlobalFailures == 0 {
+		o.UserCodeMaxGlobalFailures = DefaultUserCodeMaxGlobalFailures
+	}
+	if o.UserCodeFailureWindow == 0 {
+		o.UserCodeFailureWindow = DefaultUserCodeFailureWindow
+	}
+	if o.UserCodeFailureWindow < 0 {
+		return errorf("UserCodeFailureWindow must not be negative")
+	}
+	s.attempts = newAttemptLimiter(o.UserCodeMaxFailures, o.UserCodeMaxGlobalFailures, o.UserCodeFailureWindow)
+
+	if o.DeviceVerificationURI == "" {
+		if slices.Contains(o.Grants, GrantDeviceCode) {
+			return errorf("grant %q needs Options.DeviceVerificationURI", GrantDeviceCode)
+		}
+		return nil
+	}
+	u, err := url.Parse(o.DeviceVerificationURI)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Fragment != "" || strings.Contains(o.DeviceVerificationURI, "#") {
+		return errorf("DeviceVerificationURI %q must be an absolute URL without fragment", o.DeviceVerificationURI)
+	}
+	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopbackHost(u.Hostname())) {
+		return errorf("DeviceVerificationURI %q must use https (http only on loopback, for development)", o.DeviceVerificationURI)
+	}
+	return nil
+}
+
+// deviceMissing names what the device grant lacks, or "".
+func (s *Server) deviceMissing() string {
+	switch {
+	case s.devices == nil:
+		return "DeviceCodeModel (SaveDeviceCode, GetDeviceCodeByUserCode, SetDeviceDecision, PollDeviceCode, RaiseDeviceInterval, ConsumeDeviceCode)"
+	case s.opts.DeviceVerificationURI == "":
+		return "Options.DeviceVerificationURI"
+	}
+	return ""
+}
+
+// DeviceAuthorizationEnabled reports whether the device authorization
+// grant is enabled, i.e. whether the device authorization endpoint should be
+// mounted and listed in metadata (device_authorization_endpoint).
+func (s *Server) DeviceAuthorizationEnabled() bool { return s.GrantEnabled(GrantDeviceCode) }
+
+// DeviceAuthorization handles a device authorization request (RFC 8628
+// §3.1): a POST with a form body, the client authenticated exactly as at the
+// token endpoint, or identified by client_id when public. It issues a
+// device code and a user code and saves them with
+// [DeviceCodeModel.SaveDeviceCode]. Send the response with Cache-Control:
+// no-store, as [WriteJSON] does; errors are *errors.Error.
+func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationResponse, error) {
+	ctx := r.Context()
+	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	if !s.DeviceAuthorizationEnabled() {
+		return nil, errDeviceDisabled
+	}
+	client, authenticated, err := s.authenticateClient(ctx, r, p)
+	if err != nil {
+		return nil, err
+	}
+	if !client.HasGrant(GrantDeviceCode) {
+		return nil, errGrantNotAllowed
+	}
+	if !authenticated && !s.publicOK[GrantDeviceCode] {
+		return nil, errPublicNotAllowed
+	}
+	requested, err := ParseScope(p["scope"])
+	if err != nil {
+		return nil, err
+	}
+	scope, err := s.validateScope(ctx, client, nil, requested)
+	if err != nil {
+		return nil, err
+	}
+	grantID, err := s.newID()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	dc := &DeviceCode{
+		ClientID:  client.ID,
+		Scope:     scope,
+		IssuedAt:  now,
+		ExpiresAt: now.Add(s.opts.DeviceCodeLifetime),
+		Interval:  s.opts.DeviceCodeInterval,
+		Status:    DeviceCodePending,
+		GrantID:   grantID,
+	}
+	// A user code collides with a live one with probability (live codes) /
+	// 20^8; three tries make a failure practically impossible.
+	for try := 0; ; try++ {
+		if dc.DeviceCode, err = randomString(s.opts.Rand, 32); err != nil {
+			return nil, storeError("generate device code", err)
+		}
+		if dc.UserCode, err = generateUserCode(s.opts.Rand); err != nil {
+			return nil, storeError("generate user code", err)
+		}
+		err = s.devices.SaveDeviceCode(ctx, dc.Clone())
+		if err == nil {
+			break
+		}
+		if !stderrors.Is(err, ErrUserCodeTaken) || try == 2 {
+			return nil, storeError("SaveDeviceCode", err)
+		}
+	}
+	return &DeviceAuthorizationResponse{
+		DeviceCode:              dc.DeviceCode,
+		UserCode:                dc.UserCode,
+		VerificationURI:         s.opts.DeviceVerificationURI,
+		VerificationURIComplete: s.verificationURIComplete(dc.UserCode),
+		ExpiresIn:               int64(s.opts.DeviceCodeLifetime / time.Second),
+		Interval:                int64(dc.Interval / time.Second),
+		Code:                    dc,
+	}, nil
+}
+
+// verificationURIComplete adds the user code to the verification URI,
+// keeping a query it already has (RFC 8628 §3.3.1).
+func (s *Server) verificationURIComplete(userCode string) string {
+	u := s.opts.DeviceVerificationURI
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+		if strings.HasSuffix(u, "?") || strings.HasSuffix(u, "&") {
+			sep = ""
+		}
+	}
+	return u + sep + "user_code=" + url.QueryEscape(userCode)
+}
+
+// ServeDeviceAuthorization is an http.HandlerFunc for the device
+// authorization endpoint, for net/http users; Echo users mount
+// handlers.DeviceAuthorization.
+func (s *Server) ServeDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
+	resp, err := s.DeviceAuthorization(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, resp)
+}
+
+// generateUserCode returns a user code of 8 letters of [UserCodeAlphabet]
+// as "XXXX-XXXX". It draws bytes from r (crypto/rand when nil) and rejects
+// bytes >= 240, the largest multiple of 20 below 256, so that every letter
+// is equally likely (no modulo bias).
+func generateUserCode(r io.Reader) (string, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	const limit = 256 - 256%len(UserCodeAlphabet)
+	out := make([]byte, 0, userCodeLen+1)
+	var buf [16]byte
+	for {
+		if _, err := io.ReadFull(r, buf[:]); err != nil {
+			return "", err
+		}
+		for _, b := range buf {
+			if int(b) >= limit {
+				continue
+			}
+			if len(out) == userCodeLen/2 {
+				out = append(out, '-')
+			}
+			out = append(out, UserCodeAlphabet[int(b)%len(UserCodeAlphabet)])
+			if len(out) == userCodeLen+1 {
+				return string(out), nil
+			}
+		}
+	}
+}
+
+// NormalizeUserCode turns what a user typed into the canonical form of a
+// user code, "XXXX-XXXX": letters are case-insensitive, and dashes and
+// white space are ignored wherever they are. It reports false when the
+// input cannot be a user code (wrong length, or a letter outside
+// [UserCodeAlphabet]), which needs no lookup.
+func NormalizeUserCode(input string) (string, bool) {
+	if len(input) > 64 {
+		return "", false
+	}
+	out := make([]byte, 0, userCodeLen+1)
+	for i := 0; i < len(input); i++ {
+		c := input[i]
+		switch {
+		case c == '-' || c == ' ' || c == '\t':
+			continue
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		if strings.IndexByte(UserCodeAlphabet, c) < 0 || len(out) == userCodeLen+1 {
+			return "", false
+		}
+		if len(out) == userCodeLen/2 {
+			out = append(out, '-')
+		}
+		out = append(out, c)
+	}
+	if len(out) != userCodeLen+1 {
+		return "", false
+	}
+	return string(out), true
+}

@@ -1,0 +1,149 @@
+package oauth2server_test
+
+import (
+	"context"
+	stderrors "errors"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echo-oauth2/oauth2server"
+	oautherrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/memorymodel"
+)
+
+// faultyDevices is the memory model with failures injected into its
+// device methods.
+type faultyDevices struct {
+	*memorymodel.Model
+	takenSaves int   // SaveDeviceCode answers ErrUserCodeTaken this many times
+	fail       error // returned by the method named in failing
+	failing    string
+}
+
+var errStore = stderrors.New("store is down")
+
+func (f *faultyDevices) SaveDeviceCode(ctx context.Context, d *oauth2server.DeviceCode) error {
+	if f.takenSaves > 0 {
+		f.takenSaves--
+		return oauth2server.ErrUserCodeTaken
+	}
+	if f.failing == "SaveDeviceCode" {
+		return f.fail
+	}
+	return f.Model.SaveDeviceCode(ctx, d)
+}
+
+func (f *faultyDevices) GetDeviceCodeByUserCode(ctx context.Context, uc string) (*oauth2server.DeviceCode, error) {
+	if f.failing == "GetDeviceCodeByUserCode" {
+		return nil, f.fail
+	}
+	return f.Model.GetDeviceCodeByUserCode(ctx, uc)
+}
+
+func (f *faultyDevices) SetDeviceDecision(ctx context.Context, uc string, d *oauth2server.DeviceDecision) (bool, error) {
+	if f.failing == "SetDeviceDecision" {
+		return false, f.fail
+	}
+	return f.Model.SetDeviceDecision(ctx, uc, d)
+}
+
+func (f *faultyDevices) PollDeviceCode(ctx context.Context, dc string, now time.Time) (*oauth2server.DeviceCode, error) {
+	if f.failing == "PollDeviceCode" {
+		return nil, f.fail
+	}
+	return f.Model.PollDeviceCode(ctx, dc, now)
+}
+
+func (f *faultyDevices) RaiseDeviceInterval(ctx context.Context, dc string, d time.Duration) error {
+	if f.failing == "RaiseDeviceInterval" {
+		return f.fail
+	}
+	return f.Model.RaiseDeviceInterval(ctx, dc, d)
+}
+
+func (f *faultyDevices) ConsumeDeviceCode(ctx context.Context, dc string) (bool, error) {
+	if f.failing == "ConsumeDeviceCode" {
+		return false, f.fail
+	}
+	return f.Model.ConsumeDeviceCode(ctx, dc)
+}
+
+func newFaultyEnv(t *testing.T) (*faultyDevices, *oauth2server.Server) {
+	t.Helper()
+	f := &faultyDevices{Model: memorymodel.New(), fail: errStore}
+	require.NoError(t, f.AddClient(&oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+	srv, err := oauth2server.New(f, oauth2server.Options{DeviceVerificationURI: verificationURI})
+	require.NoError(t, err)
+	return f, srv
+}
+
+func TestDeviceUserCodeCollisionRetry(t *testing.T) {
+	f, srv := newFaultyEnv(t)
+	f.takenSaves = 2
+	r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+	assert.Equal(t, http.StatusOK, r.status, "third try succeeds")
+
+	f.takenSaves = 3
+	r = serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Equal(t, "server_error", r.errorCode())
+}
+
+// A storage fault is server_error (503) with the cause only in logs.
+func TestDeviceStorageFaults(t *testing.T) {
+	ctx := context.Background()
+	alice := &oauth2server.User{ID: "alice"}
+	tests := []struct {
+		name   string
+		method string
+		when   func(t *testing.T, srv *oauth2server.Server, dc, uc string) error
+	}{
+		{"nok, save", "SaveDeviceCode", func(t *testing.T, srv *oauth2server.Server, _, _ string) error {
+			r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+			assert.Equal(t, http.StatusServiceUnavailable, r.status)
+			assert.NotContains(t, r.body["error_description"], "store is down")
+			return oautherrors.ErrServerError
+		}},
+		{"nok, lookup", "GetDeviceCodeByUserCode", func(t *testing.T, srv *oauth2server.Server, _, uc string) error {
+			_, err := srv.LookupUserCode(ctx, uc)
+			return err
+		}},
+		{"nok, decision", "SetDeviceDecision", func(t *testing.T, srv *oauth2server.Server, _, uc string) error {
+			return srv.ApproveDevice(ctx, uc, alice, nil)
+		}},
+		{"nok, poll", "PollDeviceCode", func(t *testing.T, srv *oauth2server.Server, dc, _ string) error {
+			return tokenErr(t, srv, dc)
+		}},
+		{"nok, raise interval", "RaiseDeviceInterval", func(t *testing.T, srv *oauth2server.Server, dc, _ string) error {
+			require.ErrorIs(t, tokenErr(t, srv, dc), oautherrors.ErrAuthorizationPending)
+			return tokenErr(t, srv, dc)
+		}},
+		{"nok, consume", "ConsumeDeviceCode", func(t *testing.T, srv *oauth2server.Server, dc, uc string) error {
+			require.NoError(t, srv.ApproveDevice(ctx, uc, alice, nil))
+			return tokenErr(t, srv, dc)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, srv := newFaultyEnv(t)
+			r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+			require.Equal(t, http.StatusOK, r.status)
+			f.failing = tc.method
+			err := tc.when(t, srv, r.body["device_code"].(string), r.body["user_code"].(string))
+			assert.ErrorIs(t, err, oautherrors.ErrServerError)
+			assert.True(t, oautherrors.IsServerError(err))
+		})
+	}
+}
+
+func tokenErr(t *testing.T, srv *oauth2server.Server, dc string) error {
+	t.Helper()
+	req := httptestForm(url.Values{"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {"tv"}, "device_code": {dc}})
+	_, err := srv.Token(req)
+	return err
+}

@@ -1,0 +1,47 @@
+package handlers_test
+
+import (
+	"errors"
+	"log"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/handlers"
+	"github.com/echo-oauth2/oauth2server/memorymodel"
+)
+
+// Mount the device authorization endpoint beside the token endpoint, and
+// answer the application's verification page with the Server's
+// verification calls.
+func ExampleDeviceAuthorization() {
+	m := memorymodel.New()
+	srv, err := oauth2server.New(m, oauth2server.Options{
+		DeviceVerificationURI: "https://as.example.com/device",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	e := echo.New()
+	e.POST("/oauth/token", handlers.Token(srv))
+	if srv.DeviceAuthorizationEnabled() {
+		e.POST("/oauth/device_authorization", handlers.DeviceAuthorization(srv))
+	}
+	e.POST("/device", func(c echo.Context) error {
+		// Count wrong codes per client address (configure e.IPExtractor
+		// to trust only your own proxies).
+		ctx := oauth2server.WithAttemptKey(c.Request().Context(), c.RealIP())
+		user := &oauth2server.User{ID: "alice"} // from your login session
+		err := srv.ApproveDevice(ctx, c.FormValue("user_code"), user, nil)
+		switch {
+		case errors.Is(err, oauth2server.ErrTooManyAttempts):
+			return c.String(http.StatusTooManyRequests, "Too many wrong codes. Try again later.")
+		case errors.Is(err, oauth2server.ErrInvalidUserCode):
+			return c.String(http.StatusBadRequest, "This code is invalid or expired.")
+		case err != nil:
+			return err
+		}
+		return c.String(http.StatusOK, "Done. You can return to your device.")
+	})
+}
