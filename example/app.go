@@ -105,8 +105,10 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	a.model = model
 
 	srv, err := oauth2server.New(model, oauth2server.Options{
-		Issuer: a.issuer,
-		Logger: cfg.Logger,
+		Issuer:                a.issuer,
+		Logger:                cfg.Logger,
+		DeviceVerificationURI: a.issuer + devicePath,
+		DeviceCodeInterval:    cfg.deviceInterval,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -190,6 +192,11 @@ func (a *app) routes() *echo.Echo {
 	e.GET(authorizePath, a.authorize, noStore)
 	e.POST(authorizePath, a.decide, noStore)
 	e.POST(tokenPath, handlers.Token(a.srv))
+	if a.srv.DeviceAuthorizationEnabled() {
+		e.POST(deviceAuthorizationPath, handlers.DeviceAuthorization(a.srv))
+		e.GET(devicePath, a.devicePage, noStore)
+		e.POST(devicePath, a.deviceSubmit, noStore)
+	}
 	e.GET(mePath, a.me)
 	e.GET(writePath, a.write)
 	return e

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/echo-oauth2/oauth2server"
 )
@@ -48,6 +49,9 @@ type appConfig struct {
 	// oauth2server.HashPassword (bcrypt, default cost); tests use a cheap
 	// cost to stay fast under the race detector.
 	hashPassword func(string) (string, error)
+	// deviceInterval is the device flow's polling interval. Default 5 s;
+	// tests poll faster.
+	deviceInterval time.Duration
 }
 
 // fileConfig is the JSON of the -config file.
@@ -128,8 +132,9 @@ func demoConfig(issuer string) *fileConfig {
 				ID:           demoPublicClient,
 				Public:       true,
 				RedirectURIs: []string{issuer + callbackPath},
-				Grants:       []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken},
-				Scopes:       []string{"read", "write"},
+				Grants: []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken,
+					oauth2server.GrantDeviceCode},
+				Scopes: []string{"read", "write"},
 			},
 			{
 				ID:           demoConfidentialClient,

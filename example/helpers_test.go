@@ -72,6 +72,8 @@ func browser(t *testing.T) *http.Client {
 
 var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
+var regexpValue = regexp.MustCompile(`id="user_code" name="user_code" value="([^"]*)"`)
+
 // get fetches url and returns the response and its body.
 func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	t.Helper()
