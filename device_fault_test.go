@@ -2,7 +2,6 @@ package oauth2server_test
 
 import (
 	"context"
-	stderrors "errors"
 	"net/http"
 	"net/url"
 	"testing"
@@ -25,7 +24,6 @@ type faultyDevices struct {
 	failing    string
 }
 
-var errStore = stderrors.New("store is down")
 
 func (f *faultyDevices) SaveDeviceCode(ctx context.Context, d *oauth2server.DeviceCode) error {
 	if f.takenSaves > 0 {

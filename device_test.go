@@ -24,28 +24,6 @@ const verificationURI = "https://as.example.com/device"
 
 var userCodeRE = regexp.MustCompile(`^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$`)
 
-// testClock is an injected clock (Options.Now) that tests move by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type deviceEnv struct {
 	srv   *oauth2server.Server
 	model *memorymodel.Model
@@ -57,7 +35,7 @@ type deviceEnv struct {
 // "s3cret") and "web" (no device grant).
 func newDeviceEnv(t *testing.T, opts oauth2server.Options) *deviceEnv {
 	t.Helper()
-	clock := newTestClock()
+	clock := newClock()
 	m := memorymodel.New(memorymodel.WithClock(clock.Now))
 	for _, c := range []*oauth2server.Client{
 		{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode, oauth2server.GrantRefreshToken}, Scopes: []string{"read", "write"}},

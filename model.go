@@ -49,6 +49,11 @@ type Client struct {
 	// [AuthMethodClientSecretBasic] or [AuthMethodClientSecretPost]. Empty
 	// accepts either. Public clients use [AuthMethodNone].
 	TokenEndpointAuthMethod string
+	// Introspect allows the client to call the introspection endpoint
+	// (RFC 7662 §2.1): typically a resource server, which must be a
+	// confidential client. It then sees every access token, and refresh
+	// tokens only when they were issued to itself (RFC 7662 §4).
+	Introspect bool
 	// Extra holds model-specific data; oauth2server does not read it.
 	Extra map[string]any
 }
@@ -79,6 +84,10 @@ type User struct {
 // GrantID (their "family"), so that a replayed code or a reused refresh
 // token can revoke them all.
 type Token struct {
+	// ID is the token identifier. For JWT access tokens it is the "jti"
+	// claim (RFC 9068 §2.2), which [RevokedJTIModel] deny-lists; empty for
+	// opaque tokens.
+	ID string
 	// AccessToken is the access token string.
 	AccessToken string
 	// AccessTokenExpiresAt is when the access token expires.

@@ -77,6 +77,38 @@ type Options struct {
 	// FAPI 2). Optional. Default false; public clients always need PKCE.
 	RequirePKCE bool
 
+	// JWT access tokens (RFC 9068); see [SigningKey] and docs/jwt.md.
+
+	// AccessTokenFormat chooses opaque or JWT access tokens. Optional.
+	// Default [AccessTokenOpaque]. [AccessTokenJWT] needs Issuer, Audience,
+	// signing keys (SigningKeys, or AllowGeneratedKeys) and a model that
+	// implements [RevokedJTIModel]; [New] fails naming what is missing.
+	AccessTokenFormat AccessTokenFormat
+	// SigningKeys are the keys of JWT access tokens: exactly one is active
+	// and signs, the others (previous keys, kept during a rotation) only
+	// verify and are still published in the JWKS. Required for
+	// [AccessTokenJWT] unless AllowGeneratedKeys is set. Parsed once by [New].
+	SigningKeys []SigningKey
+	// AllowGeneratedKeys lets [New] generate an in-memory signing key when
+	// SigningKeys is empty. Optional. Default false: the JWT format without
+	// keys is an error. A generated key changes on every restart, which
+	// invalidates every issued JWT and breaks multi-instance deployments;
+	// use it only for development and tests.
+	AllowGeneratedKeys bool
+	// GeneratedKeyAlgorithm is the algorithm of a generated key: "RS256",
+	// "ES256" or "EdDSA". Optional. Default "RS256" (RFC 9068 §4).
+	GeneratedKeyAlgorithm string
+	// Audience is the "aud" claim of JWT access tokens: the default
+	// resource indicator (RFC 9068 §3), checked by the verifier. Required
+	// for [AccessTokenJWT]; for opaque tokens it is only reported by
+	// introspection when set.
+	Audience string
+	// JWTLeeway is the clock skew tolerated when [Server.ValidateAccessToken]
+	// checks exp and iat of a JWT. Optional. Default 30 seconds; a negative
+	// value means none; more than 5 minutes is an error. Introspection, done
+	// on the server's own clock, uses no leeway.
+	JWTLeeway time.Duration
+
 	// MaxBodyBytes caps request bodies. Optional. Default 64 KiB. A larger
 	// body is answered 413 invalid_request.
 	MaxBodyBytes int64

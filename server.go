@@ -34,6 +34,9 @@ type Server struct {
 	devices      DeviceCodeModel
 
 	attempts *attemptLimiter // user code guessing bound (device grant)
+	jtis     RevokedJTIModel
+
+	jwt *jwtKeys // nil when access tokens are opaque
 
 	grants     map[string]grantFunc
 	grantTypes []string
@@ -116,11 +119,15 @@ func New(model Model, opts Options) (*Server, error) {
 	s.verifier, _ = capability[ScopeVerifier](model)
 	s.redirects, _ = capability[RedirectURIValidator](model)
 	s.devices, _ = capability[DeviceCodeModel](model)
+	s.jtis, _ = capability[RevokedJTIModel](model)
 
 	if err := s.setupDevice(); err != nil {
 		return nil, err
 	}
 	if err := s.setupGrants(); err != nil {
+		return nil, err
+	}
+	if err := s.setupJWT(); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -224,10 +224,10 @@ func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*To
 		}
 		tok.GrantID = id
 	}
-	var err error
-	if tok.AccessToken, err = s.newAccessToken(ctx, client, is.user, is.scope); err != nil {
+	if err := s.setAccessToken(ctx, client, is.user, tok); err != nil {
 		return nil, err
 	}
+	var err error
 	if is.refresh && s.canRefresh(client) {
 		if tok.RefreshToken, err = s.newRefreshToken(ctx, client, is.user, is.scope); err != nil {
 			return nil, err

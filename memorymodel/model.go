@@ -24,6 +24,7 @@ var (
 	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
 	_ oauth2server.PasswordModel          = (*Model)(nil)
 	_ oauth2server.ClientUserModel        = (*Model)(nil)
+	_ oauth2server.RevokedJTIModel        = (*Model)(nil)
 )
 
 // ErrDuplicate is returned when adding a client or user whose id or
@@ -52,6 +53,7 @@ type Model struct {
 	revokedGrants map[string]time.Time
 	consents      map[consentKey]*oauth2server.Consent
 	devices       deviceStore
+	revokedJTIs   map[string]time.Time // jti -> expiry (jti.go)
 	writes        int
 }
 
@@ -74,6 +76,7 @@ func New(opts ...Option) *Model {
 		revokedGrants: make(map[string]time.Time),
 		consents:      make(map[consentKey]*oauth2server.Consent),
 		devices:       newDeviceStore(),
+		revokedJTIs:   make(map[string]time.Time),
 	}
 	for _, o := range opts {
 		o(m)
@@ -159,7 +162,7 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.revokedGrants[cp.GrantID]; ok && cp.GrantID != "" {
-		cp.Revoked = true
+		m.revokeTokenLocked(cp)
 	}
 	if cp.AccessToken != "" {
 		m.access[cp.AccessToken] = cp
@@ -214,7 +217,7 @@ func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, e
 	if stored == nil || stored.Revoked {
 		return false, nil
 	}
-	stored.Revoked = true
+	m.revokeTokenLocked(stored)
 	return true, nil
 }
 
@@ -233,7 +236,7 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	m.revokedGrants[grantID] = m.now()
 	for _, t := range m.access {
 		if t.GrantID == grantID {
-			t.Revoked = true
+			m.revokeTokenLocked(t)
 		}
 	}
 	for _, t := range m.refresh {
@@ -379,4 +382,5 @@ func (m *Model) sweepLocked(now time.Time) {
 			delete(m.revokedGrants, id)
 		}
 	}
+	m.sweepJTIsLocked(now)
 }

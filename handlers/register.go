@@ -1,0 +1,123 @@
+package handlers
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/echo-oauth2/oauth2server"
+)
+
+// Router mounts GET handlers: *echo.Echo and *echo.Group both are one.
+type Router interface {
+	GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
+}
+
+// RegisterConfig configures [Register]. The zero value mounts every
+// endpoint at its default path below a group served at the issuer's URL.
+type RegisterConfig struct {
+	// BaseURL is the absolute public URL at which the group is served,
+	// e.g. "https://as.example.com/oauth"; endpoint URLs in the metadata
+	// are BaseURL plus their path. Optional. Default Options.Issuer.
+	BaseURL string
+	// TokenPath is the token endpoint's path in the group. Optional.
+	// Default "/token".
+	TokenPath string
+	// RevokePath is the revocation endpoint's path. Optional. Default
+	// "/revoke".
+	RevokePath string
+	// IntrospectPath is the introspection endpoint's path. Optional.
+	// Default "/introspect".
+	IntrospectPath string
+	// JWKSPath is the JWK Set's path, mounted only when the server issues
+	// JWT access tokens. Optional. Default "/jwks.json".
+	JWKSPath string
+	// JWKSMaxAge is the JWK Set's cache lifetime. Optional. Default
+	// [DefaultJWKSMaxAge].
+	JWKSMaxAge time.Duration
+	// Root is where the metadata is mounted, at the absolute path of
+	// [oauth2server.MetadataURL] (RFC 8414 §3.1: between host and issuer
+	// path), normally the *echo.Echo. Optional. Default: the group itself,
+	// which works when that path lies below BaseURL (an issuer without a
+	// path and a group at the root); otherwise Register fails and asks for
+	// Root.
+	Root Router
+}
+
+// Register mounts every endpoint of srv on g in one call: token
+// (POST), revocation (POST), introspection (POST), the JWK Set (GET, only
+// with JWT access tokens) and the RFC 8414 metadata (GET), which lists
+// exactly the endpoints mounted here. It fails when Options.Issuer is empty
+// or the metadata path cannot be reached from g without Root.
+//
+//	e := echo.New()
+//	err := handlers.Register(e.Group(""), srv, handlers.RegisterConfig{})
+func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error {
+	issuer := srv.Options().Issuer
+	wellKnown, err := oauth2server.MetadataURL(issuer)
+	if err != nil {
+		return err
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = issuer
+	}
+	base, err := url.Parse(strings.TrimSuffix(cfg.BaseURL, "/"))
+	if err != nil || !base.IsAbs() || base.Host == "" || base.RawQuery != "" || base.Fragment != "" {
+		return errorf("BaseURL %q must be an absolute URL without query or fragment", cfg.BaseURL)
+	}
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&cfg.TokenPath, "/token")
+	def(&cfg.RevokePath, "/revoke")
+	def(&cfg.IntrospectPath, "/introspect")
+	def(&cfg.JWKSPath, "/jwks.json")
+	abs := func(path string) string { return base.String() + path }
+
+	// Where the metadata goes, checked before anything is mounted.
+	wk, _ := url.Parse(wellKnown)
+	metaRouter, metaPath := cfg.Root, wk.EscapedPath()
+	if metaRouter == nil {
+		basePath := base.EscapedPath()
+		if base.Scheme != wk.Scheme || base.Host != wk.Host || !strings.HasPrefix(metaPath, basePath+"/") {
+			return errorf("metadata must be served at %s, outside the group at %s; set RegisterConfig.Root (e.g. the *echo.Echo)",
+				wellKnown, base.String())
+		}
+		metaRouter, metaPath = g, strings.TrimPrefix(metaPath, basePath)
+	}
+
+	ep := oauth2server.Endpoints{
+		Token:         abs(cfg.TokenPath),
+		Revocation:    abs(cfg.RevokePath),
+		Introspection: abs(cfg.IntrospectPath),
+	}
+	if srv.IssuesJWT() {
+		ep.JWKS = abs(cfg.JWKSPath)
+	}
+	// Authorization endpoint: handlers.Authorize is not part of this
+	// package yet. When it is, mount it here (GET and POST at an
+	// AuthorizePath) and set ep.Authorization, which also advertises
+	// response_modes_supported and authorization_response_iss_parameter_supported.
+	meta, err := Metadata(srv, ep)
+	if err != nil {
+		return err
+	}
+
+	g.POST(cfg.TokenPath, Token(srv))
+	g.POST(cfg.RevokePath, Revoke(srv))
+	g.POST(cfg.IntrospectPath, Introspect(srv))
+	if srv.IssuesJWT() {
+		g.GET(cfg.JWKSPath, JWKSWithMaxAge(srv, cfg.JWKSMaxAge))
+	}
+	metaRouter.GET(metaPath, meta)
+	return nil
+}
+
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("handlers: "+format, args...)
+}

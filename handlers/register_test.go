@@ -1,0 +1,218 @@
+package handlers_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/handlers"
+	"github.com/echo-oauth2/oauth2server/memorymodel"
+)
+
+func newServer(t *testing.T, opts oauth2server.Options) *oauth2server.Server {
+	t.Helper()
+	m := memorymodel.New()
+	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("app-secret"),
+		Grants: []string{"client_credentials"}, Scopes: []string{"read"}}))
+	srv, err := oauth2server.New(m, opts)
+	require.NoError(t, err)
+	return srv
+}
+
+func jwtOptions(t *testing.T) oauth2server.Options {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	require.NoError(t, err)
+	return oauth2server.Options{Issuer: "https://as.example.com", Audience: "https://api.example.com",
+		AccessTokenFormat: oauth2server.AccessTokenJWT,
+		SigningKeys:       []oauth2server.SigningKey{{PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}}}
+}
+
+func serve(e *echo.Echo, method, path string, body url.Values) *httptest.ResponseRecorder {
+	var req *http.Request
+	if body != nil {
+		req = httptest.NewRequest(method, path, strings.NewReader(body.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("app", "app-secret")
+	} else {
+		req = httptest.NewRequest(method, path, nil)
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
+}
+
+func metadata(t *testing.T, e *echo.Echo, path string) (map[string]any, string) {
+	t.Helper()
+	rec := serve(e, http.MethodGet, path, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Header().Get("Content-Type"), "application/json")
+	assert.Equal(t, handlers.MetadataCacheControl, rec.Header().Get("Cache-Control"))
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m))
+	return m, rec.Body.String()
+}
+
+// R-101, R-102, R-103, R-97, R-58: metadata at the well-known path lists the
+// issuer, every mounted endpoint and exactly what is enabled.
+func TestRegisterJWT(t *testing.T) {
+	t.Parallel()
+	opts := jwtOptions(t)
+	opts.Grants = []string{"authorization_code", "client_credentials", "refresh_token"}
+	srv := newServer(t, opts)
+	e := echo.New()
+	require.NoError(t, handlers.Register(e.Group(""), srv, handlers.RegisterConfig{}))
+
+	m, raw := metadata(t, e, "/.well-known/oauth-authorization-server")
+	assert.Equal(t, map[string]any{
+		"issuer":                                        "https://as.example.com",
+		"token_endpoint":                                "https://as.example.com/token",
+		"revocation_endpoint":                           "https://as.example.com/revoke",
+		"introspection_endpoint":                        "https://as.example.com/introspect",
+		"jwks_uri":                                      "https://as.example.com/jwks.json",
+		"response_types_supported":                      []any{"code"},
+		"grant_types_supported":                         []any{"authorization_code", "client_credentials", "refresh_token"},
+		"token_endpoint_auth_methods_supported":         []any{"client_secret_basic", "client_secret_post", "none"},
+		"revocation_endpoint_auth_methods_supported":    []any{"client_secret_basic", "client_secret_post", "none"},
+		"introspection_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post"},
+		"code_challenge_methods_supported":              []any{"S256"},
+	}, m)
+	assert.NotContains(t, raw, "[]")
+	assert.NotContains(t, raw, "null")
+	assert.NotContains(t, m, "authorization_endpoint", "not mounted by Register yet")
+
+	// Every listed endpoint is really mounted.
+	tok := serve(e, http.MethodPost, "/token", url.Values{"grant_type": {"client_credentials"}})
+	require.Equal(t, http.StatusOK, tok.Code, tok.Body.String())
+	var tr map[string]any
+	require.NoError(t, json.Unmarshal(tok.Body.Bytes(), &tr))
+	at := tr["access_token"].(string)
+	assert.Equal(t, http.StatusForbidden, serve(e, http.MethodPost, "/introspect", url.Values{"token": {at}}).Code,
+		"mounted; app may not introspect")
+	assert.Equal(t, http.StatusOK, serve(e, http.MethodPost, "/revoke", url.Values{"token": {at}}).Code)
+	jwks := serve(e, http.MethodGet, "/jwks.json", nil)
+	require.Equal(t, http.StatusOK, jwks.Code)
+	assert.Equal(t, "public, max-age=900", jwks.Header().Get("Cache-Control"))
+	assert.Contains(t, jwks.Body.String(), `"kty":"EC"`)
+}
+
+// R-101, R-102: zero-element members are omitted, nothing disabled listed.
+func TestRegisterOpaqueMinimal(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, oauth2server.Options{Issuer: "https://as.example.com/", Grants: []string{"client_credentials"}})
+	e := echo.New()
+	require.NoError(t, handlers.Register(e.Group(""), srv, handlers.RegisterConfig{
+		TokenPath: "/oauth/token", JWKSPath: "/keys"}))
+	m, raw := metadata(t, e, "/.well-known/oauth-authorization-server")
+	assert.Equal(t, "https://as.example.com/", m["issuer"], "issuer exactly as configured")
+	assert.Equal(t, "https://as.example.com/oauth/token", m["token_endpoint"])
+	assert.Equal(t, []any{"client_credentials"}, m["grant_types_supported"])
+	assert.Equal(t, []any{"client_secret_basic", "client_secret_post"}, m["token_endpoint_auth_methods_supported"])
+	for _, absent := range []string{"jwks_uri", "response_types_supported", "code_challenge_methods_supported",
+		"authorization_endpoint", "response_modes_supported", "authorization_response_iss_parameter_supported"} {
+		assert.NotContains(t, m, absent)
+	}
+	assert.NotContains(t, raw, "[]")
+	assert.Equal(t, http.StatusNotFound, serve(e, http.MethodGet, "/keys", nil).Code)
+
+	// The handler alone answers 404 too when tokens are opaque.
+	c := e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), httptest.NewRecorder())
+	require.NoError(t, handlers.JWKS(srv)(c))
+	assert.Equal(t, http.StatusNotFound, c.Response().Status)
+}
+
+// R-102: for an issuer with a path, metadata goes between host and path,
+// which needs Root when the group sits at the issuer path.
+func TestRegisterIssuerWithPath(t *testing.T) {
+	t.Parallel()
+	opts := jwtOptions(t)
+	opts.Issuer = "https://as.example.com/tenant"
+	opts.AllowPlainPKCE = true
+	srv := newServer(t, opts)
+
+	e := echo.New()
+	err := handlers.Register(e.Group("/tenant"), srv, handlers.RegisterConfig{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "/.well-known/oauth-authorization-server/tenant")
+	assert.Contains(t, err.Error(), "RegisterConfig.Root")
+
+	require.NoError(t, handlers.Register(e.Group("/tenant"), srv, handlers.RegisterConfig{Root: e, JWKSMaxAge: 60e9}))
+	m, _ := metadata(t, e, "/.well-known/oauth-authorization-server/tenant")
+	assert.Equal(t, "https://as.example.com/tenant", m["issuer"])
+	assert.Equal(t, "https://as.example.com/tenant/token", m["token_endpoint"])
+	assert.Equal(t, "https://as.example.com/tenant/jwks.json", m["jwks_uri"])
+	assert.Equal(t, []any{"S256", "plain"}, m["code_challenge_methods_supported"])
+	assert.Equal(t, "public, max-age=60", serve(e, http.MethodGet, "/tenant/jwks.json", nil).Header().Get("Cache-Control"))
+}
+
+func TestRegisterErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		givenOpts   oauth2server.Options
+		givenConfig handlers.RegisterConfig
+		expectError string
+	}{
+		{name: "nok, no issuer", expectError: "Issuer is required"},
+		{name: "nok, bad BaseURL", givenOpts: oauth2server.Options{Issuer: "https://as.example.com"},
+			givenConfig: handlers.RegisterConfig{BaseURL: "/relative"}, expectError: "BaseURL"},
+		{name: "nok, BaseURL on another host without Root", givenOpts: oauth2server.Options{Issuer: "https://as.example.com"},
+			givenConfig: handlers.RegisterConfig{BaseURL: "https://other.example.com"}, expectError: "RegisterConfig.Root"},
+		{name: "nok, plain http endpoint", givenOpts: oauth2server.Options{Issuer: "https://as.example.com"},
+			givenConfig: handlers.RegisterConfig{BaseURL: "http://as.example.com", Root: echo.New()}, expectError: "absolute https URL"},
+		{name: "ok, loopback http for development", givenOpts: oauth2server.Options{Issuer: "http://127.0.0.1:8080"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, tc.givenOpts)
+			err := handlers.Register(echo.New().Group(""), srv, tc.givenConfig)
+			if tc.expectError == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.expectError)
+		})
+	}
+}
+
+// Metadata with an authorization endpoint advertises RFC 9207 iss and
+// query response mode; a JWKS URL with opaque tokens is refused.
+func TestMetadataEndpoints(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, oauth2server.Options{Issuer: "https://as.example.com"})
+	h, err := handlers.Metadata(srv, oauth2server.Endpoints{Authorization: "https://as.example.com/authorize"})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	require.NoError(t, h(echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)))
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m))
+	assert.Equal(t, true, m["authorization_response_iss_parameter_supported"]) // R-47
+	assert.Equal(t, []any{"query"}, m["response_modes_supported"])
+	assert.Equal(t, "https://as.example.com/authorize", m["authorization_endpoint"])
+
+	_, err = handlers.Metadata(srv, oauth2server.Endpoints{JWKS: "https://as.example.com/jwks.json"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "opaque")
+	_, err = handlers.Metadata(srv, oauth2server.Endpoints{Token: "https://as.example.com/t#frag"})
+	require.Error(t, err)
+
+	u, err := oauth2server.MetadataURL("https://as.example.com/a/b")
+	require.NoError(t, err)
+	assert.Equal(t, "https://as.example.com/.well-known/oauth-authorization-server/a/b", u)
+}

@@ -1,0 +1,24 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/echo-oauth2/oauth2server"
+)
+
+// Revoke returns the handler of the revocation endpoint (RFC 7009). Mount
+// it for POST: e.POST("/oauth/revoke", handlers.Revoke(srv)). Success is
+// 200 with an empty body, also for an unknown token (RFC 7009 §2.2).
+func Revoke(srv *oauth2server.Server) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := srv.Revoke(c.Request()); err != nil {
+			return writeError(c, srv, err)
+		}
+		h := c.Response().Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Pragma", "no-cache")
+		return c.NoContent(http.StatusOK)
+	}
+}

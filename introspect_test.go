@@ -1,0 +1,176 @@
+package oauth2server_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/memorymodel"
+)
+
+// assertInactive checks the exact inactive answer (R-88): no other member.
+func assertInactive(t *testing.T, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, `{"active":false}`, strings.TrimSpace(rec.Body.String()))
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+}
+
+// R-85, R-87, R-90: an active opaque access token with its members.
+func TestIntrospectActiveOpaque(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, nil)
+	at, _ := e.codeFlow("app", "app-secret", "user-1")
+	rec := e.introspect(at, "")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	assert.Equal(t, "no-cache", rec.Header().Get("Pragma"))
+	now := e.clock.Now().Unix()
+	assert.Equal(t, map[string]any{
+		"active": true, "scope": "read", "client_id": "app", "sub": "user-1", "token_type": "Bearer",
+		"exp": float64(now + 3600), "iat": float64(now), "nbf": float64(now),
+		"aud": testAudience, "iss": testIssuer,
+	}, decode(t, rec))
+
+	// Without a user, sub is the client.
+	cc := e.clientCredentials("other", "other-secret")
+	body := decode(t, e.introspect(cc, "access_token"))
+	assert.Equal(t, "other", body["sub"])
+	assert.Equal(t, "read write", body["scope"])
+}
+
+// R-87, R-90: an active JWT access token, with jti.
+func TestIntrospectActiveJWT(t *testing.T) {
+	t.Parallel()
+	_, keyPEM := genKey(t, "RS256")
+	e := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: keyPEM}))
+	at, _ := e.codeFlow("app", "app-secret", "user-1")
+	_, claims := jwtParts(t, at)
+	body := decode(t, e.introspect(at, ""))
+	now := e.clock.Now().Unix()
+	assert.Equal(t, map[string]any{
+		"active": true, "scope": "read", "client_id": "app", "sub": "user-1", "token_type": "Bearer",
+		"exp": float64(now + 3600), "iat": float64(now), "nbf": float64(now),
+		"aud": testAudience, "iss": testIssuer, "jti": claims["jti"],
+	}, body)
+
+	// R-90: no leeway at the authorization server.
+	e.clock.Advance(time.Hour)
+	assertInactive(t, e.introspect(at, ""))
+	require.NoError(t, e.valid(at), "the resource server's leeway still accepts it")
+}
+
+// R-88, R-90: anything inactive, unknown or not visible is exactly
+// {"active":false}.
+func TestIntrospectInactive(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, nil)
+	_, rtOther := e.codeFlow("other", "other-secret", "user-1")
+	revokedAT, revokedRT := e.codeFlow("app", "app-secret", "user-2")
+	require.Equal(t, http.StatusOK, e.revoke(revokedRT, "", "app", "app-secret").Code)
+	expiredAT, _ := e.codeFlow("app", "app-secret", "user-3")
+	e.clock.Advance(time.Hour)
+
+	for _, tc := range []struct{ name, token, hint string }{
+		{"nok, unknown", "no-such-token", ""},
+		{"nok, unknown with hint", "no-such-token", "refresh_token"},
+		{"nok, revoked access token", revokedAT, ""},
+		{"nok, revoked refresh token", revokedRT, "refresh_token"},
+		{"nok, expired access token", expiredAT, "access_token"},
+		{"nok, refresh token of another client", rtOther, "refresh_token"},
+		{"nok, forged JWT-looking token", "eyJhbGciOiJub25lIn0.e30.", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assertInactive(t, e.introspect(tc.token, tc.hint))
+		})
+	}
+}
+
+// A refresh token is visible to the client it was issued to; it has no
+// token_type. The hint only orders the search (R-85).
+func TestIntrospectOwnRefreshToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, nil)
+	require.NoError(t, e.m.AddClient(&oauth2server.Client{ID: "rs-app", SecretHash: oauth2server.HashSecret("rs-app-secret"),
+		Introspect: true, RedirectURIs: []string{testRedirect}, Grants: []string{"authorization_code", "refresh_token"},
+		Scopes: []string{"read"}}))
+	at, rt := e.codeFlow("rs-app", "rs-app-secret", "user-1")
+	ask := func(token, hint string) *httptest.ResponseRecorder {
+		f := url.Values{"token": {token}}
+		if hint != "" {
+			f.Set("token_type_hint", hint)
+		}
+		return e.post("/introspect", f, "rs-app", "rs-app-secret")
+	}
+	for _, hint := range []string{"", "refresh_token", "access_token", "bogus"} {
+		body := decode(t, ask(rt, hint))
+		assert.Equal(t, true, body["active"], hint)
+		assert.NotContains(t, body, "token_type")
+		assert.EqualValues(t, e.clock.Now().Add(oauth2server.DefaultRefreshTokenLifetime).Unix(), body["exp"])
+		assert.Equal(t, "read", body["scope"])
+		assert.Equal(t, "Bearer", decode(t, ask(at, hint))["token_type"], hint)
+	}
+	e.clock.Advance(oauth2server.DefaultRefreshTokenLifetime)
+	assertInactive(t, ask(rt, "refresh_token"))
+}
+
+// R-86, R-89, R-91: only authenticated clients allowed to introspect.
+func TestIntrospectCaller(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, nil)
+	at := e.clientCredentials("app", "app-secret")
+	tests := []struct {
+		name         string
+		givenID      string
+		givenSecret  string
+		expectStatus int
+		expectError  string
+	}{
+		{name: "ok, resource server", givenID: "rs", givenSecret: "rs-secret", expectStatus: http.StatusOK},
+		{name: "nok, no credentials", expectStatus: http.StatusUnauthorized, expectError: "invalid_client"},
+		{name: "nok, wrong secret", givenID: "rs", givenSecret: "nope", expectStatus: http.StatusUnauthorized, expectError: "invalid_client"},
+		{name: "nok, unknown client", givenID: "ghost", givenSecret: "x", expectStatus: http.StatusUnauthorized, expectError: "invalid_client"},
+		{name: "nok, public client even if flagged", givenID: "spa-introspect", expectStatus: http.StatusUnauthorized, expectError: "invalid_client"},
+		{name: "nok, confidential client without permission", givenID: "rs-noperm", givenSecret: "noperm-secret",
+			expectStatus: http.StatusForbidden, expectError: "unauthorized_client"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := e.post("/introspect", url.Values{"token": {at}}, tc.givenID, tc.givenSecret)
+			require.Equal(t, tc.expectStatus, rec.Code, rec.Body.String())
+			body := decode(t, rec)
+			if tc.expectError == "" {
+				assert.Equal(t, true, body["active"])
+				return
+			}
+			assert.Equal(t, tc.expectError, body["error"])
+			assert.NotContains(t, body, "active")
+			if tc.givenSecret != "" && tc.expectStatus == http.StatusUnauthorized {
+				assert.Contains(t, rec.Header().Get("WWW-Authenticate"), "Basic")
+			}
+		})
+	}
+	t.Run("nok, missing token", func(t *testing.T) {
+		assertOAuthError(t, e.post("/introspect", url.Values{}, "rs", "rs-secret"), http.StatusBadRequest, "invalid_request")
+	})
+	t.Run("nok, GET keeps tokens out of URLs", func(t *testing.T) {
+		assert.Equal(t, http.StatusMethodNotAllowed, e.get("/introspect?token="+at).Code)
+	})
+	t.Run("nok, model fault", func(t *testing.T) {
+		e := newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return &faulty{Model: m, failAccess: true} }, nil)
+		assertOAuthError(t, e.introspect("x", ""), http.StatusServiceUnavailable, "server_error")
+		e = newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return &faulty{Model: m, failRefresh: true} }, nil)
+		assertOAuthError(t, e.introspect("x", ""), http.StatusServiceUnavailable, "server_error")
+	})
+	t.Run("nok, no lookups available", func(t *testing.T) {
+		e := newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return coreOnly{m} }, nil)
+		assertInactive(t, e.introspect("x", ""))
+	})
+}

@@ -1,0 +1,204 @@
+package oauth2server
+
+import (
+	"context"
+	stderrors "errors"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
+)
+
+// jwtType is the "typ" header of JWT access tokens (RFC 9068 §2.1).
+const jwtType = "at+jwt"
+
+var (
+	errTokenInvalid = oerrors.ErrInvalidToken.WithDescription("The access token is invalid.")
+	errTokenExpired = oerrors.ErrInvalidToken.WithDescription("The access token has expired.")
+	errTokenRevoked = oerrors.ErrInvalidToken.WithDescription("The access token was revoked.")
+	errTokenUnknown = oerrors.ErrInvalidToken.WithDescription("The access token is unknown.")
+	errTokenMissing = oerrors.ErrInvalidToken.WithDescription("The access token is missing.")
+)
+
+// accessTokenClaims are the claims of a JWT access token (RFC 9068 §2.2).
+// Times are whole seconds, written by this package rather than through the
+// jwt package's global precision setting.
+type accessTokenClaims struct {
+	Issuer   string           `json:"iss"`
+	Subject  string           `json:"sub"`
+	Audience jwt.ClaimStrings `json:"aud"`
+	Expiry   int64            `json:"exp"`
+	IssuedAt int64            `json:"iat"`
+	ID       string           `json:"jti"`
+	ClientID string           `json:"client_id"`
+	Scope    string           `json:"scope,omitempty"`
+}
+
+func unixDate(sec int64) *jwt.NumericDate {
+	if sec == 0 {
+		return nil
+	}
+	return jwt.NewNumericDate(time.Unix(sec, 0))
+}
+
+// The jwt.Claims methods, used by the parser's validation.
+func (c *accessTokenClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return unixDate(c.Expiry), nil
+}
+func (c *accessTokenClaims) GetIssuedAt() (*jwt.NumericDate, error)  { return unixDate(c.IssuedAt), nil }
+func (c *accessTokenClaims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+func (c *accessTokenClaims) GetIssuer() (string, error)              { return c.Issuer, nil }
+func (c *accessTokenClaims) GetSubject() (string, error)             { return c.Subject, nil }
+func (c *accessTokenClaims) GetAudience() (jwt.ClaimStrings, error)  { return c.Audience, nil }
+
+// setAccessToken is the one seam where an access token string is made:
+// a signed JWT (with Token.ID as its jti) when the server issues JWTs, the
+// generator's or a random opaque string otherwise.
+func (s *Server) setAccessToken(ctx context.Context, client *Client, user *User, tok *Token) error {
+	if s.jwt == nil {
+		t, err := s.newAccessToken(ctx, client, user, tok.Scope)
+		tok.AccessToken = t
+		return err
+	}
+	id, err := s.newID()
+	if err != nil {
+		return err
+	}
+	tok.ID = id
+	// The record's expiry is the JWT's, to the second, so that introspection
+	// of the record and of the JWT agree.
+	tok.IssuedAt = tok.IssuedAt.Truncate(time.Second)
+	tok.AccessTokenExpiresAt = tok.AccessTokenExpiresAt.Truncate(time.Second)
+	tok.AccessToken, err = s.signAccessToken(tok)
+	return err
+}
+
+// signAccessToken signs tok as an RFC 9068 JWT with the active key.
+func (s *Server) signAccessToken(tok *Token) (string, error) {
+	k := s.jwt.active
+	sub := tok.UserID
+	if sub == "" {
+		// RFC 9068 §2.2: without a resource owner, sub is the client.
+		sub = tok.ClientID
+	}
+	claims := &accessTokenClaims{
+		Issuer:   s.opts.Issuer,
+		Subject:  sub,
+		Audience: jwt.ClaimStrings{s.opts.Audience},
+		Expiry:   tok.AccessTokenExpiresAt.Unix(),
+		IssuedAt: tok.IssuedAt.Unix(),
+		ID:       tok.ID,
+		ClientID: tok.ClientID,
+		Scope:    FormatScope(tok.Scope),
+	}
+	t := jwt.NewWithClaims(jwt.GetSigningMethod(k.alg), claims)
+	t.Header["typ"] = jwtType
+	t.Header["kid"] = k.kid
+	raw, err := t.SignedString(k.signer)
+	if err != nil {
+		return "", storeError("sign access token", err)
+	}
+	return raw, nil
+}
+
+// looksLikeJWT reports whether raw has the three parts of a JWS compact
+// serialization. Opaque tokens made by the default generator never do.
+func looksLikeJWT(raw string) bool { return strings.Count(raw, ".") == 2 }
+
+// parseJWTAccessToken checks signature, header and claims of a JWT access
+// token issued by this server, with the given leeway; it does not consult
+// the deny-list. Errors are fixed invalid_token errors; the jwt package's
+// error is kept as the cause for logs.
+func (s *Server) parseJWTAccessToken(raw string, leeway time.Duration) (*accessTokenClaims, error) {
+	claims := &accessTokenClaims{}
+	p := jwt.NewParser(
+		// Pinned to the algorithms of our keys: never "none", never HMAC
+		// with a public key as secret (RFC 9068 §4).
+		jwt.WithValidMethods(s.jwt.algs),
+		jwt.WithIssuer(s.opts.Issuer),
+		jwt.WithAudience(s.opts.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(s.opts.Now),
+		jwt.WithStrictDecoding(),
+	)
+	_, err := p.ParseWithClaims(raw, claims, s.jwtKeyFunc)
+	switch {
+	case err == nil:
+	case stderrors.Is(err, jwt.ErrTokenExpired):
+		return nil, errTokenExpired.WithCause(err)
+	default:
+		return nil, errTokenInvalid.WithCause(err)
+	}
+	if claims.ID == "" || claims.ClientID == "" || claims.Subject == "" {
+		return nil, errTokenInvalid.WithCause(stderrors.New("jti, client_id or sub missing"))
+	}
+	return claims, nil
+}
+
+// jwtKeyFunc selects the verification key by kid and checks the header:
+// typ must be at+jwt (RFC 9068 §4) and alg must be the key's own algorithm,
+// so a key is never used with an algorithm it was not made for.
+func (s *Server) jwtKeyFunc(t *jwt.Token) (any, error) {
+	typ, _ := t.Header["typ"].(string)
+	if !strings.EqualFold(typ, jwtType) && !strings.EqualFold(typ, "application/"+jwtType) {
+		return nil, stderrors.New("typ is not at+jwt")
+	}
+	kid, _ := t.Header["kid"].(string)
+	k, ok := s.jwt.byKID[kid]
+	if !ok {
+		return nil, stderrors.New("unknown kid")
+	}
+	if t.Method.Alg() != k.alg {
+		return nil, stderrors.New("alg does not match the key")
+	}
+	return k.public, nil
+}
+
+// claimsToken converts verified claims into a Token.
+func claimsToken(raw string, c *accessTokenClaims) (*Token, error) {
+	scope, err := ParseScope(c.Scope)
+	if err != nil {
+		return nil, errTokenInvalid.WithCause(err)
+	}
+	userID := c.Subject
+	if userID == c.ClientID {
+		// No resource owner: sub is the client (RFC 9068 §2.2). Models keep
+		// user and client identifiers disjoint (RFC 9068 §5).
+		userID = ""
+	}
+	return &Token{
+		ID:                   c.ID,
+		AccessToken:          raw,
+		AccessTokenExpiresAt: time.Unix(c.Expiry, 0),
+		Scope:                scope,
+		ClientID:             c.ClientID,
+		UserID:               userID,
+		IssuedAt:             time.Unix(c.IssuedAt, 0),
+	}, nil
+}
+
+// verifyJWTAccessToken verifies a JWT access token as a resource server
+// must (RFC 9068 §4): signature with one of our keys and the algorithm
+// pinned, typ, exact iss, aud, exp and iat with [Options.JWTLeeway], then
+// the jti deny-list. The result has no GrantID and no refresh token.
+func (s *Server) verifyJWTAccessToken(ctx context.Context, raw string) (*Token, error) {
+	if s.jwt == nil {
+		return nil, errTokenInvalid
+	}
+	c, err := s.parseJWTAccessToken(raw, s.opts.JWTLeeway)
+	if err != nil {
+		return nil, err
+	}
+	revoked, err := s.jtis.IsJTIRevoked(ctx, c.ID)
+	if err != nil {
+		return nil, storeError("IsJTIRevoked", err)
+	}
+	if revoked {
+		return nil, errTokenRevoked
+	}
+	return claimsToken(raw, c)
+}
