@@ -23,8 +23,9 @@ import (
 
 // Paths of the example's own pages and of the endpoints it mounts.
 const (
-	authorizePath = "/oauth/authorize"
-	tokenPath     = "/oauth/token"
+	oauthPrefix   = "/oauth"
+	authorizePath = oauthPrefix + "/authorize"
+	tokenPath     = oauthPrefix + "/token"
 	loginPath     = "/login"
 	logoutPath    = "/logout"
 	callbackPath  = "/callback"
@@ -104,13 +105,29 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	}
 	a.model = model
 
-	srv, err := oauth2server.New(model, oauth2server.Options{
+	opts := oauth2server.Options{
 		Issuer:                a.issuer,
 		Logger:                cfg.Logger,
 		DeviceVerificationURI: a.issuer + devicePath,
 		DeviceCodeInterval:    cfg.deviceInterval,
-	})
+		// The example's API is the one resource server; JWT access tokens
+		// name it in "aud" (RFC 9068 §3).
+		Audience: a.issuer + "/api",
+	}
+	if cfg.JWT {
+		opts.AccessTokenFormat = oauth2server.AccessTokenJWT
+		opts.AllowGeneratedKeys = cfg.Dev
+		if cfg.SigningKeyFile != "" {
+			opts.SigningKeys = []oauth2server.SigningKey{{File: cfg.SigningKeyFile}}
+		}
+	} else if cfg.SigningKeyFile != "" {
+		return nil, nil, errors.New("-signing-key needs -jwt")
+	}
+	srv, err := oauth2server.New(model, opts)
 	if err != nil {
+		if cfg.JWT && cfg.SigningKeyFile == "" && !cfg.Dev {
+			err = fmt.Errorf("%w\n-jwt needs -signing-key FILE (a PEM private key), or -dev for a generated key", err)
+		}
 		return nil, nil, err
 	}
 	a.srv = srv
@@ -121,7 +138,11 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	if cfg.Data == nil {
 		a.demo = newDemoRequest(a.issuer)
 	}
-	return a.routes(), a, nil
+	e, err := a.routes()
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, a, nil
 }
 
 // openModel opens the in-memory model and seeds it with data.
@@ -161,7 +182,7 @@ func (a *app) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (a *app) routes() *echo.Echo {
+func (a *app) routes() (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -191,7 +212,14 @@ func (a *app) routes() *echo.Echo {
 	e.GET(callbackPath, a.callback, noStore)
 	e.GET(authorizePath, a.authorize, noStore)
 	e.POST(authorizePath, a.decide, noStore)
-	e.POST(tokenPath, handlers.Token(a.srv))
+	// Token, revocation, introspection, the JWK Set (with -jwt) and the
+	// metadata at /.well-known/oauth-authorization-server.
+	if err := handlers.Register(e.Group(oauthPrefix), a.srv, handlers.RegisterConfig{
+		BaseURL: a.issuer + oauthPrefix,
+		Root:    e,
+	}); err != nil {
+		return nil, err
+	}
 	if a.srv.DeviceAuthorizationEnabled() {
 		e.POST(deviceAuthorizationPath, handlers.DeviceAuthorization(a.srv))
 		e.GET(devicePath, a.devicePage, noStore)
@@ -199,7 +227,7 @@ func (a *app) routes() *echo.Echo {
 	}
 	e.GET(mePath, a.me)
 	e.GET(writePath, a.write)
-	return e
+	return e, nil
 }
 
 // noStore keeps pages out of caches: they carry CSRF tokens, codes and

@@ -71,6 +71,9 @@ type fileClient struct {
 	RedirectURIs []string `json:"redirect_uris"`
 	Grants       []string `json:"grants"`
 	Scopes       []string `json:"scopes"`
+	// Introspect lets a confidential client call the introspection
+	// endpoint (a resource server).
+	Introspect bool `json:"introspect,omitempty"`
 }
 
 // fileUser is a user in the -config file. The password is hashed with
@@ -110,6 +113,8 @@ func (fc *fileConfig) check() error {
 			return fmt.Errorf("client %q: a public client has no secret", c.ID)
 		case !c.Public && c.Secret == "":
 			return fmt.Errorf("client %q: a confidential client needs a secret (or set \"public\": true)", c.ID)
+		case c.Public && c.Introspect:
+			return fmt.Errorf("client %q: only a confidential client may introspect", c.ID)
 		case len(c.Grants) == 0:
 			return fmt.Errorf("client %q: grants is empty", c.ID)
 		}
@@ -142,7 +147,8 @@ func demoConfig(issuer string) *fileConfig {
 				RedirectURIs: []string{issuer + callbackPath},
 				Grants: []string{oauth2server.GrantClientCredentials, oauth2server.GrantAuthorizationCode,
 					oauth2server.GrantRefreshToken},
-				Scopes: []string{"read", "write"},
+				Scopes:     []string{"read", "write"},
+				Introspect: true,
 			},
 		},
 		Users: []fileUser{{Username: demoUsername, Password: demoPassword}},
@@ -159,6 +165,7 @@ func (fc *fileConfig) clients() []*oauth2server.Client {
 			RedirectURIs: c.RedirectURIs,
 			Grants:       c.Grants,
 			Scopes:       c.Scopes,
+			Introspect:   c.Introspect,
 		}
 		if c.Public {
 			cl.TokenEndpointAuthMethod = oauth2server.AuthMethodNone

@@ -295,6 +295,7 @@ func TestConfigFileErrors(t *testing.T) {
 		{name: "nok, client without id", givenJSON: `{"clients":[{"secret":"s","grants":["client_credentials"]}]}`, expectError: "id is required"},
 		{name: "nok, public client with secret", givenJSON: `{"clients":[{"id":"a","public":true,"secret":"s","grants":["authorization_code"]}]}`, expectError: "public client has no secret"},
 		{name: "nok, confidential client without secret", givenJSON: `{"clients":[{"id":"a","grants":["client_credentials"]}]}`, expectError: "needs a secret"},
+		{name: "nok, public client may not introspect", givenJSON: `{"clients":[{"id":"a","public":true,"introspect":true,"grants":["authorization_code"]}]}`, expectError: "only a confidential client"},
 		{name: "nok, no grants", givenJSON: `{"clients":[{"id":"a","secret":"s"}]}`, expectError: "grants is empty"},
 		{name: "nok, user without password", givenJSON: `{"users":[{"username":"u"}]}`, expectError: "username and password are required"},
 		{name: "nok, not JSON", givenJSON: `clients:`, expectError: "invalid character"},
