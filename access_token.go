@@ -1,6 +1,10 @@
 package oauth2server
 
-import "context"
+import (
+	"context"
+
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
+)
 
 // ValidateAccessToken checks an access token presented to a protected
 // resource and returns what it grants. A JWT (when the server issues JWT
@@ -19,7 +23,13 @@ func (s *Server) ValidateAccessToken(ctx context.Context, token string) (*Token,
 		return s.verifyJWTAccessToken(ctx, token)
 	}
 	if s.accessTokens == nil {
-		return nil, errTokenUnknown
+		if s.jwt != nil {
+			// A server issuing JWTs knows no other access tokens.
+			return nil, errTokenUnknown
+		}
+		// Resource protection cannot work without a way to check opaque
+		// tokens: fail closed, with a logged cause naming the interface.
+		return nil, oerrors.ServerError(errorf("ValidateAccessToken needs AccessTokenModel (GetAccessToken), which the model does not implement"))
 	}
 	tok, err := s.accessTokens.GetAccessToken(ctx, token)
 	if err != nil {
@@ -30,6 +40,8 @@ func (s *Server) ValidateAccessToken(ctx context.Context, token string) (*Token,
 		return nil, errTokenUnknown
 	case tok.Revoked:
 		return nil, errTokenRevoked
+	case tok.AccessTokenExpiresAt.IsZero():
+		return nil, oerrors.ServerError(errorf("GetAccessToken returned a token without AccessTokenExpiresAt"))
 	case !s.now().Before(tok.AccessTokenExpiresAt):
 		return nil, errTokenExpired
 	}

@@ -24,7 +24,6 @@ type faultyDevices struct {
 	failing    string
 }
 
-
 func (f *faultyDevices) SaveDeviceCode(ctx context.Context, d *oauth2server.DeviceCode) error {
 	if f.takenSaves > 0 {
 		f.takenSaves--

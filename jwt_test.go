@@ -254,8 +254,9 @@ func verifyByHand(t *testing.T, set []jwk, raw string) bool {
 			return rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig) == nil
 		case "EC":
 			require.Equal(t, "P-256", k["crv"])
-			pub := &ecdsa.PublicKey{Curve: elliptic.P256(),
-				X: new(big.Int).SetBytes(k.bytes(t, "x")), Y: new(big.Int).SetBytes(k.bytes(t, "y"))}
+			point := append([]byte{4}, append(k.bytes(t, "x"), k.bytes(t, "y")...)...)
+			pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
+			require.NoError(t, err)
 			if len(sig) != 64 {
 				return false
 			}

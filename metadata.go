@@ -18,6 +18,9 @@ type Endpoints struct {
 	Revocation    string
 	Introspection string
 	JWKS          string
+	// DeviceAuthorization is the device authorization endpoint (RFC 8628
+	// §4), listed only when the device grant is enabled.
+	DeviceAuthorization string
 }
 
 // Metadata is the authorization server metadata document (RFC 8414 §2).
@@ -40,6 +43,7 @@ type Metadata struct {
 	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint,omitempty"`
 }
 
 // MetadataURL returns the URL at which metadata for issuer must be served
@@ -66,7 +70,7 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 	}
 	for name, v := range map[string]string{
 		"Authorization": ep.Authorization, "Token": ep.Token, "Revocation": ep.Revocation,
-		"Introspection": ep.Introspection, "JWKS": ep.JWKS,
+		"Introspection": ep.Introspection, "JWKS": ep.JWKS, "DeviceAuthorization": ep.DeviceAuthorization,
 	} {
 		if v == "" {
 			continue
@@ -80,6 +84,9 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 	if ep.JWKS != "" && s.jwt == nil {
 		return nil, errorf("a JWKS endpoint is given but access tokens are opaque")
 	}
+	if ep.DeviceAuthorization != "" && !s.DeviceAuthorizationEnabled() {
+		return nil, errorf("a device authorization endpoint is given but the device grant is not enabled")
+	}
 	clientAuth := []string{AuthMethodClientSecretBasic, AuthMethodClientSecretPost}
 	m := &Metadata{
 		Issuer:                s.opts.Issuer,
@@ -92,8 +99,17 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 		ResponseTypesSupported: s.ResponseTypes(),
 		GrantTypesSupported:    s.GrantTypes(),
 	}
+	if s.opts.AllowImplicitGrant {
+		// The implicit grant has no grant_type of its own at the token
+		// endpoint, but metadata names it (RFC 8414 §2).
+		m.GrantTypesSupported = append(m.GrantTypesSupported, GrantImplicit)
+	}
+	m.DeviceAuthorizationEndpoint = ep.DeviceAuthorization
 	if ep.Authorization != "" {
 		m.ResponseModesSupported = []string{"query"}
+		if s.opts.AllowImplicitGrant {
+			m.ResponseModesSupported = append(m.ResponseModesSupported, "fragment")
+		}
 		// RFC 9207: authorization responses carry iss.
 		m.AuthorizationResponseIssParameterSupported = true
 	}

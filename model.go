@@ -176,7 +176,7 @@ type Model interface {
 }
 
 // AccessTokenModel looks up opaque access tokens. It is needed to
-// authenticate requests ([Server.Authenticate]) and to introspect and revoke
+// authenticate requests ([Server.ValidateAccessToken], the middleware package) and to introspect and revoke
 // access tokens. Without it only JWT access tokens can be verified.
 type AccessTokenModel interface {
 	// GetAccessToken returns the token whose AccessToken equals
@@ -263,6 +263,11 @@ type ScopeValidator interface {
 	// ValidateScope returns the scope to grant for the requested one
 	// (which is nil when the request had no scope). Return an error wrapping
 	// errors.ErrInvalidScope to refuse.
+	//
+	// user is nil when no resource owner is involved, and when an
+	// authorization request is checked before the user logged in
+	// ([Server.ValidateAuthorizeRequest]); [Server.Authorize] calls it again
+	// with the user.
 	ValidateScope(ctx context.Context, client *Client, user *User, scope []string) ([]string, error)
 }
 

@@ -108,6 +108,17 @@ type Options struct {
 	// value means none; more than 5 minutes is an error. Introspection, done
 	// on the server's own clock, uses no leeway.
 	JWTLeeway time.Duration
+	// AllowEmptyState accepts authorization requests without a state
+	// parameter. Optional. Default false: state is required, because it is
+	// the client's CSRF defence on its redirect URI (RFC 6749 §10.12) and
+	// PKCE protects only the code flow.
+	AllowEmptyState bool
+	// AllowImplicitGrant enables response_type=token, the implicit grant
+	// (RFC 6749 §4.2). Optional. Default false. LEGACY: RFC 9700 §2.1.2 says
+	// clients should not use it, because the token travels in the URL
+	// fragment and cannot be sender-constrained; use the code flow with PKCE.
+	// Implicit responses never carry a refresh token.
+	AllowImplicitGrant bool
 
 	// MaxBodyBytes caps request bodies. Optional. Default 64 KiB. A larger
 	// body is answered 413 invalid_request.

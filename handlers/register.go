@@ -32,6 +32,19 @@ type RegisterConfig struct {
 	// IntrospectPath is the introspection endpoint's path. Optional.
 	// Default "/introspect".
 	IntrospectPath string
+	// Authorize configures the authorization endpoint (GET shows the
+	// request, POST carries the decision), mounted at AuthorizePath when
+	// set and the server has a response type enabled. Optional: leave nil
+	// to mount your own handlers.Authorize elsewhere (then it is not listed
+	// in the metadata).
+	Authorize *AuthorizeConfig
+	// AuthorizePath is the authorization endpoint's path. Optional.
+	// Default "/authorize".
+	AuthorizePath string
+	// DeviceAuthorizationPath is the device authorization endpoint's path,
+	// mounted only when the device grant is enabled. Optional. Default
+	// "/device_authorization".
+	DeviceAuthorizationPath string
 	// JWKSPath is the JWK Set's path, mounted only when the server issues
 	// JWT access tokens. Optional. Default "/jwks.json".
 	JWKSPath string
@@ -47,10 +60,11 @@ type RegisterConfig struct {
 	Root Router
 }
 
-// Register mounts every endpoint of srv on g in one call: token
-// (POST), revocation (POST), introspection (POST), the JWK Set (GET, only
-// with JWT access tokens) and the RFC 8414 metadata (GET), which lists
-// exactly the endpoints mounted here. It fails when Options.Issuer is empty
+// Register mounts every endpoint of srv on g in one call: authorization
+// (GET and POST, when cfg.Authorize is set), token (POST), revocation
+// (POST), introspection (POST), device authorization (POST, when the device
+// grant is enabled), the JWK Set (GET, only with JWT access tokens) and the
+// RFC 8414 metadata (GET), which lists exactly the endpoints mounted here. It fails when Options.Issuer is empty
 // or the metadata path cannot be reached from g without Root.
 //
 //	e := echo.New()
@@ -77,6 +91,8 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	def(&cfg.RevokePath, "/revoke")
 	def(&cfg.IntrospectPath, "/introspect")
 	def(&cfg.JWKSPath, "/jwks.json")
+	def(&cfg.AuthorizePath, "/authorize")
+	def(&cfg.DeviceAuthorizationPath, "/device_authorization")
 	abs := func(path string) string { return base.String() + path }
 
 	// Where the metadata goes, checked before anything is mounted.
@@ -99,13 +115,27 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	if srv.IssuesJWT() {
 		ep.JWKS = abs(cfg.JWKSPath)
 	}
-	// Authorization endpoint: handlers.Authorize is not part of this
-	// package yet. When it is, mount it here (GET and POST at an
-	// AuthorizePath) and set ep.Authorization, which also advertises
-	// response_modes_supported and authorization_response_iss_parameter_supported.
+	var authorize echo.HandlerFunc
+	if cfg.Authorize != nil && len(srv.ResponseTypes()) > 0 {
+		if authorize, err = cfg.Authorize.ToHandler(srv); err != nil {
+			return err
+		}
+		ep.Authorization = abs(cfg.AuthorizePath)
+	}
+	if srv.DeviceAuthorizationEnabled() {
+		ep.DeviceAuthorization = abs(cfg.DeviceAuthorizationPath)
+	}
 	meta, err := Metadata(srv, ep)
 	if err != nil {
 		return err
+	}
+
+	if authorize != nil {
+		g.GET(cfg.AuthorizePath, authorize)
+		g.POST(cfg.AuthorizePath, authorize)
+	}
+	if srv.DeviceAuthorizationEnabled() {
+		g.POST(cfg.DeviceAuthorizationPath, DeviceAuthorization(srv))
 	}
 
 	g.POST(cfg.TokenPath, Token(srv))

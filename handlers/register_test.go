@@ -43,7 +43,7 @@ func jwtOptions(t *testing.T) oauth2server.Options {
 		SigningKeys:       []oauth2server.SigningKey{{PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}}}
 }
 
-func serve(e *echo.Echo, method, path string, body url.Values) *httptest.ResponseRecorder {
+func serveForm(e *echo.Echo, method, path string, body url.Values) *httptest.ResponseRecorder {
 	var req *http.Request
 	if body != nil {
 		req = httptest.NewRequest(method, path, strings.NewReader(body.Encode()))
@@ -59,7 +59,7 @@ func serve(e *echo.Echo, method, path string, body url.Values) *httptest.Respons
 
 func metadata(t *testing.T, e *echo.Echo, path string) (map[string]any, string) {
 	t.Helper()
-	rec := serve(e, http.MethodGet, path, nil)
+	rec := serveForm(e, http.MethodGet, path, nil)
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.Contains(t, rec.Header().Get("Content-Type"), "application/json")
 	assert.Equal(t, handlers.MetadataCacheControl, rec.Header().Get("Cache-Control"))
@@ -97,15 +97,15 @@ func TestRegisterJWT(t *testing.T) {
 	assert.NotContains(t, m, "authorization_endpoint", "not mounted by Register yet")
 
 	// Every listed endpoint is really mounted.
-	tok := serve(e, http.MethodPost, "/token", url.Values{"grant_type": {"client_credentials"}})
+	tok := serveForm(e, http.MethodPost, "/token", url.Values{"grant_type": {"client_credentials"}})
 	require.Equal(t, http.StatusOK, tok.Code, tok.Body.String())
 	var tr map[string]any
 	require.NoError(t, json.Unmarshal(tok.Body.Bytes(), &tr))
 	at := tr["access_token"].(string)
-	assert.Equal(t, http.StatusForbidden, serve(e, http.MethodPost, "/introspect", url.Values{"token": {at}}).Code,
+	assert.Equal(t, http.StatusForbidden, serveForm(e, http.MethodPost, "/introspect", url.Values{"token": {at}}).Code,
 		"mounted; app may not introspect")
-	assert.Equal(t, http.StatusOK, serve(e, http.MethodPost, "/revoke", url.Values{"token": {at}}).Code)
-	jwks := serve(e, http.MethodGet, "/jwks.json", nil)
+	assert.Equal(t, http.StatusOK, serveForm(e, http.MethodPost, "/revoke", url.Values{"token": {at}}).Code)
+	jwks := serveForm(e, http.MethodGet, "/jwks.json", nil)
 	require.Equal(t, http.StatusOK, jwks.Code)
 	assert.Equal(t, "public, max-age=900", jwks.Header().Get("Cache-Control"))
 	assert.Contains(t, jwks.Body.String(), `"kty":"EC"`)
@@ -128,7 +128,7 @@ func TestRegisterOpaqueMinimal(t *testing.T) {
 		assert.NotContains(t, m, absent)
 	}
 	assert.NotContains(t, raw, "[]")
-	assert.Equal(t, http.StatusNotFound, serve(e, http.MethodGet, "/keys", nil).Code)
+	assert.Equal(t, http.StatusNotFound, serveForm(e, http.MethodGet, "/keys", nil).Code)
 
 	// The handler alone answers 404 too when tokens are opaque.
 	c := e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), httptest.NewRecorder())
@@ -157,7 +157,7 @@ func TestRegisterIssuerWithPath(t *testing.T) {
 	assert.Equal(t, "https://as.example.com/tenant/token", m["token_endpoint"])
 	assert.Equal(t, "https://as.example.com/tenant/jwks.json", m["jwks_uri"])
 	assert.Equal(t, []any{"S256", "plain"}, m["code_challenge_methods_supported"])
-	assert.Equal(t, "public, max-age=60", serve(e, http.MethodGet, "/tenant/jwks.json", nil).Header().Get("Cache-Control"))
+	assert.Equal(t, "public, max-age=60", serveForm(e, http.MethodGet, "/tenant/jwks.json", nil).Header().Get("Cache-Control"))
 }
 
 func TestRegisterErrors(t *testing.T) {
@@ -215,4 +215,40 @@ func TestMetadataEndpoints(t *testing.T) {
 	u, err := oauth2server.MetadataURL("https://as.example.com/a/b")
 	require.NoError(t, err)
 	assert.Equal(t, "https://as.example.com/.well-known/oauth-authorization-server/a/b", u)
+}
+
+// R-101, R-47: with an authorization endpoint, the device grant and the
+// legacy implicit grant enabled, Register mounts them and the metadata
+// lists each, with the response modes and the RFC 9207 flag.
+func TestRegisterAuthorizeAndDevice(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, oauth2server.Options{
+		Issuer:                "https://as.example.com",
+		AllowImplicitGrant:    true,
+		DeviceVerificationURI: "https://as.example.com/device",
+	})
+	e := echo.New()
+	require.NoError(t, handlers.Register(e.Group(""), srv, handlers.RegisterConfig{
+		Authorize: &handlers.AuthorizeConfig{
+			UserFromRequest: func(echo.Context) (*oauth2server.User, error) { return nil, nil },
+		},
+	}))
+	m, _ := metadata(t, e, "/.well-known/oauth-authorization-server")
+	assert.Equal(t, "https://as.example.com/authorize", m["authorization_endpoint"])
+	assert.Equal(t, "https://as.example.com/device_authorization", m["device_authorization_endpoint"])
+	assert.Equal(t, []any{"query", "fragment"}, m["response_modes_supported"])
+	assert.Equal(t, []any{"code", "token"}, m["response_types_supported"])
+	assert.Contains(t, m["grant_types_supported"], "implicit")
+	assert.Contains(t, m["grant_types_supported"], oauth2server.GrantDeviceCode)
+	assert.Equal(t, true, m["authorization_response_iss_parameter_supported"])
+
+	// The mounted device endpoint answers (the demo client lacks the
+	// grant, so: unauthorized_client, not 404/405).
+	rec := serveForm(e, http.MethodPost, "/device_authorization", url.Values{"scope": {"read"}})
+	assert.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), "unauthorized_client")
+	// The authorization endpoint is mounted: a request without client_id
+	// is shown as an error page, not routed to 404.
+	rec = serveForm(e, http.MethodGet, "/authorize?response_type=code", nil)
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
 }

@@ -1,0 +1,391 @@
+// Package middleware protects Echo routes with bearer access tokens issued
+// by an [oauth2server.Server] (RFC 6750).
+//
+// Import it under an alias that does not collide with Echo's own package:
+//
+//	import oauthmw "github.com/echo-oauth2/oauth2server/middleware"
+//
+//	api := e.Group("/api", oauthmw.Authenticate(srv))
+//	api.GET("/profile", profile, oauthmw.RequireScope("profile"))
+//
+// Handlers read the verified token with [TokenFromContext],
+// [ClientIDFromContext] and [UserIDFromContext]; never with c.Get and a type
+// assertion, which silently fails when the types do not match.
+package middleware
+
+import (
+	"bytes"
+	stderrors "errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/echo-oauth2/oauth2server"
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
+)
+
+// AuthenticateConfig configures [AuthenticateWithConfig].
+type AuthenticateConfig struct {
+	// Skipper defines a function to skip the middleware. Optional.
+	// Default middleware.DefaultSkipper.
+	Skipper middleware.Skipper
+
+	// Server verifies the tokens. Required.
+	Server *oauth2server.Server
+
+	// Scope lists scopes every request must have; routes needing more add
+	// [RequireScope]. Optional. Default none.
+	Scope []string
+
+	// AllowQueryToken accepts the token in the access_token query
+	// parameter (RFC 6750 §2.3). Optional. Default false: URLs end up in
+	// logs and Referer headers, and RFC 9700 §4.3.2 says clients must not
+	// send it there. When false the parameter is ignored.
+	AllowQueryToken bool
+
+	// AllowBodyToken accepts the token in the access_token parameter of an
+	// application/x-www-form-urlencoded body of a request that is not GET
+	// or HEAD (RFC 6750 §2.2). Optional. Default false. The body is read
+	// (up to the Server's MaxBodyBytes) and restored for the handler. When
+	// false the parameter is ignored.
+	AllowBodyToken bool
+
+	// AddScopeHeaders sets node oauth2-server's headers: X-Accepted-OAuth-Scopes
+	// (the scopes the route requires) and X-OAuth-Scopes (the token's
+	// scopes). Optional. Default false.
+	AddScopeHeaders bool
+
+	// Realm is the realm of the WWW-Authenticate challenge. Optional.
+	// Default the Server's realm ([oauth2server.Options.Realm]).
+	Realm string
+
+	// ErrorHandler is called with the error of a failed authentication, an
+	// *echo.HTTPError whose Internal error is [ErrTokenMissing] or an
+	// *errors.Error (invalid_request, invalid_token, insufficient_scope,
+	// server_error), after the WWW-Authenticate header was set. What it
+	// returns is returned by the middleware; return nil to let the request
+	// through unauthenticated (TokenFromContext then reports false).
+	// Optional. Default: the error is returned to Echo's HTTPErrorHandler,
+	// which writes its Message, an {"error", "error_description"} object,
+	// as JSON.
+	ErrorHandler func(c echo.Context, err error) error
+}
+
+// DefaultAuthenticateConfig is the default configuration of
+// [AuthenticateWithConfig]; Server must still be set.
+var DefaultAuthenticateConfig = AuthenticateConfig{
+	Skipper: middleware.DefaultSkipper,
+}
+
+// ErrTokenMissing is the Internal error of the 401 answer to a request
+// without an access token. Its challenge carries no error code (RFC 6750
+// §3.1).
+var ErrTokenMissing = stderrors.New("oauthmw: no bearer access token in the request")
+
+var (
+	errMultipleMethods = oerrors.ErrInvalidRequest.WithDescription("The request uses more than one method to send the access token.")
+	errMalformedHeader = oerrors.ErrInvalidRequest.WithDescription("The Authorization header is not a valid Bearer credential.")
+	errRepeatedToken   = oerrors.ErrInvalidRequest.WithDescription("The request repeats the access_token parameter.")
+	errMalformedBody   = oerrors.ErrInvalidRequest.WithDescription("The request body is not valid application/x-www-form-urlencoded.")
+	errBodyTooLarge    = oerrors.ErrInvalidRequest.WithDescription("The request body is too large.").WithStatus(http.StatusRequestEntityTooLarge)
+	errScope           = oerrors.ErrInsufficientScope.WithDescription("The access token does not have the scope this resource requires.")
+)
+
+// contextKey is where the middleware keeps the verified token in the Echo
+// context. Echo's c.Set takes string keys, so it is a string no
+// application would choose; read it only through the accessors.
+const contextKey = "github.com/echo-oauth2/oauth2server/middleware.authInfo"
+
+// authInfo is what Authenticate leaves for the accessors and RequireScope.
+type authInfo struct {
+	token        *oauth2server.Token
+	srv          *oauth2server.Server
+	realm        string
+	scopeHeaders bool
+	errorHandler func(c echo.Context, err error) error
+}
+
+// Authenticate returns a middleware that requires a valid bearer access
+// token of srv in the Authorization header (RFC 6750 §2.1).
+func Authenticate(srv *oauth2server.Server) echo.MiddlewareFunc {
+	c := DefaultAuthenticateConfig
+	c.Server = srv
+	return AuthenticateWithConfig(c)
+}
+
+// AuthenticateWithConfig returns an Authenticate middleware with config. It
+// panics when config is invalid; [AuthenticateConfig.ToMiddleware] returns
+// the error instead.
+//
+// A request without a token gets 401 with WWW-Authenticate: Bearer
+// realm="..." and no error code; a token sent in more than one way, or a
+// malformed one, 400 invalid_request; an unknown, expired or revoked token
+// 401 invalid_token; a token without the configured Scope 403
+// insufficient_scope with the scope in the challenge (RFC 6750 §3).
+func AuthenticateWithConfig(config AuthenticateConfig) echo.MiddlewareFunc {
+	mw, err := config.ToMiddleware()
+	if err != nil {
+		panic(err)
+	}
+	return mw
+}
+
+// ToMiddleware validates config and returns the middleware.
+func (config AuthenticateConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
+	if config.Server == nil {
+		return nil, stderrors.New("oauthmw: AuthenticateConfig.Server is required")
+	}
+	if config.Skipper == nil {
+		config.Skipper = DefaultAuthenticateConfig.Skipper
+	}
+	if config.Realm == "" {
+		config.Realm = config.Server.Realm()
+	}
+	if strings.ContainsAny(config.Realm, "\"\\\r\n") {
+		return nil, stderrors.New("oauthmw: Realm must not contain quotes, backslashes or line breaks")
+	}
+	scope, err := oauth2server.ParseScope(oauth2server.FormatScope(config.Scope))
+	if err != nil {
+		return nil, stderrors.New("oauthmw: AuthenticateConfig.Scope holds an invalid scope token")
+	}
+	config.Scope = scope
+	maxBody := config.Server.Options().MaxBodyBytes
+
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if config.Skipper(c) {
+				return next(c)
+			}
+			info := &authInfo{srv: config.Server, realm: config.Realm,
+				scopeHeaders: config.AddScopeHeaders, errorHandler: config.ErrorHandler}
+			if err := config.authenticate(c, info, maxBody); err != nil {
+				if config.ErrorHandler != nil {
+					if err = config.ErrorHandler(c, err); err != nil {
+						return err
+					}
+					return next(c)
+				}
+				return err
+			}
+			c.Set(contextKey, info)
+			return next(c)
+		}
+	}, nil
+}
+
+// authenticate extracts and verifies the token and checks config.Scope.
+func (config *AuthenticateConfig) authenticate(c echo.Context, info *authInfo, maxBody int64) error {
+	raw, err := config.extract(c.Request(), maxBody)
+	if err != nil {
+		return bearerError(c, info, err, nil)
+	}
+	if raw == "" {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="`+info.realm+`"`)
+		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: http.StatusText(http.StatusUnauthorized),
+			Internal: ErrTokenMissing}
+	}
+	tok, err := config.Server.ValidateAccessToken(c.Request().Context(), raw)
+	if err != nil {
+		return bearerError(c, info, err, nil)
+	}
+	info.token = tok
+	return checkScope(c, info, config.Scope)
+}
+
+// checkScope verifies that the token covers required (RFC 6750 §3.1).
+func checkScope(c echo.Context, info *authInfo, required []string) error {
+	if info.scopeHeaders {
+		h := c.Response().Header()
+		h.Set("X-OAuth-Scopes", strings.Join(info.token.Scope, ", "))
+		if len(required) > 0 {
+			h.Set("X-Accepted-OAuth-Scopes", strings.Join(required, ", "))
+		}
+	}
+	if len(required) == 0 {
+		return nil
+	}
+	ok, err := info.srv.VerifyScope(c.Request().Context(), info.token, required)
+	if err != nil {
+		return bearerError(c, info, err, nil)
+	}
+	if !ok {
+		return bearerError(c, info, errScope, required)
+	}
+	return nil
+}
+
+// extract returns the access token from exactly one allowed method: the
+// Authorization header, the query (AllowQueryToken) or the form body
+// (AllowBodyToken). Disallowed methods are ignored. It returns "" and no
+// error when there is no token.
+func (config *AuthenticateConfig) extract(r *http.Request, maxBody int64) (string, error) {
+	var token string
+	methods := 0
+
+	headers := r.Header.Values(echo.HeaderAuthorization)
+	for _, h := range headers {
+		scheme, rest, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			continue // another scheme is not ours to judge
+		}
+		t := strings.TrimLeft(rest, " ")
+		if !validBearer(t) {
+			return "", errMalformedHeader
+		}
+		token = t
+		methods++
+	}
+
+	if config.AllowQueryToken {
+		t, err := single(r.URL.Query()["access_token"])
+		if err != nil {
+			return "", err
+		}
+		if t != "" {
+			token = t
+			methods++
+		}
+	}
+
+	if config.AllowBodyToken && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Body != nil {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == echo.MIMEApplicationForm {
+			t, err := bodyToken(r, maxBody)
+			if err != nil {
+				return "", err
+			}
+			if t != "" {
+				token = t
+				methods++
+			}
+		}
+	}
+
+	if methods > 1 {
+		return "", errMultipleMethods
+	}
+	return token, nil
+}
+
+// bodyToken reads access_token from a form body and puts the body back
+// for the handler.
+func bodyToken(r *http.Request, maxBody int64) (string, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return "", errMalformedBody
+	}
+	if int64(len(body)) > maxBody {
+		return "", errBodyTooLarge
+	}
+	_ = r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return "", errMalformedBody
+	}
+	return single(vals["access_token"])
+}
+
+// single returns the one non-empty value of a parameter, "" when there is
+// none, and invalid_request when there are several.
+func single(values []string) (string, error) {
+	var out string
+	for _, v := range values {
+		if v == "" {
+			continue
+		}
+		if out != "" {
+			return "", errRepeatedToken
+		}
+		out = v
+	}
+	return out, nil
+}
+
+// validBearer reports whether t is a b64token (RFC 6750 §2.1):
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func validBearer(t string) bool {
+	end := len(strings.TrimRight(t, "="))
+	if end == 0 {
+		return false
+	}
+	for i := 0; i < end; i++ {
+		c := t[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9',
+			c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// bearerError sets the WWW-Authenticate challenge for err and returns it
+// as an *echo.HTTPError with the OAuth error body as Message (RFC 6750 §3).
+// Server faults are logged and answered without a challenge.
+func bearerError(c echo.Context, info *authInfo, err error, scope []string) error {
+	e := oerrors.From(err)
+	if oerrors.IsServerError(e) {
+		r := c.Request()
+		info.srv.Logger().ErrorContext(r.Context(), "oauthmw: authentication failed",
+			"method", r.Method, "path", r.URL.Path, "error", e.Unwrap())
+	} else {
+		ch := `Bearer realm="` + info.realm + `", error="` + e.Code + `"`
+		if e.Description != "" {
+			ch += `, error_description="` + quoteSafe(e.Description) + `"`
+		}
+		if len(scope) > 0 {
+			ch += `, scope="` + quoteSafe(oauth2server.FormatScope(scope)) + `"`
+		}
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, ch)
+	}
+	return &echo.HTTPError{Code: e.Status,
+		Message:  &oauth2server.ErrorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: e.URI},
+		Internal: e}
+}
+
+// quoteSafe drops the characters a quoted-string would need escaped. Our
+// descriptions and scope tokens never contain them; this is a guard.
+func quoteSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// TokenFromContext returns the access token verified by [Authenticate].
+// It reports false when the middleware did not run or let the request
+// through without a token (Skipper, ErrorHandler).
+func TokenFromContext(c echo.Context) (*oauth2server.Token, bool) {
+	info, ok := c.Get(contextKey).(*authInfo)
+	if !ok || info.token == nil {
+		return nil, false
+	}
+	return info.token, true
+}
+
+// ClientIDFromContext returns the client the verified token was issued to.
+func ClientIDFromContext(c echo.Context) (string, bool) {
+	tok, ok := TokenFromContext(c)
+	if !ok {
+		return "", false
+	}
+	return tok.ClientID, true
+}
+
+// UserIDFromContext returns the resource owner of the verified token. It
+// reports false when there is none, as for client_credentials tokens.
+func UserIDFromContext(c echo.Context) (string, bool) {
+	tok, ok := TokenFromContext(c)
+	if !ok || tok.UserID == "" {
+		return "", false
+	}
+	return tok.UserID, true
+}
