@@ -19,6 +19,7 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	"github.com/echo-oauth2/oauth2server/handlers"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
+	oauthmw "github.com/echo-oauth2/oauth2server/middleware"
 )
 
 // Paths of the example's own pages and of the endpoints it mounts.
@@ -190,6 +191,15 @@ func (a *app) routes() (*echo.Echo, error) {
 	// otherwise pick a new "IP" per request and escape the login rate limit
 	// (RFC 9700 §4.13: trust forwarded headers only from known proxies).
 	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		// Log what Echo would otherwise swallow (a template error, a
+		// panic); the client sees only the status text.
+		var he *echo.HTTPError
+		if !errors.As(err, &he) || he.Code >= http.StatusInternalServerError {
+			a.cfg.Logger.ErrorContext(c.Request().Context(), "example: request failed", "path", c.Path(), "error", err)
+		}
+		e.DefaultHTTPErrorHandler(err, c)
+	}
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("64K"))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
@@ -197,7 +207,7 @@ func (a *app) routes() (*echo.Echo, error) {
 		// Pages must not be framed (clickjacking, RFC 9700 §4.16) and
 		// load nothing from other origins (RFC 9700 §4.2.4).
 		XFrameOptions:         "DENY",
-		ContentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+		ContentSecurityPolicy: pageCSP,
 		ReferrerPolicy:        "no-referrer",
 		HSTSMaxAge:            31536000,
 	}))
@@ -210,23 +220,23 @@ func (a *app) routes() (*echo.Echo, error) {
 	e.POST(loginPath, a.login, noStore, a.loginRateLimit())
 	e.POST(logoutPath, a.logout, noStore)
 	e.GET(callbackPath, a.callback, noStore)
-	e.GET(authorizePath, a.authorize, noStore)
-	e.POST(authorizePath, a.decide, noStore)
-	// Token, revocation, introspection, the JWK Set (with -jwt) and the
+	// Authorization (with the pages above), token, revocation,
+	// introspection, device authorization, the JWK Set (with -jwt) and the
 	// metadata at /.well-known/oauth-authorization-server.
 	if err := handlers.Register(e.Group(oauthPrefix), a.srv, handlers.RegisterConfig{
-		BaseURL: a.issuer + oauthPrefix,
-		Root:    e,
+		BaseURL:   a.issuer + oauthPrefix,
+		Root:      e,
+		Authorize: a.authorizeConfig(),
 	}); err != nil {
 		return nil, err
 	}
 	if a.srv.DeviceAuthorizationEnabled() {
-		e.POST(deviceAuthorizationPath, handlers.DeviceAuthorization(a.srv))
 		e.GET(devicePath, a.devicePage, noStore)
 		e.POST(devicePath, a.deviceSubmit, noStore)
 	}
-	e.GET(mePath, a.me)
-	e.GET(writePath, a.write)
+	api := e.Group("/api", oauthmw.Authenticate(a.srv))
+	api.GET(strings.TrimPrefix(mePath, "/api"), a.me)
+	api.GET(strings.TrimPrefix(writePath, "/api"), a.write, oauthmw.RequireScope("write"))
 	return e, nil
 }
 

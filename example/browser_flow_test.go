@@ -1,5 +1,3 @@
-//go:build authz
-
 package main
 
 import (
@@ -42,7 +40,7 @@ func TestBrowserCodeFlow(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`button[name=decision][value=approve]`)),
 			))
 			if shot := os.Getenv("EXAMPLE_SCREENSHOT"); shot != "" && tc.whenButton == "approve" {
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 is PNG
 				require.NoError(t, err)
 				require.NoError(t, os.WriteFile(shot, png, 0o644))
 			}

@@ -87,8 +87,11 @@ func TestDeviceFlow(t *testing.T) {
 	// announced interval and adds 5 s itself on slow_down.
 	tok, err := conf.DeviceAccessToken(ctx, da)
 	require.NoError(t, err)
-	assert.NotEmpty(t, tok.AccessToken)
 	assert.NotEmpty(t, tok.RefreshToken)
+	status, me := apiGet(t, conf.Client(ctx, tok), ts.base+mePath)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, demoUsername, me["sub"])
+	assert.Equal(t, "read", me["scope"])
 	assert.Equal(t, "invalid_grant", ts.pollOnce(t, da.DeviceCode), "a device code is redeemed once")
 }
 

@@ -1,5 +1,3 @@
-//go:build authz
-
 package main
 
 import (
@@ -127,10 +125,6 @@ func TestCodeFlowPKCE(t *testing.T) {
 	assert.Equal(t, "Bearer", tok.TokenType)
 	require.NotEmpty(t, tok.RefreshToken)
 
-	// R-49: the code is single use.
-	_, err = conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
-	assert.ErrorContains(t, err, "invalid_grant")
-
 	status, me := apiGet(t, conf.Client(ctx, tok), ts.base+mePath)
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, map[string]any{"sub": demoUsername, "client_id": demoPublicClient, "scope": "read write"}, me)
@@ -149,6 +143,31 @@ func TestCodeFlowPKCE(t *testing.T) {
 	_, err = conf.TokenSource(ctx, &expired).Token()
 	assert.ErrorContains(t, err, "invalid_grant")
 	status, _ = apiGet(t, conf.Client(ctx, refreshed), ts.base+mePath)
+	assert.Equal(t, http.StatusUnauthorized, status)
+
+	// R-49: the code is single use.
+	_, err = conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	assert.ErrorContains(t, err, "invalid_grant")
+}
+
+// Replaying a code revokes the tokens it produced (R-49).
+func TestCodeReplay(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	ctx := context.Background()
+	conf := ts.codeClient("read")
+	verifier := oauth2.GenerateVerifier()
+	c := browser(t)
+	page := ts.consentPage(t, c, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+	code := ts.redirectParams(t, ts.decide(t, c, page, "approve")).Get("code")
+	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	require.NoError(t, err)
+	status, _ := apiGet(t, conf.Client(ctx, tok), ts.base+mePath)
+	require.Equal(t, http.StatusOK, status)
+
+	_, err = conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	assert.ErrorContains(t, err, "invalid_grant")
+	status, _ = apiGet(t, conf.Client(ctx, tok), ts.base+mePath)
 	assert.Equal(t, http.StatusUnauthorized, status)
 }
 
@@ -172,57 +191,62 @@ func TestCodeFlowDeny(t *testing.T) {
 }
 
 // Remembered consent: a client the user approved for these scopes skips
-// the consent page; wider scopes or a revoked consent show it again.
+// the consent page; wider scopes or a revoked consent show it again. The
+// confidential demo client proves its identity at the token endpoint, so
+// its repeated requests may be approved without the user.
 func TestRememberedConsent(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	ctx := context.Background()
+	conf := ts.codeClient("read")
+	conf.ClientID, conf.ClientSecret = demoConfidentialClient, demoClientSecret
+	conf.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
+	c := browser(t)
+	page := ts.consentPage(t, c, conf.AuthCodeURL("st-1"))
+	resp := ts.decide(t, c, page, "approve")
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+
+	consent, err := ts.app.model.FindConsent(ctx, demoConfidentialClient, demoUsername)
+	require.NoError(t, err)
+	require.NotNil(t, consent)
+	assert.Equal(t, []string{"read"}, consent.Scope)
+
+	resp, _ = get(t, c, conf.AuthCodeURL("st-2"))
+	require.Equal(t, http.StatusFound, resp.StatusCode, "same scope: no consent page")
+	q := ts.redirectParams(t, resp)
+	assert.Equal(t, "st-2", q.Get("state"))
+	tok, err := conf.Exchange(ctx, q.Get("code"))
+	require.NoError(t, err, "the code works")
+	assert.NotEmpty(t, tok.AccessToken)
+
+	wide := ts.codeClient("read", "write")
+	wide.ClientID = demoConfidentialClient
+	resp, body := get(t, c, wide.AuthCodeURL("st-3"))
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "wider scope: asked again")
+	assert.Contains(t, body, `value="approve"`)
+
+	require.NoError(t, ts.app.model.RevokeConsent(ctx, demoConfidentialClient, demoUsername))
+	resp, _ = get(t, c, conf.AuthCodeURL("st-4"))
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "withdrawn consent: asked again")
+}
+
+// R-43: the public demo client redirects to loopback, where any local
+// program could listen: it sees the consent page every time.
+func TestRememberedConsentNotForLoopbackPublicClient(t *testing.T) {
 	t.Parallel()
 	ts := startApp(t, appConfig{})
 	conf := ts.codeClient("read")
 	c := browser(t)
 	ch := oauth2.S256ChallengeOption(oauth2.GenerateVerifier())
 	page := ts.consentPage(t, c, conf.AuthCodeURL("st-1", ch))
-	resp := ts.decide(t, c, page, "approve")
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-
+	require.Equal(t, http.StatusSeeOther, ts.decide(t, c, page, "approve").StatusCode)
 	consent, err := ts.app.model.FindConsent(context.Background(), demoPublicClient, demoUsername)
 	require.NoError(t, err)
-	require.NotNil(t, consent)
-	assert.Equal(t, []string{"read"}, consent.Scope)
+	require.NotNil(t, consent, "the approval is remembered")
 
-	var testCases = []struct {
-		name          string
-		whenScopes    []string
-		expectConsent bool
-	}{
-		{name: "ok, same scope skips the page", whenScopes: []string{"read"}},
-		{name: "ok, wider scope asks again", whenScopes: []string{"read", "write"}, expectConsent: true},
-	}
-	for _, tc := range testCases {
-		t.Run(tc.name, func(t *testing.T) {
-			resp, _ := get(t, c, ts.codeClient(tc.whenScopes...).AuthCodeURL("st-2", ch))
-			if tc.expectConsent {
-				assert.Equal(t, http.StatusOK, resp.StatusCode)
-				return
-			}
-			require.Equal(t, http.StatusFound, resp.StatusCode)
-			q := ts.redirectParams(t, resp)
-			assert.NotEmpty(t, q.Get("code"))
-			assert.Equal(t, "st-2", q.Get("state"))
-		})
-	}
-
-	// R-43: the loopback port exception never gets an automatic code; any
-	// local program could listen on another port.
-	other := strings.Replace(conf.AuthCodeURL("st-3", ch), url.QueryEscape(ts.base), url.QueryEscape("http://127.0.0.1:1"), 1)
-	resp, body := get(t, c, other)
-	if resp.StatusCode == http.StatusOK {
-		assert.Contains(t, body, `value="approve"`, "consent page shown")
-	} else {
-		assert.Empty(t, resp.Header.Get("Location"), "or refused, but never redirected")
-	}
-
-	require.NoError(t, ts.app.model.RevokeConsent(context.Background(), demoPublicClient, demoUsername))
-	resp, _ = get(t, c, conf.AuthCodeURL("st-4", ch))
-	assert.Equal(t, http.StatusOK, resp.StatusCode, "revoked consent shows the page again")
+	resp, body := get(t, c, conf.AuthCodeURL("st-2", ch))
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, body, `value="approve"`)
 }
 
 // R-42: the consent decision needs the session's CSRF token.
@@ -281,13 +305,16 @@ func TestAPI(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, map[string]any{"sub": demoConfidentialClient, "client_id": demoConfidentialClient, "scope": "read"}, me)
 
-	status, body := apiGet(t, token("read"), ts.base+writePath)
-	assert.Equal(t, http.StatusForbidden, status)
-	_ = body
+	resp, err := token("read").Get(ts.base + writePath)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`)
+	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), `scope="write"`)
 	status, _ = apiGet(t, token("write"), ts.base+writePath)
 	assert.Equal(t, http.StatusOK, status)
 
-	resp, err := http.Get(ts.base + mePath)
+	resp, err = http.Get(ts.base + mePath)
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
