@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/echo-oauth2/oauth2server"
 )
 
 // assets holds the page templates and the stylesheet, compiled into the
@@ -212,6 +210,3 @@ func scopeItems(scope []string) []scopeItem {
 	}
 	return out
 }
-
-// formatScope is oauth2server.FormatScope, for templates.
-var formatScope = oauth2server.FormatScope
