@@ -1,5 +1,5 @@
 # The one test command is `make test` (README and .ci/run call it).
-.PHONY: test vet fmt cover
+.PHONY: test vet fmt cover bench
 
 test:
 	@bash scripts/test.sh
@@ -12,3 +12,8 @@ fmt:
 
 cover:
 	go test -cover ./...
+
+# Benchmarks beside go-oauth2 and fosite; writes docs/performance.md.
+# Overrides: BENCH_COUNT, BENCHTIME, JWT_BENCHTIME, BENCH.
+bench:
+	@bash scripts/bench.sh

@@ -338,6 +338,12 @@ func TestDeviceTokenIssuedOnce(t *testing.T) {
 	r = e.poll(t, "tv", dc)
 	assert.Equal(t, http.StatusBadRequest, r.status)
 	assert.Equal(t, "invalid_grant", r.errorCode())
+
+	// R-49 by analogy: a redeemed device code presented again may have
+	// leaked, so the tokens it produced are revoked.
+	tok, err = e.model.GetAccessToken(context.Background(), tok.AccessToken)
+	require.NoError(t, err)
+	assert.True(t, tok.Revoked, "the replay revoked the issued token")
 }
 
 func TestDeviceTokenConcurrentRedemption(t *testing.T) {

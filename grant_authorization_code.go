@@ -38,6 +38,12 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 	if code == nil || code.ClientID != req.Client.ID {
 		return nil, errBadCode
 	}
+	if code.GrantID == "" {
+		// A code saved without a family (e.g. by a model that issues codes
+		// itself) gets one derived from the code, so that a replay can
+		// still find and revoke the tokens the code produced.
+		code.GrantID = "code:" + TokenDigest(code.Code)
+	}
 	if code.Revoked {
 		return nil, s.codeReplayed(ctx, code)
 	}
@@ -83,10 +89,8 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 // codeReplayed revokes the tokens issued from a code presented twice
 // (RFC 6749 §4.1.2, §10.5) and returns the error for the client.
 func (s *Server) codeReplayed(ctx context.Context, code *AuthorizationCode) error {
-	if code.GrantID != "" {
-		if err := s.refresh.RevokeGrant(ctx, code.GrantID); err != nil {
-			return storeError("RevokeGrant", err)
-		}
+	if err := s.refresh.RevokeGrant(ctx, code.GrantID); err != nil {
+		return storeError("RevokeGrant", err)
 	}
 	return errBadCode
 }

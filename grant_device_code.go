@@ -56,6 +56,8 @@ func (s *Server) grantDeviceCode(ctx context.Context, req *TokenRequest) (*issue
 		}
 		return nil, oerrors.ErrAuthorizationPending
 	case DeviceCodeApproved:
+	case DeviceCodeRedeemed:
+		return nil, s.deviceCodeReplayed(ctx, dc)
 	default:
 		return nil, errBadDeviceCode
 	}
@@ -64,14 +66,28 @@ func (s *Server) grantDeviceCode(ctx context.Context, req *TokenRequest) (*issue
 		return nil, storeError("ConsumeDeviceCode", err)
 	}
 	if !ok {
-		// A concurrent poll redeemed it first.
-		return nil, errBadDeviceCode
+		// A concurrent poll redeemed it first: the code was presented
+		// twice.
+		return nil, s.deviceCodeReplayed(ctx, dc)
 	}
 	is := &issue{userID: dc.UserID, scope: dc.Scope, grantID: dc.GrantID, refresh: true}
 	if dc.UserID != "" {
 		is.user = &User{ID: dc.UserID}
 	}
 	return is, nil
+}
+
+// deviceCodeReplayed treats a redeemed device code presented again like a
+// replayed authorization code (RFC 6749 §4.1.2, RFC 9700 §4.14.2): the
+// device code may have leaked, so the tokens it produced are revoked. The
+// legitimate device polls until it gets its tokens and never again.
+func (s *Server) deviceCodeReplayed(ctx context.Context, dc *DeviceCode) error {
+	if s.refresh != nil && dc.GrantID != "" {
+		if err := s.refresh.RevokeGrant(ctx, dc.GrantID); err != nil {
+			return storeError("RevokeGrant", err)
+		}
+	}
+	return errBadDeviceCode
 }
 
 // tooFast reports whether the poll at now came sooner than the interval

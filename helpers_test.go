@@ -50,6 +50,9 @@ func (c *testClock) Now() time.Time {
 	return c.t
 }
 
+// Add is Advance, for tests that read better with it.
+func (c *testClock) Add(d time.Duration) { c.Advance(d) }
+
 func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -59,9 +59,18 @@ type Client struct {
 }
 
 // IsPublic reports whether the client has no credentials (RFC 6749 §2.1):
-// a public client is identified, never authenticated.
+// a public client is identified, never authenticated. A client registered
+// with a secret-based TokenEndpointAuthMethod but without a SecretHash is
+// not public: it fails authentication instead of being let in on its
+// client_id alone.
 func (c *Client) IsPublic() bool {
-	return c.SecretHash == "" || c.TokenEndpointAuthMethod == AuthMethodNone
+	switch c.TokenEndpointAuthMethod {
+	case AuthMethodNone:
+		return true
+	case "":
+		return c.SecretHash == ""
+	}
+	return false
 }
 
 // HasGrant reports whether the client may use the grant type.

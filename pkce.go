@@ -1,7 +1,6 @@
 package oauth2server
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 )
@@ -34,21 +33,19 @@ func ValidPKCEString(s string) bool {
 // S256Challenge returns BASE64URL(SHA256(verifier)), the S256 code challenge
 // of a verifier (RFC 7636 §4.2).
 func S256Challenge(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
+	sum := sum256(verifier)
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // verifyPKCE reports whether verifier matches challenge under method, in
 // constant time.
 func verifyPKCE(method, challenge, verifier string) bool {
-	var computed string
 	switch method {
 	case PKCEMethodS256:
-		computed = S256Challenge(verifier)
+		return digestTextEqual(sum256(verifier), challenge)
 	case PKCEMethodPlain:
-		computed = verifier
+		return subtle.ConstantTimeCompare([]byte(verifier), []byte(challenge)) == 1
 	default:
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(computed), []byte(challenge)) == 1
 }

@@ -17,9 +17,9 @@ type ErrorBody struct {
 // PrepareError turns err into the status and body of an error response of
 // the token, revocation, introspection or device authorization endpoint,
 // and sets the response headers on h: Cache-Control: no-store and Pragma:
-// no-cache always, and WWW-Authenticate: Basic for invalid_client when the
-// client tried the Authorization header (RFC 6749 §5.2). A cause that is not
-// an *errors.Error becomes server_error; its text is logged, never sent.
+// no-cache always, and WWW-Authenticate: Basic with every invalid_client
+// (401, RFC 6749 §5.2, RFC 7662 §2.3). A cause that is not an *errors.Error becomes server_error; its text is
+// logged, never sent.
 func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *ErrorBody) {
 	e := oerrors.From(err)
 	if oerrors.IsServerError(e) {
@@ -28,10 +28,21 @@ func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *
 	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	if e.Code == oerrors.ErrInvalidClient.Code && r.Header.Get("Authorization") != "" {
+	status := e.Status
+	if e.Code == oerrors.ErrInvalidClient.Code && status == http.StatusUnauthorized {
+		// invalid_client is always 401 with a Basic challenge: RFC 6749
+		// §5.2 requires it when the client used the Authorization header
+		// and allows it otherwise, RFC 7662 §2.3 requires 401 at the
+		// introspection endpoint, and a 401 must carry a challenge (RFC
+		// 9110 §15.5.2). One answer for every endpoint and every method
+		// also tells nothing about how the client tried.
 		h.Set("WWW-Authenticate", `Basic realm="`+s.opts.Realm+`"`)
 	}
-	return e.Status, &ErrorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: e.URI}
+	if status == http.StatusMethodNotAllowed {
+		// RFC 9110 §15.5.6: a 405 lists the allowed methods.
+		h.Set("Allow", http.MethodPost)
+	}
+	return status, &ErrorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: e.URI}
 }
 
 // WriteError writes err as a JSON error response with net/http (see

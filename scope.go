@@ -19,7 +19,9 @@ func ParseScope(s string) ([]string, error) {
 		return nil, nil
 	}
 	out := make([]string, 0, strings.Count(s, " ")+1)
-	for _, tok := range strings.Split(s, " ") {
+	for rest := s; rest != ""; {
+		var tok string
+		tok, rest, _ = strings.Cut(rest, " ")
 		if tok == "" {
 			// RFC 6749 §3.3 allows exactly one space between tokens, but
 			// real clients send doubles; an empty token carries nothing.

@@ -18,7 +18,7 @@ const sha256Prefix = "sha256:"
 // hash is right for 256-bit random secrets; for human passwords use
 // [HashPassword].
 func HashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
+	sum := sum256(secret)
 	return sha256Prefix + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
@@ -35,17 +35,44 @@ func HashPassword(password string) (string, error) {
 func VerifySecret(hash, secret string) bool {
 	switch {
 	case strings.HasPrefix(hash, sha256Prefix):
-		want, err := base64.RawURLEncoding.DecodeString(hash[len(sha256Prefix):])
-		if err != nil || len(want) != sha256.Size {
-			return false
-		}
-		got := sha256.Sum256([]byte(secret))
-		return subtle.ConstantTimeCompare(got[:], want) == 1
+		// Compare the base64url text of the digests, which HashSecret
+		// writes canonically, so that neither side is decoded into a
+		// heap buffer on every client authentication.
+		return digestTextEqual(sum256(secret), hash[len(sha256Prefix):])
 	case strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"), strings.HasPrefix(hash, "$2y$"):
 		return bcrypt.CompareHashAndPassword([]byte(hash), []byte(secret)) == nil
 	default:
 		return false
 	}
+}
+
+// digestTextEqual reports in constant time whether text is the unpadded
+// base64url encoding of sum. Comparing encoded text (which HashSecret and
+// S256 challenges are, canonically) avoids decoding into a heap buffer on
+// every client authentication and PKCE check.
+func digestTextEqual(sum [sha256.Size]byte, text string) bool {
+	var enc [43]byte // base64.RawURLEncoding.EncodedLen(sha256.Size)
+	if len(text) != len(enc) {
+		return false
+	}
+	base64.RawURLEncoding.Encode(enc[:], sum[:])
+	var diff byte
+	for i := range enc {
+		diff |= enc[i] ^ text[i]
+	}
+	return subtle.ConstantTimeByteEq(diff, 0) == 1
+}
+
+// sum256 is sha256.Sum256 of a string. Strings of up to 256 bytes (every
+// token, code, verifier and generated secret) are hashed from a stack copy:
+// converting them with []byte(s) would allocate on each call.
+func sum256(s string) [sha256.Size]byte {
+	var buf [256]byte
+	if len(s) <= len(buf) {
+		n := copy(buf[:], s)
+		return sha256.Sum256(buf[:n])
+	}
+	return sha256.Sum256([]byte(s))
 }
 
 // dummySecretHash is verified against when a client is unknown, so that an
@@ -57,20 +84,32 @@ var dummySecretHash = HashSecret("oauth2server: no such client")
 // strings so that a copy of the database does not hold usable tokens
 // (RFC 6819 §5.1.4.1.3).
 func TokenDigest(token string) string {
-	sum := sha256.Sum256([]byte(token))
+	sum := sum256(token)
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// randomString returns n random bytes from r (crypto/rand when nil),
-// base64url-encoded without padding.
+// randomString returns n (at most 64) random bytes from r (crypto/rand
+// when nil), base64url-encoded without padding.
 func randomString(r io.Reader, n int) (string, error) {
-	var buf [64]byte
-	b := buf[:n]
 	if r == nil {
-		// crypto/rand.Read never fails (it crashes the program instead).
-		_, _ = rand.Read(b)
-	} else if _, err := io.ReadFull(r, b); err != nil {
+		return cryptoRandomString(n), nil
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// cryptoRandomString is randomString from crypto/rand, with its buffers on
+// the stack: the only allocation is the returned string.
+func cryptoRandomString(n int) string {
+	var raw [64]byte
+	var text [86]byte // base64.RawURLEncoding.EncodedLen(64)
+	b := raw[:n]
+	// crypto/rand.Read never fails (it crashes the program instead).
+	_, _ = rand.Read(b)
+	m := base64.RawURLEncoding.EncodedLen(n)
+	base64.RawURLEncoding.Encode(text[:m], b)
+	return string(text[:m])
 }

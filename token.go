@@ -37,17 +37,26 @@ type TokenResponse struct {
 	Token *Token `json:"-"`
 }
 
+// reservedTokenMembers are the members of RFC 6749 §5.1; extended
+// attributes never supply them, even when the response omits one (an
+// extra "refresh_token" must not appear where none was issued).
+var reservedTokenMembers = map[string]bool{
+	"access_token": true, "token_type": true, "expires_in": true,
+	"refresh_token": true, "scope": true,
+}
+
 // MarshalJSON writes the standard members and, without overriding any of
 // them, the extended attributes.
 func (t *TokenResponse) MarshalJSON() ([]byte, error) {
-	type plain TokenResponse
-	b, err := json.Marshal((*plain)(t))
-	if err != nil || len(t.Extra) == 0 {
-		return b, err
+	b := t.appendJSON(make([]byte, 0, 256))
+	if len(t.Extra) == 0 {
+		return b, nil
 	}
 	m := make(map[string]any, len(t.Extra)+5)
 	for k, v := range t.Extra {
-		m[k] = v
+		if !reservedTokenMembers[k] {
+			m[k] = v
+		}
 	}
 	var std map[string]any
 	if err := json.Unmarshal(b, &std); err != nil {
@@ -146,6 +155,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[
 		return client, false, nil
 	}
 	if secret == "" {
+		VerifySecret(dummySecretHash, secret) // same work as every other failure
 		return nil, false, errClientAuth
 	}
 	if m := client.TokenEndpointAuthMethod; m != "" && m != method {
@@ -165,14 +175,27 @@ func parseBasicAuth(header string) (id, secret string, ok bool) {
 	if len(header) <= len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
 		return "", "", false
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header[len(prefix):]))
-	if err != nil {
-		return "", "", false
+	enc := strings.TrimSpace(header[len(prefix):])
+	// Decode usual sizes on the stack; only the decoded text is allocated.
+	var buf [512]byte
+	var raw []byte
+	if base64.StdEncoding.DecodedLen(len(enc)) <= len(buf) {
+		n, err := base64.StdEncoding.Decode(buf[:], []byte(enc))
+		if err != nil {
+			return "", "", false
+		}
+		raw = buf[:n]
+	} else {
+		var err error
+		if raw, err = base64.StdEncoding.DecodeString(enc); err != nil {
+			return "", "", false
+		}
 	}
 	u, pw, found := strings.Cut(string(raw), ":")
 	if !found {
 		return "", "", false
 	}
+	var err error
 	if id, err = url.QueryUnescape(u); err != nil || id == "" || !utf8.ValidString(id) {
 		return "", "", false
 	}

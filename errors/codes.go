@@ -9,9 +9,8 @@ var (
 	// malformed.
 	ErrInvalidRequest = &Error{Code: "invalid_request", Status: http.StatusBadRequest,
 		Description: "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed."}
-	// ErrInvalidClient: client authentication failed. 401; the token
-	// endpoint adds WWW-Authenticate when the client used the Authorization
-	// header (RFC 6749 §5.2).
+	// ErrInvalidClient: client authentication failed. 401; the endpoints
+	// add WWW-Authenticate: Basic (RFC 6749 §5.2, RFC 7662 §2.3).
 	ErrInvalidClient = &Error{Code: "invalid_client", Status: http.StatusUnauthorized,
 		Description: "Client authentication failed."}
 	// ErrInvalidGrant: the authorization grant or refresh token is invalid,

@@ -10,6 +10,8 @@ package memorymodel
 import (
 	"context"
 	stderrors "errors"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,7 +33,8 @@ var (
 // username is already taken.
 var ErrDuplicate = stderrors.New("memorymodel: duplicate id")
 
-// sweepEvery is how many writes pass between two sweeps of expired items.
+// sweepEvery is the least number of writes between two sweeps of expired
+// items.
 const sweepEvery = 1024
 
 type userRecord struct {
@@ -54,7 +57,8 @@ type Model struct {
 	consents      map[consentKey]*oauth2server.Consent
 	devices       deviceStore
 	revokedJTIs   map[string]time.Time // jti -> expiry (jti.go)
-	writes        int
+	writes        int                  // writes since the last sweep
+	sweepAfter    int                  // items held after the last sweep
 }
 
 // Option configures a Model.
@@ -84,18 +88,37 @@ func New(opts ...Option) *Model {
 	return m
 }
 
+// The clone functions copy slices and maps too: a shallow copy would share
+// them, and a caller appending to a returned Scope or writing to Extra would
+// change stored state.
+
 func cloneClient(c *oauth2server.Client) *oauth2server.Client {
 	cp := *c
+	cp.RedirectURIs = slices.Clone(c.RedirectURIs)
+	cp.Grants = slices.Clone(c.Grants)
+	cp.Scopes = slices.Clone(c.Scopes)
+	cp.Extra = maps.Clone(c.Extra)
 	return &cp
 }
 
 func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 	cp := *t
+	cp.Scope = slices.Clone(t.Scope)
+	cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope)
+	cp.Extra = maps.Clone(t.Extra)
 	return &cp
 }
 
 func cloneCode(c *oauth2server.AuthorizationCode) *oauth2server.AuthorizationCode {
 	cp := *c
+	cp.Scope = slices.Clone(c.Scope)
+	cp.Extra = maps.Clone(c.Extra)
+	return &cp
+}
+
+func cloneUser(u *oauth2server.User) *oauth2server.User {
+	cp := *u
+	cp.Extra = maps.Clone(u.Extra)
 	return &cp
 }
 
@@ -126,7 +149,7 @@ func (m *Model) AddUser(u *oauth2server.User, passwordHash string) error {
 	if _, ok := m.users[u.Username]; ok {
 		return ErrDuplicate
 	}
-	m.users[u.Username] = &userRecord{user: *u, passwordHash: passwordHash}
+	m.users[u.Username] = &userRecord{user: *cloneUser(u), passwordHash: passwordHash}
 	return nil
 }
 
@@ -314,8 +337,7 @@ func (m *Model) GetUser(ctx context.Context, username, password string) (*oauth2
 	if !oauth2server.VerifySecret(rec.passwordHash, password) {
 		return nil, nil
 	}
-	u := rec.user
-	return &u, nil
+	return cloneUser(&rec.user), nil
 }
 
 var dummyHash = oauth2server.HashSecret("memorymodel: no such user")
@@ -335,16 +357,19 @@ func (m *Model) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (
 	if !ok {
 		return nil, nil
 	}
-	u := rec.user
-	return &u, nil
+	return cloneUser(&rec.user), nil
 }
 
-// wroteLocked counts a write and, every sweepEvery writes, drops expired
-// items so that a long-running process does not grow without bound.
-// Revoked items are kept until they expire: they are how reuse is detected.
+// wroteLocked counts a write and sweeps expired items once the writes since
+// the last sweep reach the number of items that sweep kept (at least
+// sweepEvery), so that a long-running process does not grow without bound.
+// A sweep walks every item; spacing sweeps by the store's size keeps their
+// cost constant per write however many live tokens there are, and keeps at
+// most about twice the live items. Revoked items are kept until they
+// expire: they are how reuse is detected.
 func (m *Model) wroteLocked() {
 	m.writes++
-	if m.writes%sweepEvery != 0 {
+	if m.writes < max(sweepEvery, m.sweepAfter) {
 		return
 	}
 	m.sweepLocked(m.now())
@@ -359,13 +384,17 @@ func (m *Model) Sweep() {
 }
 
 func (m *Model) sweepLocked(now time.Time) {
+	// A zero RefreshTokenExpiresAt means the refresh token never expires.
+	refreshExpired := func(t *oauth2server.Token) bool {
+		return !t.RefreshTokenExpiresAt.IsZero() && now.After(t.RefreshTokenExpiresAt)
+	}
 	for k, t := range m.access {
-		if now.After(t.AccessTokenExpiresAt) && (t.RefreshToken == "" || now.After(t.RefreshTokenExpiresAt)) {
+		if now.After(t.AccessTokenExpiresAt) && (t.RefreshToken == "" || refreshExpired(t)) {
 			delete(m.access, k)
 		}
 	}
 	for k, t := range m.refresh {
-		if now.After(t.RefreshTokenExpiresAt) {
+		if refreshExpired(t) {
 			delete(m.refresh, k)
 		}
 	}
@@ -383,4 +412,6 @@ func (m *Model) sweepLocked(now time.Time) {
 		}
 	}
 	m.sweepJTIsLocked(now)
+	m.writes = 0
+	m.sweepAfter = len(m.access) + len(m.refresh) + len(m.codes) + len(m.revokedJTIs)
 }

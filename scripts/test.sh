@@ -46,7 +46,7 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 echo "test: go test -race (library)"
 go test -race -count=1 ./...
 
-for mod in tools/mongotest; do
+for mod in tools/mongotest bench; do
   if [ -f "$mod/go.mod" ]; then
     echo "test: go test -race ($mod)"
     (cd "$mod" && go vet ./... && go test -race -count=1 ./...)

@@ -95,19 +95,50 @@ func ParseBody(w http.ResponseWriter, r *http.Request, limit int64) (Params, err
 	if r.Body == nil {
 		return Params{}, nil
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
-	var buf strings.Builder
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+	b, err := readBody(w, r, limit)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := io.Copy(&buf, body); err != nil {
-		var mbe *http.MaxBytesError
-		if stderrors.As(err, &mbe) {
+	return Parse(string(b))
+}
+
+// readBody reads at most limit bytes of the body into a buffer sized by
+// Content-Length. It replaces io.Copy through http.MaxBytesReader, which
+// allocated a 32 KiB copy buffer and a reader for every request.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if w != nil {
+		// Only http.MaxBytesReader can tell the server to close the
+		// connection after an oversized body; keep it when there is a
+		// ResponseWriter to tell.
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
+	size := int64(512)
+	if r.ContentLength > 0 {
+		// One more byte than announced, so that the EOF is read into the
+		// same buffer without growing it.
+		size = r.ContentLength + 1
+	}
+	buf := make([]byte, 0, min(size, limit+1))
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
 			return nil, errTooLarge
 		}
-		return nil, errRead
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case err != nil:
+			var mbe *http.MaxBytesError
+			if stderrors.As(err, &mbe) {
+				return nil, errTooLarge
+			}
+			return nil, errRead
+		}
 	}
-	return Parse(buf.String())
 }
 
 // Query parses the query of r with the same rules as [Parse]. It is used

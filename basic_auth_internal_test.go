@@ -1,0 +1,88 @@
+package oauth2server
+
+import (
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func encodeBasic(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+// parseBasicAuth form-urldecodes both parts (RFC 6749 §2.3.1).
+func TestParseBasicAuth(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	var testCases = []struct {
+		name         string
+		givenHeader  string
+		expectID     string
+		expectSecret string
+		expectOK     bool
+	}{
+		{"ok, plain", "Basic " + b64("client:secret"), "client", "secret", true},
+		{"ok, scheme is case-insensitive", "bAsIc " + b64("client:secret"), "client", "secret", true},
+		{"ok, extra spaces before the credentials", "Basic   " + b64("client:secret") + " ", "client", "secret", true},
+		{"ok, form-urlencoded ':' '%' '+' and UTF-8", encodeBasic("a:b%c+d", "p:w%+ é"), "a:b%c+d", "p:w%+ é", true},
+		{"ok, '+' decodes to a space", "Basic " + b64("my+client:my+secret"), "my client", "my secret", true},
+		{"ok, colon in the secret splits at the first colon", "Basic " + b64("client:a:b"), "client", "a:b", true},
+		{"ok, empty secret (public client)", "Basic " + b64("client:"), "client", "", true},
+		{"nok, empty id", "Basic " + b64(":secret"), "", "", false},
+		{"nok, no colon", "Basic " + b64("client"), "", "", false},
+		{"nok, bad escape in id", "Basic " + b64("cl%zz:secret"), "", "", false},
+		{"nok, bad escape in secret", "Basic " + b64("client:100%"), "", "", false},
+		{"nok, invalid UTF-8 in id", "Basic " + b64("%ff:secret"), "", "", false},
+		{"nok, invalid UTF-8 in secret", "Basic " + b64("client:%c3"), "", "", false},
+		{"nok, bad base64", "Basic !!!!", "", "", false},
+		{"nok, unpadded base64", "Basic " + strings.TrimRight(b64("client:secret"), "="), "", "", false},
+		{"nok, Bearer", "Bearer " + b64("client:secret"), "", "", false},
+		{"nok, scheme only", "Basic", "", "", false},
+		{"nok, scheme and space only", "Basic ", "", "", false},
+		{"nok, no space after the scheme", "Basic" + b64("client:secret"), "", "", false},
+		{"nok, empty", "", "", "", false},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			id, secret, ok := parseBasicAuth(tc.givenHeader)
+			assert.Equal(t, tc.expectOK, ok)
+			assert.Equal(t, tc.expectID, id)
+			assert.Equal(t, tc.expectSecret, secret)
+		})
+	}
+}
+
+// FuzzParseBasicAuth checks that parseBasicAuth never panics, that what it
+// accepts is a non-empty UTF-8 id and a UTF-8 secret, and that encoding
+// any id and secret the RFC 6749 §2.3.1 way parses back to them.
+func FuzzParseBasicAuth(f *testing.F) {
+	for _, s := range []string{
+		"Basic Y2xpZW50OnNlY3JldA==", "basic Y2xpZW50Og==", "Basic", "Basic ", "Bearer x", "Basic !!!",
+		"Basic OnNlY3JldA==", "Basic JWZmOng=", "Basic YSViOmM=",
+	} {
+		f.Add(s, "client", "secret")
+	}
+	f.Add("", "a:b%c+d", "p:w%+ é")
+	f.Add("Basic Og==", "", "")
+	f.Fuzz(func(t *testing.T, header, id, secret string) {
+		gotID, gotSecret, ok := parseBasicAuth(header)
+		if ok {
+			if gotID == "" || !utf8.ValidString(gotID) || !utf8.ValidString(gotSecret) {
+				t.Fatalf("accepted id %q secret %q from %q", gotID, gotSecret, header)
+			}
+		} else if gotID != "" || gotSecret != "" {
+			t.Fatalf("rejected %q but returned values", header)
+		}
+
+		if id == "" || !utf8.ValidString(id) || !utf8.ValidString(secret) {
+			return
+		}
+		gotID, gotSecret, ok = parseBasicAuth(encodeBasic(id, secret))
+		if !ok || gotID != id || gotSecret != secret {
+			t.Fatalf("round trip of %q/%q gave %q/%q ok=%v", id, secret, gotID, gotSecret, ok)
+		}
+	})
+}

@@ -1,0 +1,97 @@
+package modeltest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echo-oauth2/oauth2server"
+)
+
+// fullClient is a client with every field set.
+func fullClient() *oauth2server.Client {
+	return &oauth2server.Client{
+		ID:                      random("client-"),
+		SecretHash:              oauth2server.HashSecret("s3cret"),
+		RedirectURIs:            []string{"https://app.example/cb", "https://app.example/cb2"},
+		Grants:                  []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken, oauth2server.GrantClientCredentials},
+		Scopes:                  []string{"read", "write"},
+		AccessTokenLifetime:     5 * time.Minute,
+		RefreshTokenLifetime:    48 * time.Hour,
+		TokenEndpointAuthMethod: oauth2server.AuthMethodClientSecretBasic,
+		Extra:                   extra(),
+	}
+}
+
+// assertClient checks every field of a client.
+func assertClient(t *testing.T, want, got *oauth2server.Client) {
+	t.Helper()
+	require.NotNil(t, got)
+	assert.Equal(t, want.ID, got.ID)
+	assert.Equal(t, want.SecretHash, got.SecretHash)
+	assertStrings(t, want.RedirectURIs, got.RedirectURIs, "RedirectURIs")
+	assertStrings(t, want.Grants, got.Grants, "Grants")
+	assertStrings(t, want.Scopes, got.Scopes, "Scopes")
+	assert.Equal(t, want.AccessTokenLifetime, got.AccessTokenLifetime)
+	assert.Equal(t, want.RefreshTokenLifetime, got.RefreshTokenLifetime)
+	assert.Equal(t, want.TokenEndpointAuthMethod, got.TokenEndpointAuthMethod)
+	assertExtra(t, want.Extra, got.Extra, "Extra")
+}
+
+// testClients checks [oauth2server.Model.GetClient], which every model has.
+func testClients(t *testing.T, newSetup func(t *testing.T) Setup) {
+	ctx := context.Background()
+
+	t.Run("ok, client round trip", func(t *testing.T) {
+		s := newSetup(t)
+		want := fullClient()
+		require.NoError(t, s.AddClient(ctx, want))
+		got, err := s.Model.GetClient(ctx, want.ID)
+		require.NoError(t, err)
+		assertClient(t, want, got)
+	})
+
+	t.Run("ok, public client round trip", func(t *testing.T) {
+		s := newSetup(t)
+		want := &oauth2server.Client{ID: random("public-"), RedirectURIs: []string{"http://127.0.0.1/cb"},
+			Grants: []string{oauth2server.GrantAuthorizationCode}, TokenEndpointAuthMethod: oauth2server.AuthMethodNone}
+		require.NoError(t, s.AddClient(ctx, want))
+		got, err := s.Model.GetClient(ctx, want.ID)
+		require.NoError(t, err)
+		assertClient(t, want, got)
+		assert.True(t, got.IsPublic())
+	})
+
+	t.Run("ok, unknown client is nil", func(t *testing.T) {
+		s := newSetup(t)
+		require.NoError(t, s.AddClient(ctx, fullClient()))
+		got, err := s.Model.GetClient(ctx, "no-such-client")
+		require.NoError(t, err)
+		assert.Nil(t, got)
+	})
+
+	t.Run("ok, changing a returned client does not change the store", func(t *testing.T) {
+		s := newSetup(t)
+		want := fullClient()
+		require.NoError(t, s.AddClient(ctx, want))
+		got, err := s.Model.GetClient(ctx, want.ID)
+		require.NoError(t, err)
+		require.NotNil(t, got)
+		got.SecretHash = "changed"
+		again, err := s.Model.GetClient(ctx, want.ID)
+		require.NoError(t, err)
+		assert.Equal(t, want.SecretHash, again.SecretHash)
+	})
+
+	t.Run("nok, cancelled context", func(t *testing.T) {
+		s := newSetup(t)
+		c := fullClient()
+		require.NoError(t, s.AddClient(ctx, c))
+		got, err := s.Model.GetClient(cancelled(), c.ID)
+		assert.Error(t, err)
+		assert.Nil(t, got)
+	})
+}

@@ -1,0 +1,205 @@
+// Package modeltest is the conformance suite of [oauth2server.Model]
+// implementations, in the manner of testing/fstest.TestFS: call [Run] from a
+// test of your model and it checks every storage capability the model
+// implements, skipping the ones it does not.
+//
+//	func TestConformance(t *testing.T) {
+//		modeltest.Run(t, func(t *testing.T) modeltest.Setup {
+//			m := mystore.New(...)          // a fresh, empty store
+//			t.Cleanup(func() { m.Drop() }) // whatever frees it
+//			return modeltest.Setup{Model: m, AddClient: m.AddClient, AddUser: m.AddUser}
+//		})
+//	}
+//
+// What the suite holds a model to, beyond the interface docs:
+//
+//   - "Not found" is (nil, nil); a cancelled context is an error and never a
+//     result.
+//   - Expired items are returned as stored: the Server checks expiry.
+//   - Times may lose precision below a millisecond (BSON and most SQL
+//     databases store milliseconds or microseconds).
+//   - Nil and empty slices are the same; Extra values compare as JSON, the
+//     form in which they reach clients.
+//   - A model that stores only digests of token strings cannot return the
+//     string it was not asked for: GetAccessToken may return a Token whose
+//     RefreshToken is empty, and GetRefreshToken one whose AccessToken is
+//     empty. The string that was looked up must be set, and RevokeToken
+//     must find the record by whichever string is set.
+//
+// Each capability is one function in its own file, listed in [Run]; a new
+// capability adds a file and a line there.
+package modeltest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echo-oauth2/oauth2server"
+)
+
+// Setup is what the factory passed to [Run] returns: a fresh, empty model
+// and the functions that seed it. The Model interfaces have no way to add
+// clients or users, so each model supplies its own.
+type Setup struct {
+	// Model is the model under test. Required.
+	Model oauth2server.Model
+	// AddClient stores a client. Required.
+	AddClient func(ctx context.Context, c *oauth2server.Client) error
+	// AddUser stores a user with a password hash made by
+	// [oauth2server.HashPassword] or [oauth2server.HashSecret]. Optional:
+	// without it the [oauth2server.PasswordModel] and
+	// [oauth2server.ClientUserModel] cases are skipped.
+	AddUser func(ctx context.Context, u *oauth2server.User, passwordHash string) error
+	// SetClientUser makes the user with the given username the one on whose
+	// behalf the client acts in the client_credentials grant. Optional:
+	// without it the [oauth2server.ClientUserModel] cases are skipped.
+	SetClientUser func(ctx context.Context, clientID, username string) error
+}
+
+// capabilityTest is the suite of one storage capability.
+type capabilityTest struct {
+	name string
+	run  func(t *testing.T, newSetup func(t *testing.T) Setup)
+}
+
+// capabilities lists the suites in the order they run.
+func capabilities() []capabilityTest {
+	return []capabilityTest{
+		{"Clients", testClients},
+		{"Tokens", testTokens},
+		{"AccessTokenModel", testAccessTokens},
+		{"RefreshTokenModel", testRefreshTokens},
+		{"AuthorizationCodeModel", testAuthorizationCodes},
+		{"PasswordModel", testUsers},
+		{"ClientUserModel", testClientUsers},
+		{"Server", testServer},
+	}
+}
+
+// Run checks the model made by newSetup against the contract of every
+// storage capability it implements. newSetup is called once per case and
+// must return an empty model; register its cleanup with t.Cleanup.
+func Run(t *testing.T, newSetup func(t *testing.T) Setup) {
+	t.Helper()
+	for _, c := range capabilities() {
+		t.Run(c.name, func(t *testing.T) { c.run(t, checked(newSetup)) })
+	}
+}
+
+// checked wraps newSetup with the checks every case relies on.
+func checked(newSetup func(t *testing.T) Setup) func(t *testing.T) Setup {
+	return func(t *testing.T) Setup {
+		t.Helper()
+		s := newSetup(t)
+		require.NotNil(t, s.Model, "Setup.Model is required")
+		require.NotNil(t, s.AddClient, "Setup.AddClient is required")
+		return s
+	}
+}
+
+// as finds the capability T on m or on a model it wraps, as
+// [oauth2server.New] does.
+func as[T any](m oauth2server.Model) (T, bool) {
+	for m != nil {
+		if t, ok := m.(T); ok {
+			return t, true
+		}
+		u, ok := m.(oauth2server.Unwrapper)
+		if !ok {
+			break
+		}
+		m = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
+// need returns the capability T of the setup's model or skips the test.
+func need[T any](t *testing.T, s Setup, name string) T {
+	t.Helper()
+	c, ok := as[T](s.Model)
+	if !ok {
+		t.Skipf("model does not implement %s", name)
+	}
+	return c
+}
+
+// probe makes a fresh setup only to learn whether the model implements T,
+// so that a whole capability is reported as skipped once.
+func probe[T any](t *testing.T, newSetup func(t *testing.T) Setup, name string) {
+	t.Helper()
+	need[T](t, newSetup(t), name)
+}
+
+// random returns a fresh random string, unique per call.
+func random(prefix string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// cancelled returns a context that is already cancelled.
+func cancelled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// now is the time the fixtures are built around. It keeps nanoseconds so
+// that the suite sees how a model handles precision.
+func now() time.Time { return time.Now().UTC() }
+
+// assertTime checks that got is want at millisecond precision, and that a
+// zero time stays zero.
+func assertTime(t *testing.T, want, got time.Time, field string) {
+	t.Helper()
+	if want.IsZero() {
+		assert.True(t, got.IsZero(), "%s: want zero time, got %s", field, got)
+		return
+	}
+	assert.WithinDuration(t, want, got, time.Millisecond, field)
+}
+
+// assertStrings checks slices for equality, treating nil as empty.
+func assertStrings(t *testing.T, want, got []string, field string) {
+	t.Helper()
+	if len(want) == 0 {
+		assert.Empty(t, got, field)
+		return
+	}
+	assert.Equal(t, want, got, field)
+}
+
+// assertExtra checks that Extra survived as JSON, the form in which it
+// reaches clients.
+func assertExtra(t *testing.T, want, got map[string]any, field string) {
+	t.Helper()
+	if len(want) == 0 {
+		assert.Empty(t, got, field)
+		return
+	}
+	w, err := json.Marshal(want)
+	require.NoError(t, err)
+	g, err := json.Marshal(got)
+	require.NoError(t, err, field)
+	assert.JSONEq(t, string(w), string(g), field)
+}
+
+// extra is an Extra map with the kinds of values models must keep.
+func extra() map[string]any {
+	return map[string]any{
+		"tenant": "acme",
+		"level":  3,
+		"ratio":  0.5,
+		"admin":  true,
+		"tags":   []any{"a", "b"},
+		"nested": map[string]any{"k": "v"},
+	}
+}

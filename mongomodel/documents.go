@@ -1,0 +1,217 @@
+package mongomodel
+
+import (
+	"bytes"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/echo-oauth2/oauth2server"
+)
+
+// noRefresh prefixes the refresh field of a token without refresh token.
+// The unique index on refresh needs a distinct value per document (a
+// partial or sparse index would avoid it, but FerretDB rejects the one and
+// ignores the other). A digest is base64url and never contains ':', so no
+// presented refresh token can match such a value.
+const noRefresh = "none:"
+
+// decode decodes raw into v, with embedded documents of Extra as
+// map[string]any rather than the driver's default bson.D, so that Extra
+// comes back in the shape it was saved in (and marshals to the same JSON).
+func decode(raw bson.Raw, v any) error {
+	dec := bson.NewDecoder(bson.NewDocumentReader(bytes.NewReader(raw)))
+	dec.DefaultDocumentMap()
+	return dec.Decode(v)
+}
+
+type clientDoc struct {
+	ID                      string         `bson:"_id"`
+	SecretHash              string         `bson:"secretHash,omitempty"`
+	RedirectURIs            []string       `bson:"redirectUris,omitempty"`
+	Grants                  []string       `bson:"grants,omitempty"`
+	Scopes                  []string       `bson:"scopes,omitempty"`
+	AccessTokenLifetime     time.Duration  `bson:"accessTokenLifetime,omitempty"`
+	RefreshTokenLifetime    time.Duration  `bson:"refreshTokenLifetime,omitempty"`
+	TokenEndpointAuthMethod string         `bson:"tokenEndpointAuthMethod,omitempty"`
+	Extra                   map[string]any `bson:"extra,omitempty"`
+}
+
+func clientToDoc(c *oauth2server.Client) clientDoc {
+	return clientDoc{
+		ID:                      c.ID,
+		SecretHash:              c.SecretHash,
+		RedirectURIs:            c.RedirectURIs,
+		Grants:                  c.Grants,
+		Scopes:                  c.Scopes,
+		AccessTokenLifetime:     c.AccessTokenLifetime,
+		RefreshTokenLifetime:    c.RefreshTokenLifetime,
+		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
+		Extra:                   c.Extra,
+	}
+}
+
+func (d *clientDoc) client() *oauth2server.Client {
+	return &oauth2server.Client{
+		ID:                      d.ID,
+		SecretHash:              d.SecretHash,
+		RedirectURIs:            d.RedirectURIs,
+		Grants:                  d.Grants,
+		Scopes:                  d.Scopes,
+		AccessTokenLifetime:     d.AccessTokenLifetime,
+		RefreshTokenLifetime:    d.RefreshTokenLifetime,
+		TokenEndpointAuthMethod: d.TokenEndpointAuthMethod,
+		Extra:                   d.Extra,
+	}
+}
+
+type userDoc struct {
+	ID           string         `bson:"_id"`
+	Username     string         `bson:"username"`
+	PasswordHash string         `bson:"passwordHash"`
+	Extra        map[string]any `bson:"extra,omitempty"`
+}
+
+func (d *userDoc) user() *oauth2server.User {
+	return &oauth2server.User{ID: d.ID, Username: d.Username, Extra: d.Extra}
+}
+
+// tokenDoc is one Token. Neither token string is stored, only digests.
+type tokenDoc struct {
+	// ID is the digest of the access token ("none:" + the refresh digest
+	// for a token without access token).
+	ID string `bson:"_id"`
+	// Refresh is the digest of the refresh token, or "none:" + ID.
+	Refresh          string         `bson:"refresh"`
+	AccessExpiresAt  time.Time      `bson:"accessExpiresAt"`
+	RefreshExpiresAt *time.Time     `bson:"refreshExpiresAt,omitempty"`
+	Scope            []string       `bson:"scope,omitempty"`
+	RefreshScope     []string       `bson:"refreshScope,omitempty"`
+	ClientID         string         `bson:"clientId"`
+	UserID           string         `bson:"userId,omitempty"`
+	GrantID          string         `bson:"grant,omitempty"`
+	IssuedAt         time.Time      `bson:"issuedAt"`
+	Revoked          bool           `bson:"revoked"`
+	Extra            map[string]any `bson:"extra,omitempty"`
+	// ExpiresAt is the later of the two expiry times, for the TTL index
+	// and DeleteExpired: a revoked refresh token is kept until it expires
+	// so that its reuse is detected.
+	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
+func tokenToDoc(t *oauth2server.Token) tokenDoc {
+	d := tokenDoc{
+		AccessExpiresAt: t.AccessTokenExpiresAt,
+		Scope:           t.Scope,
+		RefreshScope:    t.RefreshTokenScope,
+		ClientID:        t.ClientID,
+		UserID:          t.UserID,
+		GrantID:         t.GrantID,
+		IssuedAt:        t.IssuedAt,
+		Revoked:         t.Revoked,
+		Extra:           t.Extra,
+		ExpiresAt:       t.AccessTokenExpiresAt,
+	}
+	if !t.RefreshTokenExpiresAt.IsZero() {
+		at := t.RefreshTokenExpiresAt
+		d.RefreshExpiresAt = &at
+		if at.After(d.ExpiresAt) {
+			d.ExpiresAt = at
+		}
+	}
+	switch {
+	case t.AccessToken != "" && t.RefreshToken != "":
+		d.ID, d.Refresh = oauth2server.TokenDigest(t.AccessToken), oauth2server.TokenDigest(t.RefreshToken)
+	case t.AccessToken != "":
+		d.ID = oauth2server.TokenDigest(t.AccessToken)
+		d.Refresh = noRefresh + d.ID
+	default:
+		d.Refresh = oauth2server.TokenDigest(t.RefreshToken)
+		d.ID = noRefresh + d.Refresh
+	}
+	return d
+}
+
+// token returns the Token with the one string it was looked up by.
+func (d *tokenDoc) token(accessToken, refreshToken string) *oauth2server.Token {
+	t := &oauth2server.Token{
+		AccessToken:          accessToken,
+		AccessTokenExpiresAt: d.AccessExpiresAt,
+		RefreshToken:         refreshToken,
+		Scope:                d.Scope,
+		RefreshTokenScope:    d.RefreshScope,
+		ClientID:             d.ClientID,
+		UserID:               d.UserID,
+		GrantID:              d.GrantID,
+		IssuedAt:             d.IssuedAt,
+		Revoked:              d.Revoked,
+		Extra:                d.Extra,
+	}
+	if d.RefreshExpiresAt != nil {
+		t.RefreshTokenExpiresAt = *d.RefreshExpiresAt
+	}
+	return t
+}
+
+// codeDoc is one AuthorizationCode, keyed by the digest of the code.
+type codeDoc struct {
+	ID                  string         `bson:"_id"`
+	ExpiresAt           time.Time      `bson:"expiresAt"`
+	RedirectURI         string         `bson:"redirectUri,omitempty"`
+	Scope               []string       `bson:"scope,omitempty"`
+	ClientID            string         `bson:"clientId"`
+	UserID              string         `bson:"userId,omitempty"`
+	CodeChallenge       string         `bson:"codeChallenge,omitempty"`
+	CodeChallengeMethod string         `bson:"codeChallengeMethod,omitempty"`
+	GrantID             string         `bson:"grant,omitempty"`
+	IssuedAt            time.Time      `bson:"issuedAt"`
+	Revoked             bool           `bson:"revoked"`
+	Extra               map[string]any `bson:"extra,omitempty"`
+}
+
+func codeToDoc(c *oauth2server.AuthorizationCode) codeDoc {
+	return codeDoc{
+		ID:                  oauth2server.TokenDigest(c.Code),
+		ExpiresAt:           c.ExpiresAt,
+		RedirectURI:         c.RedirectURI,
+		Scope:               c.Scope,
+		ClientID:            c.ClientID,
+		UserID:              c.UserID,
+		CodeChallenge:       c.CodeChallenge,
+		CodeChallengeMethod: c.CodeChallengeMethod,
+		GrantID:             c.GrantID,
+		IssuedAt:            c.IssuedAt,
+		Revoked:             c.Revoked,
+		Extra:               c.Extra,
+	}
+}
+
+func (d *codeDoc) code(code string) *oauth2server.AuthorizationCode {
+	return &oauth2server.AuthorizationCode{
+		Code:                code,
+		ExpiresAt:           d.ExpiresAt,
+		RedirectURI:         d.RedirectURI,
+		Scope:               d.Scope,
+		ClientID:            d.ClientID,
+		UserID:              d.UserID,
+		CodeChallenge:       d.CodeChallenge,
+		CodeChallengeMethod: d.CodeChallengeMethod,
+		GrantID:             d.GrantID,
+		IssuedAt:            d.IssuedAt,
+		Revoked:             d.Revoked,
+		Extra:               d.Extra,
+	}
+}
+
+// grantDoc is the tombstone of a revoked grant family.
+type grantDoc struct {
+	ID        string    `bson:"_id"`
+	RevokedAt time.Time `bson:"revokedAt"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
+// claimDoc records that one call won the single use of a code or token.
+type claimDoc struct {
+	ID        string    `bson:"_id"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+}

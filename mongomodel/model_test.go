@@ -1,0 +1,227 @@
+package mongomodel_test
+
+import (
+	"context"
+	"encoding/json"
+	stderrors "errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/mongomodel"
+)
+
+func TestEnsureIndexesIsIdempotent(t *testing.T) {
+	client := connect(t)
+	ctx := context.Background()
+	m, db := newModel(t, client, mongomodel.Options{})
+	require.NoError(t, m.EnsureIndexes(ctx), "second run")
+	require.NoError(t, m.EnsureIndexes(ctx), "third run")
+	t.Logf("TTL indexes supported: %v", m.TTLIndexes())
+
+	unique := func(coll, key string) bool {
+		cur, err := db.Collection("oauth2_" + coll).Indexes().List(ctx)
+		require.NoError(t, err)
+		defer cur.Close(ctx)
+		for cur.Next(ctx) {
+			keys, err := cur.Current.Lookup("key").Document().Elements()
+			require.NoError(t, err)
+			if len(keys) == 1 && keys[0].Key() == key {
+				u, _ := cur.Current.Lookup("unique").BooleanOK()
+				return u
+			}
+		}
+		t.Fatalf("no index on %s.%s", coll, key)
+		return false
+	}
+	assert.True(t, unique("users", "username"), "users.username unique")
+	assert.True(t, unique("tokens", "refresh"), "tokens.refresh unique")
+}
+
+func TestStoresDigestsNotTokens(t *testing.T) {
+	// tokens are confidential in storage; R-28 for codes.
+	client := connect(t)
+	ctx := context.Background()
+	m, db := newModel(t, client, mongomodel.Options{CollectionPrefix: "authz_"})
+	tok := &oauth2server.Token{AccessToken: "access-plain-AAAA", RefreshToken: "refresh-plain-BBBB",
+		AccessTokenExpiresAt: time.Now().Add(time.Hour), RefreshTokenExpiresAt: time.Now().Add(24 * time.Hour),
+		ClientID: "c1", GrantID: "g1", IssuedAt: time.Now()}
+	require.NoError(t, m.SaveToken(ctx, tok, nil, nil))
+	code := &oauth2server.AuthorizationCode{Code: "code-plain-CCCC", ExpiresAt: time.Now().Add(time.Minute),
+		ClientID: "c1", GrantID: "g1", IssuedAt: time.Now()}
+	require.NoError(t, m.SaveAuthorizationCode(ctx, code, nil, nil))
+
+	raw, err := db.Collection("authz_tokens").FindOne(ctx, bson.D{}).Raw()
+	require.NoError(t, err)
+	assert.Equal(t, oauth2server.TokenDigest(tok.AccessToken), raw.Lookup("_id").StringValue())
+	assert.Equal(t, oauth2server.TokenDigest(tok.RefreshToken), raw.Lookup("refresh").StringValue())
+	assert.NotContains(t, raw.String(), "plain", "no token string in the document")
+
+	raw, err = db.Collection("authz_codes").FindOne(ctx, bson.D{}).Raw()
+	require.NoError(t, err)
+	assert.Equal(t, oauth2server.TokenDigest(code.Code), raw.Lookup("_id").StringValue())
+	assert.NotContains(t, raw.String(), "plain", "no code string in the document")
+
+	// The digests still find the records, with the presented string set.
+	got, err := m.GetAccessToken(ctx, tok.AccessToken)
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.Equal(t, tok.AccessToken, got.AccessToken)
+	assert.Empty(t, got.RefreshToken, "only the digest of the refresh token is known")
+}
+
+func TestDuplicates(t *testing.T) {
+	client := connect(t)
+	ctx := context.Background()
+	m, _ := newModel(t, client, mongomodel.Options{})
+
+	tests := []struct {
+		name string
+		add  func() error
+	}{
+		{"nok, duplicate client id", func() error { return m.AddClient(ctx, &oauth2server.Client{ID: "c1"}) }},
+		{"nok, duplicate username", func() error {
+			return m.AddUser(ctx, &oauth2server.User{ID: "u-other", Username: "alice"}, "x")
+		}},
+		{"nok, duplicate user id", func() error {
+			return m.AddUser(ctx, &oauth2server.User{ID: "u1", Username: "someone-else"}, "x")
+		}},
+		{"nok, duplicate access token", func() error {
+			return m.SaveToken(ctx, &oauth2server.Token{AccessToken: "at1", ClientID: "c1"}, nil, nil)
+		}},
+		{"nok, duplicate refresh token", func() error {
+			return m.SaveToken(ctx, &oauth2server.Token{AccessToken: "at2", RefreshToken: "rt1", ClientID: "c1"}, nil, nil)
+		}},
+	}
+	require.NoError(t, m.AddClient(ctx, &oauth2server.Client{ID: "c1"}))
+	require.NoError(t, m.AddUser(ctx, &oauth2server.User{ID: "u1", Username: "alice"}, "x"))
+	require.NoError(t, m.SaveToken(ctx, &oauth2server.Token{AccessToken: "at1", RefreshToken: "rt1", ClientID: "c1"}, nil, nil))
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.add()
+			require.Error(t, err)
+			assert.ErrorIs(t, err, mongomodel.ErrDuplicate)
+			assert.True(t, strings.HasPrefix(err.Error(), "mongomodel: "), err.Error())
+		})
+	}
+	t.Run("ok, access-only tokens do not collide on the refresh index", func(t *testing.T) {
+		for _, at := range []string{"only-1", "only-2"} {
+			require.NoError(t, m.SaveToken(ctx, &oauth2server.Token{AccessToken: at, ClientID: "c1"}, nil, nil))
+		}
+	})
+}
+
+func TestDriverErrorsAreWrapped(t *testing.T) {
+	client := connect(t)
+	m, _ := newModel(t, client, mongomodel.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := m.SaveToken(ctx, &oauth2server.Token{AccessToken: "x"}, nil, nil)
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "mongomodel: save token: "), err.Error())
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, stderrors.Is(err, mongomodel.ErrDuplicate))
+}
+
+func TestDeleteExpired(t *testing.T) {
+	client := connect(t)
+	ctx := context.Background()
+	now := time.Now()
+	m, db := newModel(t, client, mongomodel.Options{Now: func() time.Time { return now }})
+	past, future := now.Add(-time.Minute), now.Add(time.Hour)
+	for _, tok := range []*oauth2server.Token{
+		{AccessToken: "expired", AccessTokenExpiresAt: past},
+		{AccessToken: "expired-with-refresh", AccessTokenExpiresAt: past, RefreshToken: "r-expired", RefreshTokenExpiresAt: past},
+		{AccessToken: "live", AccessTokenExpiresAt: future},
+		// A rotated refresh token is kept until it expires, for reuse
+		// detection, though its access token expired.
+		{AccessToken: "refresh-live", AccessTokenExpiresAt: past, RefreshToken: "r-live", RefreshTokenExpiresAt: future, Revoked: true},
+	} {
+		require.NoError(t, m.SaveToken(ctx, tok, nil, nil))
+	}
+	require.NoError(t, m.SaveAuthorizationCode(ctx, &oauth2server.AuthorizationCode{Code: "old", ExpiresAt: past}, nil, nil))
+	require.NoError(t, m.SaveAuthorizationCode(ctx, &oauth2server.AuthorizationCode{Code: "new", ExpiresAt: future}, nil, nil))
+
+	n, err := m.DeleteExpired(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, n)
+	count := func(coll string) int64 {
+		c, err := db.Collection("oauth2_"+coll).CountDocuments(ctx, bson.D{})
+		require.NoError(t, err)
+		return c
+	}
+	assert.EqualValues(t, 2, count("tokens"))
+	assert.EqualValues(t, 1, count("codes"))
+	got, err := m.GetRefreshToken(ctx, "r-live")
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.True(t, got.Revoked)
+}
+
+func TestNewServerOnSameDatabaseLosesNothing(t *testing.T) {
+	client := connect(t)
+	ctx := context.Background()
+	m1, db := newModel(t, client, mongomodel.Options{})
+	c := &oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("s3cret"), Scopes: []string{"read"},
+		Grants:       []string{oauth2server.GrantClientCredentials, oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken},
+		RedirectURIs: []string{"https://app.example/cb"}}
+	require.NoError(t, m1.AddClient(ctx, c))
+	srv1, err := oauth2server.New(m1, oauth2server.Options{})
+	require.NoError(t, err)
+	cc := postToken(t, srv1, url.Values{"grant_type": {"client_credentials"}})
+	require.Equal(t, http.StatusOK, cc.status, cc.body)
+	require.NoError(t, m1.SaveAuthorizationCode(ctx, &oauth2server.AuthorizationCode{Code: "the-code", ClientID: "app",
+		RedirectURI: "https://app.example/cb", Scope: []string{"read"}, GrantID: "g1", IssuedAt: time.Now(),
+		ExpiresAt: time.Now().Add(time.Minute)}, c, nil))
+	ac := postToken(t, srv1, url.Values{"grant_type": {"authorization_code"}, "code": {"the-code"},
+		"redirect_uri": {"https://app.example/cb"}})
+	require.Equal(t, http.StatusOK, ac.status, ac.body)
+
+	// A second process: its own client, model and Server on the same data.
+	client2 := connect(t)
+	m2 := mongomodel.New(client2.Database(db.Name()), mongomodel.Options{})
+	require.NoError(t, m2.EnsureIndexes(ctx))
+	srv2, err := oauth2server.New(m2, oauth2server.Options{})
+	require.NoError(t, err)
+	for _, at := range []string{cc.body["access_token"].(string), ac.body["access_token"].(string)} {
+		tok, err := m2.GetAccessToken(ctx, at)
+		require.NoError(t, err)
+		require.NotNil(t, tok)
+		assert.False(t, tok.Revoked)
+		assert.Equal(t, "app", tok.ClientID)
+		assert.True(t, tok.AccessTokenExpiresAt.After(time.Now()))
+	}
+	refreshed := postToken(t, srv2, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ac.body["refresh_token"].(string)}})
+	assert.Equal(t, http.StatusOK, refreshed.status, refreshed.body)
+	replay := postToken(t, srv2, url.Values{"grant_type": {"authorization_code"}, "code": {"the-code"},
+		"redirect_uri": {"https://app.example/cb"}})
+	assert.Equal(t, http.StatusBadRequest, replay.status, "the code was used on the first Server (R-49)")
+}
+
+// tokenResult is a decoded token endpoint response.
+type tokenResult struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+// postToken sends a token request for client "app" with secret "s3cret".
+func postToken(t *testing.T, srv *oauth2server.Server, form url.Values) tokenResult {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("app", "s3cret")
+	rec := httptest.NewRecorder()
+	srv.ServeToken(rec, req)
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
+	return tokenResult{status: rec.Code, header: rec.Header(), body: body}
+}

@@ -1,0 +1,376 @@
+package oauth2server_test
+
+import (
+	"bytes"
+	"context"
+	stderrors "errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/memorymodel"
+)
+
+// minimalModel implements only the mandatory Model.
+type minimalModel struct{ m *memorymodel.Model }
+
+func (mm minimalModel) GetClient(ctx context.Context, id string) (*oauth2server.Client, error) {
+	return mm.m.GetClient(ctx, id)
+}
+
+func (mm minimalModel) SaveToken(ctx context.Context, t *oauth2server.Token, c *oauth2server.Client, u *oauth2server.User) error {
+	return mm.m.SaveToken(ctx, t, c, u)
+}
+
+// unwrappingModel is a Model wrapper (for logging, metrics, ...) that
+// hides every capability of the wrapped model except through Unwrap.
+type unwrappingModel struct{ minimalModel }
+
+func (w unwrappingModel) Unwrap() oauth2server.Model { return w.m }
+
+func TestNewErrors(t *testing.T) {
+	noop := oauth2server.ExtensionGrantFunc(func(context.Context, *oauth2server.TokenRequest) (*oauth2server.GrantResult, error) {
+		return nil, nil
+	})
+	var testCases = []struct {
+		name        string
+		givenModel  func(*memorymodel.Model) oauth2server.Model
+		givenOpts   oauth2server.Options
+		expectError string // substring; empty means New succeeds
+	}{
+		{name: "ok, zero options on the memory model"},
+		{name: "ok, minimal model with default grants",
+			givenModel: func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} }},
+		{name: "nok, refresh_token without RefreshTokenModel",
+			givenModel:  func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
+			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantRefreshToken}},
+			expectError: `grant "refresh_token" needs RefreshTokenModel (GetRefreshToken, RevokeToken, RevokeGrant)`},
+		{name: "nok, authorization_code without AuthorizationCodeModel",
+			givenModel:  func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
+			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantAuthorizationCode}},
+			expectError: `grant "authorization_code" needs AuthorizationCodeModel (SaveAuthorizationCode, GetAuthorizationCode, RevokeAuthorizationCode)`},
+		{name: "nok, authorization_code without RevokeGrant",
+			givenModel: func(m *memorymodel.Model) oauth2server.Model {
+				return struct {
+					minimalModel
+					oauth2server.AuthorizationCodeModel
+				}{minimalModel{m}, m}
+			},
+			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantAuthorizationCode}},
+			expectError: `grant "authorization_code" needs RefreshTokenModel (RevokeGrant`},
+		{name: "nok, password without PasswordModel",
+			givenModel:  func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
+			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantPassword}},
+			expectError: `grant "password" needs PasswordModel (GetUser)`},
+		{name: "ok, wrapper with Unwrap exposes the wrapped capabilities",
+			givenModel: func(m *memorymodel.Model) oauth2server.Model { return unwrappingModel{minimalModel{m}} },
+			givenOpts: oauth2server.Options{Grants: []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantPassword,
+				oauth2server.GrantRefreshToken, oauth2server.GrantClientCredentials}}},
+		{name: "nok, nil model", givenModel: func(*memorymodel.Model) oauth2server.Model { return nil }, expectError: "model is nil"},
+		{name: "nok, unknown grant", givenOpts: oauth2server.Options{Grants: []string{"implicit"}},
+			expectError: `grant "implicit" is not a built-in grant nor in ExtensionGrants`},
+		{name: "nok, grant listed twice", givenOpts: oauth2server.Options{Grants: []string{"client_credentials", "client_credentials"}},
+			expectError: `grant "client_credentials" is listed twice`},
+		{name: "ok, code lifetime of 10 minutes", givenOpts: oauth2server.Options{AuthorizationCodeLifetime: 10 * time.Minute}},
+		{name: "nok, code lifetime over 10 minutes (R-48)", givenOpts: oauth2server.Options{AuthorizationCodeLifetime: 10*time.Minute + time.Second},
+			expectError: "AuthorizationCodeLifetime 10m1s exceeds the maximum of 10m0s"},
+		{name: "nok, negative lifetime", givenOpts: oauth2server.Options{AccessTokenLifetime: -time.Second},
+			expectError: "must not be negative"},
+		{name: "ok, https issuer with a path", givenOpts: oauth2server.Options{Issuer: "https://as.example.com/tenant1"}},
+		{name: "ok, loopback http issuer", givenOpts: oauth2server.Options{Issuer: "http://127.0.0.1:8080"}},
+		{name: "ok, localhost http issuer", givenOpts: oauth2server.Options{Issuer: "http://localhost:8080"}},
+		{name: "nok, http issuer (R-07)", givenOpts: oauth2server.Options{Issuer: "http://as.example.com"}, expectError: "must use https"},
+		{name: "nok, issuer with query (R-07)", givenOpts: oauth2server.Options{Issuer: "https://as.example.com?a=b"}, expectError: "without query or fragment"},
+		{name: "nok, issuer with empty query", givenOpts: oauth2server.Options{Issuer: "https://as.example.com?"}, expectError: "without query or fragment"},
+		{name: "nok, issuer with fragment", givenOpts: oauth2server.Options{Issuer: "https://as.example.com#x"}, expectError: "without query or fragment"},
+		{name: "nok, relative issuer", givenOpts: oauth2server.Options{Issuer: "as.example.com"}, expectError: "must be an absolute URL"},
+		{name: "nok, unparsable issuer", givenOpts: oauth2server.Options{Issuer: "https://as example.com/%zz"}, expectError: "must be an absolute URL"},
+		{name: "ok, extension grant by URN",
+			givenOpts: oauth2server.Options{ExtensionGrants: map[string]oauth2server.ExtensionGrant{"urn:ietf:params:oauth:grant-type:jwt-bearer": noop}}},
+		{name: "ok, extension grant listed in Grants",
+			givenOpts: oauth2server.Options{Grants: []string{"client_credentials", extGrant},
+				ExtensionGrants: map[string]oauth2server.ExtensionGrant{extGrant: noop}}},
+		{name: "nok, extension grant type not an absolute URI",
+			givenOpts:   oauth2server.Options{ExtensionGrants: map[string]oauth2server.ExtensionGrant{"my_grant": noop}},
+			expectError: `extension grant type "my_grant" must be an absolute URI`},
+		{name: "nok, nil extension grant",
+			givenOpts:   oauth2server.Options{ExtensionGrants: map[string]oauth2server.ExtensionGrant{extGrant: nil}},
+			expectError: "is nil"},
+		{name: "nok, client_credentials without client authentication (R-65)",
+			givenOpts:   oauth2server.Options{RequireClientAuthentication: map[string]bool{oauth2server.GrantClientCredentials: false}},
+			expectError: "client_credentials always requires client authentication"},
+		{name: "ok, client_credentials with client authentication",
+			givenOpts: oauth2server.Options{RequireClientAuthentication: map[string]bool{oauth2server.GrantClientCredentials: true}}},
+		{name: "nok, realm with a quote", givenOpts: oauth2server.Options{Realm: `a"b`}, expectError: "Realm must not contain"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := memorymodel.New()
+			var model oauth2server.Model = m
+			if tc.givenModel != nil {
+				model = tc.givenModel(m)
+			}
+			srv, err := oauth2server.New(model, tc.givenOpts)
+			if tc.expectError != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.expectError)
+				assert.Contains(t, err.Error(), "oauth2server: ")
+				assert.Nil(t, srv)
+				return
+			}
+			require.NoError(t, err)
+			require.NotNil(t, srv)
+		})
+	}
+}
+
+func TestNewDefaults(t *testing.T) {
+	t.Run("ok, every safe built-in grant of the memory model, password off", func(t *testing.T) {
+		srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"authorization_code", "client_credentials", "refresh_token"}, srv.GrantTypes())
+		assert.False(t, srv.GrantEnabled(oauth2server.GrantPassword))
+		o := srv.Options()
+		assert.Equal(t, time.Hour, o.AccessTokenLifetime)
+		assert.Equal(t, 14*24*time.Hour, o.RefreshTokenLifetime)
+		assert.Equal(t, 60*time.Second, o.AuthorizationCodeLifetime)
+		assert.EqualValues(t, 64<<10, o.MaxBodyBytes)
+		assert.Equal(t, "oauth2server", srv.Realm())
+		assert.NotNil(t, srv.Logger())
+		assert.NotNil(t, o.Now)
+	})
+	t.Run("ok, minimal model gets client_credentials only", func(t *testing.T) {
+		m := memorymodel.New()
+		srv, err := oauth2server.New(minimalModel{m}, oauth2server.Options{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"client_credentials"}, srv.GrantTypes())
+		assert.Equal(t, minimalModel{m}, srv.Model())
+	})
+	t.Run("ok, GrantTypes returns a copy", func(t *testing.T) {
+		srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{})
+		require.NoError(t, err)
+		g := srv.GrantTypes()
+		g[0] = "x"
+		assert.Equal(t, "authorization_code", srv.GrantTypes()[0])
+	})
+}
+
+// A wrapper with Unwrap keeps every grant working end to end.
+func TestUnwrappedModelServesEveryGrant(t *testing.T) {
+	m := memorymodel.New()
+	require.NoError(t, m.AddClient(&oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
+		Grants: []string{"authorization_code", "refresh_token"}, Scopes: []string{"read"}}))
+	srv, err := oauth2server.New(unwrappingModel{minimalModel{m}}, oauth2server.Options{})
+	require.NoError(t, err)
+	require.NoError(t, m.SaveAuthorizationCode(context.Background(), &oauth2server.AuthorizationCode{
+		Code: "c", ClientID: confID, ExpiresAt: time.Now().Add(time.Minute), Scope: []string{"read"}}, nil, nil))
+	env := &testEnv{t: t, model: m, srv: srv}
+	r := env.serve(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic(confID, confSecret)})
+	requireOK(t, r)
+	r = env.serve(tokenReq{body: refreshParams(str(r.body["refresh_token"])).Encode(), auth: basic(confID, confSecret)})
+	requireOK(t, r)
+}
+
+// faultModel is the memory model with storage faults injected per method.
+type faultModel struct {
+	*memorymodel.Model
+	fail map[string]bool
+}
+
+var errDiskFull = stderrors.New("disk full at /var/lib/secret-db (user=admin)")
+
+func (f *faultModel) GetClient(ctx context.Context, id string) (*oauth2server.Client, error) {
+	if f.fail["GetClient"] {
+		return nil, errDiskFull
+	}
+	return f.Model.GetClient(ctx, id)
+}
+
+func (f *faultModel) SaveToken(ctx context.Context, t *oauth2server.Token, c *oauth2server.Client, u *oauth2server.User) error {
+	if f.fail["SaveToken"] {
+		return errDiskFull
+	}
+	return f.Model.SaveToken(ctx, t, c, u)
+}
+
+func (f *faultModel) GetAuthorizationCode(ctx context.Context, code string) (*oauth2server.AuthorizationCode, error) {
+	if f.fail["GetAuthorizationCode"] {
+		return nil, errDiskFull
+	}
+	return f.Model.GetAuthorizationCode(ctx, code)
+}
+
+func (f *faultModel) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode) (bool, error) {
+	if f.fail["RevokeAuthorizationCode"] {
+		return false, errDiskFull
+	}
+	return f.Model.RevokeAuthorizationCode(ctx, c)
+}
+
+func (f *faultModel) GetRefreshToken(ctx context.Context, rt string) (*oauth2server.Token, error) {
+	if f.fail["GetRefreshToken"] {
+		return nil, errDiskFull
+	}
+	return f.Model.GetRefreshToken(ctx, rt)
+}
+
+func (f *faultModel) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, error) {
+	if f.fail["RevokeToken"] {
+		return false, errDiskFull
+	}
+	return f.Model.RevokeToken(ctx, t)
+}
+
+func (f *faultModel) RevokeGrant(ctx context.Context, id string) error {
+	if f.fail["RevokeGrant"] {
+		return errDiskFull
+	}
+	return f.Model.RevokeGrant(ctx, id)
+}
+
+func (f *faultModel) GetUser(ctx context.Context, u, p string) (*oauth2server.User, error) {
+	if f.fail["GetUser"] {
+		return nil, errDiskFull
+	}
+	return f.Model.GetUser(ctx, u, p)
+}
+
+func (f *faultModel) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (*oauth2server.User, error) {
+	if f.fail["GetUserFromClient"] {
+		return nil, errDiskFull
+	}
+	return f.Model.GetUserFromClient(ctx, c)
+}
+
+func (f *faultModel) GenerateAccessToken(context.Context, *oauth2server.Client, *oauth2server.User, []string) (string, error) {
+	if f.fail["GenerateAccessToken"] {
+		return "", errDiskFull
+	}
+	return "generated-access", nil
+}
+
+func (f *faultModel) GenerateRefreshToken(context.Context, *oauth2server.Client, *oauth2server.User, []string) (string, error) {
+	if f.fail["GenerateRefreshToken"] {
+		return "", errDiskFull
+	}
+	return "generated-refresh", nil
+}
+
+func (f *faultModel) ValidateScope(_ context.Context, c *oauth2server.Client, _ *oauth2server.User, scope []string) ([]string, error) {
+	if f.fail["ValidateScope"] {
+		return nil, errDiskFull
+	}
+	if len(scope) == 1 && scope[0] == "refuse" {
+		return nil, nil
+	}
+	if scope == nil {
+		return []string{"default"}, nil
+	}
+	return scope, nil
+}
+
+// A storage fault is 503 server_error with the generic description; its
+// text reaches the log, never the client (Part 2 §13).
+func TestModelFaultsAreServerErrors(t *testing.T) {
+	type step struct {
+		failing string
+		params  url.Values
+	}
+	code := url.Values{"grant_type": {"authorization_code"}, "code": {"c"}}
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	var testCases = []step{
+		{"GetClient", cc},
+		{"SaveToken", cc},
+		{"GetUserFromClient", cc},
+		{"GenerateAccessToken", cc},
+		{"ValidateScope", cc},
+		{"GetAuthorizationCode", code},
+		{"RevokeAuthorizationCode", code},
+		// password, not authorization_code: a fault after redemption burns
+		// the code, so the retry below could not succeed.
+		{"GenerateRefreshToken", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}}},
+		{"GetRefreshToken", refreshParams("rt")},
+		{"RevokeToken", refreshParams("rt")},
+		{"GetUser", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}}},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.failing, func(t *testing.T) {
+			m := memorymodel.New()
+			fm := &faultModel{Model: m, fail: map[string]bool{}}
+			require.NoError(t, m.AddClient(&oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
+				Grants: []string{"authorization_code", "client_credentials", "refresh_token", "password"}}))
+			require.NoError(t, m.AddUser(&oauth2server.User{ID: "u", Username: "alice"}, oauth2server.HashSecret("alice-password")))
+			require.NoError(t, m.SaveAuthorizationCode(context.Background(), &oauth2server.AuthorizationCode{
+				Code: "c", ClientID: confID, ExpiresAt: time.Now().Add(time.Minute)}, nil, nil))
+			require.NoError(t, m.SaveToken(context.Background(), &oauth2server.Token{AccessToken: "at", RefreshToken: "rt",
+				ClientID: confID, GrantID: "g", AccessTokenExpiresAt: time.Now().Add(time.Hour),
+				RefreshTokenExpiresAt: time.Now().Add(time.Hour)}, nil, nil))
+			var logs bytes.Buffer
+			srv, err := oauth2server.New(fm, oauth2server.Options{
+				Grants: []string{"authorization_code", "client_credentials", "refresh_token", "password"},
+				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+			})
+			require.NoError(t, err)
+			env := &testEnv{t: t, model: m, srv: srv}
+
+			fm.fail[tc.failing] = true
+			r := env.serve(tokenReq{body: tc.params.Encode(), auth: basic(confID, confSecret)})
+			requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
+			assert.Equal(t, "The authorization server encountered an unexpected condition.", r.body["error_description"])
+			assert.NotContains(t, r.raw, "disk")
+			assert.NotContains(t, r.raw, "admin")
+			assert.NotContains(t, r.raw, tc.failing)
+			assert.Contains(t, logs.String(), "disk full")
+			assert.Contains(t, logs.String(), tc.failing)
+
+			// The same request succeeds once the fault is gone.
+			fm.fail[tc.failing] = false
+			requireOK(t, env.serve(tokenReq{body: tc.params.Encode(), auth: basic(confID, confSecret)}))
+		})
+	}
+}
+
+// The RevokeGrant of a replay or a reuse is a fault like any other.
+func TestRevokeGrantFault(t *testing.T) {
+	m := memorymodel.New()
+	fm := &faultModel{Model: m, fail: map[string]bool{"RevokeGrant": true}}
+	require.NoError(t, m.AddClient(&oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
+		Grants: []string{"authorization_code", "refresh_token"}}))
+	require.NoError(t, m.SaveAuthorizationCode(context.Background(), &oauth2server.AuthorizationCode{
+		Code: "c", ClientID: confID, ExpiresAt: time.Now().Add(time.Minute), Revoked: true}, nil, nil))
+	require.NoError(t, m.SaveToken(context.Background(), &oauth2server.Token{AccessToken: "at", RefreshToken: "rt",
+		ClientID: confID, GrantID: "g", Revoked: true, RefreshTokenExpiresAt: time.Now().Add(time.Hour)}, nil, nil))
+	srv, err := oauth2server.New(fm, oauth2server.Options{Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
+	require.NoError(t, err)
+	env := &testEnv{t: t, model: m, srv: srv}
+	for _, body := range []string{"grant_type=authorization_code&code=c", refreshParams("rt").Encode()} {
+		r := env.serve(tokenReq{body: body, auth: basic(confID, confSecret)})
+		requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
+	}
+}
+
+// A ScopeValidator decides the scope; a nil result for a requested scope
+// is a refusal (node's falsy result).
+func TestScopeValidatorModel(t *testing.T) {
+	m := memorymodel.New()
+	require.NoError(t, m.AddClient(&oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
+		Grants: []string{"client_credentials"}}))
+	srv, err := oauth2server.New(&faultModel{Model: m, fail: map[string]bool{}}, oauth2server.Options{})
+	require.NoError(t, err)
+	env := &testEnv{t: t, model: m, srv: srv}
+	r := env.serve(tokenReq{body: "grant_type=client_credentials", auth: basic(confID, confSecret)})
+	requireOK(t, r)
+	assert.Equal(t, "default", r.body["scope"])
+	assert.Equal(t, "generated-access", r.body["access_token"])
+	r = env.serve(tokenReq{body: "grant_type=client_credentials&scope=anything", auth: basic(confID, confSecret)})
+	requireOK(t, r)
+	assert.Equal(t, "anything", r.body["scope"])
+	r = env.serve(tokenReq{body: "grant_type=client_credentials&scope=refuse", auth: basic(confID, confSecret)})
+	requireError(t, r, http.StatusBadRequest, "invalid_scope", false)
+}
