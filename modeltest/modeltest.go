@@ -79,6 +79,7 @@ func capabilities() []capabilityTest {
 		{"AuthorizationCodeModel", testAuthorizationCodes},
 		{"PasswordModel", testUsers},
 		{"ClientUserModel", testClientUsers},
+		{"ConsentStore", testConsents},
 		{"Server", testServer},
 	}
 }

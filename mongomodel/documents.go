@@ -34,6 +34,7 @@ type clientDoc struct {
 	AccessTokenLifetime     time.Duration  `bson:"accessTokenLifetime,omitempty"`
 	RefreshTokenLifetime    time.Duration  `bson:"refreshTokenLifetime,omitempty"`
 	TokenEndpointAuthMethod string         `bson:"tokenEndpointAuthMethod,omitempty"`
+	Introspect              bool           `bson:"introspect,omitempty"`
 	Extra                   map[string]any `bson:"extra,omitempty"`
 }
 
@@ -47,6 +48,7 @@ func clientToDoc(c *oauth2server.Client) clientDoc {
 		AccessTokenLifetime:     c.AccessTokenLifetime,
 		RefreshTokenLifetime:    c.RefreshTokenLifetime,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
+		Introspect:              c.Introspect,
 		Extra:                   c.Extra,
 	}
 }
@@ -61,6 +63,7 @@ func (d *clientDoc) client() *oauth2server.Client {
 		AccessTokenLifetime:     d.AccessTokenLifetime,
 		RefreshTokenLifetime:    d.RefreshTokenLifetime,
 		TokenEndpointAuthMethod: d.TokenEndpointAuthMethod,
+		Introspect:              d.Introspect,
 		Extra:                   d.Extra,
 	}
 }

@@ -26,6 +26,7 @@
 //	codes    _id = digest of the code
 //	grants   tombstones of revoked grant families, _id = grant id
 //	claims   single-use claims, _id = "c:" or "t:" + the item's _id
+//	consents remembered consent, _id = client id and user id
 package mongomodel
 
 import (
@@ -95,6 +96,7 @@ type Model struct {
 	opts Options
 
 	clients, users, tokens, codes, grants, claims *mongo.Collection
+	consents                                      *mongo.Collection
 
 	ttl atomic.Bool // TTL indexes exist (set by EnsureIndexes)
 }
@@ -128,6 +130,8 @@ func New(db *mongo.Database, opts Options) *Model {
 		codes:   c("codes"),
 		grants:  c("grants"),
 		claims:  c("claims"),
+
+		consents: c("consents"),
 	}
 }
 
