@@ -15,11 +15,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/echo-oauth2/oauth2server"
 	"github.com/echo-oauth2/oauth2server/handlers"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 	oauthmw "github.com/echo-oauth2/oauth2server/middleware"
+	"github.com/echo-oauth2/oauth2server/mongomodel"
 )
 
 // Paths of the example's own pages and of the endpoints it mounts.
@@ -99,13 +102,27 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 		data = demoConfig(a.issuer)
 	}
 
-	ctx := context.Background()
-	model, err := a.openModel(ctx, data)
+	if cfg.SigningKeyFile != "" && !cfg.JWT {
+		return nil, nil, errors.New("-signing-key needs -jwt")
+	}
+
+	model, err := a.openModel(context.Background(), data)
 	if err != nil {
+		_ = a.Close(context.Background())
 		return nil, nil, err
 	}
 	a.model = model
+	e, err := a.setup(model)
+	if err != nil {
+		_ = a.Close(context.Background())
+		return nil, nil, err
+	}
+	return e, a, nil
+}
 
+// setup builds the Server, the pages and the routes on an open model.
+func (a *app) setup(model store) (*echo.Echo, error) {
+	cfg := a.cfg
 	opts := oauth2server.Options{
 		Issuer:                a.issuer,
 		Logger:                cfg.Logger,
@@ -121,39 +138,52 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 		if cfg.SigningKeyFile != "" {
 			opts.SigningKeys = []oauth2server.SigningKey{{File: cfg.SigningKeyFile}}
 		}
-	} else if cfg.SigningKeyFile != "" {
-		return nil, nil, errors.New("-signing-key needs -jwt")
 	}
 	srv, err := oauth2server.New(model, opts)
 	if err != nil {
 		if cfg.JWT && cfg.SigningKeyFile == "" && !cfg.Dev {
 			err = fmt.Errorf("%w\n-jwt needs -signing-key FILE (a PEM private key), or -dev for a generated key", err)
 		}
-		return nil, nil, err
+		return nil, err
 	}
 	a.srv = srv
 	a.sessions = newSessionStore(strings.HasPrefix(a.issuer, "https://"), time.Now)
 	if a.pages, err = loadPages(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if cfg.Data == nil {
 		a.demo = newDemoRequest(a.issuer)
 	}
-	e, err := a.routes()
-	if err != nil {
-		return nil, nil, err
-	}
-	return e, a, nil
+	return a.routes()
 }
 
-// openModel opens the in-memory model and seeds it with data.
+// openModel opens the model (in memory, or MongoDB with -mongo-uri) and
+// seeds it with data.
 func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
+	var (
+		model     store
+		addClient func(context.Context, *oauth2server.Client) error
+		addUser   func(context.Context, *oauth2server.User, string) error
+	)
 	if a.cfg.MongoURI != "" {
-		return nil, errors.New("-mongo-uri: the MongoDB model is not available in this build")
+		m, err := a.openMongo(ctx)
+		if err != nil {
+			return nil, err
+		}
+		model, addClient, addUser = m, m.AddClient, m.AddUser
+	} else {
+		m := memorymodel.New()
+		model = m
+		addClient = func(_ context.Context, c *oauth2server.Client) error { return m.AddClient(c) }
+		addUser = func(_ context.Context, u *oauth2server.User, hash string) error { return m.AddUser(u, hash) }
 	}
-	m := memorymodel.New()
 	for _, c := range data.clients() {
-		if err := m.AddClient(c); err != nil {
+		if err := addClient(ctx, c); err != nil {
+			if isDuplicate(err) {
+				// A restart with the same database: keep what is stored.
+				a.cfg.Logger.Info("example: client exists, kept as stored", "client_id", c.ID)
+				continue
+			}
 			return nil, fmt.Errorf("client %q: %w", c.ID, err)
 		}
 	}
@@ -166,20 +196,76 @@ func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
 		if id == "" {
 			id = u.Username
 		}
-		if err := m.AddUser(&oauth2server.User{ID: id, Username: u.Username}, hash); err != nil {
+		if err := addUser(ctx, &oauth2server.User{ID: id, Username: u.Username}, hash); err != nil {
+			if isDuplicate(err) {
+				a.cfg.Logger.Info("example: user exists, kept as stored", "username", u.Username)
+				continue
+			}
 			return nil, fmt.Errorf("user %q: %w", u.Username, err)
 		}
 	}
-	_ = ctx
+	return model, nil
+}
+
+func isDuplicate(err error) bool {
+	return errors.Is(err, memorymodel.ErrDuplicate) || errors.Is(err, mongomodel.ErrDuplicate)
+}
+
+// openMongo connects to -mongo-uri and ensures the model's indexes. The
+// database is the URI's path, or "oauth2server".
+func (a *app) openMongo(ctx context.Context) (*mongomodel.Model, error) {
+	u, err := url.Parse(a.cfg.MongoURI)
+	if err != nil {
+		return nil, errors.New("-mongo-uri: not a URI")
+	}
+	dbName := strings.TrimPrefix(u.Path, "/")
+	if dbName == "" {
+		dbName = "oauth2server"
+	}
+	client, err := mongo.Connect(options.Client().SetServerSelectionTimeout(10 * time.Second).ApplyURI(a.cfg.MongoURI))
+	if err != nil {
+		return nil, fmt.Errorf("-mongo-uri: %w", err)
+	}
+	a.closers = append(a.closers, client.Disconnect)
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx, nil); err != nil {
+		return nil, fmt.Errorf("-mongo-uri: no answer from MongoDB: %w", err)
+	}
+	m := mongomodel.New(client.Database(dbName), mongomodel.Options{})
+	if err := m.EnsureIndexes(ctx); err != nil {
+		return nil, err
+	}
+	if !m.TTLIndexes() {
+		// The server has no TTL indexes (FerretDB): delete expired items
+		// ourselves. Correctness never depends on it, only disk space.
+		stop := make(chan struct{})
+		a.closers = append(a.closers, func(context.Context) error { close(stop); return nil })
+		go func() {
+			t := time.NewTicker(10 * time.Minute)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if _, err := m.DeleteExpired(context.Background()); err != nil {
+						a.cfg.Logger.Error("example: deleting expired items failed", "error", err)
+					}
+				}
+			}
+		}()
+	}
 	return m, nil
 }
 
 // Close releases what newApp opened (the MongoDB connection).
 func (a *app) Close(ctx context.Context) error {
 	var errs []error
-	for _, c := range a.closers {
-		errs = append(errs, c(ctx))
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i](ctx))
 	}
+	a.closers = nil
 	return errors.Join(errs...)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -45,7 +46,10 @@ func startApp(t *testing.T, cfg appConfig) *testServer {
 	require.NoError(t, hs.Listener.Close())
 	hs.Listener = ln
 	hs.Start()
-	t.Cleanup(hs.Close)
+	t.Cleanup(func() {
+		hs.Close()
+		require.NoError(t, a.Close(context.Background()))
+	})
 	return &testServer{app: a, base: "http://" + cfg.Addr}
 }
 
