@@ -105,6 +105,11 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	if cfg.SigningKeyFile != "" && !cfg.JWT {
 		return nil, nil, errors.New("-signing-key needs -jwt")
 	}
+	if cfg.JWT && cfg.SigningKeyFile == "" && !cfg.Dev {
+		// oauth2server.New refuses too; saying it before the model is
+		// opened is faster and names the flags.
+		return nil, nil, errors.New("-jwt needs -signing-key FILE (a PEM private key), or -dev for a generated key")
+	}
 
 	model, err := a.openModel(context.Background(), data)
 	if err != nil {
@@ -141,9 +146,6 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 	}
 	srv, err := oauth2server.New(model, opts)
 	if err != nil {
-		if cfg.JWT && cfg.SigningKeyFile == "" && !cfg.Dev {
-			err = fmt.Errorf("%w\n-jwt needs -signing-key FILE (a PEM private key), or -dev for a generated key", err)
-		}
 		return nil, err
 	}
 	a.srv = srv

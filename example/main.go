@@ -31,14 +31,18 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "example:", err)
 		os.Exit(1)
 	}
 }
 
-// run parses flags, starts the server and serves until SIGINT or SIGTERM.
-func run(args []string, out io.Writer) error {
+// run parses flags, starts the server and serves until ctx is done
+// (SIGINT or SIGTERM in main).
+func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("example", flag.ContinueOnError)
 	var cfg appConfig
 	var configFile string
@@ -61,12 +65,16 @@ func run(args []string, out io.Writer) error {
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	e, a, err := newApp(cfg)
+	// Listen first, so that -addr 127.0.0.1:0 yields a real port for the
+	// issuer and the demo URLs.
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	cfg.Addr = ln.Addr().String()
+	e, a, err := newApp(cfg)
 	if err != nil {
+		_ = ln.Close()
 		return err
 	}
 	hs := &http.Server{
@@ -78,13 +86,11 @@ func run(args []string, out io.Writer) error {
 	}
 	a.printBanner(out)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return err
+		return errors.Join(err, a.Close(context.Background()))
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
