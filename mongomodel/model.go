@@ -19,13 +19,17 @@
 //
 // Collections (names prefixed with [Options.CollectionPrefix]):
 //
-//	clients  _id = client id
-//	users    _id = user id, unique username
-//	tokens   one document per Token: _id = digest of the access token,
-//	         refresh = digest of the refresh token (unique)
-//	codes    _id = digest of the code
-//	grants   tombstones of revoked grant families, _id = grant id
-//	claims   single-use claims, _id = "c:" or "t:" + the item's _id
+//	clients       _id = client id
+//	users         _id = user id, unique username
+//	tokens        one document per Token: _id = digest of the access token,
+//	              refresh = digest of the refresh token (unique), jti = Token.ID
+//	codes         _id = digest of the code
+//	grants        tombstones of revoked grant families, _id = grant id
+//	claims        single-use claims, _id = "c:" or "t:" + the item's _id;
+//	              device decisions ("d:") and redemptions ("r:")
+//	revoked_jtis  deny-list of JWT access tokens, _id = jti
+//	devices       device authorization requests, _id = digest of the
+//	              device code, user = digest of the user code (unique)
 package mongomodel
 
 import (
@@ -51,6 +55,8 @@ var (
 	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
 	_ oauth2server.PasswordModel          = (*Model)(nil)
 	_ oauth2server.ClientUserModel        = (*Model)(nil)
+	_ oauth2server.RevokedJTIModel        = (*Model)(nil)
+	_ oauth2server.DeviceCodeModel        = (*Model)(nil)
 )
 
 // ErrDuplicate is returned (wrapped) when an insert collides with an
@@ -94,7 +100,7 @@ type Options struct {
 type Model struct {
 	opts Options
 
-	clients, users, tokens, codes, grants, claims *mongo.Collection
+	clients, users, tokens, codes, grants, claims, jtis, devices *mongo.Collection
 
 	ttl atomic.Bool // TTL indexes exist (set by EnsureIndexes)
 }
@@ -128,6 +134,8 @@ func New(db *mongo.Database, opts Options) *Model {
 		codes:   c("codes"),
 		grants:  c("grants"),
 		claims:  c("claims"),
+		jtis:    c("revoked_jtis"),
+		devices: c("devices"),
 	}
 }
 
