@@ -13,9 +13,11 @@
 // Nothing relies on multi-document transactions or on TTL indexes: expiry
 // is always checked on read by the Server, TTL indexes only free space
 // where the server supports them (see [Model.EnsureIndexes] and
-// [Model.DeleteExpired]). Single use of codes and refresh tokens is decided
-// by a unique-key insert, which is atomic on every server that speaks the
-// MongoDB protocol; see [Model.RevokeAuthorizationCode].
+// [Model.DeleteExpired]). Single use of codes, refresh tokens and device
+// codes, and the single decision on a device request, are decided by a
+// unique-key insert, which is atomic on every server that speaks the
+// MongoDB protocol; see [Model.RevokeAuthorizationCode] and
+// [Model.SetDeviceDecision].
 //
 // Collections (names prefixed with [Options.CollectionPrefix]):
 //
@@ -70,9 +72,11 @@ const (
 	DefaultGrantTombstoneLifetime = 90 * 24 * time.Hour
 )
 
-// claimLifetime is how long a single-use claim is kept. The claim only
-// arbitrates racing revocations; the durable state is the item's revoked
-// flag, so the claim need not outlive the item.
+// claimLifetime is how long a single-use claim of a code or token is kept.
+// The claim only arbitrates racing revocations; the durable state is the
+// item's revoked flag, so the claim need not outlive the item. The claims
+// of a device request are its durable state and are kept for claimLifetime
+// after the request expires (device.go).
 const claimLifetime = time.Hour
 
 // Options configures a [Model]. The zero value is usable.
