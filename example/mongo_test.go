@@ -91,6 +91,30 @@ func TestMongo(t *testing.T) {
 	assert.Equal(t, []string{"read"}, consent.Scope)
 }
 
+// Every capability the example uses exists on MongoDB too: JWT access
+// tokens (the jti deny-list) and the device flow.
+func TestMongoJWTAndDevice(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{MongoURI: mongoURI(t), JWT: true, Dev: true, deviceInterval: time.Second})
+	ctx := context.Background()
+	cc := clientcredentials.Config{ClientID: demoConfidentialClient, ClientSecret: demoClientSecret,
+		TokenURL: ts.base + tokenPath, Scopes: []string{"read"}}
+	tok, err := cc.Token(ctx)
+	require.NoError(t, err)
+	assert.Len(t, strings.Split(tok.AccessToken, "."), 3, "a JWT")
+	status, _ := apiGet(t, cc.Client(ctx), ts.base+mePath)
+	assert.Equal(t, http.StatusOK, status)
+
+	da, err := ts.deviceClient().DeviceAuth(ctx)
+	require.NoError(t, err)
+	ts.approveDevice(t, browser(t), da.VerificationURIComplete, "approve")
+	dtok, err := ts.deviceClient().DeviceAccessToken(ctx, da)
+	require.NoError(t, err)
+	status, me := apiGet(t, ts.deviceClient().Client(ctx, dtok), ts.base+mePath)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, demoUsername, me["sub"])
+}
+
 func TestMongoUnreachable(t *testing.T) {
 	t.Parallel()
 	_, _, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash,
