@@ -116,6 +116,9 @@ func (s *Server) DeviceAuthorizationEnabled() bool { return s.GrantEnabled(Grant
 // no-store, as [WriteJSON] does; errors are *errors.Error.
 func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationResponse, error) {
 	ctx := r.Context()
+	if err := s.CheckTLS(r); err != nil {
+		return nil, err
+	}
 	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		return nil, err

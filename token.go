@@ -75,6 +75,9 @@ func (t *TokenResponse) MarshalJSON() ([]byte, error) {
 // no-store and Pragma: no-cache (RFC 6749 §5.1), as [WriteJSON] does.
 func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	ctx := r.Context()
+	if err := s.CheckTLS(r); err != nil {
+		return nil, err
+	}
 	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		return nil, err
