@@ -126,15 +126,9 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 	if !s.DeviceAuthorizationEnabled() {
 		return nil, errDeviceDisabled
 	}
-	client, authenticated, err := s.authenticateClient(ctx, r, p)
+	client, err := s.clientForGrant(ctx, r, p, GrantDeviceCode)
 	if err != nil {
 		return nil, err
-	}
-	if !client.HasGrant(GrantDeviceCode) {
-		return nil, errGrantNotAllowed
-	}
-	if !authenticated && !s.publicOK[GrantDeviceCode] {
-		return nil, errPublicNotAllowed
 	}
 	requested, err := ParseScope(p["scope"])
 	if err != nil {
