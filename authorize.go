@@ -194,6 +194,9 @@ func (s *Server) ResponseTypes() []string {
 // with [Server.AuthorizeErrorResponse].
 func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, error) {
 	ctx := r.Context()
+	if err := s.CheckTLS(r); err != nil {
+		return nil, showError(err)
+	}
 	p, perr := form.Query(r)
 	if perr != nil {
 		// A malformed or repeated parameter can still be redirected if

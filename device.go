@@ -116,6 +116,9 @@ func (s *Server) DeviceAuthorizationEnabled() bool { return s.GrantEnabled(Grant
 // no-store, as [WriteJSON] does; errors are *errors.Error.
 func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationResponse, error) {
 	ctx := r.Context()
+	if err := s.CheckTLS(r); err != nil {
+		return nil, err
+	}
 	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		return nil, err
@@ -123,15 +126,9 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 	if !s.DeviceAuthorizationEnabled() {
 		return nil, errDeviceDisabled
 	}
-	client, authenticated, err := s.authenticateClient(ctx, r, p)
+	client, err := s.clientForGrant(ctx, r, p, GrantDeviceCode)
 	if err != nil {
 		return nil, err
-	}
-	if !client.HasGrant(GrantDeviceCode) {
-		return nil, errGrantNotAllowed
-	}
-	if !authenticated && !s.publicOK[GrantDeviceCode] {
-		return nil, errPublicNotAllowed
 	}
 	requested, err := ParseScope(p["scope"])
 	if err != nil {

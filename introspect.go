@@ -58,6 +58,9 @@ func inactive() *IntrospectionResponse { return &IntrospectionResponse{Active: f
 // ignored. Responses must carry Cache-Control: no-store.
 func (s *Server) Introspect(r *http.Request) (*IntrospectionResponse, error) {
 	ctx := r.Context()
+	if err := s.CheckTLS(r); err != nil {
+		return nil, err
+	}
 	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		return nil, err

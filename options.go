@@ -120,6 +120,21 @@ type Options struct {
 	// Implicit responses never carry a refresh token.
 	AllowImplicitGrant bool
 
+	// RequireTLS refuses, with invalid_request, every request to an
+	// endpoint that did not arrive over TLS (RFC 6749 §2.3.1, §3.1, §3.2;
+	// RFC 7009 §2; RFC 7662 §4; RFC 6750 §5.3 in the middleware): r.TLS is
+	// set, or the peer is a trusted proxy that sends X-Forwarded-Proto:
+	// https. Optional. Default false, which suits development on loopback
+	// and deployments whose TLS-terminating proxy alone is reachable; set it
+	// in production whenever the server could be reached without TLS.
+	RequireTLS bool
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
+	// prefixes) whose X-Forwarded-Proto header RequireTLS believes.
+	// Optional. Default none: forwarded headers are ignored, because any
+	// client can send them (RFC 9700 §4.13). A trusted proxy must overwrite
+	// the header on every request it forwards.
+	TrustedProxies []string
+
 	// MaxBodyBytes caps request bodies. Optional. Default 64 KiB. A larger
 	// body is answered 413 invalid_request.
 	MaxBodyBytes int64

@@ -40,6 +40,9 @@ var (
 // nil error is 200 with an empty body and Cache-Control: no-store.
 func (s *Server) Revoke(r *http.Request) error {
 	ctx := r.Context()
+	if err := s.CheckTLS(r); err != nil {
+		return err
+	}
 	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		return err

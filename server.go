@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -37,6 +38,8 @@ type Server struct {
 	jtis     RevokedJTIModel
 
 	jwt *jwtKeys // nil when access tokens are opaque
+
+	proxies []netip.Prefix // Options.TrustedProxies, parsed
 
 	grants     map[string]grantFunc
 	grantTypes []string
@@ -104,6 +107,10 @@ func New(model Model, opts Options) (*Server, error) {
 		o.Logger = slog.Default()
 	}
 	if err := o.validateIssuer(); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.proxies, err = parseProxies(o.TrustedProxies); err != nil {
 		return nil, err
 	}
 

@@ -77,6 +77,9 @@ func (t *TokenResponse) MarshalJSON() ([]byte, error) {
 // no-store and Pragma: no-cache (RFC 6749 §5.1), as [WriteJSON] does.
 func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	ctx := r.Context()
+	if err := s.CheckTLS(r); err != nil {
+		return nil, err
+	}
 	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		return nil, err
@@ -89,15 +92,9 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	if !ok {
 		return nil, oerrors.ErrUnsupportedGrantType
 	}
-	client, authenticated, err := s.authenticateClient(ctx, r, p)
+	client, err := s.clientForGrant(ctx, r, p, gt)
 	if err != nil {
 		return nil, err
-	}
-	if !client.HasGrant(gt) {
-		return nil, errGrantNotAllowed
-	}
-	if !authenticated && !s.publicOK[gt] {
-		return nil, errPublicNotAllowed
 	}
 	scope, err := ParseScope(p["scope"])
 	if err != nil {
@@ -113,6 +110,23 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 		return nil, err
 	}
 	return s.tokenResponse(tok, is), nil
+}
+
+// clientForGrant authenticates the client of a request for grantType and
+// checks that it may use the grant: registered for it, and confidential
+// where the grant needs client authentication.
+func (s *Server) clientForGrant(ctx context.Context, r *http.Request, p map[string]string, grantType string) (*Client, error) {
+	client, authenticated, err := s.authenticateClient(ctx, r, p)
+	if err != nil {
+		return nil, err
+	}
+	if !client.HasGrant(grantType) {
+		return nil, errGrantNotAllowed
+	}
+	if !authenticated && !s.publicOK[grantType] {
+		return nil, errPublicNotAllowed
+	}
+	return client, nil
 }
 
 // authenticateClient authenticates the client of a token, revocation,

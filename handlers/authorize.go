@@ -82,6 +82,16 @@ type AuthorizeConfig struct {
 	// CSRFMaxAge is how long a rendered consent form can be submitted.
 	// Optional. Default [DefaultCSRFMaxAge].
 	CSRFMaxAge time.Duration
+
+	// Consents remembers what users approved (usually the model, when it
+	// implements [oauth2server.ConsentStore]). Optional. When set, every
+	// approval is saved, and a GET whose user already approved the client
+	// for every scope of the request redirects with a code without showing
+	// the consent page, but only when the client's identity is assured: a
+	// confidential client, or a public client with an https redirect URI it
+	// registered verbatim (RFC 6749 §10.2, RFC 8252 §8.6). Default nil: the
+	// consent page is shown every time.
+	Consents oauth2server.ConsentStore
 }
 
 // ConsentPage is what [AuthorizeConfig.Render] renders.
@@ -208,6 +218,9 @@ func (h *authorizeHandler) serve(c echo.Context) error {
 
 	canonical := canonicalQuery(ar.Params)
 	if r.Method == http.MethodGet {
+		if handled, err := h.rememberedConsent(c, ar, user); handled {
+			return err
+		}
 		return h.cfg.Render(c, &ConsentPage{
 			Request:   ar,
 			User:      user,
@@ -227,6 +240,8 @@ func (h *authorizeHandler) serve(c echo.Context) error {
 			return h.cfg.RenderError(c, page)
 		}
 		target = redirect
+	} else {
+		h.rememberConsent(c, ar, user, d)
 	}
 	return c.Redirect(redirectStatus, target)
 }

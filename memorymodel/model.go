@@ -54,6 +54,7 @@ type Model struct {
 	refresh       map[string]*oauth2server.Token
 	codes         map[string]*oauth2server.AuthorizationCode
 	revokedGrants map[string]time.Time
+	consents      map[consentKey]*oauth2server.Consent
 	devices       deviceStore
 	revokedJTIs   map[string]time.Time // jti -> expiry (jti.go)
 	writes        int                  // writes since the last sweep
@@ -77,6 +78,7 @@ func New(opts ...Option) *Model {
 		refresh:       make(map[string]*oauth2server.Token),
 		codes:         make(map[string]*oauth2server.AuthorizationCode),
 		revokedGrants: make(map[string]time.Time),
+		consents:      make(map[consentKey]*oauth2server.Consent),
 		devices:       newDeviceStore(),
 		revokedJTIs:   make(map[string]time.Time),
 	}

@@ -187,6 +187,11 @@ func (config AuthenticateConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 
 // authenticate extracts and verifies the token and checks config.Scope.
 func (config *AuthenticateConfig) authenticate(c echo.Context, state *authState, maxBody int64) (*oauth2server.Token, error) {
+	// Bearer tokens travel only over TLS (RFC 6750 §5.3) when the Server
+	// requires it.
+	if err := config.Server.CheckTLS(c.Request()); err != nil {
+		return nil, bearerError(c, state, err, nil)
+	}
 	raw, err := config.extract(c.Request(), maxBody)
 	if err != nil {
 		return nil, bearerError(c, state, err, nil)

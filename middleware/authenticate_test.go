@@ -2,6 +2,7 @@ package middleware_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	stderrors "errors"
 	"log/slog"
@@ -449,4 +450,28 @@ func TestAuthenticateConfig(t *testing.T) {
 			assert.NotNil(t, mw)
 		})
 	}
+}
+
+// R-04 (RFC 6750 §5.3): with RequireTLS, a bearer token sent over plain
+// HTTP is refused before it is looked up; over TLS it works.
+func TestAuthenticateRequireTLS(t *testing.T) {
+	t.Parallel()
+	srv, err := oauth2server.New(newTokenModel(t), oauth2server.Options{RequireTLS: true,
+		Now: func() time.Time { return mwNow }, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	e := echo.New()
+	e.GET("/r", func(c echo.Context) error { return c.String(http.StatusOK, "ok") }, oauthmw.Authenticate(srv))
+
+	req := httptest.NewRequest(http.MethodGet, "/r", nil)
+	req.Header.Set("Authorization", "Bearer "+goodToken)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Equal(t, `Bearer realm="oauth2server", error="invalid_request", error_description="The endpoint requires TLS (https)."`,
+		rec.Header().Get("WWW-Authenticate"))
+
+	req.TLS = &tls.ConnectionState{}
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusOK, rec.Code)
 }

@@ -22,6 +22,7 @@ func fullClient() *oauth2server.Client {
 		AccessTokenLifetime:     5 * time.Minute,
 		RefreshTokenLifetime:    48 * time.Hour,
 		TokenEndpointAuthMethod: oauth2server.AuthMethodClientSecretBasic,
+		Introspect:              true,
 		Extra:                   extra(),
 	}
 }
@@ -38,6 +39,7 @@ func assertClient(t *testing.T, want, got *oauth2server.Client) {
 	assert.Equal(t, want.AccessTokenLifetime, got.AccessTokenLifetime)
 	assert.Equal(t, want.RefreshTokenLifetime, got.RefreshTokenLifetime)
 	assert.Equal(t, want.TokenEndpointAuthMethod, got.TokenEndpointAuthMethod)
+	assert.Equal(t, want.Introspect, got.Introspect, "Introspect")
 	assertExtra(t, want.Extra, got.Extra, "Extra")
 }
 

@@ -79,6 +79,9 @@ func capabilities() []capabilityTest {
 		{"AuthorizationCodeModel", testAuthorizationCodes},
 		{"PasswordModel", testUsers},
 		{"ClientUserModel", testClientUsers},
+		{"RevokedJTIModel", testRevokedJTIs},
+		{"DeviceCodeModel", testDeviceCodes},
+		{"ConsentStore", testConsents},
 		{"Server", testServer},
 	}
 }

@@ -11,10 +11,12 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 )
 
-// fullToken is a token with every field set, in a new grant family.
+// fullToken is a token with every field set, in a new grant family. Its
+// ID is what a JWT access token carries as its jti.
 func fullToken() *oauth2server.Token {
 	n := now()
 	return &oauth2server.Token{
+		ID:                    random("jti-"),
 		AccessToken:           random("at-"),
 		AccessTokenExpiresAt:  n.Add(time.Hour),
 		RefreshToken:          random("rt-"),
@@ -68,6 +70,7 @@ func assertToken(t *testing.T, want, got *oauth2server.Token, by lookup) {
 			assert.Equal(t, want.AccessToken, got.AccessToken, "AccessToken")
 		}
 	}
+	assert.Equal(t, want.ID, got.ID, "ID")
 	assertTime(t, want.AccessTokenExpiresAt, got.AccessTokenExpiresAt, "AccessTokenExpiresAt")
 	assertTime(t, want.RefreshTokenExpiresAt, got.RefreshTokenExpiresAt, "RefreshTokenExpiresAt")
 	assertStrings(t, want.Scope, got.Scope, "Scope")

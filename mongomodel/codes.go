@@ -18,7 +18,15 @@ func (m *Model) SaveAuthorizationCode(ctx context.Context, c *oauth2server.Autho
 	if _, err := m.codes.InsertOne(ctx, d); err != nil {
 		return wrap("save authorization code", err)
 	}
-	if err := m.applyTombstone(ctx, m.codes, d.ID, d.GrantID, d.Revoked); err != nil {
+	if d.GrantID == "" || d.Revoked {
+		return nil
+	}
+	// Insert first, check second: see tombstoned.
+	dead, err := m.tombstoned(ctx, d.GrantID)
+	if err != nil || !dead {
+		return wrapIf("save authorization code", err)
+	}
+	if _, err := m.codes.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, setRevoked); err != nil {
 		return wrap("save authorization code", err)
 	}
 	return nil

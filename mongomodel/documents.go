@@ -34,6 +34,7 @@ type clientDoc struct {
 	AccessTokenLifetime     time.Duration  `bson:"accessTokenLifetime,omitempty"`
 	RefreshTokenLifetime    time.Duration  `bson:"refreshTokenLifetime,omitempty"`
 	TokenEndpointAuthMethod string         `bson:"tokenEndpointAuthMethod,omitempty"`
+	Introspect              bool           `bson:"introspect,omitempty"`
 	Extra                   map[string]any `bson:"extra,omitempty"`
 }
 
@@ -47,6 +48,7 @@ func clientToDoc(c *oauth2server.Client) clientDoc {
 		AccessTokenLifetime:     c.AccessTokenLifetime,
 		RefreshTokenLifetime:    c.RefreshTokenLifetime,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
+		Introspect:              c.Introspect,
 		Extra:                   c.Extra,
 	}
 }
@@ -61,6 +63,7 @@ func (d *clientDoc) client() *oauth2server.Client {
 		AccessTokenLifetime:     d.AccessTokenLifetime,
 		RefreshTokenLifetime:    d.RefreshTokenLifetime,
 		TokenEndpointAuthMethod: d.TokenEndpointAuthMethod,
+		Introspect:              d.Introspect,
 		Extra:                   d.Extra,
 	}
 }
@@ -82,7 +85,10 @@ type tokenDoc struct {
 	// for a token without access token).
 	ID string `bson:"_id"`
 	// Refresh is the digest of the refresh token, or "none:" + ID.
-	Refresh          string         `bson:"refresh"`
+	Refresh string `bson:"refresh"`
+	// JTI is Token.ID, the jti of a JWT access token. It is what
+	// RevokeToken and RevokeGrant put on the deny-list.
+	JTI              string         `bson:"jti,omitempty"`
 	AccessExpiresAt  time.Time      `bson:"accessExpiresAt"`
 	RefreshExpiresAt *time.Time     `bson:"refreshExpiresAt,omitempty"`
 	Scope            []string       `bson:"scope,omitempty"`
@@ -101,6 +107,7 @@ type tokenDoc struct {
 
 func tokenToDoc(t *oauth2server.Token) tokenDoc {
 	d := tokenDoc{
+		JTI:             t.ID,
 		AccessExpiresAt: t.AccessTokenExpiresAt,
 		Scope:           t.Scope,
 		RefreshScope:    t.RefreshTokenScope,
@@ -135,6 +142,7 @@ func tokenToDoc(t *oauth2server.Token) tokenDoc {
 // token returns the Token with the one string it was looked up by.
 func (d *tokenDoc) token(accessToken, refreshToken string) *oauth2server.Token {
 	t := &oauth2server.Token{
+		ID:                   d.JTI,
 		AccessToken:          accessToken,
 		AccessTokenExpiresAt: d.AccessExpiresAt,
 		RefreshToken:         refreshToken,
@@ -214,4 +222,86 @@ type grantDoc struct {
 type claimDoc struct {
 	ID        string    `bson:"_id"`
 	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
+// jtiDoc is one entry of the deny-list of JWT access tokens.
+type jtiDoc struct {
+	ID        string    `bson:"_id"` // the jti
+	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
+// deviceDoc is one device authorization request, keyed by the digest of
+// its device code. The decision and the redemption are not stored here
+// but in the claims collection (see device.go), so Status and UserID are
+// those the request was saved with.
+type deviceDoc struct {
+	ID           string         `bson:"_id"`
+	User         string         `bson:"user"` // digest of the user code, unique
+	ClientID     string         `bson:"clientId"`
+	Scope        []string       `bson:"scope,omitempty"`
+	IssuedAt     time.Time      `bson:"issuedAt"`
+	ExpiresAt    time.Time      `bson:"expiresAt"`
+	Interval     time.Duration  `bson:"interval"`
+	LastPolledAt time.Time      `bson:"lastPolledAt"`
+	Status       string         `bson:"status"`
+	UserID       string         `bson:"userId,omitempty"`
+	GrantID      string         `bson:"grant,omitempty"`
+	Extra        map[string]any `bson:"extra,omitempty"`
+}
+
+func deviceToDoc(d *oauth2server.DeviceCode) deviceDoc {
+	return deviceDoc{
+		ID:           oauth2server.TokenDigest(d.DeviceCode),
+		User:         oauth2server.TokenDigest(d.UserCode),
+		ClientID:     d.ClientID,
+		Scope:        d.Scope,
+		IssuedAt:     d.IssuedAt,
+		ExpiresAt:    d.ExpiresAt,
+		Interval:     d.Interval,
+		LastPolledAt: d.LastPolledAt,
+		Status:       string(d.Status),
+		UserID:       d.UserID,
+		GrantID:      d.GrantID,
+		Extra:        d.Extra,
+	}
+}
+
+// device returns the request with its decision and redemption applied.
+// The codes are left empty: only their digests are stored.
+func (d *deviceDoc) device(dec *decisionDoc, redeemed bool) *oauth2server.DeviceCode {
+	out := &oauth2server.DeviceCode{
+		ClientID:     d.ClientID,
+		Scope:        d.Scope,
+		IssuedAt:     d.IssuedAt,
+		ExpiresAt:    d.ExpiresAt,
+		Interval:     d.Interval,
+		LastPolledAt: d.LastPolledAt,
+		Status:       oauth2server.DeviceCodeStatus(d.Status),
+		UserID:       d.UserID,
+		GrantID:      d.GrantID,
+		Extra:        d.Extra,
+	}
+	if dec != nil {
+		out.UserID = dec.UserID
+		out.Status = oauth2server.DeviceCodeDenied
+		if dec.Approved {
+			out.Status = oauth2server.DeviceCodeApproved
+			out.Scope = dec.Scope
+		}
+	}
+	if redeemed {
+		out.Status = oauth2server.DeviceCodeRedeemed
+	}
+	return out
+}
+
+// decisionDoc is the user's decision on a device request, stored in the
+// claims collection with _id "d:" + the request's _id. Its unique insert
+// is what makes the decision final.
+type decisionDoc struct {
+	ID        string    `bson:"_id"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+	Approved  bool      `bson:"approved"`
+	UserID    string    `bson:"userId,omitempty"`
+	Scope     []string  `bson:"scope,omitempty"`
 }

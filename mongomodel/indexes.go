@@ -16,7 +16,9 @@ import (
 //   - users: username, unique.
 //   - tokens: refresh (the refresh token digest), unique; grant.
 //   - codes: grant.
-//   - tokens, codes, grants, claims: expiresAt as a TTL index
+//   - devices: user (the user code digest), unique.
+//   - tokens, codes, grants, claims, revoked_jtis, devices: expiresAt as a
+//     TTL index
 //     (expireAfterSeconds 0), so the server deletes expired items.
 //
 // A server that does not implement TTL indexes (FerretDB) refuses them;
@@ -34,13 +36,14 @@ func (m *Model) EnsureIndexes(ctx context.Context) error {
 		{m.tokens, mongo.IndexModel{Keys: bson.D{{Key: "refresh", Value: 1}}, Options: options.Index().SetUnique(true)}},
 		{m.tokens, mongo.IndexModel{Keys: bson.D{{Key: "grant", Value: 1}}}},
 		{m.codes, mongo.IndexModel{Keys: bson.D{{Key: "grant", Value: 1}}}},
+		{m.devices, mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}}, Options: options.Index().SetUnique(true)}},
 	} {
 		if _, err := ix.coll.Indexes().CreateOne(ctx, ix.model); err != nil {
 			return wrap("ensure indexes: "+ix.coll.Name(), err)
 		}
 	}
 	ttl := true
-	for _, coll := range []*mongo.Collection{m.tokens, m.codes, m.grants, m.claims} {
+	for _, coll := range m.expiring() {
 		_, err := coll.Indexes().CreateOne(ctx, mongo.IndexModel{
 			Keys:    bson.D{{Key: "expiresAt", Value: 1}},
 			Options: options.Index().SetExpireAfterSeconds(0),
@@ -75,8 +78,13 @@ func ttlUnsupported(err error) bool {
 // indexes. When false, call [Model.DeleteExpired] periodically.
 func (m *Model) TTLIndexes() bool { return m.ttl.Load() }
 
-// DeleteExpired deletes every token, code, grant tombstone and claim whose
-// expiresAt passed, and returns how many documents it deleted. It is what
+// expiring lists the collections whose documents carry expiresAt.
+func (m *Model) expiring() []*mongo.Collection {
+	return []*mongo.Collection{m.tokens, m.codes, m.grants, m.claims, m.jtis, m.devices}
+}
+
+// DeleteExpired deletes every token, code, grant tombstone, claim, JTI
+// deny-list entry and device request whose expiresAt passed, and returns how many documents it deleted. It is what
 // TTL indexes do; run it periodically where they are missing. A token is
 // deleted only when both its access and refresh token expired, so that
 // reuse of a rotated refresh token is detected until then.
@@ -85,7 +93,7 @@ func (m *Model) DeleteExpired(ctx context.Context) (int64, error) {
 	defer cancel()
 	filter := bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: m.opts.Now()}}}}
 	var n int64
-	for _, coll := range []*mongo.Collection{m.tokens, m.codes, m.grants, m.claims} {
+	for _, coll := range m.expiring() {
 		res, err := coll.DeleteMany(ctx, filter)
 		if err != nil {
 			return n, wrap("delete expired: "+coll.Name(), err)

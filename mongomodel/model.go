@@ -13,19 +13,26 @@
 // Nothing relies on multi-document transactions or on TTL indexes: expiry
 // is always checked on read by the Server, TTL indexes only free space
 // where the server supports them (see [Model.EnsureIndexes] and
-// [Model.DeleteExpired]). Single use of codes and refresh tokens is decided
-// by a unique-key insert, which is atomic on every server that speaks the
-// MongoDB protocol; see [Model.RevokeAuthorizationCode].
+// [Model.DeleteExpired]). Single use of codes, refresh tokens and device
+// codes, and the single decision on a device request, are decided by a
+// unique-key insert, which is atomic on every server that speaks the
+// MongoDB protocol; see [Model.RevokeAuthorizationCode] and
+// [Model.SetDeviceDecision].
 //
 // Collections (names prefixed with [Options.CollectionPrefix]):
 //
-//	clients  _id = client id
-//	users    _id = user id, unique username
-//	tokens   one document per Token: _id = digest of the access token,
-//	         refresh = digest of the refresh token (unique)
-//	codes    _id = digest of the code
-//	grants   tombstones of revoked grant families, _id = grant id
-//	claims   single-use claims, _id = "c:" or "t:" + the item's _id
+//	clients       _id = client id
+//	users         _id = user id, unique username
+//	tokens        one document per Token: _id = digest of the access token,
+//	              refresh = digest of the refresh token (unique), jti = Token.ID
+//	codes         _id = digest of the code
+//	grants        tombstones of revoked grant families, _id = grant id
+//	claims        single-use claims, _id = "c:" or "t:" + the item's _id;
+//	              device decisions ("d:") and redemptions ("r:")
+//	revoked_jtis  deny-list of JWT access tokens, _id = jti
+//	devices       device authorization requests, _id = digest of the
+//	              device code, user = digest of the user code (unique)
+//	consents      remembered consent, _id = client id and user id
 package mongomodel
 
 import (
@@ -51,6 +58,8 @@ var (
 	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
 	_ oauth2server.PasswordModel          = (*Model)(nil)
 	_ oauth2server.ClientUserModel        = (*Model)(nil)
+	_ oauth2server.RevokedJTIModel        = (*Model)(nil)
+	_ oauth2server.DeviceCodeModel        = (*Model)(nil)
 )
 
 // ErrDuplicate is returned (wrapped) when an insert collides with an
@@ -64,9 +73,11 @@ const (
 	DefaultGrantTombstoneLifetime = 90 * 24 * time.Hour
 )
 
-// claimLifetime is how long a single-use claim is kept. The claim only
-// arbitrates racing revocations; the durable state is the item's revoked
-// flag, so the claim need not outlive the item.
+// claimLifetime is how long a single-use claim of a code or token is kept.
+// The claim only arbitrates racing revocations; the durable state is the
+// item's revoked flag, so the claim need not outlive the item. The claims
+// of a device request are its durable state and are kept for claimLifetime
+// after the request expires (device.go).
 const claimLifetime = time.Hour
 
 // Options configures a [Model]. The zero value is usable.
@@ -94,7 +105,7 @@ type Options struct {
 type Model struct {
 	opts Options
 
-	clients, users, tokens, codes, grants, claims *mongo.Collection
+	clients, users, tokens, codes, grants, claims, jtis, devices, consents *mongo.Collection
 
 	ttl atomic.Bool // TTL indexes exist (set by EnsureIndexes)
 }
@@ -121,13 +132,16 @@ func New(db *mongo.Database, opts Options) *Model {
 	}
 	c := func(name string) *mongo.Collection { return db.Collection(opts.CollectionPrefix + name) }
 	return &Model{
-		opts:    opts,
-		clients: c("clients"),
-		users:   c("users"),
-		tokens:  c("tokens"),
-		codes:   c("codes"),
-		grants:  c("grants"),
-		claims:  c("claims"),
+		opts:     opts,
+		clients:  c("clients"),
+		users:    c("users"),
+		tokens:   c("tokens"),
+		codes:    c("codes"),
+		grants:   c("grants"),
+		claims:   c("claims"),
+		jtis:     c("revoked_jtis"),
+		devices:  c("devices"),
+		consents: c("consents"),
 	}
 }
 

@@ -44,6 +44,7 @@ func TestEnsureIndexesIsIdempotent(t *testing.T) {
 	}
 	assert.True(t, unique("users", "username"), "users.username unique")
 	assert.True(t, unique("tokens", "refresh"), "tokens.refresh unique")
+	assert.True(t, unique("devices", "user"), "devices.user unique")
 }
 
 func TestStoresDigestsNotTokens(t *testing.T) {
@@ -70,12 +71,70 @@ func TestStoresDigestsNotTokens(t *testing.T) {
 	assert.Equal(t, oauth2server.TokenDigest(code.Code), raw.Lookup("_id").StringValue())
 	assert.NotContains(t, raw.String(), "plain", "no code string in the document")
 
+	dc := &oauth2server.DeviceCode{DeviceCode: "device-plain-DDDD", UserCode: "BCDF-GHJK", ClientID: "c1",
+		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute), Status: oauth2server.DeviceCodePending}
+	require.NoError(t, m.SaveDeviceCode(ctx, dc))
+	raw, err = db.Collection("authz_devices").FindOne(ctx, bson.D{}).Raw()
+	require.NoError(t, err)
+	assert.Equal(t, oauth2server.TokenDigest(dc.DeviceCode), raw.Lookup("_id").StringValue())
+	assert.Equal(t, oauth2server.TokenDigest(dc.UserCode), raw.Lookup("user").StringValue())
+	assert.NotContains(t, raw.String(), "plain", "no device code in the document")
+	assert.NotContains(t, raw.String(), dc.UserCode, "no user code in the document")
+
 	// The digests still find the records, with the presented string set.
 	got, err := m.GetAccessToken(ctx, tok.AccessToken)
 	require.NoError(t, err)
 	require.NotNil(t, got)
 	assert.Equal(t, tok.AccessToken, got.AccessToken)
 	assert.Empty(t, got.RefreshToken, "only the digest of the refresh token is known")
+}
+
+func TestStoresTokenIDAsJTI(t *testing.T) {
+	// the stored jti is what RevokeToken and RevokeGrant deny-list.
+	client := connect(t)
+	ctx := context.Background()
+	m, db := newModel(t, client, mongomodel.Options{})
+	tok := &oauth2server.Token{ID: "the-jti", AccessToken: "at", AccessTokenExpiresAt: time.Now().Add(time.Hour),
+		ClientID: "c1", GrantID: "g1"}
+	require.NoError(t, m.SaveToken(ctx, tok, nil, nil))
+	raw, err := db.Collection("oauth2_tokens").FindOne(ctx, bson.D{}).Raw()
+	require.NoError(t, err)
+	assert.Equal(t, "the-jti", raw.Lookup("jti").StringValue())
+
+	require.NoError(t, m.RevokeGrant(ctx, "g1"))
+	raw, err = db.Collection("oauth2_revoked_jtis").FindOne(ctx, bson.D{}).Raw()
+	require.NoError(t, err)
+	assert.Equal(t, "the-jti", raw.Lookup("_id").StringValue())
+	assert.WithinDuration(t, tok.AccessTokenExpiresAt, raw.Lookup("expiresAt").Time(), time.Millisecond,
+		"kept as long as the access token lives")
+}
+
+func TestDeviceDecisionIsAClaim(t *testing.T) {
+	// The decision and the redemption are inserted claims, never fields
+	// rewritten on the request, so a racing poll cannot undo them.
+	client := connect(t)
+	ctx := context.Background()
+	m, db := newModel(t, client, mongomodel.Options{})
+	dc := &oauth2server.DeviceCode{DeviceCode: "dc", UserCode: "BCDF-GHJK", ClientID: "c1",
+		ExpiresAt: time.Now().Add(time.Minute), Status: oauth2server.DeviceCodePending}
+	require.NoError(t, m.SaveDeviceCode(ctx, dc))
+	ok, err := m.SetDeviceDecision(ctx, dc.UserCode, &oauth2server.DeviceDecision{Approved: true, UserID: "alice",
+		Scope: []string{"read"}, Now: time.Now()})
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = m.ConsumeDeviceCode(ctx, dc.DeviceCode)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	id := oauth2server.TokenDigest(dc.DeviceCode)
+	raw, err := db.Collection("oauth2_devices").FindOne(ctx, bson.D{}).Raw()
+	require.NoError(t, err)
+	assert.Equal(t, "pending", raw.Lookup("status").StringValue(), "the request document is not rewritten")
+	for _, claim := range []string{"d:" + id, "r:" + id} {
+		raw, err = db.Collection("oauth2_claims").FindOne(ctx, bson.D{{Key: "_id", Value: claim}}).Raw()
+		require.NoError(t, err, claim)
+		assert.True(t, raw.Lookup("expiresAt").Time().After(dc.ExpiresAt), "%s outlives the request", claim)
+	}
 }
 
 func TestDuplicates(t *testing.T) {
@@ -149,10 +208,14 @@ func TestDeleteExpired(t *testing.T) {
 	}
 	require.NoError(t, m.SaveAuthorizationCode(ctx, &oauth2server.AuthorizationCode{Code: "old", ExpiresAt: past}, nil, nil))
 	require.NoError(t, m.SaveAuthorizationCode(ctx, &oauth2server.AuthorizationCode{Code: "new", ExpiresAt: future}, nil, nil))
+	require.NoError(t, m.RevokeJTI(ctx, "jti-old", past))
+	require.NoError(t, m.RevokeJTI(ctx, "jti-new", future))
+	require.NoError(t, m.SaveDeviceCode(ctx, &oauth2server.DeviceCode{DeviceCode: "dc-old", UserCode: "BBBB-BBBB", ExpiresAt: past}))
+	require.NoError(t, m.SaveDeviceCode(ctx, &oauth2server.DeviceCode{DeviceCode: "dc-new", UserCode: "CCCC-CCCC", ExpiresAt: future}))
 
 	n, err := m.DeleteExpired(ctx)
 	require.NoError(t, err)
-	assert.EqualValues(t, 3, n)
+	assert.EqualValues(t, 5, n)
 	count := func(coll string) int64 {
 		c, err := db.Collection("oauth2_"+coll).CountDocuments(ctx, bson.D{})
 		require.NoError(t, err)
@@ -160,6 +223,11 @@ func TestDeleteExpired(t *testing.T) {
 	}
 	assert.EqualValues(t, 2, count("tokens"))
 	assert.EqualValues(t, 1, count("codes"))
+	assert.EqualValues(t, 1, count("revoked_jtis"))
+	assert.EqualValues(t, 1, count("devices"))
+	revoked, err := m.IsJTIRevoked(ctx, "jti-new")
+	require.NoError(t, err)
+	assert.True(t, revoked)
 	got, err := m.GetRefreshToken(ctx, "r-live")
 	require.NoError(t, err)
 	require.NotNil(t, got)

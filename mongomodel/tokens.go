@@ -12,7 +12,8 @@ import (
 )
 
 // SaveToken implements [oauth2server.Model]. It stores digests of the token
-// strings, and stores the token revoked if its grant family was revoked.
+// strings, and stores the token revoked, with its ID on the JTI deny-list,
+// if its grant family was revoked.
 func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2server.Client, _ *oauth2server.User) error {
 	ctx, cancel := m.op(ctx)
 	defer cancel()
@@ -20,35 +21,41 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 	if _, err := m.tokens.InsertOne(ctx, d); err != nil {
 		return wrap("save token", err)
 	}
-	if err := m.applyTombstone(ctx, m.tokens, d.ID, d.GrantID, d.Revoked); err != nil {
+	if d.GrantID == "" || (d.Revoked && d.JTI == "") {
+		return nil
+	}
+	dead, err := m.tombstoned(ctx, d.GrantID)
+	if err != nil || !dead {
+		return wrapIf("save token", err)
+	}
+	// The deny-list entry first: see RevokeToken.
+	if err := m.denyList(ctx, tokenJTI(&d)); err != nil {
 		return wrap("save token", err)
+	}
+	if !d.Revoked {
+		if _, err := m.tokens.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, setRevoked); err != nil {
+			return wrap("save token", err)
+		}
 	}
 	return nil
 }
 
-// applyTombstone revokes the just-inserted item id if its grant family has
-// a tombstone.
+// tombstoned reports whether the grant family has a tombstone. It is read
+// after the item was inserted.
 //
 // Why insert first, check second: RevokeGrant writes the tombstone first
-// and then revokes the family's items. For an item saved concurrently,
-// either this check runs after the tombstone was written and sees it, or it
-// ran before; then the insert, which precedes the check, also precedes the
-// tombstone and so RevokeGrant's update, which follows the tombstone, finds
-// the item. Either way no item of a revoked family stays live, without a
-// transaction. (On a replica set this needs majority writes and primary
-// reads, see docs/mongodb.md.)
-func (m *Model) applyTombstone(ctx context.Context, coll *mongo.Collection, id, grantID string, revoked bool) error {
-	if grantID == "" || revoked {
-		return nil
-	}
+// and then finds and revokes the family's items. For an item saved
+// concurrently, either this check runs after the tombstone was written and
+// sees it (and the saver revokes the item itself), or it ran before; then
+// the insert, which precedes the check, also precedes the tombstone and so
+// RevokeGrant's reads and updates, which follow the tombstone, find the
+// item. Either way no item of a revoked family stays live, and no JWT of
+// one escapes the deny-list, without a transaction. (On a replica set this
+// needs majority writes and primary reads, see docs/mongodb.md.)
+func (m *Model) tombstoned(ctx context.Context, grantID string) (bool, error) {
 	var g grantDoc
-	found, err := findOne(ctx, m.grants, bson.D{{Key: "_id", Value: grantID}}, &g,
+	return findOne(ctx, m.grants, bson.D{{Key: "_id", Value: grantID}}, &g,
 		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil || !found {
-		return err
-	}
-	_, err = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, setRevoked)
-	return err
 }
 
 // setRevoked is the only update ever applied to a token or code: revoked
@@ -87,32 +94,41 @@ func (m *Model) GetRefreshToken(ctx context.Context, refreshToken string) (*oaut
 
 // RevokeToken implements [oauth2server.RefreshTokenModel]: it revokes the
 // token record (access and refresh token together), found by the
-// AccessToken of t or, when that is empty, by its RefreshToken. Of
-// concurrent calls for one token exactly one reports true.
+// AccessToken of t or, when that is empty or unknown, by its RefreshToken,
+// and puts the record's stored ID on the JTI deny-list. Of concurrent calls
+// for one token exactly one reports true.
+//
+// The deny-list entry is written before the claim and the revoked flag: a
+// failure in between leaves a live record whose JWT is already refused,
+// which fails safe, where the other order could leave a revoked record
+// whose JWT still works and that no later RevokeToken would repair (it
+// reports false for a revoked record). Losers of the race write the same
+// entry; that is harmless, the winner revokes the token anyway.
 func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, error) {
 	ctx, cancel := m.op(ctx)
 	defer cancel()
-	var id string
-	switch {
-	case t.AccessToken != "":
-		id = oauth2server.TokenDigest(t.AccessToken)
-	case t.RefreshToken != "":
-		// The claim must be keyed by the record's _id whichever string
-		// the caller holds, so look the _id up first.
-		var d struct {
-			ID      string `bson:"_id"`
-			Revoked bool   `bson:"revoked"`
-		}
-		found, err := findOne(ctx, m.tokens, bson.D{{Key: "refresh", Value: oauth2server.TokenDigest(t.RefreshToken)}}, &d,
-			options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "revoked", Value: 1}}))
-		if err != nil || !found || d.Revoked {
-			return false, wrapIf("revoke token", err)
-		}
-		id = d.ID
-	default:
-		return false, nil
+	var (
+		d     tokenDoc
+		found bool
+		err   error
+	)
+	// The claim must be keyed by the record's _id whichever string the
+	// caller holds, and the jti is the stored one: look the record up.
+	proj := options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "revoked", Value: 1},
+		{Key: "jti", Value: 1}, {Key: "accessExpiresAt", Value: 1}})
+	if t.AccessToken != "" {
+		found, err = findOne(ctx, m.tokens, bson.D{{Key: "_id", Value: oauth2server.TokenDigest(t.AccessToken)}}, &d, proj)
 	}
-	return m.claim(ctx, m.tokens, "t:", id, "revoke token")
+	if err == nil && !found && t.RefreshToken != "" {
+		found, err = findOne(ctx, m.tokens, bson.D{{Key: "refresh", Value: oauth2server.TokenDigest(t.RefreshToken)}}, &d, proj)
+	}
+	if err != nil || !found || d.Revoked {
+		return false, wrapIf("revoke token", err)
+	}
+	if err := m.denyList(ctx, tokenJTI(&d)); err != nil {
+		return false, wrap("revoke token", err)
+	}
+	return m.claim(ctx, m.tokens, "t:", d.ID, "revoke token")
 }
 
 // claim revokes the live item id of coll for exactly one of any number of
@@ -147,8 +163,12 @@ func (m *Model) claim(ctx context.Context, coll *mongo.Collection, prefix, id, o
 }
 
 // RevokeGrant implements [oauth2server.RefreshTokenModel]. It writes the
-// family's tombstone first and then revokes the family's tokens and codes;
-// see SaveToken for why this order needs no transaction.
+// family's tombstone first, then puts the IDs of the family's unexpired
+// tokens on the JTI deny-list, then revokes the family's tokens and codes;
+// see tombstoned for why this order needs no transaction. The deny-list
+// comes before the revoked flags for the reason given at RevokeToken, and
+// takes revoked tokens too, so that running RevokeGrant again repairs what
+// an interrupted run left.
 func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	if grantID == "" {
 		return nil
@@ -160,6 +180,9 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return wrap("revoke grant", err)
 	}
+	if err := m.denyListFamily(ctx, grantID, now); err != nil {
+		return wrap("revoke grant", err)
+	}
 	family := bson.D{{Key: "grant", Value: grantID}, {Key: "revoked", Value: false}}
 	if _, err := m.tokens.UpdateMany(ctx, family, setRevoked); err != nil {
 		return wrap("revoke grant", err)
@@ -168,4 +191,26 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 		return wrap("revoke grant", err)
 	}
 	return nil
+}
+
+// denyListFamily puts the jti of every token of the family whose access
+// token has not expired on the deny-list.
+func (m *Model) denyListFamily(ctx context.Context, grantID string, now time.Time) error {
+	cur, err := m.tokens.Find(ctx, bson.D{
+		{Key: "grant", Value: grantID},
+		{Key: "jti", Value: bson.D{{Key: "$exists", Value: true}}},
+		{Key: "accessExpiresAt", Value: bson.D{{Key: "$gt", Value: now}}},
+	}, options.Find().SetProjection(bson.D{{Key: "jti", Value: 1}, {Key: "accessExpiresAt", Value: 1}}))
+	if err != nil {
+		return err
+	}
+	var docs []tokenDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return err
+	}
+	var entries []jtiDoc
+	for i := range docs {
+		entries = append(entries, tokenJTI(&docs[i])...)
+	}
+	return m.denyList(ctx, entries)
 }

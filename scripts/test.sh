@@ -18,6 +18,15 @@ if [ -z "${MONGODB_URI:-}" ] && [ -x scripts/mongotest.sh ]; then
   fi
 fi
 
+# The browser tests drive Debian's chromium; install it when missing and we
+# are root (CI is). Without it they skip locally and fail with CI=true.
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1 \
+  && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test: installing chromium for the browser tests"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+    || echo "test: could not install chromium" >&2
+fi
+
 echo "test: gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

@@ -1,0 +1,380 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/handlers"
+	"github.com/echo-oauth2/oauth2server/memorymodel"
+	oauthmw "github.com/echo-oauth2/oauth2server/middleware"
+	"github.com/echo-oauth2/oauth2server/mongomodel"
+)
+
+// Paths of the example's own pages and of the endpoints it mounts.
+const (
+	oauthPrefix   = "/oauth"
+	authorizePath = oauthPrefix + "/authorize"
+	tokenPath     = oauthPrefix + "/token"
+	loginPath     = "/login"
+	logoutPath    = "/logout"
+	callbackPath  = "/callback"
+	mePath        = "/api/me"
+	writePath     = "/api/write"
+)
+
+// loginEverySeconds is the sustained rate of login attempts per IP address once
+// its burst (appConfig.LoginBurst) is used up: one every six seconds makes
+// online password guessing slow (RFC 6749 §4.3.2, RFC 6819 §5.1.4.2.3).
+const loginEverySeconds = 6
+
+// store is what the example needs of a model: the core Model, users for the
+// login page and remembered consent.
+type store interface {
+	oauth2server.Model
+	oauth2server.PasswordModel
+	oauth2server.ConsentStore
+}
+
+// app is the example authorization server: the library's Server plus the
+// pages a user sees.
+type app struct {
+	cfg      appConfig
+	issuer   string
+	srv      *oauth2server.Server
+	model    store
+	sessions *sessionStore
+	pages    *pages
+	demo     *demoRequest
+	closers  []func(context.Context) error
+}
+
+// demoRequest is the authorization request printed at start, with its PKCE
+// verifier, so that the callback page can show the complete token request.
+type demoRequest struct {
+	URL      string
+	State    string
+	Verifier string
+	ClientID string
+	Redirect string
+}
+
+// newApp builds the example server. It does not listen: main starts it, and
+// the tests serve it on a loopback listener of their own.
+func newApp(cfg appConfig) (*echo.Echo, *app, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.hashPassword == nil {
+		cfg.hashPassword = oauth2server.HashPassword
+	}
+	if cfg.LoginBurst <= 0 {
+		cfg.LoginBurst = 10
+	}
+	a := &app{cfg: cfg}
+	issuer := cfg.Issuer
+	if issuer == "" && cfg.Data != nil {
+		issuer = cfg.Data.Issuer
+	}
+	if issuer == "" {
+		var err error
+		if issuer, err = defaultIssuer(cfg.Addr); err != nil {
+			return nil, nil, err
+		}
+	}
+	a.issuer = strings.TrimSuffix(issuer, "/")
+	data := cfg.Data
+	if data == nil {
+		data = demoConfig(a.issuer)
+	}
+
+	if cfg.SigningKeyFile != "" && !cfg.JWT {
+		return nil, nil, errors.New("-signing-key needs -jwt")
+	}
+	if cfg.JWT && cfg.SigningKeyFile == "" && !cfg.Dev {
+		// oauth2server.New refuses too; saying it before the model is
+		// opened is faster and names the flags.
+		return nil, nil, errors.New("-jwt needs -signing-key FILE (a PEM private key), or -dev for a generated key")
+	}
+
+	model, err := a.openModel(context.Background(), data)
+	if err != nil {
+		_ = a.Close(context.Background())
+		return nil, nil, err
+	}
+	a.model = model
+	e, err := a.setup(model)
+	if err != nil {
+		_ = a.Close(context.Background())
+		return nil, nil, err
+	}
+	return e, a, nil
+}
+
+// setup builds the Server, the pages and the routes on an open model.
+func (a *app) setup(model store) (*echo.Echo, error) {
+	cfg := a.cfg
+	opts := oauth2server.Options{
+		Issuer:                a.issuer,
+		Logger:                cfg.Logger,
+		DeviceVerificationURI: a.issuer + devicePath,
+		DeviceCodeInterval:    cfg.deviceInterval,
+		// The example's API is the one resource server; JWT access tokens
+		// name it in "aud" (RFC 9068 §3).
+		Audience: a.issuer + "/api",
+	}
+	if cfg.JWT {
+		opts.AccessTokenFormat = oauth2server.AccessTokenJWT
+		opts.AllowGeneratedKeys = cfg.Dev
+		if cfg.SigningKeyFile != "" {
+			opts.SigningKeys = []oauth2server.SigningKey{{File: cfg.SigningKeyFile}}
+		}
+	}
+	srv, err := oauth2server.New(model, opts)
+	if err != nil {
+		return nil, err
+	}
+	a.srv = srv
+	a.sessions = newSessionStore(strings.HasPrefix(a.issuer, "https://"), time.Now)
+	if a.pages, err = loadPages(); err != nil {
+		return nil, err
+	}
+	if cfg.Data == nil {
+		a.demo = newDemoRequest(a.issuer)
+	}
+	return a.routes()
+}
+
+// openModel opens the model (in memory, or MongoDB with -mongo-uri) and
+// seeds it with data.
+func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
+	var (
+		model     store
+		addClient func(context.Context, *oauth2server.Client) error
+		addUser   func(context.Context, *oauth2server.User, string) error
+	)
+	if a.cfg.MongoURI != "" {
+		m, err := a.openMongo(ctx)
+		if err != nil {
+			return nil, err
+		}
+		model, addClient, addUser = m, m.AddClient, m.AddUser
+	} else {
+		m := memorymodel.New()
+		model = m
+		addClient = func(_ context.Context, c *oauth2server.Client) error { return m.AddClient(c) }
+		addUser = func(_ context.Context, u *oauth2server.User, hash string) error { return m.AddUser(u, hash) }
+	}
+	for _, c := range data.clients() {
+		if err := addClient(ctx, c); err != nil {
+			if isDuplicate(err) {
+				// A restart with the same database: keep what is stored.
+				a.cfg.Logger.Info("example: client exists, kept as stored", "client_id", c.ID)
+				continue
+			}
+			return nil, fmt.Errorf("client %q: %w", c.ID, err)
+		}
+	}
+	for _, u := range data.Users {
+		hash, err := a.cfg.hashPassword(u.Password)
+		if err != nil {
+			return nil, fmt.Errorf("user %q: %w", u.Username, err)
+		}
+		id := u.ID
+		if id == "" {
+			id = u.Username
+		}
+		if err := addUser(ctx, &oauth2server.User{ID: id, Username: u.Username}, hash); err != nil {
+			if isDuplicate(err) {
+				a.cfg.Logger.Info("example: user exists, kept as stored", "username", u.Username)
+				continue
+			}
+			return nil, fmt.Errorf("user %q: %w", u.Username, err)
+		}
+	}
+	return model, nil
+}
+
+func isDuplicate(err error) bool {
+	return errors.Is(err, memorymodel.ErrDuplicate) || errors.Is(err, mongomodel.ErrDuplicate)
+}
+
+// openMongo connects to -mongo-uri and ensures the model's indexes. The
+// database is the URI's path, or "oauth2server".
+func (a *app) openMongo(ctx context.Context) (*mongomodel.Model, error) {
+	u, err := url.Parse(a.cfg.MongoURI)
+	if err != nil {
+		return nil, errors.New("-mongo-uri: not a URI")
+	}
+	dbName := strings.TrimPrefix(u.Path, "/")
+	if dbName == "" {
+		dbName = "oauth2server"
+	}
+	client, err := mongo.Connect(options.Client().SetServerSelectionTimeout(10 * time.Second).ApplyURI(a.cfg.MongoURI))
+	if err != nil {
+		return nil, fmt.Errorf("-mongo-uri: %w", err)
+	}
+	a.closers = append(a.closers, client.Disconnect)
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx, nil); err != nil {
+		return nil, fmt.Errorf("-mongo-uri: no answer from MongoDB: %w", err)
+	}
+	m := mongomodel.New(client.Database(dbName), mongomodel.Options{})
+	if err := m.EnsureIndexes(ctx); err != nil {
+		return nil, err
+	}
+	if !m.TTLIndexes() {
+		// The server has no TTL indexes (FerretDB): delete expired items
+		// ourselves. Correctness never depends on it, only disk space.
+		stop := make(chan struct{})
+		a.closers = append(a.closers, func(context.Context) error { close(stop); return nil })
+		go func() {
+			t := time.NewTicker(10 * time.Minute)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if _, err := m.DeleteExpired(context.Background()); err != nil {
+						a.cfg.Logger.Error("example: deleting expired items failed", "error", err)
+					}
+				}
+			}
+		}()
+	}
+	return m, nil
+}
+
+// Close releases what newApp opened (the MongoDB connection).
+func (a *app) Close(ctx context.Context) error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i](ctx))
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+func (a *app) routes() (*echo.Echo, error) {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	// Use the TCP peer address, never X-Forwarded-For: a client could
+	// otherwise pick a new "IP" per request and escape the login rate limit
+	// (RFC 9700 §4.13: trust forwarded headers only from known proxies).
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		// Log what Echo would otherwise swallow (a template error, a
+		// panic); the client sees only the status text.
+		var he *echo.HTTPError
+		if !errors.As(err, &he) || he.Code >= http.StatusInternalServerError {
+			a.cfg.Logger.ErrorContext(c.Request().Context(), "example: request failed", "path", c.Path(), "error", err)
+		}
+		e.DefaultHTTPErrorHandler(err, c)
+	}
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("64K"))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		ContentTypeNosniff: "nosniff",
+		// Pages must not be framed (clickjacking, RFC 9700 §4.16) and
+		// load nothing from other origins (RFC 9700 §4.2.4).
+		XFrameOptions:         "DENY",
+		ContentSecurityPolicy: pageCSP,
+		ReferrerPolicy:        "no-referrer",
+		HSTSMaxAge:            31536000,
+	}))
+
+	static, _ := fs.Sub(assets, "static")
+	e.StaticFS("/static", static)
+
+	e.GET("/", a.index, noStore)
+	e.GET(loginPath, a.loginPage, noStore)
+	e.POST(loginPath, a.login, noStore, a.loginRateLimit())
+	e.POST(logoutPath, a.logout, noStore)
+	e.GET(callbackPath, a.callback, noStore)
+	// Authorization (with the pages above), token, revocation,
+	// introspection, device authorization, the JWK Set (with -jwt) and the
+	// metadata at /.well-known/oauth-authorization-server.
+	if err := handlers.Register(e.Group(oauthPrefix), a.srv, handlers.RegisterConfig{
+		BaseURL:   a.issuer + oauthPrefix,
+		Root:      e,
+		Authorize: a.authorizeConfig(),
+	}); err != nil {
+		return nil, err
+	}
+	if a.srv.DeviceAuthorizationEnabled() {
+		e.GET(devicePath, a.devicePage, noStore)
+		e.POST(devicePath, a.deviceSubmit, noStore)
+	}
+	api := e.Group("/api", oauthmw.Authenticate(a.srv))
+	api.GET(strings.TrimPrefix(mePath, "/api"), a.me)
+	api.GET(strings.TrimPrefix(writePath, "/api"), a.write, oauthmw.RequireScope("write"))
+	return e, nil
+}
+
+// noStore keeps pages out of caches: they carry CSRF tokens, codes and
+// user data.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// loginRateLimit slows password guessing: each IP address gets
+// LoginBurst attempts, then one per loginEverySeconds.
+func (a *app) loginRateLimit() echo.MiddlewareFunc {
+	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate:      1.0 / loginEverySeconds,
+		Burst:     a.cfg.LoginBurst,
+		ExpiresIn: 10 * time.Minute,
+	})
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: store,
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", fmt.Sprint(loginEverySeconds))
+			return a.pages.render(c, http.StatusTooManyRequests, "error.html", errorData{
+				Title:   "Too many attempts",
+				Message: "Too many login attempts from your address. Wait a few seconds and try again.",
+			})
+		},
+	})
+}
+
+func newDemoRequest(issuer string) *demoRequest {
+	verifier := randomToken()
+	sum := sha256.Sum256([]byte(verifier))
+	d := &demoRequest{
+		State:    randomToken()[:16],
+		Verifier: verifier,
+		ClientID: demoPublicClient,
+		Redirect: issuer + callbackPath,
+	}
+	q := url.Values{
+		"response_type":         {"code"},
+		"client_id":             {d.ClientID},
+		"redirect_uri":          {d.Redirect},
+		"scope":                 {"read write"},
+		"state":                 {d.State},
+		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
+		"code_challenge_method": {"S256"},
+	}
+	d.URL = issuer + authorizePath + "?" + q.Encode()
+	return d
+}

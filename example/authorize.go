@@ -1,0 +1,74 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/echo-oauth2/oauth2server"
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/handlers"
+)
+
+// pageCSP is the Content-Security-Policy of every page: nothing from other
+// origins (RFC 9700 §4.2.4) and no framing (RFC 9700 §4.16). form-action is
+// left out on purpose: browsers apply it to the redirect that follows the
+// consent POST, which goes to the client.
+const pageCSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// authorizeConfig wires the library's authorization endpoint to the
+// example's session, login page, consent template and consent store.
+func (a *app) authorizeConfig() *handlers.AuthorizeConfig {
+	return &handlers.AuthorizeConfig{
+		UserFromRequest: func(c echo.Context) (*oauth2server.User, error) {
+			if sess := a.sessions.get(c); sess != nil && sess.user != nil {
+				u := *sess.user
+				return &u, nil
+			}
+			return nil, nil
+		},
+		// nobody is redirected to a client before logging in.
+		LoginRequired: handlers.RedirectToLogin(loginPath),
+		Render:        a.renderConsent,
+		RenderError:   a.renderAuthorizeError,
+		// A client the user already approved for these scopes skips the
+		// consent page (when its identity is assured, see
+		// handlers.AuthorizeConfig.Consents).
+		Consents: a.model,
+	}
+}
+
+// consentData is the data of consent.html.
+type consentData struct {
+	ClientID    string
+	User        string
+	Scopes      []scopeItem
+	RedirectURI string
+	// Action posts the decision back to the authorization endpoint with the
+	// same query, which the server validates again: the form carries only
+	// the decision and the CSRF token, never the client or redirect URI.
+	Action string
+	CSRF   string
+}
+
+func (a *app) renderConsent(c echo.Context, page *handlers.ConsentPage) error {
+	c.Response().Header().Set("Content-Security-Policy", pageCSP)
+	ar := page.Request
+	return a.pages.render(c, http.StatusOK, "consent.html", consentData{
+		ClientID:    ar.Client.ID,
+		User:        page.User.Username,
+		Scopes:      scopeItems(ar.Scope),
+		RedirectURI: ar.RedirectURI,
+		Action:      authorizePath + page.Action,
+		CSRF:        page.CSRFToken,
+	})
+}
+
+// renderAuthorizeError shows an error that must not be redirected to the
+// client: an unknown client or redirect URI, an expired form.
+func (a *app) renderAuthorizeError(c echo.Context, err *oerrors.Error) error {
+	c.Response().Header().Set("Content-Security-Policy", pageCSP)
+	return a.pages.render(c, err.Status, "error.html", errorData{
+		Title: "Authorization failed", Message: err.Description,
+	})
+}

@@ -1,0 +1,131 @@
+// Command example is a complete OAuth 2.0 authorization server built with
+// oauth2server: login and consent pages, the token endpoint and a protected
+// API, seeded with a demo client and user.
+//
+//	go run ./example
+//
+// then open the printed URL. Flags:
+//
+//	-addr ADDR         listen address (default 127.0.0.1:9096)
+//	-config FILE       clients and users as JSON (see config.example.json)
+//	-issuer URL        public base URL (default http:// + addr)
+//	-mongo-uri URI     store everything in MongoDB instead of memory
+//	-jwt               issue JWT access tokens (RFC 9068)
+//	-signing-key FILE  PEM private key for -jwt
+//	-dev               allow a generated signing key (development only)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "example:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses flags, starts the server and serves until ctx is done
+// (SIGINT or SIGTERM in main).
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("example", flag.ContinueOnError)
+	var cfg appConfig
+	var configFile string
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:9096", "listen address")
+	fs.StringVar(&configFile, "config", "", "JSON file with issuer, clients and users (default: demo data)")
+	fs.StringVar(&cfg.Issuer, "issuer", "", "public base URL of the server (default http://ADDR)")
+	fs.StringVar(&cfg.MongoURI, "mongo-uri", "", "MongoDB URI; store clients, users, tokens and consent there")
+	fs.BoolVar(&cfg.JWT, "jwt", false, "issue JWT access tokens (RFC 9068)")
+	fs.StringVar(&cfg.SigningKeyFile, "signing-key", "", "PEM private key (RSA, EC P-256 or Ed25519) for -jwt")
+	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: allow a generated signing key")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if configFile != "" {
+		fc, err := loadConfigFile(configFile)
+		if err != nil {
+			return err
+		}
+		cfg.Data = fc
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	// Listen first, so that -addr 127.0.0.1:0 yields a real port for the
+	// issuer and the demo URLs.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	cfg.Addr = ln.Addr().String()
+	e, a, err := newApp(cfg)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	hs := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	a.printBanner(out)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return errors.Join(err, a.Close(context.Background()))
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutdown)
+	if cerr := a.Close(shutdown); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}
+
+// printBanner says what to open and how to call the endpoints.
+func (a *app) printBanner(w io.Writer) {
+	fmt.Fprintf(w, "oauth2server example listening on %s\n", a.issuer)
+	if a.demo == nil {
+		fmt.Fprintf(w, "\nClients and users come from the -config file.\n")
+		return
+	}
+	fmt.Fprintf(w, `
+1. Open this authorization request (public client %q, PKCE S256) in a browser
+   and sign in as %q with password %q:
+
+   %s
+
+2. The redirect lands on %s, which shows the code and the curl command
+   that redeems it (code_verifier %s).
+
+Client credentials (confidential client %q):
+
+   curl -s -u %s:%s -d grant_type=client_credentials -d scope=read %s
+
+Then call the API with the access token:
+
+   curl -s -H "Authorization: Bearer ACCESS_TOKEN" %s
+
+`, a.demo.ClientID, demoUsername, demoPassword, a.demo.URL, a.demo.Redirect, a.demo.Verifier,
+		demoConfidentialClient, demoConfidentialClient, demoClientSecret, a.issuer+tokenPath, a.issuer+mePath)
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// `go run ./example` with a free port: it prints where it listens and the
+// demo URL, serves, and stops cleanly when its context ends (SIGINT).
+func TestRun(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &out) }()
+
+	listening := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)\n`)
+	var base string
+	require.Eventually(t, func() bool {
+		m := listening.FindStringSubmatch(out.String())
+		if m != nil {
+			base = m[1]
+		}
+		return m != nil
+	}, 30*time.Second, 20*time.Millisecond, "no banner: %s", out.String())
+	assert.Contains(t, out.String(), base+authorizePath+"?", "the demo URL uses the real port")
+
+	resp, err := http.Get(base + loginPath)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop")
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	t.Parallel()
+	var testCases = []struct {
+		name        string
+		givenArgs   []string
+		expectError string
+	}{
+		{name: "nok, unknown flag", givenArgs: []string{"-nope"}, expectError: "flag provided but not defined"},
+		{name: "nok, missing config file", givenArgs: []string{"-config", "/nonexistent/config.json"}, expectError: "no such file"},
+		{name: "nok, bad address", givenArgs: []string{"-addr", "nonsense"}, expectError: "missing port"},
+		{name: "nok, key without -jwt", givenArgs: []string{"-addr", "127.0.0.1:0", "-signing-key", "k.pem"}, expectError: "-signing-key needs -jwt"},
+		{name: "nok, -jwt without key", givenArgs: []string{"-addr", "127.0.0.1:0", "-jwt"}, expectError: "-jwt needs -signing-key FILE"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), tc.givenArgs, &out)
+			assert.ErrorContains(t, err, tc.expectError)
+		})
+	}
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// assets holds the page templates and the stylesheet, compiled into the
+// binary so that `go run ./example` works from any directory.
+//
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+// pages renders the HTML pages. html/template escapes every value, so a
+// client id, scope or state can never inject markup (RFC 6749 §10.14).
+type pages struct {
+	byName map[string]*template.Template
+}
+
+func loadPages() (*pages, error) {
+	names, err := assets.ReadDir("templates")
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{byName: make(map[string]*template.Template)}
+	for _, n := range names {
+		if n.Name() == "layout.html" {
+			continue
+		}
+		t, err := template.ParseFS(assets, "templates/layout.html", "templates/"+n.Name())
+		if err != nil {
+			return nil, err
+		}
+		p.byName[n.Name()] = t
+	}
+	return p, nil
+}
+
+func (p *pages) render(c echo.Context, status int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := p.byName[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// errorData is the data of error.html.
+type errorData struct {
+	Title   string
+	Message string
+}
+
+// indexData is the data of index.html.
+type indexData struct {
+	User   string
+	CSRF   string
+	Demo   *demoRequest
+	Issuer string
+}
+
+func (a *app) index(c echo.Context) error {
+	sess := a.sessions.ensure(c)
+	d := indexData{CSRF: sess.csrf, Demo: a.demo, Issuer: a.issuer}
+	if sess.user != nil {
+		d.User = sess.user.Username
+	}
+	return a.pages.render(c, http.StatusOK, "index.html", d)
+}
+
+// loginData is the data of login.html.
+type loginData struct {
+	CSRF     string
+	ReturnTo string
+	Username string
+	Error    string
+}
+
+func (a *app) loginPage(c echo.Context) error {
+	sess := a.sessions.ensure(c)
+	return a.pages.render(c, http.StatusOK, "login.html", loginData{
+		CSRF: sess.csrf, ReturnTo: localPath(c.QueryParam("return_to")),
+	})
+}
+
+// login checks the credentials with the model's GetUser, which compares
+// password hashes in constant time, and starts a new session.
+func (a *app) login(c echo.Context) error {
+	sess := a.sessions.get(c)
+	if !validCSRF(sess, postForm(c, csrfField)) {
+		return a.badCSRF(c)
+	}
+	returnTo := localPath(postForm(c, "return_to"))
+	username := postForm(c, "username")
+	user, err := a.model.GetUser(c.Request().Context(), username, postForm(c, "password"))
+	if err != nil {
+		return a.serverError(c, err)
+	}
+	if user == nil {
+		return a.pages.render(c, http.StatusUnauthorized, "login.html", loginData{
+			CSRF: sess.csrf, ReturnTo: returnTo, Username: username,
+			Error: "Invalid username or password.",
+		})
+	}
+	a.sessions.login(c, sess, user)
+	return c.Redirect(http.StatusSeeOther, returnTo)
+}
+
+func (a *app) logout(c echo.Context) error {
+	if !validCSRF(a.sessions.get(c), postForm(c, csrfField)) {
+		return a.badCSRF(c)
+	}
+	a.sessions.logout(c)
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// callbackData is the data of callback.html.
+type callbackData struct {
+	Code, State, Error, ErrorDescription, Issuer string
+	// StateOK is set when State is the demo request's state.
+	StateOK bool
+	// Curl is the token request that redeems Code, when the demo request
+	// made it.
+	Curl string
+}
+
+// callback is the redirect URI of the demo clients: a stand-in for a real
+// client application, which would redeem the code itself.
+func (a *app) callback(c echo.Context) error {
+	d := callbackData{
+		Code:             c.QueryParam("code"),
+		State:            c.QueryParam("state"),
+		Error:            c.QueryParam("error"),
+		ErrorDescription: c.QueryParam("error_description"),
+		Issuer:           c.QueryParam("iss"),
+	}
+	if a.demo != nil && d.State == a.demo.State && d.Code != "" {
+		d.StateOK = true
+		d.Curl = "curl -s " + shellQuote(a.issuer+tokenPath) +
+			" -d grant_type=authorization_code" +
+			" -d client_id=" + shellQuote(a.demo.ClientID) +
+			" --data-urlencode redirect_uri=" + shellQuote(a.demo.Redirect) +
+			" --data-urlencode code=" + shellQuote(d.Code) +
+			" -d code_verifier=" + shellQuote(a.demo.Verifier)
+	}
+	return a.pages.render(c, http.StatusOK, "callback.html", d)
+}
+
+func (a *app) badCSRF(c echo.Context) error {
+	return a.pages.render(c, http.StatusForbidden, "error.html", errorData{
+		Title:   "Form expired",
+		Message: "The form was not sent from this site or has expired. Go back, reload the page and try again.",
+	})
+}
+
+// serverError logs err and shows a page without its text.
+func (a *app) serverError(c echo.Context, err error) error {
+	a.cfg.Logger.ErrorContext(c.Request().Context(), "example: request failed", "path", c.Path(), "error", err)
+	return a.pages.render(c, http.StatusServiceUnavailable, "error.html", errorData{
+		Title:   "Something went wrong",
+		Message: "The server could not complete the request. Try again later.",
+	})
+}
+
+// localPath returns p if it is a path on this server, else "/". Only local
+// paths are accepted as return_to, so the login page cannot be turned into
+// an open redirector.
+func localPath(p string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return p
+}
+
+// postForm returns a field of the POST body. Echo's FormValue would also
+// read the URL query, which lets a link smuggle form fields in.
+func postForm(c echo.Context, name string) string {
+	return c.Request().PostFormValue(name)
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// scopeDescriptions are what the consent page says each demo scope allows.
+var scopeDescriptions = map[string]string{
+	"read":  "Read your data",
+	"write": "Change your data",
+}
+
+// scopeItem is one line of the consent page.
+type scopeItem struct {
+	Name, Description string
+}
+
+func scopeItems(scope []string) []scopeItem {
+	out := make([]scopeItem, 0, len(scope))
+	for _, s := range scope {
+		out = append(out, scopeItem{Name: s, Description: scopeDescriptions[s]})
+	}
+	return out
+}

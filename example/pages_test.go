@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/echo-oauth2/oauth2server"
+)
+
+// R-44, R-46: pages are not frameable, load nothing from elsewhere, leak no
+// referrer and are not cached.
+func TestPageSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	for _, path := range []string{"/", loginPath, callbackPath + "?code=x&state=y"} {
+		t.Run(path, func(t *testing.T) {
+			resp, _ := get(t, browser(t), ts.base+path)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			h := resp.Header
+			assert.Equal(t, "DENY", h.Get("X-Frame-Options"))
+			assert.Contains(t, h.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+			assert.Contains(t, h.Get("Content-Security-Policy"), "default-src 'self'")
+			assert.Equal(t, "no-referrer", h.Get("Referrer-Policy"))
+			assert.Equal(t, "no-store", h.Get("Cache-Control"))
+			assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
+			// R-45: no CORS on the browser-facing endpoints.
+			assert.Empty(t, h.Get("Access-Control-Allow-Origin"))
+		})
+	}
+}
+
+func TestSessionCookie(t *testing.T) {
+	t.Parallel()
+	var testCases = []struct {
+		name         string
+		givenIssuer  string
+		expectSecure bool
+	}{
+		{name: "ok, http on loopback is not Secure", givenIssuer: "", expectSecure: false},
+		{name: "ok, https issuer makes the cookie Secure", givenIssuer: "https://auth.example.com", expectSecure: true},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startApp(t, appConfig{Issuer: tc.givenIssuer})
+			resp, _ := get(t, browser(t), ts.base+loginPath)
+			cookies := resp.Cookies()
+			require.Len(t, cookies, 1)
+			ck := cookies[0]
+			assert.Equal(t, sessionCookie, ck.Name)
+			assert.True(t, ck.HttpOnly)
+			assert.Equal(t, http.SameSiteLaxMode, ck.SameSite)
+			assert.Equal(t, tc.expectSecure, ck.Secure)
+			assert.Len(t, ck.Value, 43, "256-bit random id")
+		})
+	}
+}
+
+// R-42: the login form needs the CSRF token of the session that loaded it.
+func TestLoginCSRF(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	other := browser(t)
+	_, otherBody := get(t, other, ts.base+loginPath)
+
+	var testCases = []struct {
+		name       string
+		whenToken  func(own string) string
+		expectCode int
+	}{
+		{name: "ok, own token", whenToken: func(own string) string { return own }, expectCode: http.StatusSeeOther},
+		{name: "nok, no token", whenToken: func(string) string { return "" }, expectCode: http.StatusForbidden},
+		{name: "nok, token of another session", whenToken: func(string) string { return csrfToken(t, otherBody) }, expectCode: http.StatusForbidden},
+		{name: "nok, forged token", whenToken: func(own string) string {
+			// Change the last character, whatever it is.
+			last := "A"
+			if strings.HasSuffix(own, "A") {
+				last = "B"
+			}
+			return own[:len(own)-1] + last
+		}, expectCode: http.StatusForbidden},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := browser(t)
+			_, body := get(t, c, ts.base+loginPath)
+			resp, _ := post(t, c, ts.base+loginPath, url.Values{
+				"csrf_token": {tc.whenToken(csrfToken(t, body))}, "username": {demoUsername}, "password": {demoPassword},
+			})
+			assert.Equal(t, tc.expectCode, resp.StatusCode)
+		})
+	}
+
+	t.Run("nok, token in the query instead of the body", func(t *testing.T) {
+		c := browser(t)
+		_, body := get(t, c, ts.base+loginPath)
+		resp, _ := post(t, c, ts.base+loginPath+"?csrf_token="+url.QueryEscape(csrfToken(t, body)), url.Values{
+			"username": {demoUsername}, "password": {demoPassword},
+		})
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	})
+}
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	var testCases = []struct {
+		name           string
+		whenUser       string
+		whenPassword   string
+		whenReturnTo   string
+		expectCode     int
+		expectLocation string
+	}{
+		{name: "ok, back to a local page", whenUser: demoUsername, whenPassword: demoPassword,
+			whenReturnTo: "/oauth/authorize?client_id=x", expectCode: http.StatusSeeOther, expectLocation: "/oauth/authorize?client_id=x"},
+		{name: "ok, no return_to goes home", whenUser: demoUsername, whenPassword: demoPassword,
+			expectCode: http.StatusSeeOther, expectLocation: "/"},
+		{name: "ok, absolute return_to is not followed", whenUser: demoUsername, whenPassword: demoPassword,
+			whenReturnTo: "https://evil.example/", expectCode: http.StatusSeeOther, expectLocation: "/"},
+		{name: "nok, wrong password", whenUser: demoUsername, whenPassword: "wrong", expectCode: http.StatusUnauthorized},
+		{name: "nok, unknown user", whenUser: "nobody", whenPassword: demoPassword, expectCode: http.StatusUnauthorized},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := browser(t)
+			_, body := get(t, c, ts.base+loginPath)
+			form := url.Values{"csrf_token": {csrfToken(t, body)}, "username": {tc.whenUser}, "password": {tc.whenPassword}}
+			if tc.whenReturnTo != "" {
+				form.Set("return_to", tc.whenReturnTo)
+			}
+			resp, body := post(t, c, ts.base+loginPath, form)
+			assert.Equal(t, tc.expectCode, resp.StatusCode)
+			assert.Equal(t, tc.expectLocation, resp.Header.Get("Location"))
+			if tc.expectCode == http.StatusUnauthorized {
+				assert.Contains(t, body, "Invalid username or password.")
+				assert.NotContains(t, body, tc.whenPassword, "the password is never echoed")
+			}
+		})
+	}
+}
+
+// A new session id on login: an id planted before login (session
+// fixation) is worthless afterwards.
+func TestLoginRotatesSession(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	c := browser(t)
+	resp, body := get(t, c, ts.base+loginPath)
+	before := resp.Cookies()[0].Value
+	resp, _ = post(t, c, ts.base+loginPath, url.Values{
+		"csrf_token": {csrfToken(t, body)}, "username": {demoUsername}, "password": {demoPassword},
+	})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	after := resp.Cookies()[0].Value
+	assert.NotEqual(t, before, after)
+
+	// The old id is not logged in.
+	planted := browser(t)
+	u, _ := url.Parse(ts.base)
+	planted.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: before}})
+	_, body = get(t, planted, ts.base+"/")
+	assert.NotContains(t, body, "Signed in as")
+	_, body = get(t, c, ts.base+"/")
+	assert.Contains(t, body, "Signed in as <strong>demo</strong>")
+
+	// Logging out needs the CSRF token and ends the session.
+	resp, _ = post(t, c, ts.base+logoutPath, url.Values{})
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	resp, _ = post(t, c, ts.base+logoutPath, url.Values{"csrf_token": {csrfToken(t, body)}})
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_, body = get(t, c, ts.base+"/")
+	assert.NotContains(t, body, "Signed in as")
+}
+
+// R-25: password guessing on the login page is rate limited per address.
+func TestLoginRateLimit(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{LoginBurst: 3})
+	c := browser(t)
+	_, body := get(t, c, ts.base+loginPath)
+	good := url.Values{"csrf_token": {csrfToken(t, body)}, "username": {demoUsername}, "password": {demoPassword}}
+	// Every attempt counts, even one the handler refuses early.
+	guess := url.Values{"csrf_token": {"stale"}, "username": {demoUsername}, "password": {"guess"}}
+	for i := 0; i < 3; i++ {
+		resp, _ := post(t, c, ts.base+loginPath, guess)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, "attempt %d", i+1)
+	}
+	resp, body := post(t, c, ts.base+loginPath, good)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "even the right password waits")
+	assert.Equal(t, "6", resp.Header.Get("Retry-After"))
+	assert.Contains(t, body, "Too many login attempts")
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+
+	// A spoofed X-Forwarded-For does not buy new attempts (R-09).
+	req, err := http.NewRequest(http.MethodPost, ts.base+loginPath, strings.NewReader(good.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	req.Header.Set("X-Real-IP", "203.0.113.8")
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+
+	// Other pages are not limited.
+	resp, _ = get(t, c, ts.base+loginPath)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+func TestLocalPath(t *testing.T) {
+	t.Parallel()
+	var testCases = []struct {
+		given  string
+		expect string
+	}{
+		{given: "/oauth/authorize?a=b", expect: "/oauth/authorize?a=b"},
+		{given: "/", expect: "/"},
+		{given: "", expect: "/"},
+		{given: "//evil.example/x", expect: "/"},
+		{given: "/\\evil.example", expect: "/"},
+		{given: "https://evil.example/", expect: "/"},
+		{given: "javascript:alert(1)", expect: "/"},
+		{given: "relative/path", expect: "/"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.given, func(t *testing.T) {
+			assert.Equal(t, tc.expect, localPath(tc.given))
+		})
+	}
+}
+
+func TestCallbackPageEscapes(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	// R-17: a hostile state cannot inject markup into the page.
+	_, body := get(t, browser(t), ts.base+callbackPath+"?code=abc&state="+url.QueryEscape(`"><script>alert(1)</script>`))
+	assert.NotContains(t, body, "<script>alert(1)</script>")
+	assert.Contains(t, body, "&lt;script&gt;")
+}
+
+func TestClientCredentials(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	cc := clientcredentials.Config{
+		ClientID:     demoConfidentialClient,
+		ClientSecret: demoClientSecret,
+		TokenURL:     ts.base + tokenPath,
+		Scopes:       []string{"read"},
+	}
+	tok, err := cc.Token(context.Background())
+	require.NoError(t, err)
+	assert.NotEmpty(t, tok.AccessToken)
+	assert.Equal(t, "Bearer", tok.TokenType)
+	assert.Empty(t, tok.RefreshToken, "R-65: no refresh token for client_credentials")
+	assert.Equal(t, "read", tok.Extra("scope"))
+
+	cc.ClientSecret = "wrong"
+	_, err = cc.Token(context.Background())
+	assert.ErrorContains(t, err, "invalid_client")
+}
+
+func TestConfigFile(t *testing.T) {
+	t.Parallel()
+	fc, err := loadConfigFile("config.example.json")
+	require.NoError(t, err)
+	ts := startApp(t, appConfig{Data: fc, Issuer: "http://127.0.0.1:9096"})
+	assert.Nil(t, ts.app.demo, "no demo request with a config file")
+
+	ctx := context.Background()
+	c, err := ts.app.model.GetClient(ctx, "demo-service")
+	require.NoError(t, err)
+	require.NotNil(t, c)
+	assert.True(t, strings.HasPrefix(c.SecretHash, "sha256:"), "secrets are hashed when loaded")
+	assert.True(t, oauth2server.VerifySecret(c.SecretHash, "change-me-to-a-long-random-secret"))
+	pub, err := ts.app.model.GetClient(ctx, "demo-app")
+	require.NoError(t, err)
+	assert.True(t, pub.IsPublic())
+
+	u, err := ts.app.model.GetUser(ctx, "demo", "change-me")
+	require.NoError(t, err)
+	require.NotNil(t, u, "passwords are hashed with bcrypt and verify")
+	assert.Equal(t, "demo", u.ID)
+}
+
+func TestConfigFileErrors(t *testing.T) {
+	t.Parallel()
+	var testCases = []struct {
+		name        string
+		givenJSON   string
+		expectError string
+	}{
+		{name: "nok, unknown field", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["client_credentials"],"scope":["x"]}]}`, expectError: "unknown field"},
+		{name: "nok, client without id", givenJSON: `{"clients":[{"secret":"s","grants":["client_credentials"]}]}`, expectError: "id is required"},
+		{name: "nok, public client with secret", givenJSON: `{"clients":[{"id":"a","public":true,"secret":"s","grants":["authorization_code"]}]}`, expectError: "public client has no secret"},
+		{name: "nok, confidential client without secret", givenJSON: `{"clients":[{"id":"a","grants":["client_credentials"]}]}`, expectError: "needs a secret"},
+		{name: "nok, public client may not introspect", givenJSON: `{"clients":[{"id":"a","public":true,"introspect":true,"grants":["authorization_code"]}]}`, expectError: "only a confidential client"},
+		{name: "nok, no grants", givenJSON: `{"clients":[{"id":"a","secret":"s"}]}`, expectError: "grants is empty"},
+		{name: "nok, user without password", givenJSON: `{"users":[{"username":"u"}]}`, expectError: "username and password are required"},
+		{name: "nok, not JSON", givenJSON: `clients:`, expectError: "invalid character"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "config.json")
+			require.NoError(t, os.WriteFile(p, []byte(tc.givenJSON), 0o600))
+			_, err := loadConfigFile(p)
+			assert.ErrorContains(t, err, tc.expectError)
+		})
+	}
+	_, err := loadConfigFile(filepath.Join(t.TempDir(), "missing.json"))
+	assert.Error(t, err)
+}
+
+func TestDefaultIssuer(t *testing.T) {
+	t.Parallel()
+	var testCases = []struct {
+		name        string
+		givenAddr   string
+		expect      string
+		expectError string
+	}{
+		{name: "ok, IPv4 loopback", givenAddr: "127.0.0.1:9096", expect: "http://127.0.0.1:9096"},
+		{name: "ok, IPv6 loopback", givenAddr: "[::1]:9096", expect: "http://[::1]:9096"},
+		{name: "ok, localhost", givenAddr: "localhost:8080", expect: "http://localhost:8080"},
+		{name: "nok, all interfaces", givenAddr: ":9096", expectError: "needs -issuer"},
+		{name: "nok, no port", givenAddr: "127.0.0.1", expectError: "missing port"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := defaultIssuer(tc.givenAddr)
+			if tc.expectError != "" {
+				assert.ErrorContains(t, err, tc.expectError)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.expect, got)
+		})
+	}
+}
+
+// R-07: a non-loopback http issuer is refused at start.
+func TestNewAppRefusesHTTPIssuer(t *testing.T) {
+	t.Parallel()
+	_, _, err := newApp(appConfig{Addr: "127.0.0.1:9096", Issuer: "http://auth.example.com"})
+	assert.ErrorContains(t, err, "must use https")
+}
+
+func TestBanner(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	var b strings.Builder
+	ts.app.printBanner(&b)
+	out := b.String()
+	assert.Contains(t, out, ts.app.demo.URL)
+	assert.Contains(t, out, "code_challenge_method=S256")
+	assert.Contains(t, out, demoPassword)
+	assert.Contains(t, out, "grant_type=client_credentials")
+}
