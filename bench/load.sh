@@ -10,7 +10,8 @@
 #                                      make it listen on LOAD_ADDR
 #   LOAD_CLIENT_ID / LOAD_CLIENT_SECRET a confidential client of the example
 #                                      allowed to use client_credentials
-#   LOAD_SCOPE                         scope to request (optional)
+#                                      (default the example's demo-service)
+#   LOAD_SCOPE=read                    scope to request (empty: none)
 #   LOAD_TOKEN_PATH=/oauth/token, LOAD_ME_PATH=/api/me
 #   LOAD_DURATION=10s LOAD_CONNECTIONS=64 LOAD_THREADS=2
 set -euo pipefail
@@ -27,8 +28,8 @@ conns=${LOAD_CONNECTIONS:-64}
 threads=${LOAD_THREADS:-2}
 export LOAD_TOKEN_PATH=${LOAD_TOKEN_PATH:-/oauth/token}
 export LOAD_ME_PATH=${LOAD_ME_PATH:-/api/me}
-client_id=${LOAD_CLIENT_ID:-example-client}
-client_secret=${LOAD_CLIENT_SECRET:-example-secret}
+client_id=${LOAD_CLIENT_ID:-demo-service}
+client_secret=${LOAD_CLIENT_SECRET:-demo-service-secret}
 
 if [ ! -d "$root/example" ]; then
   echo "load: no ./example in this checkout; the load test is pending" >&2
@@ -49,7 +50,7 @@ done
 
 urlenc() { python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1],safe=""))' "$1"; }
 export LOAD_BASIC="Basic $(printf '%s:%s' "$(urlenc "$client_id")" "$(urlenc "$client_secret")" | base64 -w0)"
-export LOAD_SCOPE=${LOAD_SCOPE:-}
+export LOAD_SCOPE=${LOAD_SCOPE:-read}
 
 body="grant_type=client_credentials"
 [ -n "$LOAD_SCOPE" ] && body="$body&scope=$LOAD_SCOPE"

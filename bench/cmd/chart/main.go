@@ -24,13 +24,13 @@ import (
 
 // sample is one benchmark line.
 type sample struct {
-	nsPerOp, cpuNsPerOp, allocsPerOp, bytesPerOp float64
+	nsPerOp, cpuNsPerOp, allocsPerOp, bytesPerOp, roundtrips float64
 }
 
 // result is the median of the samples of one benchmark.
 type result struct {
-	ns, cpu, allocs, bytes float64
-	n                      int
+	ns, cpu, allocs, bytes, roundtrips float64
+	n                                  int
 }
 
 var lineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
@@ -61,6 +61,8 @@ func parse(r io.Reader) (map[string][]sample, error) {
 				s.allocsPerOp = v
 			case "B/op":
 				s.bytesPerOp = v
+			case "roundtrips/op":
+				s.roundtrips = v
 			}
 		}
 		out[m[1]] = append(out[m[1]], s)
@@ -83,14 +85,16 @@ func median(v []float64) float64 {
 func summarize(in map[string][]sample) map[string]result {
 	out := map[string]result{}
 	for name, ss := range in {
-		var ns, cpu, al, by []float64
+		var ns, cpu, al, by, rt []float64
 		for _, s := range ss {
 			ns = append(ns, s.nsPerOp)
 			cpu = append(cpu, s.cpuNsPerOp)
 			al = append(al, s.allocsPerOp)
 			by = append(by, s.bytesPerOp)
+			rt = append(rt, s.roundtrips)
 		}
-		out[name] = result{ns: median(ns), cpu: median(cpu), allocs: median(al), bytes: median(by), n: len(ss)}
+		out[name] = result{ns: median(ns), cpu: median(cpu), allocs: median(al), bytes: median(by),
+			roundtrips: median(rt), n: len(ss)}
 	}
 	return out
 }
@@ -199,7 +203,13 @@ func writeMarkdown(w io.Writer, res map[string]result) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Ratios below 1 mean oauth2server is faster or allocates less; 0.50 is twice as fast.")
+	fmt.Fprintln(w, "For the JWT rows the \"ceiling\" column is the raw golang-jwt cost (sign or verify alone).")
 	fmt.Fprintln(w)
+	if r, ok := get(res, "BenchmarkMongoToken/grant=client_credentials/impl=oauth2server"); ok {
+		fmt.Fprintln(w, "| MongoDB model, client_credentials | time | CPU time | allocs/op | round trips per request |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+		fmt.Fprintf(w, "| oauth2server on tools/mongotest | %s | %s | %.0f | %.1f |\n\n", fmtNS(r.ns), fmtNS(r.cpu), r.allocs, r.roundtrips)
+	}
 
 	type target struct {
 		name          string
