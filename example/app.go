@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -136,6 +137,11 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		// The example's API is the one resource server; JWT access tokens
 		// name it in "aud" (RFC 9068 §3).
 		Audience: a.issuer + "/api",
+		// An https issuer is served behind a TLS-terminating proxy (the
+		// example itself speaks plain HTTP): refuse anything that did not
+		// reach that proxy over TLS (RFC 6749 §3.1, §3.2).
+		RequireTLS:     strings.HasPrefix(a.issuer, "https://"),
+		TrustedProxies: cfg.TrustedProxies,
 	}
 	if cfg.JWT {
 		opts.AccessTokenFormat = oauth2server.AccessTokenJWT
@@ -279,6 +285,27 @@ func (a *app) routes() (*echo.Echo, error) {
 	// otherwise pick a new "IP" per request and escape the login rate limit
 	// (RFC 9700 §4.13: trust forwarded headers only from known proxies).
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(a.cfg.TrustedProxies) > 0 {
+		// Behind known proxies, take the client address from
+		// X-Forwarded-For, trusting only those proxies (Echo would
+		// otherwise trust every private and loopback address).
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, p := range a.cfg.TrustedProxies {
+			if !strings.Contains(p, "/") {
+				if strings.Contains(p, ":") {
+					p += "/128"
+				} else {
+					p += "/32"
+				}
+			}
+			_, ipnet, err := net.ParseCIDR(p)
+			if err != nil {
+				return nil, fmt.Errorf("example: trusted proxy %q: %w", p, err)
+			}
+			trust = append(trust, echo.TrustIPRange(ipnet))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		// Log what Echo would otherwise swallow (a template error, a
 		// panic); the client sees only the status text.

@@ -39,6 +39,12 @@ type appConfig struct {
 	SigningKeyFile string
 	// Dev allows generated signing keys.
 	Dev bool
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR
+	// prefixes) whose X-Forwarded-For and X-Forwarded-Proto headers are
+	// believed: the login rate limit then counts the client's address, not
+	// the proxy's, and with an https issuer the OAuth endpoints accept
+	// requests the proxy received over TLS. Default none.
+	TrustedProxies []string
 	// LoginBurst is how many login attempts one IP address may make at once
 	// before it is slowed to one attempt every few seconds. Default 10.
 	LoginBurst int

@@ -53,6 +53,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&cfg.JWT, "jwt", false, "issue JWT access tokens (RFC 9068)")
 	fs.StringVar(&cfg.SigningKeyFile, "signing-key", "", "PEM private key (RSA, EC P-256 or Ed25519) for -jwt")
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: allow a generated signing key")
+	fs.Func("trusted-proxy", "IP or CIDR of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable);\nwith an https -issuer the OAuth endpoints then require TLS at that proxy", func(v string) error {
+		cfg.TrustedProxies = append(cfg.TrustedProxies, v)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

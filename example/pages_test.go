@@ -364,3 +364,45 @@ func TestBanner(t *testing.T) {
 	assert.Contains(t, out, demoPassword)
 	assert.Contains(t, out, "grant_type=client_credentials")
 }
+
+// behind a trusted proxy the login limit counts the client
+// address the proxy forwards, and with an https issuer the token endpoint
+// accepts only what the proxy received over TLS.
+func TestTrustedProxy(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{LoginBurst: 2, Issuer: "https://auth.example.com", TrustedProxies: []string{"127.0.0.1"}})
+	c := browser(t)
+	guess := url.Values{"csrf_token": {"stale"}, "username": {demoUsername}, "password": {"guess"}}
+	login := func(clientIP string) int {
+		req, err := http.NewRequest(http.MethodPost, ts.base+loginPath, strings.NewReader(guess.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", clientIP)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		return resp.StatusCode
+	}
+	for i := 0; i < 2; i++ {
+		require.Equal(t, http.StatusForbidden, login("203.0.113.7"), "attempt %d", i+1)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, login("203.0.113.7"), "this client's budget is spent")
+	assert.Equal(t, http.StatusForbidden, login("198.51.100.9"), "another client behind the proxy has its own")
+
+	token := func(proto string) *http.Response {
+		req, err := http.NewRequest(http.MethodPost, ts.base+"/oauth/token", strings.NewReader("grant_type=client_credentials&scope=read"))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(demoConfidentialClient, demoClientSecret)
+		if proto != "" {
+			req.Header.Set("X-Forwarded-Proto", proto)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		return resp
+	}
+	assert.Equal(t, http.StatusBadRequest, token("").StatusCode, "plain HTTP at the proxy is refused")
+	assert.Equal(t, http.StatusBadRequest, token("http").StatusCode)
+	assert.Equal(t, http.StatusOK, token("https").StatusCode)
+}
