@@ -342,7 +342,8 @@ func lenientQuery(raw string) map[string]string {
 }
 
 // Authorize completes a request returned by [Server.ValidateAuthorizeRequest]
-// with the decision of the authenticated user, and returns the URL to
+// with the decision of the authenticated user (nil or without an ID is a
+// programming error, answered as server_error), and returns the URL to
 // redirect the user agent to (with 303 after a POST, RFC 9700 §4.12).
 //
 // A denial redirects with access_denied. An approval re-runs ValidateScope,
@@ -356,7 +357,9 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 	if ar == nil || !ar.validated {
 		return "", errorf("Authorize needs a request returned by ValidateAuthorizeRequest")
 	}
-	if user == nil {
+	if user == nil || user.ID == "" {
+		// Without an ID the code or token would name no resource owner
+		// and pass for the client's own (sub = client_id).
 		return "", errorf("Authorize needs the authenticated user")
 	}
 	if !d.Approved {

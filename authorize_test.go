@@ -159,6 +159,15 @@ func TestAuthorizeMisuse(t *testing.T) {
 	redirect, page = srv2.AuthorizeErrorResponse(r, err)
 	assert.Empty(t, redirect)
 	assert.Equal(t, "server_error", page.Code)
+
+	// A user without an ID (a session object with nobody logged in) is no
+	// user: the token would carry no resource owner and look like the
+	// client's own (sub = client_id, RFC 9068 §2.2). R-34
+	_, err = srv2.Authorize(ctx, ar, &User{}, Decision{Approved: true})
+	assert.ErrorContains(t, err, "authenticated user")
+	redirect, page = srv2.AuthorizeErrorResponse(r, err)
+	assert.Empty(t, redirect)
+	assert.Equal(t, "server_error", page.Code)
 }
 
 // ValidateAccessToken needs a token and, for opaque tokens, the model's

@@ -174,6 +174,9 @@ func (config AuthenticateConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 					if err = config.ErrorHandler(c, err); err != nil {
 						return err
 					}
+					// Through unauthenticated: drop a token that an
+					// earlier Authenticate (e.g. a group's) left.
+					c.Set(tokenKey, (*oauth2server.Token)(nil))
 					return next(c)
 				}
 				return err

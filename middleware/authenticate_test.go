@@ -475,3 +475,41 @@ func TestAuthenticateRequireTLS(t *testing.T) {
 	e.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusOK, rec.Code)
 }
+
+// An ErrorHandler that returns nil lets a request through unauthenticated,
+// also when RequireScope refused the token: the handler behind it must not
+// see the under-scoped token as if the scope check had passed. R-106
+func TestRequireScopeErrorHandlerDropsToken(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newTokenModel(t))
+	optional := oauthmw.AuthenticateWithConfig(oauthmw.AuthenticateConfig{Server: srv,
+		ErrorHandler: func(echo.Context, error) error { return nil }})
+	e := echo.New()
+	e.GET("/admin", func(c echo.Context) error {
+		_, hasToken := oauthmw.TokenFromContext(c)
+		_, hasUser := oauthmw.UserIDFromContext(c)
+		_, hasClient := oauthmw.ClientIDFromContext(c)
+		if hasToken || hasUser || hasClient {
+			return c.String(http.StatusOK, "authenticated")
+		}
+		return c.String(http.StatusOK, "anonymous")
+	}, optional, oauthmw.RequireScope("admin"))
+
+	// The same through a second Authenticate with Scope behind a group's.
+	e.GET("/nested", func(c echo.Context) error {
+		if _, ok := oauthmw.TokenFromContext(c); ok {
+			return c.String(http.StatusOK, "authenticated")
+		}
+		return c.String(http.StatusOK, "anonymous")
+	}, optional, oauthmw.AuthenticateWithConfig(oauthmw.AuthenticateConfig{Server: srv, Scope: []string{"admin"},
+		ErrorHandler: func(echo.Context, error) error { return nil }}))
+
+	for _, path := range []string{"/admin", "/nested"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+goodToken) // scope "read write", no "admin"
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusOK, rec.Code, path)
+		assert.Equal(t, "anonymous", rec.Body.String(), path)
+	}
+}

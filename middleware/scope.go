@@ -12,7 +12,9 @@ import (
 // need more scope than the group: a token without every scope in scopes is
 // answered 403 insufficient_scope with the scopes in the challenge
 // (RFC 6750 §3.1). The check uses the model's ScopeVerifier when it has
-// one. Authenticate's ErrorHandler, if any, handles the error.
+// one. Authenticate's ErrorHandler, if any, handles the error; when it
+// returns nil the request goes on without the token (TokenFromContext
+// reports false), as after a failed Authenticate.
 //
 // A request that Authenticate did not verify (no Authenticate before it, or
 // skipped) gets 401 with a bare Bearer challenge: RequireScope never lets
@@ -28,13 +30,16 @@ func RequireScope(scopes ...string) echo.MiddlewareFunc {
 					Message: http.StatusText(http.StatusUnauthorized), Internal: ErrTokenMissing}
 			}
 			if err := checkScope(c, state, tok, scopes); err != nil {
-				if state.errorHandler != nil {
-					if err = state.errorHandler(c, err); err != nil {
-						return err
-					}
-				} else {
+				if state.errorHandler == nil {
 					return err
 				}
+				if err = state.errorHandler(c, err); err != nil {
+					return err
+				}
+				// Let through unauthenticated, as ErrorHandler promises:
+				// the handler must not see a token that failed the scope
+				// check as if it had passed.
+				c.Set(tokenKey, (*oauth2server.Token)(nil))
 			}
 			return next(c)
 		}
