@@ -309,9 +309,11 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 			m.revokeTokenLocked(t)
 		}
 	}
+	// Records without access token are only in m.refresh; they carry a
+	// jti too, which must reach the deny-list.
 	for _, t := range m.refresh {
 		if t.GrantID == grantID {
-			t.Revoked = true
+			m.revokeTokenLocked(t)
 		}
 	}
 	for _, c := range m.codes {

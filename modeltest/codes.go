@@ -2,6 +2,8 @@ package modeltest
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,6 +77,27 @@ func testAuthorizationCodes(t *testing.T, newSetup func(t *testing.T) Setup) {
 		want := fullCode()
 		want.CodeChallenge, want.CodeChallengeMethod, want.RedirectURI, want.UserID, want.Extra = "", "", "", "", nil
 		require.NoError(t, m.SaveAuthorizationCode(ctx, want, nil, nil))
+		assertCode(t, want, get(t, m, want.Code))
+	})
+
+	t.Run("ok, the store keeps its own copy of a code", func(t *testing.T) {
+		// neither the caller that saved a code nor one that read it
+		// can change its challenge, redirect URI or scope afterwards.
+		m := setup(t)
+		want := fullCode()
+		saved := *want
+		saved.Scope, saved.Extra = slices.Clone(want.Scope), maps.Clone(want.Extra)
+		require.NoError(t, m.SaveAuthorizationCode(ctx, &saved, nil, nil))
+		mutate := func(c *oauth2server.AuthorizationCode) {
+			c.Scope[0] = "admin"
+			c.CodeChallenge, c.RedirectURI, c.ClientID = "changed", "https://evil.example/", "changed"
+			c.Revoked = true
+			c.Extra["tenant"] = "changed"
+		}
+		mutate(&saved)
+		got := get(t, m, want.Code)
+		assertCode(t, want, got)
+		mutate(got)
 		assertCode(t, want, get(t, m, want.Code))
 	})
 

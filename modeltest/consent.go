@@ -85,14 +85,20 @@ func testConsents(t *testing.T, newSetup func(t *testing.T) Setup) {
 		require.NoError(t, m.RevokeConsent(ctx, c.ClientID, c.UserID))
 	})
 
-	t.Run("ok, the stored consent is not the caller's", func(t *testing.T) {
+	t.Run("ok, the stored consent is neither the caller's nor the one returned", func(t *testing.T) {
 		m := store(t)
 		c := consent("read")
 		require.NoError(t, m.SaveConsent(ctx, c))
 		c.Scope[0] = "admin"
 		got, err := m.FindConsent(ctx, c.ClientID, c.UserID)
 		require.NoError(t, err)
+		require.NotNil(t, got)
 		assert.Equal(t, []string{"read"}, got.Scope)
+		got.Scope[0] = "admin"
+		got, err = m.FindConsent(ctx, c.ClientID, c.UserID)
+		require.NoError(t, err)
+		require.NotNil(t, got)
+		assert.Equal(t, []string{"read"}, got.Scope, "after changing the returned consent")
 	})
 
 	t.Run("ok, concurrent saves leave one consent", func(t *testing.T) {

@@ -167,7 +167,9 @@ func testDeviceCodes(t *testing.T, newSetup func(t *testing.T) Setup) {
 		m := setup(t)
 		d := pendingDevice()
 		save(t, m, d)
-		assert.True(t, decide(t, m, d.UserCode, approve("alice", "read")), "approve")
+		decision := approve("alice", "read")
+		assert.True(t, decide(t, m, d.UserCode, decision), "approve")
+		decision.Scope[0] = "admin" // the caller's slice is not stored
 		want := d.Clone()
 		want.Status, want.UserID, want.Scope = oauth2server.DeviceCodeApproved, "alice", []string{"read"}
 		assertDevice(t, want, get(t, m, d.UserCode))

@@ -130,6 +130,24 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 		assert.False(t, revoked(t, m, other.ID), "another family")
 	})
 
+	t.Run("ok, RevokeGrant deny-lists the ID of a record without access token", func(t *testing.T) {
+		// the contract covers every record the model marks revoked,
+		// not only those it indexes by access token. A record holding only
+		// the refresh token (and the jti of the JWT issued with it) is
+		// found through its refresh token.
+		s, m := setup(t)
+		rm := need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
+		tok := fullToken()
+		tok.AccessToken = ""
+		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+		require.NoError(t, rm.RevokeGrant(ctx, tok.GrantID))
+		got, err := rm.GetRefreshToken(ctx, tok.RefreshToken)
+		require.NoError(t, err)
+		require.NotNil(t, got)
+		assert.True(t, got.Revoked, "record revoked")
+		assert.True(t, revoked(t, m, tok.ID), "its ID deny-listed")
+	})
+
 	t.Run("ok, SaveToken into a revoked grant deny-lists the ID", func(t *testing.T) {
 		s, m := setup(t)
 		rm := need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")

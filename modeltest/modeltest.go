@@ -16,6 +16,10 @@
 //   - "Not found" is (nil, nil); a cancelled context is an error and never a
 //     result.
 //   - Expired items are returned as stored: the Server checks expiry.
+//   - Values are copied in and out: changing a value after saving it, or a
+//     value a getter returned (its slices and Extra included), never
+//     changes what is stored. A database gets this for free; an in-memory
+//     model must clone.
 //   - Times may lose precision below a millisecond (BSON and most SQL
 //     databases store milliseconds or microseconds).
 //   - Nil and empty slices are the same; Extra values compare as JSON, the

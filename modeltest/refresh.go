@@ -51,6 +51,14 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		assertToken(t, want, getRefresh(t, m, want.RefreshToken), byRefresh)
 	})
 
+	t.Run("ok, changing a returned token does not change the store", func(t *testing.T) {
+		s, m := setup(t)
+		want := fullToken()
+		require.NoError(t, s.Model.SaveToken(ctx, copyToken(want), nil, nil))
+		mutateToken(getRefresh(t, m, want.RefreshToken))
+		assertToken(t, want, getRefresh(t, m, want.RefreshToken), byRefresh)
+	})
+
 	t.Run("ok, unknown refresh token is nil", func(t *testing.T) {
 		s, m := setup(t)
 		require.NoError(t, s.Model.SaveToken(ctx, fullToken(), nil, nil))

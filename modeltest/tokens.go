@@ -2,6 +2,8 @@ package modeltest
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,6 +44,33 @@ func accessOnlyToken() *oauth2server.Token {
 		ClientID:             random("client-"),
 		GrantID:              random("grant-"),
 		IssuedAt:             n,
+	}
+}
+
+// copyToken returns a copy of t that shares no slice or Extra with it, so
+// that t stays what was saved whatever the model does with the copy.
+func copyToken(t *oauth2server.Token) *oauth2server.Token {
+	cp := *t
+	cp.Scope, cp.RefreshTokenScope = slices.Clone(t.Scope), slices.Clone(t.RefreshTokenScope)
+	cp.Extra = maps.Clone(t.Extra)
+	return &cp
+}
+
+// mutateToken changes every field of a token a caller could reach,
+// slices and Extra in place, to show that the model did not hand out what
+// it stores.
+func mutateToken(t *oauth2server.Token) {
+	t.ID, t.ClientID, t.UserID, t.GrantID = "changed", "changed", "changed", "changed"
+	t.Revoked = !t.Revoked
+	t.AccessTokenExpiresAt = t.AccessTokenExpiresAt.Add(time.Hour)
+	if len(t.Scope) > 0 {
+		t.Scope[0] = "admin"
+	}
+	if len(t.RefreshTokenScope) > 0 {
+		t.RefreshTokenScope[0] = "admin"
+	}
+	if t.Extra != nil {
+		t.Extra["tenant"] = "changed"
 	}
 }
 
@@ -175,16 +204,28 @@ func testAccessTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 
 	t.Run("ok, changing the saved token afterwards does not change the store", func(t *testing.T) {
 		s, m := setup(t)
-		tok := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
-		scope := tok.Scope[0]
-		tok.Scope[0] = "changed"
-		tok.Revoked = true
-		got, err := m.GetAccessToken(ctx, tok.AccessToken)
+		want := fullToken()
+		saved := copyToken(want)
+		require.NoError(t, s.Model.SaveToken(ctx, saved, nil, nil))
+		mutateToken(saved)
+		got, err := m.GetAccessToken(ctx, want.AccessToken)
+		require.NoError(t, err)
+		assertToken(t, want, got, byAccess)
+	})
+
+	t.Run("ok, changing a returned token does not change the store", func(t *testing.T) {
+		// The Server fills in and passes on the Tokens it reads; a model
+		// that hands out what it stores would let that change its state.
+		s, m := setup(t)
+		want := fullToken()
+		require.NoError(t, s.Model.SaveToken(ctx, copyToken(want), nil, nil))
+		got, err := m.GetAccessToken(ctx, want.AccessToken)
 		require.NoError(t, err)
 		require.NotNil(t, got)
-		assert.Equal(t, []string{scope}, got.Scope)
-		assert.False(t, got.Revoked)
+		mutateToken(got)
+		got, err = m.GetAccessToken(ctx, want.AccessToken)
+		require.NoError(t, err)
+		assertToken(t, want, got, byAccess)
 	})
 
 	t.Run("nok, cancelled context", func(t *testing.T) {

@@ -43,6 +43,21 @@ func testUsers(t *testing.T, newSetup func(t *testing.T) Setup) {
 		assertExtra(t, want.Extra, got.Extra, "Extra")
 	})
 
+	t.Run("ok, changing a returned user does not change the store", func(t *testing.T) {
+		m, want := setup(t)
+		got, err := m.GetUser(ctx, want.Username, password)
+		require.NoError(t, err)
+		require.NotNil(t, got)
+		got.ID, got.Username = "changed", "changed"
+		got.Extra["email"] = "mallory@example.com"
+		got, err = m.GetUser(ctx, want.Username, password)
+		require.NoError(t, err)
+		require.NotNil(t, got)
+		assert.Equal(t, want.ID, got.ID)
+		assert.Equal(t, want.Username, got.Username)
+		assertExtra(t, want.Extra, got.Extra, "Extra")
+	})
+
 	t.Run("ok, password hashed with HashSecret", func(t *testing.T) {
 		s := newSetup(t)
 		m := need[oauth2server.PasswordModel](t, s, "PasswordModel")

@@ -293,3 +293,42 @@ func postToken(t *testing.T, srv *oauth2server.Server, form url.Values) tokenRes
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
 	return tokenResult{status: rec.Code, header: rec.Header(), body: body}
 }
+
+func TestAbandonedClaimDoesNotKeepAnItemLive(t *testing.T) {
+	// A process that dies between the two writes of a single use must
+	// leave the item revoked, never live: the revocation endpoint ignores
+	// RevokeToken's answer, so an access token left live behind a claim
+	// nobody completes would survive its revocation. The claim
+	// documents below are what such a process leaves.
+	client := connect(t)
+	ctx := context.Background()
+	m, db := newModel(t, client, mongomodel.Options{})
+	claims := db.Collection("oauth2_claims")
+
+	tok := &oauth2server.Token{AccessToken: "abandoned-at", AccessTokenExpiresAt: time.Now().Add(time.Hour),
+		ClientID: "c1", GrantID: "g1", IssuedAt: time.Now()}
+	require.NoError(t, m.SaveToken(ctx, tok, nil, nil))
+	_, err := claims.InsertOne(ctx, bson.D{{Key: "_id", Value: "t:" + oauth2server.TokenDigest(tok.AccessToken)},
+		{Key: "expiresAt", Value: time.Now().Add(time.Hour)}})
+	require.NoError(t, err)
+	_, err = m.RevokeToken(ctx, &oauth2server.Token{AccessToken: tok.AccessToken})
+	require.NoError(t, err)
+	got, err := m.GetAccessToken(ctx, tok.AccessToken)
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.True(t, got.Revoked, "access token revoked")
+
+	code := &oauth2server.AuthorizationCode{Code: "abandoned-code", ExpiresAt: time.Now().Add(time.Minute),
+		ClientID: "c1", GrantID: "g2", IssuedAt: time.Now()}
+	require.NoError(t, m.SaveAuthorizationCode(ctx, code, nil, nil))
+	_, err = claims.InsertOne(ctx, bson.D{{Key: "_id", Value: "c:" + oauth2server.TokenDigest(code.Code)},
+		{Key: "expiresAt", Value: time.Now().Add(time.Hour)}})
+	require.NoError(t, err)
+	ok, err := m.RevokeAuthorizationCode(ctx, code)
+	require.NoError(t, err)
+	assert.False(t, ok, "nobody wins a code whose claim was taken: the Server treats it as a replay")
+	gotCode, err := m.GetAuthorizationCode(ctx, code.Code)
+	require.NoError(t, err)
+	require.NotNil(t, gotCode)
+	assert.True(t, gotCode.Revoked, "code revoked")
+}

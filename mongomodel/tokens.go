@@ -98,7 +98,7 @@ func (m *Model) GetRefreshToken(ctx context.Context, refreshToken string) (*oaut
 // and puts the record's stored ID on the JTI deny-list. Of concurrent calls
 // for one token exactly one reports true.
 //
-// The deny-list entry is written before the claim and the revoked flag: a
+// The deny-list entry is written before the revoked flag and the claim: a
 // failure in between leaves a live record whose JWT is already refused,
 // which fails safe, where the other order could leave a revoked record
 // whose JWT still works and that no later RevokeToken would repair (it
@@ -134,15 +134,27 @@ func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, e
 // claim revokes the live item id of coll for exactly one of any number of
 // concurrent callers.
 //
-// The arbiter is the insert of a claim document with a unique _id: a
-// unique-key insert is atomic on MongoDB and on the servers that emulate
-// it. A conditional update alone (FindOneAndUpdate on {revoked: false})
-// would be one round trip less and is atomic on MongoDB, but FerretDB
-// evaluates the filter and writes in separate steps, so several callers
-// can all see revoked=false. The claim decides the race; the conditional
-// update then makes the revocation durable and reports false for an
-// unknown item or one that RevokeGrant revoked already.
+// Two writes, in this order. First the conditional update {revoked:
+// false} -> {revoked: true}: on MongoDB it is atomic and matches for one
+// caller only, but FerretDB evaluates the filter and writes in separate
+// steps, so several racing callers can all see it match. Then, for those,
+// the arbiter: the insert of a claim document with a unique _id, atomic on
+// MongoDB and on the servers that emulate it. The one whose insert
+// succeeds reports true.
+//
+// The revoked flag comes first so that a process dying in between leaves
+// the item revoked, with nobody told so: a redemption or rotation then
+// counts as a replay, which fails safe. The other order left a claim that
+// no later call could take and an item that stayed live, which the
+// revocation endpoint (it ignores RevokeToken's answer) could not fix.
 func (m *Model) claim(ctx context.Context, coll *mongo.Collection, prefix, id, op string) (bool, error) {
+	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "revoked", Value: false}}, setRevoked)
+	if err != nil {
+		return false, wrap(op, err)
+	}
+	if res.MatchedCount == 0 {
+		return false, nil // unknown, or revoked already
+	}
 	c := claimDoc{ID: prefix + id, ExpiresAt: m.opts.Now().Add(claimLifetime)}
 	if _, err := m.claims.InsertOne(ctx, c); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
@@ -150,16 +162,7 @@ func (m *Model) claim(ctx context.Context, coll *mongo.Collection, prefix, id, o
 		}
 		return false, wrap(op, err)
 	}
-	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "revoked", Value: false}}, setRevoked)
-	if err != nil {
-		// Give the claim back so that a retry can win it. If the update
-		// did apply, the revoked flag makes the retry report false.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		_, _ = m.claims.DeleteOne(dctx, bson.D{{Key: "_id", Value: c.ID}})
-		return false, wrap(op, err)
-	}
-	return res.MatchedCount == 1, nil
+	return true, nil
 }
 
 // RevokeGrant implements [oauth2server.RefreshTokenModel]. It writes the
