@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"io"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -112,4 +113,27 @@ func cryptoRandomString(n int) string {
 	m := base64.RawURLEncoding.EncodedLen(n)
 	base64.RawURLEncoding.Encode(text[:m], b)
 	return string(text[:m])
+}
+
+// bcryptDummies caches one bcrypt hash per cost for [DummyHashLike].
+var bcryptDummies sync.Map // int -> string
+
+// DummyHashLike returns a hash of the same kind and cost as hash, for
+// models to verify against when a user or client is unknown: an unknown
+// name then costs as much as a wrong password, so response time does not
+// reveal which names exist (RFC 6749 §10.10, SECURITY R-28). For an
+// unrecognised hash it returns a [HashSecret] hash.
+func DummyHashLike(hash string) string {
+	if cost, err := bcrypt.Cost([]byte(hash)); err == nil {
+		if d, ok := bcryptDummies.Load(cost); ok {
+			return d.(string)
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte("oauth2server: no such user"), cost)
+		if err != nil {
+			return dummySecretHash
+		}
+		d, _ := bcryptDummies.LoadOrStore(cost, string(h))
+		return d.(string)
+	}
+	return dummySecretHash
 }

@@ -49,6 +49,7 @@ type Model struct {
 	mu            sync.RWMutex
 	clients       map[string]*oauth2server.Client
 	users         map[string]*userRecord // by username
+	dummyHash     string                 // like the last added user's hash, for unknown users
 	clientUsers   map[string]string      // client id -> username
 	access        map[string]*oauth2server.Token
 	refresh       map[string]*oauth2server.Token
@@ -197,6 +198,9 @@ func (m *Model) AddUser(u *oauth2server.User, passwordHash string) error {
 		return ErrDuplicate
 	}
 	m.users[u.Username] = &userRecord{user: *cloneUser(u), passwordHash: passwordHash}
+	// An unknown username must cost what a known one does, so the dummy
+	// follows the kind and cost of the stored hashes.
+	m.dummyHash = oauth2server.DummyHashLike(passwordHash)
 	return nil
 }
 
@@ -378,9 +382,13 @@ func (m *Model) GetUser(ctx context.Context, username, password string) (*oauth2
 	}
 	m.mu.RLock()
 	rec, ok := m.users[username]
+	dummy := m.dummyHash
 	m.mu.RUnlock()
 	if !ok {
-		oauth2server.VerifySecret(dummyHash, password)
+		if dummy == "" {
+			dummy = defaultDummyHash
+		}
+		oauth2server.VerifySecret(dummy, password)
 		return nil, nil
 	}
 	if !oauth2server.VerifySecret(rec.passwordHash, password) {
@@ -389,7 +397,7 @@ func (m *Model) GetUser(ctx context.Context, username, password string) (*oauth2
 	return cloneUser(&rec.user), nil
 }
 
-var dummyHash = oauth2server.HashSecret("memorymodel: no such user")
+var defaultDummyHash = oauth2server.HashSecret("memorymodel: no such user")
 
 // GetUserFromClient implements [oauth2server.ClientUserModel].
 func (m *Model) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (*oauth2server.User, error) {

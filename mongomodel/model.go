@@ -46,6 +46,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/echo-oauth2/oauth2server"
 )
@@ -108,6 +109,11 @@ type Model struct {
 	clients, users, tokens, codes, grants, claims, jtis, devices, consents *mongo.Collection
 
 	ttl atomic.Bool // TTL indexes exist (set by EnsureIndexes)
+
+	// dummy is the hash verified against for unknown users: like the
+	// last password hash this Model stored or read, so an unknown name
+	// costs what a known one does whichever hash kind the users have.
+	dummy atomic.Pointer[string]
 }
 
 // New returns a Model storing its collections in db. Call
@@ -201,6 +207,7 @@ func (m *Model) AddUser(ctx context.Context, u *oauth2server.User, passwordHash 
 	if _, err := m.users.InsertOne(ctx, userDoc{ID: u.ID, Username: u.Username, PasswordHash: passwordHash, Extra: u.Extra}); err != nil {
 		return wrap("add user", err)
 	}
+	m.noteHash(passwordHash)
 	return nil
 }
 
@@ -245,16 +252,42 @@ func (m *Model) GetUser(ctx context.Context, username, password string) (*oauth2
 		return nil, wrap("get user", err)
 	}
 	if !found {
-		oauth2server.VerifySecret(dummyPasswordHash(), password)
+		dummy := dummyPasswordHash()
+		if p := m.dummy.Load(); p != nil {
+			dummy = *p
+		}
+		oauth2server.VerifySecret(dummy, password)
 		return nil, nil
 	}
+	m.noteHash(d.PasswordHash)
 	if !oauth2server.VerifySecret(d.PasswordHash, password) {
 		return nil, nil
 	}
 	return d.user(), nil
 }
 
-// dummyPasswordHash is a bcrypt hash verified against for unknown users.
+// noteHash makes the dummy for unknown users follow the kind and cost of
+// hash (computed only when they change).
+func (m *Model) noteHash(hash string) {
+	if p := m.dummy.Load(); p != nil && sameHashKind(*p, hash) {
+		return
+	}
+	d := oauth2server.DummyHashLike(hash)
+	m.dummy.Store(&d)
+}
+
+// sameHashKind reports whether two stored hashes cost the same to verify.
+func sameHashKind(a, b string) bool {
+	ca, errA := bcrypt.Cost([]byte(a))
+	cb, errB := bcrypt.Cost([]byte(b))
+	if errA != nil || errB != nil {
+		return (errA != nil) == (errB != nil)
+	}
+	return ca == cb
+}
+
+// dummyPasswordHash is a bcrypt hash verified against for unknown users
+// until the Model has seen a stored hash.
 // It is made on first use: bcrypt costs tens of milliseconds.
 var dummyPasswordHash = sync.OnceValue(func() string {
 	h, err := oauth2server.HashPassword("mongomodel: no such user")
