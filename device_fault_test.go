@@ -49,11 +49,11 @@ func (f *faultyDevices) SetDeviceDecision(ctx context.Context, uc string, d *oau
 	return f.Model.SetDeviceDecision(ctx, uc, d)
 }
 
-func (f *faultyDevices) PollDeviceCode(ctx context.Context, dc string, now time.Time) (*oauth2server.DeviceCode, error) {
+func (f *faultyDevices) PollDeviceCode(ctx context.Context, dc, clientID string, now time.Time) (*oauth2server.DeviceCode, error) {
 	if f.failing == "PollDeviceCode" {
 		return nil, f.fail
 	}
-	return f.Model.PollDeviceCode(ctx, dc, now)
+	return f.Model.PollDeviceCode(ctx, dc, clientID, now)
 }
 
 func (f *faultyDevices) RaiseDeviceInterval(ctx context.Context, dc string, d time.Duration) error {

@@ -397,3 +397,20 @@ func httptestForm(form url.Values) *http.Request {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req
 }
+
+// Bad input changes nothing: another client polling with a stolen device
+// code gets invalid_grant, and the real device's next poll is not pushed
+// into slow_down by it.
+func TestDeviceForeignPollChangesNothing(t *testing.T) {
+	e := newDeviceEnv(t, oauth2server.Options{})
+	require.NoError(t, e.model.AddClient(&oauth2server.Client{ID: "other-tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+	dc, uc := e.authorize(t, "")
+	assert.Equal(t, "authorization_pending", e.poll(t, "tv", dc).errorCode(), "first poll")
+	e.clock.Advance(5 * time.Second)
+	assert.Equal(t, "invalid_grant", e.poll(t, "other-tv", dc).errorCode())
+	e.clock.Advance(time.Second)
+	assert.Equal(t, "authorization_pending", e.poll(t, "tv", dc).errorCode(), "6 s after its own last poll")
+	d, err := e.model.GetDeviceCodeByUserCode(context.Background(), uc)
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, d.Interval, "not raised")
+}

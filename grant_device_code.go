@@ -32,7 +32,7 @@ func (s *Server) grantDeviceCode(ctx context.Context, req *TokenRequest) (*issue
 		return nil, errNoDeviceCode
 	}
 	now := s.now()
-	dc, err := s.devices.PollDeviceCode(ctx, raw, now)
+	dc, err := s.devices.PollDeviceCode(ctx, raw, req.Client.ID, now)
 	if err != nil {
 		return nil, storeError("PollDeviceCode", err)
 	}

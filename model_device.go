@@ -128,11 +128,13 @@ type DeviceCodeModel interface {
 	// after d.Now, and reports whether it did, so of two concurrent
 	// decisions exactly one succeeds.
 	SetDeviceDecision(ctx context.Context, userCode string, d *DeviceDecision) (bool, error)
-	// PollDeviceCode records a poll of the client: it sets LastPolledAt to
-	// now and returns the request as it was before this update (so its
-	// LastPolledAt is the previous poll), or nil when the device code is
-	// unknown.
-	PollDeviceCode(ctx context.Context, deviceCode string, now time.Time) (*DeviceCode, error)
+	// PollDeviceCode records a poll of the client clientID: it sets
+	// LastPolledAt to now and returns the request as it was before this
+	// update (so its LastPolledAt is the previous poll), or nil when the
+	// device code is unknown or belongs to another client. Another
+	// client's poll must change nothing: it is bad input, and it would
+	// otherwise push the real device into slow_down.
+	PollDeviceCode(ctx context.Context, deviceCode, clientID string, now time.Time) (*DeviceCode, error)
 	// RaiseDeviceInterval sets the request's Interval to interval if that
 	// is longer than the stored one (never lowering it, like MongoDB's
 	// $max), after the client polled too fast.

@@ -98,14 +98,14 @@ func (m *Model) SetDeviceDecision(ctx context.Context, userCode string, d *oauth
 
 // PollDeviceCode implements [oauth2server.DeviceCodeModel]: it returns the
 // request as it was before recording the poll.
-func (m *Model) PollDeviceCode(ctx context.Context, deviceCode string, now time.Time) (*oauth2server.DeviceCode, error) {
+func (m *Model) PollDeviceCode(ctx context.Context, deviceCode, clientID string, now time.Time) (*oauth2server.DeviceCode, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	stored := m.devices.byDevice[deviceCode]
-	if stored == nil {
+	if stored == nil || stored.ClientID != clientID {
 		return nil, nil
 	}
 	prev := stored.Clone()

@@ -49,7 +49,7 @@ func TestDeviceCodeSaveAndCopies(t *testing.T) {
 
 	now = t0.Add(10 * time.Minute)
 	require.NoError(t, m.SaveDeviceCode(ctx, newDevice("dc2", "BCDF-GHJK")), "the old one expired")
-	p, err := m.PollDeviceCode(ctx, "dc1", now)
+	p, err := m.PollDeviceCode(ctx, "dc1", "tv", now)
 	require.NoError(t, err)
 	assert.Nil(t, p, "the expired request was replaced")
 }
@@ -59,10 +59,10 @@ func TestDeviceCodePollAndInterval(t *testing.T) {
 	m := memorymodel.New()
 	require.NoError(t, m.SaveDeviceCode(ctx, newDevice("dc1", "BCDF-GHJK")))
 
-	p, err := m.PollDeviceCode(ctx, "dc1", t0.Add(time.Second))
+	p, err := m.PollDeviceCode(ctx, "dc1", "tv", t0.Add(time.Second))
 	require.NoError(t, err)
 	assert.True(t, p.LastPolledAt.IsZero(), "the state before the first poll")
-	p, err = m.PollDeviceCode(ctx, "dc1", t0.Add(2*time.Second))
+	p, err = m.PollDeviceCode(ctx, "dc1", "tv", t0.Add(2*time.Second))
 	require.NoError(t, err)
 	assert.Equal(t, t0.Add(time.Second), p.LastPolledAt, "the previous poll")
 
@@ -72,7 +72,7 @@ func TestDeviceCodePollAndInterval(t *testing.T) {
 	got, _ := m.GetDeviceCodeByUserCode(ctx, "BCDF-GHJK")
 	assert.Equal(t, 10*time.Second, got.Interval, "never lowered")
 
-	p, err = m.PollDeviceCode(ctx, "unknown", t0)
+	p, err = m.PollDeviceCode(ctx, "unknown", "tv", t0)
 	assert.NoError(t, err)
 	assert.Nil(t, p)
 }
@@ -148,7 +148,7 @@ func TestDeviceCodeCanceledContext(t *testing.T) {
 	assert.Error(t, err)
 	_, err = m.SetDeviceDecision(ctx, "BCDF-GHJK", &oauth2server.DeviceDecision{Now: t0})
 	assert.Error(t, err)
-	_, err = m.PollDeviceCode(ctx, "dc1", t0)
+	_, err = m.PollDeviceCode(ctx, "dc1", "tv", t0)
 	assert.Error(t, err)
 	assert.Error(t, m.RaiseDeviceInterval(ctx, "dc1", time.Second))
 	_, err = m.ConsumeDeviceCode(ctx, "dc1")

@@ -202,11 +202,11 @@ func (m *Model) SetDeviceDecision(ctx context.Context, userCode string, dd *oaut
 // On FerretDB two concurrent polls of one request may both see the same
 // previous poll; each is then judged against it, which is what a
 // sequential pair would see of the earlier poll at worst.
-func (m *Model) PollDeviceCode(ctx context.Context, deviceCode string, now time.Time) (*oauth2server.DeviceCode, error) {
+func (m *Model) PollDeviceCode(ctx context.Context, deviceCode, clientID string, now time.Time) (*oauth2server.DeviceCode, error) {
 	ctx, cancel := m.op(ctx)
 	defer cancel()
 	raw, err := m.devices.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: oauth2server.TokenDigest(deviceCode)}},
+		bson.D{{Key: "_id", Value: oauth2server.TokenDigest(deviceCode)}, {Key: "clientId", Value: clientID}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "lastPolledAt", Value: now}}}},
 		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Raw()
 	if stderrors.Is(err, mongo.ErrNoDocuments) {
