@@ -353,19 +353,24 @@ func TestDeviceTokenConcurrentRedemption(t *testing.T) {
 
 	const n = 32
 	statuses := make(chan int, n)
-	var wg sync.WaitGroup
+	// The requests are built first and released together, so that the
+	// redemptions really overlap.
+	var wg, start sync.WaitGroup
+	start.Add(1)
 	for range n {
 		wg.Add(1)
+		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(url.Values{
+			"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {"tv"}, "device_code": {dc}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		go func() {
 			defer wg.Done()
-			req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(url.Values{
-				"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {"tv"}, "device_code": {dc}}.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			start.Wait()
 			rec := httptest.NewRecorder()
 			e.srv.ServeToken(rec, req)
 			statuses <- rec.Code
 		}()
 	}
+	start.Done()
 	wg.Wait()
 	close(statuses)
 	counts := map[int]int{}

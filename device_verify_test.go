@@ -128,12 +128,14 @@ func TestApproveDevice(t *testing.T) {
 	t.Run("ok, concurrent decisions: exactly one wins", func(t *testing.T) {
 		e := newDeviceEnv(t, oauth2server.Options{})
 		_, uc := e.authorize(t, "")
-		var wg sync.WaitGroup
+		var wg, start sync.WaitGroup
+		start.Add(1)
 		results := make(chan error, 20)
 		for i := range 20 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				start.Wait()
 				if i%2 == 0 {
 					results <- e.srv.DenyDevice(ctx, uc)
 				} else {
@@ -141,6 +143,7 @@ func TestApproveDevice(t *testing.T) {
 				}
 			}()
 		}
+		start.Done()
 		wg.Wait()
 		close(results)
 		ok := 0
@@ -215,16 +218,19 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 	t.Run("concurrent guesses cannot overrun the limit", func(t *testing.T) {
 		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: 7})
 		attacker := oauth2server.WithAttemptKey(ctx, "192.0.2.1")
-		var wg sync.WaitGroup
+		var wg, start sync.WaitGroup
+		start.Add(1)
 		results := make(chan error, 100)
 		for i := range 100 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				start.Wait()
 				_, err := e.srv.LookupUserCode(attacker, guess(i))
 				results <- err
 			}()
 		}
+		start.Done()
 		wg.Wait()
 		close(results)
 		counts := map[string]int{}

@@ -399,12 +399,11 @@ func TestAuthorizeCSRF(t *testing.T) {
 	otherAction, _ := f.consent(codeQuery("scope", "write"), "alice")
 
 	tests := []struct {
-		name      string
-		user      string
-		action    string
-		form      url.Values
-		advance   time.Duration
-		expectMsg string
+		name    string
+		user    string
+		action  string
+		form    url.Values
+		advance time.Duration
 	}{
 		{name: "nok, no token", user: "alice", action: action, form: url.Values{"decision": {"approve"}}},
 		{name: "nok, forged token", user: "alice", action: action, form: url.Values{"decision": {"approve"}, "csrf_token": {"1741064767.AAAA"}}},

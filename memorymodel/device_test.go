@@ -93,13 +93,16 @@ func TestDeviceCodeDecisionAndConsume(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "unknown")
 
-	var wg sync.WaitGroup
+	// The goroutines wait on start so that their decisions really overlap.
+	var wg, start sync.WaitGroup
 	var mu sync.Mutex
 	wins := 0
+	start.Add(1)
 	for i := range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			start.Wait()
 			ok, err := m.SetDeviceDecision(ctx, "BCDF-GHJK", &oauth2server.DeviceDecision{Approved: i%2 == 0, UserID: "alice", Scope: []string{"read"}, Now: t0})
 			assert.NoError(t, err)
 			if ok {
@@ -109,6 +112,7 @@ func TestDeviceCodeDecisionAndConsume(t *testing.T) {
 			}
 		}()
 	}
+	start.Done()
 	wg.Wait()
 	assert.Equal(t, 1, wins, "one decision")
 	got, _ := m.GetDeviceCodeByUserCode(ctx, "BCDF-GHJK")
@@ -119,10 +123,12 @@ func TestDeviceCodeDecisionAndConsume(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	wins = 0
+	start.Add(1)
 	for range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			start.Wait()
 			ok, err := m.ConsumeDeviceCode(ctx, "dc2")
 			assert.NoError(t, err)
 			if ok {
@@ -132,6 +138,7 @@ func TestDeviceCodeDecisionAndConsume(t *testing.T) {
 			}
 		}()
 	}
+	start.Done()
 	wg.Wait()
 	assert.Equal(t, 1, wins, "consumed once")
 	got, _ = m.GetDeviceCodeByUserCode(ctx, "CCCC-CCCC")

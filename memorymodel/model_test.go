@@ -271,18 +271,24 @@ func TestRevokeAuthorizationCodeOnce(t *testing.T) {
 	code := &oauth2server.AuthorizationCode{Code: "c", ExpiresAt: clk.Now().Add(time.Minute)}
 	require.NoError(t, m.SaveAuthorizationCode(ctx, code, nil, nil))
 
+	// the goroutines are released together so that they really
+	// overlap, and a loser must report (false, nil), not an error.
 	var wins atomic.Int32
-	var wg sync.WaitGroup
+	var start, wg sync.WaitGroup
+	start.Add(1)
 	for range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			start.Wait()
 			ok, err := m.RevokeAuthorizationCode(ctx, code)
-			if err == nil && ok {
+			assert.NoError(t, err)
+			if ok {
 				wins.Add(1)
 			}
 		}()
 	}
+	start.Done()
 	wg.Wait()
 	assert.EqualValues(t, 1, wins.Load())
 	got, _ := m.GetAuthorizationCode(ctx, "c")

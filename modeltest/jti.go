@@ -82,7 +82,7 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 		rm := need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
 		byAccessTok, byRefreshTok, other := fullToken(), fullToken(), fullToken()
 		for _, tok := range []*oauth2server.Token{byAccessTok, byRefreshTok, other} {
-			require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+			saveToken(t, s, tok)
 			assert.False(t, revoked(t, m, tok.ID), "not revoked when saved")
 		}
 		// The caller's Token carries only the string: the model must use
@@ -103,7 +103,7 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 		rm := need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
 		tok := fullToken()
 		tok.ID = ""
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+		saveToken(t, s, tok)
 		ok, err := rm.RevokeToken(ctx, tok)
 		require.NoError(t, err)
 		assert.True(t, ok)
@@ -118,7 +118,7 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 		a, b, rotated, other := fullToken(), fullToken(), fullToken(), fullToken()
 		b.GrantID, rotated.GrantID = a.GrantID, a.GrantID
 		for _, tok := range []*oauth2server.Token{a, b, rotated, other} {
-			require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+			saveToken(t, s, tok)
 		}
 		ok, err := rm.RevokeToken(ctx, rotated)
 		require.NoError(t, err)
@@ -139,12 +139,9 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 		rm := need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
 		tok := fullToken()
 		tok.AccessToken = ""
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+		saveToken(t, s, tok)
 		require.NoError(t, rm.RevokeGrant(ctx, tok.GrantID))
-		got, err := rm.GetRefreshToken(ctx, tok.RefreshToken)
-		require.NoError(t, err)
-		require.NotNil(t, got)
-		assert.True(t, got.Revoked, "record revoked")
+		assert.True(t, getRefresh(t, rm, tok.RefreshToken).Revoked, "record revoked")
 		assert.True(t, revoked(t, m, tok.ID), "its ID deny-listed")
 	})
 
@@ -153,7 +150,7 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 		rm := need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
 		tok := fullToken()
 		require.NoError(t, rm.RevokeGrant(ctx, tok.GrantID))
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+		saveToken(t, s, tok)
 		assert.True(t, revoked(t, m, tok.ID))
 	})
 
@@ -161,25 +158,7 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 		// A refresh racing a family revocation must not yield a live JWT.
 		s, m := setup(t)
 		rm := need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
-		grant := random("grant-")
-		toks := make([]*oauth2server.Token, 20)
-		var wg sync.WaitGroup
-		for i := range toks {
-			toks[i] = fullToken()
-			toks[i].GrantID = grant
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				assert.NoError(t, s.Model.SaveToken(ctx, toks[i], nil, nil))
-			}()
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			assert.NoError(t, rm.RevokeGrant(ctx, grant))
-		}()
-		wg.Wait()
-		for i, tok := range toks {
+		for i, tok := range saveWhileRevokingGrant(t, s, rm) {
 			assert.True(t, revoked(t, m, tok.ID), "token %d", i)
 		}
 	})

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,62 +24,59 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		s := newSetup(t)
 		return s, need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
 	}
-	// getRefresh returns the stored record of a refresh token.
-	getRefresh := func(t *testing.T, m oauth2server.RefreshTokenModel, rt string) *oauth2server.Token {
+	// revokeFoundByAccess saves tok, revokes the record found by its
+	// access token and returns the access token lookup, for the checks
+	// after the revocation.
+	revokeFoundByAccess := func(t *testing.T, s Setup, m oauth2server.RefreshTokenModel, tok *oauth2server.Token) oauth2server.AccessTokenModel {
 		t.Helper()
-		got, err := m.GetRefreshToken(ctx, rt)
+		at := need[oauth2server.AccessTokenModel](t, s, "AccessTokenModel")
+		saveToken(t, s, tok)
+		ok, err := m.RevokeToken(ctx, getAccess(t, at, tok.AccessToken))
 		require.NoError(t, err)
-		require.NotNil(t, got, "refresh token not found")
-		return got
+		assert.True(t, ok)
+		return at
 	}
 
 	t.Run("ok, token round trip by refresh token", func(t *testing.T) {
 		s, m := setup(t)
 		want := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, want, nil, nil))
+		saveToken(t, s, want)
 		assertToken(t, want, getRefresh(t, m, want.RefreshToken), byRefresh)
 	})
 
 	t.Run("ok, expired refresh token is returned as stored", func(t *testing.T) {
 		s, m := setup(t)
-		want := fullToken()
-		want.IssuedAt = now().Add(-3 * time.Hour)
-		want.AccessTokenExpiresAt = now().Add(-2 * time.Hour)
-		want.RefreshTokenExpiresAt = now().Add(-time.Hour)
-		require.NoError(t, s.Model.SaveToken(ctx, want, nil, nil))
+		want := expiredToken()
+		saveToken(t, s, want)
 		assertToken(t, want, getRefresh(t, m, want.RefreshToken), byRefresh)
 	})
 
 	t.Run("ok, changing a returned token does not change the store", func(t *testing.T) {
 		s, m := setup(t)
 		want := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, copyToken(want), nil, nil))
+		saveToken(t, s, copyToken(want))
 		mutateToken(getRefresh(t, m, want.RefreshToken))
 		assertToken(t, want, getRefresh(t, m, want.RefreshToken), byRefresh)
 	})
 
 	t.Run("ok, unknown refresh token is nil", func(t *testing.T) {
 		s, m := setup(t)
-		require.NoError(t, s.Model.SaveToken(ctx, fullToken(), nil, nil))
-		got, err := m.GetRefreshToken(ctx, "no-such-token")
-		require.NoError(t, err)
-		assert.Nil(t, got)
+		saveToken(t, s, fullToken())
+		assertNotFound(t, m.GetRefreshToken, "no-such-token")
 	})
 
 	t.Run("ok, access token is not a refresh token", func(t *testing.T) {
 		s, m := setup(t)
 		tok := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
-		require.NoError(t, s.Model.SaveToken(ctx, accessOnlyToken(), nil, nil))
-		got, err := m.GetRefreshToken(ctx, tok.AccessToken)
-		require.NoError(t, err)
-		assert.Nil(t, got)
+		saveToken(t, s, tok)
+		saveToken(t, s, accessOnlyToken())
+		assertNotFound(t, m.GetRefreshToken, tok.AccessToken)
 	})
 
 	t.Run("ok, RevokeToken reports true once, then false", func(t *testing.T) {
 		s, m := setup(t)
 		tok := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+		saveToken(t, s, tok)
 		rec := getRefresh(t, m, tok.RefreshToken)
 		ok, err := m.RevokeToken(ctx, rec)
 		require.NoError(t, err)
@@ -94,7 +90,7 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		// a rotated token must stay visible so that reuse is detected.
 		s, m := setup(t)
 		tok := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+		saveToken(t, s, tok)
 		ok, err := m.RevokeToken(ctx, getRefresh(t, m, tok.RefreshToken))
 		require.NoError(t, err)
 		require.True(t, ok)
@@ -105,42 +101,22 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 
 	t.Run("ok, RevokeToken of a record found by access token revokes both", func(t *testing.T) {
 		s, m := setup(t)
-		at := need[oauth2server.AccessTokenModel](t, s, "AccessTokenModel")
 		tok := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
-		rec, err := at.GetAccessToken(ctx, tok.AccessToken)
-		require.NoError(t, err)
-		require.NotNil(t, rec)
-		ok, err := m.RevokeToken(ctx, rec)
-		require.NoError(t, err)
-		assert.True(t, ok)
+		at := revokeFoundByAccess(t, s, m, tok)
 		assert.True(t, getRefresh(t, m, tok.RefreshToken).Revoked, "refresh token revoked")
-		rec, err = at.GetAccessToken(ctx, tok.AccessToken)
-		require.NoError(t, err)
-		require.NotNil(t, rec)
-		assert.True(t, rec.Revoked, "access token revoked")
+		assert.True(t, getAccess(t, at, tok.AccessToken).Revoked, "access token revoked")
 	})
 
 	t.Run("ok, RevokeToken of an access-only token", func(t *testing.T) {
 		s, m := setup(t)
-		at := need[oauth2server.AccessTokenModel](t, s, "AccessTokenModel")
 		tok := accessOnlyToken()
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
-		rec, err := at.GetAccessToken(ctx, tok.AccessToken)
-		require.NoError(t, err)
-		require.NotNil(t, rec)
-		ok, err := m.RevokeToken(ctx, rec)
-		require.NoError(t, err)
-		assert.True(t, ok)
-		rec, err = at.GetAccessToken(ctx, tok.AccessToken)
-		require.NoError(t, err)
-		require.NotNil(t, rec)
-		assert.True(t, rec.Revoked)
+		at := revokeFoundByAccess(t, s, m, tok)
+		assert.True(t, getAccess(t, at, tok.AccessToken).Revoked)
 	})
 
 	t.Run("ok, RevokeToken of an unknown token is false", func(t *testing.T) {
 		s, m := setup(t)
-		require.NoError(t, s.Model.SaveToken(ctx, fullToken(), nil, nil))
+		saveToken(t, s, fullToken())
 		ok, err := m.RevokeToken(ctx, fullToken())
 		require.NoError(t, err)
 		assert.False(t, ok)
@@ -150,7 +126,7 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		// two refreshes with one token must not both rotate it.
 		s, m := setup(t)
 		tok := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+		saveToken(t, s, tok)
 		rec := getRefresh(t, m, tok.RefreshToken)
 		wins := race(t, func() (bool, error) {
 			cp := *rec
@@ -163,13 +139,13 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 	t.Run("ok, rotation keeps the old token revoked and the new one live", func(t *testing.T) {
 		s, m := setup(t)
 		old := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, old, nil, nil))
+		saveToken(t, s, old)
 		ok, err := m.RevokeToken(ctx, getRefresh(t, m, old.RefreshToken))
 		require.NoError(t, err)
 		require.True(t, ok)
 		next := fullToken()
 		next.GrantID, next.ClientID, next.UserID = old.GrantID, old.ClientID, old.UserID
-		require.NoError(t, s.Model.SaveToken(ctx, next, nil, nil))
+		saveToken(t, s, next)
 		assert.True(t, getRefresh(t, m, old.RefreshToken).Revoked, "old")
 		assert.False(t, getRefresh(t, m, next.RefreshToken).Revoked, "new")
 	})
@@ -181,18 +157,13 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		a, b, other := fullToken(), fullToken(), fullToken()
 		b.GrantID = a.GrantID
 		for _, tok := range []*oauth2server.Token{a, b, other} {
-			require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+			saveToken(t, s, tok)
 		}
 		require.NoError(t, m.RevokeGrant(ctx, a.GrantID))
 		assert.True(t, getRefresh(t, m, a.RefreshToken).Revoked, "a")
 		assert.True(t, getRefresh(t, m, b.RefreshToken).Revoked, "b")
 		assert.False(t, getRefresh(t, m, other.RefreshToken).Revoked, "other family")
-		if at, ok := as[oauth2server.AccessTokenModel](s.Model); ok {
-			rec, err := at.GetAccessToken(ctx, b.AccessToken)
-			require.NoError(t, err)
-			require.NotNil(t, rec)
-			assert.True(t, rec.Revoked, "access token of b")
-		}
+		assertAccessRevoked(t, s, b.AccessToken, "access token of b")
 		ok, err := m.RevokeToken(ctx, getRefresh(t, m, a.RefreshToken))
 		require.NoError(t, err)
 		assert.False(t, ok, "RevokeToken after RevokeGrant")
@@ -223,37 +194,14 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		s, m := setup(t)
 		tok := fullToken()
 		require.NoError(t, m.RevokeGrant(ctx, tok.GrantID))
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+		saveToken(t, s, tok)
 		assert.True(t, getRefresh(t, m, tok.RefreshToken).Revoked)
-		if at, ok := as[oauth2server.AccessTokenModel](s.Model); ok {
-			rec, err := at.GetAccessToken(ctx, tok.AccessToken)
-			require.NoError(t, err)
-			require.NotNil(t, rec)
-			assert.True(t, rec.Revoked, "access token")
-		}
+		assertAccessRevoked(t, s, tok.AccessToken, "access token")
 	})
 
 	t.Run("ok, tokens saved while RevokeGrant runs all end revoked", func(t *testing.T) {
 		s, m := setup(t)
-		grant := random("grant-")
-		toks := make([]*oauth2server.Token, 20)
-		var wg sync.WaitGroup
-		for i := range toks {
-			toks[i] = fullToken()
-			toks[i].GrantID = grant
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				assert.NoError(t, s.Model.SaveToken(ctx, toks[i], nil, nil))
-			}()
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			assert.NoError(t, m.RevokeGrant(ctx, grant))
-		}()
-		wg.Wait()
-		for i, tok := range toks {
+		for i, tok := range saveWhileRevokingGrant(t, s, m) {
 			assert.True(t, getRefresh(t, m, tok.RefreshToken).Revoked, "token %d", i)
 		}
 	})
@@ -266,7 +214,7 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 	t.Run("nok, cancelled context", func(t *testing.T) {
 		s, m := setup(t)
 		tok := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+		saveToken(t, s, tok)
 		got, err := m.GetRefreshToken(cancelled(), tok.RefreshToken)
 		assert.Error(t, err, "GetRefreshToken")
 		assert.Nil(t, got)

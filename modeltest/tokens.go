@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,6 +113,93 @@ func assertToken(t *testing.T, want, got *oauth2server.Token, by lookup) {
 	assertExtra(t, want.Extra, got.Extra, "Extra")
 }
 
+// expiredToken is a full token whose access and refresh tokens have both
+// expired: models return such records as stored and leave expiry to the
+// Server.
+func expiredToken() *oauth2server.Token {
+	tok := fullToken()
+	tok.IssuedAt = now().Add(-3 * time.Hour)
+	tok.AccessTokenExpiresAt = now().Add(-2 * time.Hour)
+	tok.RefreshTokenExpiresAt = now().Add(-time.Hour)
+	return tok
+}
+
+// saveToken saves tok through the mandatory Model and fails the test on
+// error.
+func saveToken(t *testing.T, s Setup, tok *oauth2server.Token) {
+	t.Helper()
+	require.NoError(t, s.Model.SaveToken(context.Background(), tok, nil, nil))
+}
+
+// getAccess returns the stored record of an access token, failing the test
+// when there is none.
+func getAccess(t *testing.T, m oauth2server.AccessTokenModel, token string) *oauth2server.Token {
+	t.Helper()
+	got, err := m.GetAccessToken(context.Background(), token)
+	require.NoError(t, err)
+	require.NotNil(t, got, "access token not found")
+	return got
+}
+
+// getRefresh returns the stored record of a refresh token, failing the
+// test when there is none.
+func getRefresh(t *testing.T, m oauth2server.RefreshTokenModel, token string) *oauth2server.Token {
+	t.Helper()
+	got, err := m.GetRefreshToken(context.Background(), token)
+	require.NoError(t, err)
+	require.NotNil(t, got, "refresh token not found")
+	return got
+}
+
+// assertNotFound checks that looking key up finds nothing and no error, the
+// Model convention for "not found".
+func assertNotFound(t *testing.T, lookup func(context.Context, string) (*oauth2server.Token, error), key string) {
+	t.Helper()
+	got, err := lookup(context.Background(), key)
+	require.NoError(t, err)
+	assert.Nil(t, got)
+}
+
+// assertAccessRevoked checks, when the model looks up access tokens, that
+// the record of token is revoked.
+func assertAccessRevoked(t *testing.T, s Setup, token, msg string) {
+	t.Helper()
+	if at, ok := as[oauth2server.AccessTokenModel](s.Model); ok {
+		assert.True(t, getAccess(t, at, token).Revoked, msg)
+	}
+}
+
+// saveWhileRevokingGrant saves 20 tokens of one new grant family while
+// RevokeGrant of that family runs, all at once, and returns the tokens:
+// whichever order the store sees, none may outlive the revocation.
+func saveWhileRevokingGrant(t *testing.T, s Setup, rm oauth2server.RefreshTokenModel) []*oauth2server.Token {
+	t.Helper()
+	ctx := context.Background()
+	grant := random("grant-")
+	toks := make([]*oauth2server.Token, 20)
+	var start, wg sync.WaitGroup
+	start.Add(1)
+	for i := range toks {
+		toks[i] = fullToken()
+		toks[i].GrantID = grant
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start.Wait()
+			assert.NoError(t, s.Model.SaveToken(ctx, toks[i], nil, nil))
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		start.Wait()
+		assert.NoError(t, rm.RevokeGrant(ctx, grant))
+	}()
+	start.Done()
+	wg.Wait()
+	return toks
+}
+
 // testTokens checks [oauth2server.Model.SaveToken] on its own; the
 // capabilities that read tokens back check what it stored.
 func testTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
@@ -138,7 +226,6 @@ func testTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 // testAccessTokens checks [oauth2server.AccessTokenModel].
 func testAccessTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 	probe[oauth2server.AccessTokenModel](t, newSetup, "AccessTokenModel")
-	ctx := context.Background()
 	setup := func(t *testing.T) (Setup, oauth2server.AccessTokenModel) {
 		s := newSetup(t)
 		return s, need[oauth2server.AccessTokenModel](t, s, "AccessTokenModel")
@@ -147,70 +234,54 @@ func testAccessTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 	t.Run("ok, token round trip by access token", func(t *testing.T) {
 		s, m := setup(t)
 		want := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, want, nil, nil))
-		got, err := m.GetAccessToken(ctx, want.AccessToken)
-		require.NoError(t, err)
-		assertToken(t, want, got, byAccess)
+		saveToken(t, s, want)
+		assertToken(t, want, getAccess(t, m, want.AccessToken), byAccess)
 	})
 
 	t.Run("ok, access-only token round trip", func(t *testing.T) {
 		s, m := setup(t)
 		want := accessOnlyToken()
-		require.NoError(t, s.Model.SaveToken(ctx, want, nil, nil))
-		got, err := m.GetAccessToken(ctx, want.AccessToken)
-		require.NoError(t, err)
+		saveToken(t, s, want)
+		got := getAccess(t, m, want.AccessToken)
 		assertToken(t, want, got, byAccess)
 		assert.Empty(t, got.RefreshToken)
 	})
 
 	t.Run("ok, unknown access token is nil", func(t *testing.T) {
 		s, m := setup(t)
-		require.NoError(t, s.Model.SaveToken(ctx, fullToken(), nil, nil))
-		got, err := m.GetAccessToken(ctx, "no-such-token")
-		require.NoError(t, err)
-		assert.Nil(t, got)
+		saveToken(t, s, fullToken())
+		assertNotFound(t, m.GetAccessToken, "no-such-token")
 	})
 
 	t.Run("ok, refresh token is not an access token", func(t *testing.T) {
 		s, m := setup(t)
 		tok := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
-		got, err := m.GetAccessToken(ctx, tok.RefreshToken)
-		require.NoError(t, err)
-		assert.Nil(t, got)
+		saveToken(t, s, tok)
+		assertNotFound(t, m.GetAccessToken, tok.RefreshToken)
 	})
 
 	t.Run("ok, expired token is returned as stored", func(t *testing.T) {
 		s, m := setup(t)
-		want := fullToken()
-		want.IssuedAt = now().Add(-3 * time.Hour)
-		want.AccessTokenExpiresAt = now().Add(-2 * time.Hour)
-		want.RefreshTokenExpiresAt = now().Add(-time.Hour)
-		require.NoError(t, s.Model.SaveToken(ctx, want, nil, nil))
-		got, err := m.GetAccessToken(ctx, want.AccessToken)
-		require.NoError(t, err)
-		assertToken(t, want, got, byAccess)
+		want := expiredToken()
+		saveToken(t, s, want)
+		assertToken(t, want, getAccess(t, m, want.AccessToken), byAccess)
 	})
 
 	t.Run("ok, token saved revoked stays revoked", func(t *testing.T) {
 		s, m := setup(t)
 		want := fullToken()
 		want.Revoked = true
-		require.NoError(t, s.Model.SaveToken(ctx, want, nil, nil))
-		got, err := m.GetAccessToken(ctx, want.AccessToken)
-		require.NoError(t, err)
-		assertToken(t, want, got, byAccess)
+		saveToken(t, s, want)
+		assertToken(t, want, getAccess(t, m, want.AccessToken), byAccess)
 	})
 
 	t.Run("ok, changing the saved token afterwards does not change the store", func(t *testing.T) {
 		s, m := setup(t)
 		want := fullToken()
 		saved := copyToken(want)
-		require.NoError(t, s.Model.SaveToken(ctx, saved, nil, nil))
+		saveToken(t, s, saved)
 		mutateToken(saved)
-		got, err := m.GetAccessToken(ctx, want.AccessToken)
-		require.NoError(t, err)
-		assertToken(t, want, got, byAccess)
+		assertToken(t, want, getAccess(t, m, want.AccessToken), byAccess)
 	})
 
 	t.Run("ok, changing a returned token does not change the store", func(t *testing.T) {
@@ -218,20 +289,15 @@ func testAccessTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		// that hands out what it stores would let that change its state.
 		s, m := setup(t)
 		want := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, copyToken(want), nil, nil))
-		got, err := m.GetAccessToken(ctx, want.AccessToken)
-		require.NoError(t, err)
-		require.NotNil(t, got)
-		mutateToken(got)
-		got, err = m.GetAccessToken(ctx, want.AccessToken)
-		require.NoError(t, err)
-		assertToken(t, want, got, byAccess)
+		saveToken(t, s, copyToken(want))
+		mutateToken(getAccess(t, m, want.AccessToken))
+		assertToken(t, want, getAccess(t, m, want.AccessToken), byAccess)
 	})
 
 	t.Run("nok, cancelled context", func(t *testing.T) {
 		s, m := setup(t)
 		tok := fullToken()
-		require.NoError(t, s.Model.SaveToken(ctx, tok, nil, nil))
+		saveToken(t, s, tok)
 		got, err := m.GetAccessToken(cancelled(), tok.AccessToken)
 		assert.Error(t, err)
 		assert.Nil(t, got)
