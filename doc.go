@@ -7,8 +7,9 @@
 //
 // It follows RFC 6749 (OAuth 2.0), RFC 6750 (bearer tokens), RFC 7636
 // (PKCE), RFC 7009 (revocation), RFC 7662 (introspection), RFC 8414
-// (metadata), RFC 8628 (device grant), RFC 9068 (JWT access tokens) and the
-// OAuth 2.0 Security Best Current Practice (RFC 9700).
+// (metadata), RFC 8628 (device grant), RFC 9068 (JWT access tokens), RFC
+// 9207 (iss in authorization responses) and the OAuth 2.0 Security Best
+// Current Practice (RFC 9700).
 //
 // # Model
 //

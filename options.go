@@ -59,10 +59,11 @@ type Options struct {
 
 	// RequireClientAuthentication says, per grant type, whether public
 	// clients are refused (true) or may use the grant by sending only their
-	// client_id (false). Optional. Defaults: authorization_code false,
-	// refresh_token false, device_code false, password true; client_credentials is always
-	// true and cannot be changed (RFC 6749 §4.4). Confidential clients
-	// always authenticate, whatever this says (RFC 6749 §3.2.1).
+	// client_id (false). Optional. Defaults: authorization_code,
+	// refresh_token and device_code false; password and extension grants
+	// true; client_credentials is always true and cannot be changed (RFC
+	// 6749 §4.4). Confidential clients always authenticate, whatever this
+	// says (RFC 6749 §3.2.1).
 	RequireClientAuthentication map[string]bool
 
 	// AllowExtendedTokenAttributes copies [Token.Extra] into token

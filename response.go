@@ -18,8 +18,8 @@ type ErrorBody struct {
 // the token, revocation, introspection or device authorization endpoint,
 // and sets the response headers on h: Cache-Control: no-store and Pragma:
 // no-cache always, and WWW-Authenticate: Basic with every invalid_client
-// (401, RFC 6749 §5.2, RFC 7662 §2.3). A cause that is not an *errors.Error becomes server_error; its text is
-// logged, never sent.
+// (401, RFC 6749 §5.2, RFC 7662 §2.3). A cause that is not an
+// *errors.Error becomes server_error; its text is logged, never sent.
 func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *ErrorBody) {
 	e := oerrors.From(err)
 	if oerrors.IsServerError(e) {

@@ -73,7 +73,7 @@ func (t *TokenResponse) MarshalJSON() ([]byte, error) {
 // Token handles a token endpoint request (RFC 6749 §3.2): it parses the
 // form body, authenticates the client, runs the grant and saves the issued
 // token. Errors are *errors.Error; write them with the handlers package or
-// [WriteError]. Successful responses must be sent with Cache-Control:
+// [Server.WriteError]. Successful responses must be sent with Cache-Control:
 // no-store and Pragma: no-cache (RFC 6749 §5.1), as [WriteJSON] does.
 func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	ctx := r.Context()

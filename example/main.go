@@ -13,6 +13,12 @@
 //	-jwt               issue JWT access tokens (RFC 9068)
 //	-signing-key FILE  PEM private key for -jwt
 //	-dev               allow a generated signing key (development only)
+//	-trusted-proxy IP  a reverse proxy (IP or CIDR) whose X-Forwarded-For and
+//	                   X-Forwarded-Proto are believed (repeatable)
+//
+// An https -issuer turns on oauth2server.Options.RequireTLS: the example
+// speaks plain HTTP, so it must then sit behind a -trusted-proxy that
+// terminates TLS and sends X-Forwarded-Proto: https.
 package main
 
 import (

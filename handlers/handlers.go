@@ -1,9 +1,13 @@
 // Package handlers mounts the endpoints of an [oauth2server.Server] on Echo.
 //
 // Each handler is thin: it hands the request to the Server and writes the
-// answer through one writer, so every protocol error has the same JSON
-// shape and headers (RFC 6749 §5.2) and no internal error text reaches a
-// client.
+// answer through one writer, so every protocol error of the token,
+// revocation, introspection and device authorization endpoints has the same
+// JSON shape and headers (RFC 6749 §5.2) and no internal error text reaches
+// a client. The authorization endpoint ([Authorize]) answers a browser
+// instead: it redirects to the client or renders a page.
+//
+// [Register] mounts every endpoint, and the RFC 8414 metadata, in one call.
 package handlers
 
 import (

@@ -15,8 +15,10 @@ const MetadataCacheControl = "public, max-age=3600"
 // Metadata returns the handler of the authorization server metadata
 // (RFC 8414) for the given mounted endpoints. Mount it at
 // [oauth2server.MetadataURL] of the issuer: for an issuer without a path,
-// e.GET("/.well-known/oauth-authorization-server", h). It fails when
-// Options.Issuer is empty or an endpoint URL is not an absolute https URL.
+// e.GET("/.well-known/oauth-authorization-server", h). It fails as
+// [oauth2server.Server.Metadata] does: when Options.Issuer is empty, an
+// endpoint URL is not an absolute https URL (http only on loopback), or a
+// JWKS URL is given while access tokens are opaque.
 // [Register] builds the endpoints and mounts it for you.
 func Metadata(srv *oauth2server.Server, ep oauth2server.Endpoints) (echo.HandlerFunc, error) {
 	m, err := srv.Metadata(ep)

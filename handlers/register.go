@@ -64,8 +64,10 @@ type RegisterConfig struct {
 // (GET and POST, when cfg.Authorize is set), token (POST), revocation
 // (POST), introspection (POST), device authorization (POST, when the device
 // grant is enabled), the JWK Set (GET, only with JWT access tokens) and the
-// RFC 8414 metadata (GET), which lists exactly the endpoints mounted here. It fails when Options.Issuer is empty
-// or the metadata path cannot be reached from g without Root.
+// RFC 8414 metadata (GET), which lists exactly the endpoints mounted here.
+// It fails when Options.Issuer is empty, BaseURL is not an absolute URL,
+// the authorization endpoint's configuration is invalid, or the metadata
+// path cannot be reached from g without Root.
 //
 //	e := echo.New()
 //	err := handlers.Register(e.Group(""), srv, handlers.RegisterConfig{})

@@ -375,7 +375,8 @@ func (m *Model) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.Aut
 }
 
 // GetUser implements [oauth2server.PasswordModel]. The password check is
-// constant-time; an unknown user costs a check against a dummy hash.
+// constant-time; an unknown user costs a check against a dummy hash of the
+// same kind and cost as the last added user's ([oauth2server.DummyHashLike]).
 func (m *Model) GetUser(ctx context.Context, username, password string) (*oauth2server.User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

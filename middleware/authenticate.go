@@ -129,9 +129,11 @@ func Authenticate(srv *oauth2server.Server) echo.MiddlewareFunc {
 //
 // A request without a token gets 401 with WWW-Authenticate: Bearer
 // realm="..." and no error code; a token sent in more than one way, or a
-// malformed one, 400 invalid_request; an unknown, expired or revoked token
-// 401 invalid_token; a token without the configured Scope 403
-// insufficient_scope with the scope in the challenge (RFC 6750 §3).
+// malformed one, 400 invalid_request, as does a request that did not arrive
+// over TLS when the Server has Options.RequireTLS; an unknown, expired,
+// revoked or invalid token 401 invalid_token; a token without the
+// configured Scope 403 insufficient_scope with the scope in the challenge
+// (RFC 6750 §3).
 func AuthenticateWithConfig(config AuthenticateConfig) echo.MiddlewareFunc {
 	mw, err := config.ToMiddleware()
 	if err != nil {

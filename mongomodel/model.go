@@ -241,8 +241,10 @@ func (m *Model) GetClient(ctx context.Context, clientID string) (*oauth2server.C
 }
 
 // GetUser implements [oauth2server.PasswordModel]. The password is checked
-// with [oauth2server.VerifySecret] (constant-time); an unknown user costs a
-// bcrypt check too, so that timing does not reveal which usernames exist.
+// with [oauth2server.VerifySecret] (constant-time); an unknown user is
+// checked against a dummy hash of the same kind and cost as the stored ones
+// ([oauth2server.DummyHashLike]), so that timing does not reveal which
+// usernames exist.
 func (m *Model) GetUser(ctx context.Context, username, password string) (*oauth2server.User, error) {
 	ctx, cancel := m.op(ctx)
 	defer cancel()
