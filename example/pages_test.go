@@ -306,6 +306,18 @@ func TestConfigFileErrors(t *testing.T) {
 		{name: "nok, no grants", givenJSON: `{"clients":[{"id":"a","secret":"s"}]}`, expectError: "grants is empty"},
 		{name: "nok, user without password", givenJSON: `{"users":[{"username":"u"}]}`, expectError: "username and password are required"},
 		{name: "nok, not JSON", givenJSON: `clients:`, expectError: "invalid character"},
+		// A second entry with the same id or username would be dropped as
+		// "already stored" when seeding: refuse it while loading.
+		{name: "nok, duplicate client id", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["client_credentials"]},{"id":"a","secret":"t","grants":["client_credentials"]}]}`, expectError: `client "a": duplicate id`},
+		{name: "nok, duplicate username", givenJSON: `{"users":[{"username":"u","password":"p"},{"username":"u","password":"q"}]}`, expectError: `user "u": duplicate username`},
+		{name: "nok, duplicate user id", givenJSON: `{"users":[{"username":"u","password":"p"},{"id":"u","username":"v","password":"q"}]}`, expectError: `user "v": duplicate id`},
+		{name: "nok, misspelt grant", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorisation_code"],"redirect_uris":["https://c.example/cb"]}]}`, expectError: `client "a": grant "authorisation_code" is not served`},
+		{name: "nok, password grant is not served", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["password"]}]}`, expectError: `grant "password" is not served`},
+		{name: "nok, code grant without redirect URI", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"]}]}`, expectError: `client "a": authorization_code needs redirect_uris`},
+		{name: "nok, relative redirect URI", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"],"redirect_uris":["/cb"]}]}`, expectError: `client "a": redirect URI "/cb" must be absolute, without fragment`},
+		{name: "nok, redirect URI with fragment", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"],"redirect_uris":["https://c.example/cb#x"]}]}`, expectError: "must be absolute, without fragment"},
+		// bcrypt refuses it when seeding, after the clients are stored.
+		{name: "nok, password longer than bcrypt takes", givenJSON: `{"users":[{"username":"u","password":"` + strings.Repeat("p", 73) + `"}]}`, expectError: `users[0]: password longer than 72 bytes`},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
