@@ -375,6 +375,17 @@ func TestBanner(t *testing.T) {
 	assert.Contains(t, out, "code_challenge_method=S256")
 	assert.Contains(t, out, demoPassword)
 	assert.Contains(t, out, "grant_type=client_credentials")
+
+	// With -config there is no demo request, but still something to open.
+	fc, err := loadConfigFile("config.example.json")
+	require.NoError(t, err)
+	ts = startApp(t, appConfig{Data: fc, Issuer: "http://127.0.0.1:9096"})
+	b.Reset()
+	ts.app.printBanner(&b)
+	out = b.String()
+	assert.Contains(t, out, "http://127.0.0.1:9096/\n", "the home page, which signs in")
+	assert.Contains(t, out, "http://127.0.0.1:9096/.well-known/oauth-authorization-server")
+	assert.Contains(t, out, "http://127.0.0.1:9096"+authorizePath)
 }
 
 // behind a trusted proxy the login limit counts the client
