@@ -66,6 +66,7 @@ func TestBrowserCodeFlow(t *testing.T) {
 			q := u.Query()
 			assert.Equal(t, state, q.Get("state"))
 			assert.Equal(t, tc.expectError, q.Get("error"))
+			assert.Equal(t, ts.base, q.Get("iss"), "R-47")
 			if tc.expectError != "" {
 				assert.Empty(t, q.Get("code"))
 				return

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,24 +113,81 @@ func loadConfigFile(path string) (*fileConfig, error) {
 	return &fc, nil
 }
 
+// servedGrants are the grants the example's Server enables (the library's
+// defaults): a client listing anything else could never use it.
+var servedGrants = []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken,
+	oauth2server.GrantClientCredentials, oauth2server.GrantDeviceCode}
+
+// check refuses a file that would seed something other than what it says:
+// everything is checked before anything is stored, so that a bad entry
+// never leaves the first clients in MongoDB and a duplicate is never
+// mistaken for data kept from an earlier run.
 func (fc *fileConfig) check() error {
+	clientIDs := make(map[string]bool, len(fc.Clients))
 	for i, c := range fc.Clients {
+		if err := c.check(); err != nil {
+			if c.ID == "" {
+				return fmt.Errorf("clients[%d]: %w", i, err)
+			}
+			return fmt.Errorf("client %q: %w", c.ID, err)
+		}
+		if clientIDs[c.ID] {
+			return fmt.Errorf("client %q: duplicate id", c.ID)
+		}
+		clientIDs[c.ID] = true
+	}
+	usernames := make(map[string]bool, len(fc.Users))
+	userIDs := make(map[string]bool, len(fc.Users))
+	for i, u := range fc.Users {
 		switch {
-		case c.ID == "":
-			return fmt.Errorf("clients[%d]: id is required", i)
-		case c.Public && c.Secret != "":
-			return fmt.Errorf("client %q: a public client has no secret", c.ID)
-		case !c.Public && c.Secret == "":
-			return fmt.Errorf("client %q: a confidential client needs a secret (or set \"public\": true)", c.ID)
-		case c.Public && c.Introspect:
-			return fmt.Errorf("client %q: only a confidential client may introspect", c.ID)
-		case len(c.Grants) == 0:
-			return fmt.Errorf("client %q: grants is empty", c.ID)
+		case u.Username == "" || u.Password == "":
+			return fmt.Errorf("users[%d]: username and password are required", i)
+		case len(u.Password) > 72:
+			// bcrypt's limit; HashPassword would fail only when seeding.
+			return fmt.Errorf("users[%d]: password longer than 72 bytes", i)
+		case usernames[u.Username]:
+			return fmt.Errorf("user %q: duplicate username", u.Username)
+		}
+		usernames[u.Username] = true
+		id := u.ID
+		if id == "" {
+			id = u.Username
+		}
+		if userIDs[id] {
+			return fmt.Errorf("user %q: duplicate id %q", u.Username, id)
+		}
+		userIDs[id] = true
+	}
+	return nil
+}
+
+func (c *fileClient) check() error {
+	switch {
+	case c.ID == "":
+		return errors.New("id is required")
+	case c.Public && c.Secret != "":
+		return errors.New("a public client has no secret")
+	case !c.Public && c.Secret == "":
+		return errors.New("a confidential client needs a secret (or set \"public\": true)")
+	case c.Public && c.Introspect:
+		return errors.New("only a confidential client may introspect")
+	case len(c.Grants) == 0:
+		return errors.New("grants is empty")
+	}
+	for _, g := range c.Grants {
+		if !slices.Contains(servedGrants, g) {
+			return fmt.Errorf("grant %q is not served (use %s)", g, strings.Join(servedGrants, ", "))
 		}
 	}
-	for i, u := range fc.Users {
-		if u.Username == "" || u.Password == "" {
-			return fmt.Errorf("users[%d]: username and password are required", i)
+	if slices.Contains(c.Grants, oauth2server.GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
+		return errors.New("authorization_code needs redirect_uris")
+	}
+	for _, r := range c.RedirectURIs {
+		// The authorization endpoint checks the rest (https, or http on
+		// loopback) on every request; this catches what is never valid.
+		u, err := url.Parse(r)
+		if err != nil || !u.IsAbs() || strings.Contains(r, "#") {
+			return fmt.Errorf("redirect URI %q must be absolute, without fragment", r)
 		}
 	}
 	return nil

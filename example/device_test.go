@@ -125,6 +125,17 @@ func TestDevicePage(t *testing.T) {
 			expectCode: http.StatusBadRequest, expectText: "&lt;b&gt;"},
 		{name: "nok, no CSRF token", whenForm: url.Values{"user_code": {"BCDF-GHJK"}},
 			expectCode: http.StatusForbidden, expectText: "Form expired"},
+		// Malformed codes are wrong codes: a page, never a 5xx.
+		{name: "nok, empty code", whenForm: url.Values{"csrf_token": {csrf}, "user_code": {""}},
+			expectCode: http.StatusBadRequest, expectText: "invalid, expired"},
+		{name: "nok, invalid UTF-8 code", whenForm: url.Values{"csrf_token": {csrf}, "user_code": {"\xff\xfe"}},
+			expectCode: http.StatusBadRequest, expectText: "invalid, expired"},
+		{name: "nok, long code", whenForm: url.Values{"csrf_token": {csrf}, "user_code": {strings.Repeat("B", 4000)}},
+			expectCode: http.StatusBadRequest, expectText: "invalid, expired"},
+		{name: "nok, approve an unknown code", whenForm: url.Values{"csrf_token": {csrf}, "user_code": {"BCDF-GHJK"}, "decision": {"approve"}},
+			expectCode: http.StatusBadRequest, expectText: "invalid, expired"},
+		{name: "nok, deny an unknown code", whenForm: url.Values{"csrf_token": {csrf}, "user_code": {"BCDF-GHJK"}, "decision": {"deny"}},
+			expectCode: http.StatusBadRequest, expectText: "invalid, expired"},
 		{name: "nok, unknown decision", whenForm: url.Values{"csrf_token": {csrf}, "user_code": {"BCDF-GHJK"}, "decision": {"maybe"}},
 			expectCode: http.StatusBadRequest, expectText: "approve or deny"},
 	}

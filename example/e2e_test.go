@@ -183,10 +183,26 @@ func TestCodeFlowDeny(t *testing.T) {
 	assert.Equal(t, "access_denied", q.Get("error"))
 	assert.Equal(t, "st-deny", q.Get("state"))
 	assert.Empty(t, q.Get("code"))
+	// R-47: the exact error response, iss included.
+	assert.Equal(t, url.Values{"error": {"access_denied"}, "error_description": {"The resource owner denied the request."},
+		"state": {"st-deny"}, "iss": {ts.base}}, q)
 
 	// Nothing was remembered: the next request asks again.
 	resp, body := get(t, c, conf.AuthCodeURL("st-2", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, body, `value="approve"`)
+	// The public loopback client sees the page every time anyway, so
+	// check the store, and a client that would skip it.
+	consent, err := ts.app.model.FindConsent(context.Background(), demoPublicClient, demoUsername)
+	require.NoError(t, err)
+	assert.Nil(t, consent)
+
+	conf.ClientID = demoConfidentialClient
+	c = browser(t)
+	page = ts.consentPage(t, c, conf.AuthCodeURL("st-3"))
+	require.Equal(t, http.StatusSeeOther, ts.decide(t, c, page, "deny").StatusCode)
+	resp, body = get(t, c, conf.AuthCodeURL("st-4"))
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "a denial is not remembered as consent")
 	assert.Contains(t, body, `value="approve"`)
 }
 

@@ -34,6 +34,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/echo-oauth2/oauth2server"
 )
 
 func main() {
@@ -116,7 +118,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 func (a *app) printBanner(w io.Writer) {
 	fmt.Fprintf(w, "oauth2server example listening on %s\n", a.issuer)
 	if a.demo == nil {
-		fmt.Fprintf(w, "\nClients and users come from the -config file.\n")
+		meta, _ := oauth2server.MetadataURL(a.issuer) // New accepted the issuer
+		fmt.Fprintf(w, `
+Clients and users come from the -config file. Open the home page to sign in:
+
+   %s/
+
+Authorization endpoint: %s
+Metadata (every endpoint): %s
+
+`, a.issuer, a.issuer+authorizePath, meta)
 		return
 	}
 	fmt.Fprintf(w, `

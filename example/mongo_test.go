@@ -89,6 +89,16 @@ func TestMongo(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, consent)
 	assert.Equal(t, []string{"read"}, consent.Scope)
+
+	// The remembered consent skips the page on the second server too.
+	c2 := browser(t)
+	ts2.login(t, c2)
+	resp, _ := get(t, c2, strings.Replace(conf.AuthCodeURL("st-2"), ts.base, ts2.base, 1))
+	require.Equal(t, http.StatusFound, resp.StatusCode, "no consent page")
+	q = ts.redirectParams(t, resp)
+	assert.Equal(t, "st-2", q.Get("state"))
+	_, err = conf.Exchange(ctx, q.Get("code"))
+	require.NoError(t, err, "the code works")
 }
 
 // Every capability the example uses exists on MongoDB too: JWT access

@@ -128,12 +128,21 @@ func TestLogin(t *testing.T) {
 			whenReturnTo: "https://evil.example/", expectCode: http.StatusSeeOther, expectLocation: "/"},
 		{name: "nok, wrong password", whenUser: demoUsername, whenPassword: "wrong", expectCode: http.StatusUnauthorized},
 		{name: "nok, unknown user", whenUser: "nobody", whenPassword: demoPassword, expectCode: http.StatusUnauthorized},
+		{name: "nok, no username", whenPassword: demoPassword, expectCode: http.StatusUnauthorized},
+		{name: "nok, no password", whenUser: demoUsername, expectCode: http.StatusUnauthorized},
+		{name: "nok, password longer than bcrypt takes", whenUser: demoUsername, whenPassword: demoPassword + strings.Repeat("x", 80), expectCode: http.StatusUnauthorized},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := browser(t)
 			_, body := get(t, c, ts.base+loginPath)
-			form := url.Values{"csrf_token": {csrfToken(t, body)}, "username": {tc.whenUser}, "password": {tc.whenPassword}}
+			form := url.Values{"csrf_token": {csrfToken(t, body)}}
+			if tc.whenUser != "" {
+				form.Set("username", tc.whenUser)
+			}
+			if tc.whenPassword != "" {
+				form.Set("password", tc.whenPassword)
+			}
 			if tc.whenReturnTo != "" {
 				form.Set("return_to", tc.whenReturnTo)
 			}
@@ -142,7 +151,9 @@ func TestLogin(t *testing.T) {
 			assert.Equal(t, tc.expectLocation, resp.Header.Get("Location"))
 			if tc.expectCode == http.StatusUnauthorized {
 				assert.Contains(t, body, "Invalid username or password.")
-				assert.NotContains(t, body, tc.whenPassword, "the password is never echoed")
+				if tc.whenPassword != "" {
+					assert.NotContains(t, body, tc.whenPassword, "the password is never echoed")
+				}
 			}
 		})
 	}
@@ -306,6 +317,18 @@ func TestConfigFileErrors(t *testing.T) {
 		{name: "nok, no grants", givenJSON: `{"clients":[{"id":"a","secret":"s"}]}`, expectError: "grants is empty"},
 		{name: "nok, user without password", givenJSON: `{"users":[{"username":"u"}]}`, expectError: "username and password are required"},
 		{name: "nok, not JSON", givenJSON: `clients:`, expectError: "invalid character"},
+		// A second entry with the same id or username would be dropped as
+		// "already stored" when seeding: refuse it while loading.
+		{name: "nok, duplicate client id", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["client_credentials"]},{"id":"a","secret":"t","grants":["client_credentials"]}]}`, expectError: `client "a": duplicate id`},
+		{name: "nok, duplicate username", givenJSON: `{"users":[{"username":"u","password":"p"},{"username":"u","password":"q"}]}`, expectError: `user "u": duplicate username`},
+		{name: "nok, duplicate user id", givenJSON: `{"users":[{"username":"u","password":"p"},{"id":"u","username":"v","password":"q"}]}`, expectError: `user "v": duplicate id`},
+		{name: "nok, misspelt grant", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorisation_code"],"redirect_uris":["https://c.example/cb"]}]}`, expectError: `client "a": grant "authorisation_code" is not served`},
+		{name: "nok, password grant is not served", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["password"]}]}`, expectError: `grant "password" is not served`},
+		{name: "nok, code grant without redirect URI", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"]}]}`, expectError: `client "a": authorization_code needs redirect_uris`},
+		{name: "nok, relative redirect URI", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"],"redirect_uris":["/cb"]}]}`, expectError: `client "a": redirect URI "/cb" must be absolute, without fragment`},
+		{name: "nok, redirect URI with fragment", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"],"redirect_uris":["https://c.example/cb#x"]}]}`, expectError: "must be absolute, without fragment"},
+		// bcrypt refuses it when seeding, after the clients are stored.
+		{name: "nok, password longer than bcrypt takes", givenJSON: `{"users":[{"username":"u","password":"` + strings.Repeat("p", 73) + `"}]}`, expectError: `users[0]: password longer than 72 bytes`},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -363,6 +386,17 @@ func TestBanner(t *testing.T) {
 	assert.Contains(t, out, "code_challenge_method=S256")
 	assert.Contains(t, out, demoPassword)
 	assert.Contains(t, out, "grant_type=client_credentials")
+
+	// With -config there is no demo request, but still something to open.
+	fc, err := loadConfigFile("config.example.json")
+	require.NoError(t, err)
+	ts = startApp(t, appConfig{Data: fc, Issuer: "http://127.0.0.1:9096"})
+	b.Reset()
+	ts.app.printBanner(&b)
+	out = b.String()
+	assert.Contains(t, out, "http://127.0.0.1:9096/\n", "the home page, which signs in")
+	assert.Contains(t, out, "http://127.0.0.1:9096/.well-known/oauth-authorization-server")
+	assert.Contains(t, out, "http://127.0.0.1:9096"+authorizePath)
 }
 
 // R-09, R-02: behind a trusted proxy the login limit counts the client

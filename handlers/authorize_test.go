@@ -430,6 +430,7 @@ func TestAuthorizeCSRF(t *testing.T) {
 		reordered := "/authorize?state=xyz&scope=read&redirect_uri=" + url.QueryEscape(confRedirect) + "&client_id=conf&response_type=%63ode"
 		rec := f.do(http.MethodPost, reordered, "alice", url.Values{"decision": {"approve"}, "csrf_token": {token}})
 		assert.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
+		assertCodeRedirect(t, http.StatusSeeOther, rec, confRedirect, "xyz")
 	})
 }
 
@@ -526,6 +527,9 @@ func TestAuthorizeLoginRequired(t *testing.T) {
 
 	rec = f.do(http.MethodPost, target, "", url.Values{"decision": {"approve"}})
 	assert.Equal(t, http.StatusSeeOther, rec.Code)
+	// The way back is the request itself: after login its GET shows the
+	// consent page again, never a code the user did not see.
+	assert.Equal(t, "/login?return_to="+url.QueryEscape(target), rec.Header().Get("Location"))
 
 	f2 := newFixture(t, oauth2server.Options{}, handlers.AuthorizeConfig{LoginRequired: handlers.RedirectToLogin("/login?lang=en")})
 	rec = f2.do(http.MethodGet, target, "", nil)
@@ -641,4 +645,5 @@ func TestAuthorizeSharedCSRFKey(t *testing.T) {
 	action, token := f1.consent(codeQuery(), "alice")
 	rec := f2.do(http.MethodPost, "/authorize"+action, "alice", url.Values{"decision": {"approve"}, "csrf_token": {token}})
 	assert.Equal(t, http.StatusSeeOther, rec.Code)
+	assertCodeRedirect(t, http.StatusSeeOther, rec, confRedirect, "xyz")
 }

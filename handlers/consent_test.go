@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -153,6 +154,7 @@ func TestAuthorizeRememberedConsentNeedsAssuredClient(t *testing.T) {
 type faultyConsents struct {
 	oauth2server.ConsentStore
 	failFind, failSave bool
+	saves              *atomic.Int32 // counts SaveConsent calls when set
 }
 
 func (s faultyConsents) FindConsent(ctx context.Context, clientID, userID string) (*oauth2server.Consent, error) {
@@ -163,6 +165,9 @@ func (s faultyConsents) FindConsent(ctx context.Context, clientID, userID string
 }
 
 func (s faultyConsents) SaveConsent(ctx context.Context, c *oauth2server.Consent) error {
+	if s.saves != nil {
+		s.saves.Add(1)
+	}
 	if s.failSave {
 		return errStorage
 	}
@@ -186,10 +191,15 @@ func TestAuthorizeRememberedConsentFaults(t *testing.T) {
 	assert.NotContains(t, rec.Body.String(), errStorage.Error())
 
 	// A failing save does not undo the approval: the client gets its code.
+	var saves atomic.Int32
 	f.e.Any("/authorize", handlers.Authorize(f.srv, handlers.AuthorizeConfig{
 		UserFromRequest: userFromHeader,
-		Consents:        faultyConsents{ConsentStore: f.model, failSave: true},
+		Consents:        faultyConsents{ConsentStore: f.model, failSave: true, saves: &saves},
 	}))
 	rec = f.approve(codeQuery("scope", "read write"), "alice")
 	assertCodeRedirect(t, http.StatusSeeOther, rec, confRedirect, "xyz")
+	assert.Equal(t, int32(1), saves.Load(), "the save was tried and failed")
+	got, err := f.model.FindConsent(context.Background(), "conf", "alice")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"read"}, got.Scope, "the old consent stands")
 }

@@ -193,6 +193,8 @@ func TestPKCEDowngrade(t *testing.T) {
 		require.Equal(t, http.StatusFound, resp.StatusCode)
 		loc, _ := url.Parse(resp.Header.Get("Location"))
 		assert.Equal(t, "invalid_request", loc.Query().Get("error"))
+		assert.Equal(t, "The code_challenge_method is not supported; use S256.", loc.Query().Get("error_description"))
+		assert.Equal(t, "s", loc.Query().Get("state"))
 	})
 }
 
