@@ -62,8 +62,12 @@ func newDeviceServer(t *testing.T, opts oauth2server.Options) *deviceServer {
 	e := echo.New()
 	e.POST("/oauth/token", handlers.Token(srv), func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			// Count a poll once it has been answered, so that whoever
+			// waits for "n polls" never acts while poll n is still being
+			// decided (the approval could otherwise land inside it).
+			err := next(c)
 			ds.tokenPolls.Add(1)
-			return next(c)
+			return err
 		}
 	})
 	e.POST("/oauth/device_authorization", handlers.DeviceAuthorization(srv))
