@@ -201,7 +201,18 @@ func TestStorageOutage(t *testing.T) {
 				}
 			}()
 		}
-		time.Sleep(300 * time.Millisecond)
+		// Kill only once tokens are flowing: on a loaded machine 300 ms
+		// may pass before the first request is answered.
+		require.Eventually(t, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range results {
+				if r.status == http.StatusOK {
+					return true
+				}
+			}
+			return false
+		}, 20*time.Second, 10*time.Millisecond, "tokens are issued before the kill")
 		require.NoError(t, proc.Kill())
 		_, _ = proc.Wait()
 		time.Sleep(1500 * time.Millisecond)
