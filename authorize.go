@@ -256,7 +256,7 @@ func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, e
 	if ar.State == "" && !s.opts.AllowEmptyState {
 		return nil, ar.fail(errNoState)
 	}
-	if ar.RequestedScope, err = ParseScope(p["scope"]); err != nil {
+	if ar.RequestedScope, err = s.parseScope(p["scope"]); err != nil {
 		return nil, ar.fail(err)
 	}
 	if ar.Scope, err = s.validateScope(ctx, client, nil, ar.RequestedScope); err != nil {
@@ -371,7 +371,7 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 	}
 	granted := allowed
 	if d.Scope != nil {
-		if granted, err = ParseScope(FormatScope(d.Scope)); err != nil || !ScopeCovers(allowed, granted) {
+		if granted, err = s.parseScope(FormatScope(d.Scope)); err != nil || !ScopeCovers(allowed, granted) {
 			return "", ar.fail(errGrantedScope)
 		}
 		if len(granted) == 0 && len(allowed) > 0 {

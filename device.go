@@ -1,6 +1,7 @@
 package oauth2server
 
 import (
+	"context"
 	"crypto/rand"
 	stderrors "errors"
 	"io"
@@ -18,9 +19,11 @@ import (
 const (
 	DefaultDeviceCodeLifetime        = 10 * time.Minute
 	DefaultDeviceCodeInterval        = 5 * time.Second
-	DefaultUserCodeMaxFailures       = 10
-	DefaultUserCodeMaxGlobalFailures = 10000
-	DefaultUserCodeFailureWindow     = 10 * time.Minute
+	DefaultUserCodeMaxFailures        = 10
+	DefaultUserCodeMaxAccountFailures = 10
+	DefaultUserCodeFailureWindow      = 10 * time.Minute
+	DefaultDeviceMaxPendingPerAddress = 20
+	DefaultDeviceMaxPendingPerClient  = 10000
 )
 
 // UserCodeAlphabet is the alphabet of user codes: 20 consonants, without
@@ -65,8 +68,14 @@ func (s *Server) setupDevice() error {
 	if o.UserCodeMaxFailures == 0 {
 		o.UserCodeMaxFailures = DefaultUserCodeMaxFailures
 	}
-	if o.UserCodeMaxGlobalFailures == 0 {
-		o.UserCodeMaxGlobalFailures = DefaultUserCodeMaxGlobalFailures
+	if o.UserCodeMaxAccountFailures == 0 {
+		o.UserCodeMaxAccountFailures = DefaultUserCodeMaxAccountFailures
+	}
+	if o.DeviceMaxPendingPerAddress == 0 {
+		o.DeviceMaxPendingPerAddress = DefaultDeviceMaxPendingPerAddress
+	}
+	if o.DeviceMaxPendingPerClient == 0 {
+		o.DeviceMaxPendingPerClient = DefaultDeviceMaxPendingPerClient
 	}
 	if o.UserCodeFailureWindow == 0 {
 		o.UserCodeFailureWindow = DefaultUserCodeFailureWindow
@@ -74,7 +83,6 @@ func (s *Server) setupDevice() error {
 	if o.UserCodeFailureWindow < 0 {
 		return errorf("UserCodeFailureWindow must not be negative")
 	}
-	s.attempts = newAttemptLimiter(o.UserCodeMaxFailures, o.UserCodeMaxGlobalFailures, o.UserCodeFailureWindow)
 
 	if o.DeviceVerificationURI == "" {
 		if slices.Contains(o.Grants, GrantDeviceCode) {
@@ -130,12 +138,15 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 	if err != nil {
 		return nil, err
 	}
-	requested, err := ParseScope(p["scope"])
+	requested, err := s.parseScope(p["scope"])
 	if err != nil {
 		return nil, err
 	}
 	scope, err := s.validateScope(ctx, client, nil, requested)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.admitDeviceAuthorization(ctx, client.ID, s.ClientAddress(r)); err != nil {
 		return nil, err
 	}
 	grantID, err := s.newID()
@@ -266,4 +277,33 @@ func NormalizeUserCode(input string) (string, bool) {
 		return "", false
 	}
 	return string(out), true
+}
+
+// admitDeviceAuthorization charges one device authorization to the source
+// address, then to the client, and refuses with 429 once either has
+// started its cap within DeviceCodeLifetime (SECURITY.md ).
+// Each request is charged to the next bucket only after the previous one
+// admitted it, so one address cannot drain the client's budget.
+func (s *Server) admitDeviceAuthorization(ctx context.Context, clientID, address string) error {
+	window := s.opts.DeviceCodeLifetime
+	buckets := []struct {
+		key string
+		max int
+	}{
+		{counterKey("device-addr", address), s.opts.DeviceMaxPendingPerAddress},
+		{counterKey("device-client", clientID), s.opts.DeviceMaxPendingPerClient},
+	}
+	for _, b := range buckets {
+		if b.max <= 0 {
+			continue
+		}
+		c, err := s.counters.AddCounter(ctx, b.key, 1, window, s.now())
+		if err != nil {
+			return storeError("AddCounter", err)
+		}
+		if c.Count > int64(b.max) {
+			return errThrottled.WithDescription(throttleDescriptionDevice).WithRetryAfter(c.ExpiresAt.Sub(s.now()))
+		}
+	}
+	return nil
 }

@@ -2,9 +2,7 @@ package oauth2server
 
 import (
 	"bytes"
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,23 +42,4 @@ func TestGenerateUserCodeUniform(t *testing.T) {
 		// 2000 ± 6 sigma (sigma ≈ 43.6).
 		assert.InDelta(t, want, float64(got), 262, "letter %c", l)
 	}
-}
-
-func TestAttemptLimiterKeyCap(t *testing.T) {
-	l := newAttemptLimiter(1, -1, time.Minute)
-	assert.Equal(t, maxAttemptKeys, l.maxKeys)
-	l.maxKeys = 100
-	now := time.Unix(0, 0)
-	for i := range l.maxKeys {
-		require.True(t, l.take(fmt.Sprint(i), now))
-	}
-	assert.False(t, l.take("0", now), "tracked key is limited")
-	assert.True(t, l.take("new", now), "a key beyond the cap is untracked")
-	assert.True(t, l.take("new", now))
-	assert.Len(t, l.keys, l.maxKeys)
-	// Once the window ended, old keys are pruned to make room.
-	later := now.Add(time.Minute)
-	assert.True(t, l.take("newer", later))
-	assert.False(t, l.take("newer", later))
-	assert.Len(t, l.keys, 1)
 }

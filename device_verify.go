@@ -24,25 +24,51 @@ var (
 
 var errApprovalScope = oerrors.ErrInvalidScope.WithDescription("The approved scope exceeds the requested scope.")
 
-// attemptKeyType is the context key of [WithAttemptKey].
-type attemptKeyType struct{}
+// attemptKeyType and attemptAccountType are the context keys of
+// [WithAttemptKey] and [WithAttemptAccount].
+type (
+	attemptKeyType     struct{}
+	attemptAccountType struct{}
+)
 
-// WithAttemptKey returns a copy of ctx that carries the key under which
-// [Server.LookupUserCode], [Server.ApproveDevice] and [Server.DenyDevice]
-// count unknown user codes, e.g. the client IP address or a session id, so
-// that one guesser is limited by [Options.UserCodeMaxFailures]. Without a
-// key only the global limit applies.
+// WithAttemptKey returns a copy of ctx that carries the source address
+// under which [Server.LookupUserCode], [Server.ApproveDevice] and
+// [Server.DenyDevice] count unknown user codes, so that one guesser is
+// limited by [Options.UserCodeMaxFailures]. Use [Server.ClientAddress],
+// which groups IPv6 addresses by /64 and believes X-Forwarded-For only from
+// [Options.TrustedProxies].
 //
-// SECURITY: derive the key from something the client cannot choose freely:
-// behind a proxy, trust X-Forwarded-For only from your own proxies (Echo's
-// IPExtractor), or every request brings a fresh key.
+// SECURITY: derive the key from something the client cannot choose freely,
+// or every request brings a fresh key.
 func WithAttemptKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, attemptKeyType{}, key)
 }
 
-func attemptKey(ctx context.Context) string {
-	k, _ := ctx.Value(attemptKeyType{}).(string)
-	return k
+// WithAttemptAccount returns a copy of ctx that carries the account (the
+// logged-in user's ID) under which unknown user codes are counted too,
+// limited by [Options.UserCodeMaxAccountFailures].
+func WithAttemptAccount(ctx context.Context, account string) context.Context {
+	return context.WithValue(ctx, attemptAccountType{}, account)
+}
+
+// attemptBuckets returns the counter keys and limits that bound user code
+// guessing for the context.
+func (s *Server) attemptBuckets(ctx context.Context) [2]attemptBucket {
+	addr, _ := ctx.Value(attemptKeyType{}).(string)
+	acct, _ := ctx.Value(attemptAccountType{}).(string)
+	var b [2]attemptBucket
+	if addr != "" && s.opts.UserCodeMaxFailures > 0 {
+		b[0] = attemptBucket{counterKey("usercode-addr", addr), int64(s.opts.UserCodeMaxFailures)}
+	}
+	if acct != "" && s.opts.UserCodeMaxAccountFailures > 0 {
+		b[1] = attemptBucket{counterKey("usercode-acct", acct), int64(s.opts.UserCodeMaxAccountFailures)}
+	}
+	return b
+}
+
+type attemptBucket struct {
+	key string
+	max int64
 }
 
 // errDeviceNotEnabled is a programming error: the verification page is
@@ -58,9 +84,11 @@ var errDeviceNotEnabled = errorf("the device authorization grant is not enabled"
 // UserCode set to the canonical code and DeviceCode empty.
 //
 // Guessing is bounded twice (RFC 8628 §5.1): 20^8 ≈ 2.56e10 codes, and a
-// limit on unknown codes per attempt key ([WithAttemptKey]) and in total.
-// With the defaults (10000 failures per 10 minutes in total) and 100 live
-// codes, a guesser finds one with probability about 4e-5 per window.
+// limit on unknown codes per source address ([WithAttemptKey]) and per
+// account ([WithAttemptAccount]), kept in the model's [CounterModel]. With
+// the defaults (10 failures per 10 minutes per key) and 10 000 live codes,
+// one key finds one with probability about 4e-6 per window. Only unknown
+// codes count: a user entering a valid code is never slowed down.
 func (s *Server) LookupUserCode(ctx context.Context, userCode string) (*DeviceCode, error) {
 	canonical, dc, err := s.lookupUserCode(ctx, userCode)
 	if err != nil {
@@ -85,22 +113,42 @@ func (s *Server) lookupUserCode(ctx context.Context, input string) (string, *Dev
 		// A typo costs no lookup and is no guess worth counting.
 		return "", nil, ErrInvalidUserCode
 	}
-	key := attemptKey(ctx)
+	buckets := s.attemptBuckets(ctx)
 	now := s.now()
-	// Charge first and refund on success, so that concurrent guesses
-	// cannot overrun the limit.
-	if !s.attempts.take(key, now) {
-		return "", nil, ErrTooManyAttempts
+	window := s.opts.UserCodeFailureWindow
+	// Charge every bucket first and give the charge back when the code is
+	// found: only unknown codes count (SECURITY.md R-112), and concurrent
+	// guesses of one key cannot overrun its limit.
+	refund := func(n int) {
+		for _, b := range buckets[:n] {
+			if b.key != "" {
+				_, _ = s.counters.AddCounter(ctx, b.key, -1, window, now)
+			}
+		}
+	}
+	for i, b := range buckets {
+		if b.key == "" {
+			continue
+		}
+		c, err := s.counters.AddCounter(ctx, b.key, 1, window, now)
+		if err != nil {
+			refund(i)
+			return "", nil, storeError("AddCounter", err)
+		}
+		if c.Count > b.max {
+			refund(i + 1)
+			return "", nil, ErrTooManyAttempts.WithRetryAfter(c.ExpiresAt.Sub(now))
+		}
 	}
 	dc, err := s.devices.GetDeviceCodeByUserCode(ctx, canonical)
 	if err != nil {
-		s.attempts.refund(key)
+		refund(len(buckets))
 		return "", nil, storeError("GetDeviceCodeByUserCode", err)
 	}
 	if dc == nil {
 		return "", nil, ErrInvalidUserCode
 	}
-	s.attempts.refund(key)
+	refund(len(buckets))
 	return canonical, dc, nil
 }
 

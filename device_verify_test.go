@@ -47,7 +47,8 @@ func TestNormalizeUserCode(t *testing.T) {
 }
 
 func TestUserCodeAlphabetAndFormat(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{})
+	// 200 authorizations from one test address: lift its cap.
+	e := newDeviceEnv(t, oauth2server.Options{DeviceMaxPendingPerAddress: -1})
 	seen := map[string]bool{}
 	letters := map[rune]int{}
 	for range 200 {
@@ -158,8 +159,9 @@ func TestApproveDevice(t *testing.T) {
 	})
 }
 
-// RFC 8628 §5.1: user code guessing is rate-limited per attempt key and in
-// total; a found code does not count; the window ends.
+// RFC 8628 §5.1, SECURITY.md: user code guessing is
+// rate-limited per address and per account, never globally; a found code
+// does not count; the window ends.
 func TestUserCodeBruteForceBound(t *testing.T) {
 	ctx := context.Background()
 	guess := func(i int) string {
@@ -202,18 +204,26 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 			require.ErrorIs(t, err, oauth2server.ErrInvalidUserCode)
 		}
 	})
-	t.Run("global", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: 2, UserCodeMaxGlobalFailures: 5})
+	t.Run("per account, whatever the addresses", func(t *testing.T) {
+		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: 2, UserCodeMaxAccountFailures: 5})
 		_, uc := e.authorize(t, "")
-		// A guesser with many addresses: each key stays under its limit.
+		mallory := oauth2server.WithAttemptAccount(ctx, "mallory")
+		// One account guessing from many addresses: each address stays
+		// under its limit, the account does not.
 		for i := range 5 {
-			_, err := e.srv.LookupUserCode(oauth2server.WithAttemptKey(ctx, fmt.Sprint("10.0.0.", i)), guess(i))
+			_, err := e.srv.LookupUserCode(oauth2server.WithAttemptKey(mallory, fmt.Sprint("10.0.0.", i)), guess(i))
 			require.ErrorIs(t, err, oauth2server.ErrInvalidUserCode)
 		}
-		_, err := e.srv.LookupUserCode(oauth2server.WithAttemptKey(ctx, "10.0.1.1"), uc)
+		_, err := e.srv.LookupUserCode(oauth2server.WithAttemptKey(mallory, "10.0.1.1"), uc)
 		assert.ErrorIs(t, err, oauth2server.ErrTooManyAttempts)
+		assert.Positive(t, oautherrors.From(err).RetryAfter)
+		// no global budget: another account from other addresses
+		// is untouched, and so is a request without any key.
+		alice := oauth2server.WithAttemptKey(oauth2server.WithAttemptAccount(ctx, "alice"), "198.51.100.7")
+		_, err = e.srv.LookupUserCode(alice, uc)
+		assert.NoError(t, err)
 		_, err = e.srv.LookupUserCode(ctx, uc)
-		assert.ErrorIs(t, err, oauth2server.ErrTooManyAttempts, "without a key too")
+		assert.NoError(t, err)
 	})
 	t.Run("concurrent guesses cannot overrun the limit", func(t *testing.T) {
 		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: 7})
@@ -240,7 +250,7 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		assert.Equal(t, map[string]int{"invalid_user_code": 7, "too_many_attempts": 93}, counts)
 	})
 	t.Run("disabled", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: -1, UserCodeMaxGlobalFailures: -1})
+		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: -1, UserCodeMaxAccountFailures: -1})
 		attacker := oauth2server.WithAttemptKey(ctx, "192.0.2.1")
 		for i := range 50 {
 			_, err := e.srv.LookupUserCode(attacker, guess(i))

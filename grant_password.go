@@ -20,12 +20,26 @@ func (s *Server) grantPassword(ctx context.Context, req *TokenRequest) (*issue, 
 	if username == "" || password == "" {
 		return nil, errNoCredentials
 	}
+	// Failures only are throttled, per username and per source address
+	// (RFC 6749 §4.3.2, SECURITY.md ): a delayed request is
+	// refused before the password is checked, so it tells nothing.
+	address := s.ClientAddress(req.HTTPRequest)
+	wait, err := s.login.Attempt(ctx, username, address)
+	if err != nil {
+		return nil, storeError("AddCounter", err)
+	}
+	if wait > 0 {
+		return nil, errThrottled.WithDescription(throttleDescriptionPasswordWait).WithRetryAfter(wait)
+	}
 	user, err := s.users.GetUser(ctx, username, password)
 	if err != nil {
 		return nil, storeError("GetUser", err)
 	}
 	if user == nil {
 		return nil, errBadUser
+	}
+	if err := s.login.Succeeded(ctx, username, address); err != nil {
+		return nil, storeError("AddCounter", err)
 	}
 	scope, err := s.validateScope(ctx, req.Client, user, req.Scope)
 	if err != nil {

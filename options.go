@@ -139,6 +139,13 @@ type Options struct {
 	// MaxBodyBytes caps request bodies. Optional. Default 64 KiB. A larger
 	// body is answered 413 invalid_request.
 	MaxBodyBytes int64
+	// MaxScopeTokens caps the number of scope tokens of a request's scope
+	// parameter; more is answered invalid_request at once, before any
+	// storage is asked (SECURITY.md R-108). Optional. Default 100.
+	MaxScopeTokens int
+	// MaxScopeBytes caps the length of a scope parameter in bytes, likewise.
+	// Optional. Default 4 KiB.
+	MaxScopeBytes int
 
 	// DeviceVerificationURI is the end-user verification URI of the
 	// device authorization grant (RFC 8628 §3.2): the page of your
@@ -154,21 +161,41 @@ type Options struct {
 	// device clients. Optional. Default 5 seconds (RFC 8628 §3.2); it is
 	// sent in whole seconds, at least 1.
 	DeviceCodeInterval time.Duration
-	// UserCodeMaxFailures bounds user code guessing per attempt key (see
-	// [WithAttemptKey], e.g. the client IP): after this many unknown user
+	// DeviceMaxPendingPerAddress caps the device authorizations one
+	// source address ([Server.ClientAddress]) may start within
+	// DeviceCodeLifetime; above it [Server.DeviceAuthorization] answers 429
+	// slow_down with Retry-After and stores nothing (SECURITY.md R-110).
+	// Windows are fixed, so at most twice this many are pending at any
+	// moment. Optional. Default 20; negative disables it.
+	DeviceMaxPendingPerAddress int
+	// DeviceMaxPendingPerClient caps, likewise, the device authorizations
+	// of one client: a public client needs no credential, so this bounds
+	// what strangers can make the store hold in its name. Checked after
+	// the per-address cap, so one address cannot exhaust it alone.
+	// Optional. Default 10000; negative disables it.
+	DeviceMaxPendingPerClient int
+
+	// UserCodeMaxFailures bounds user code guessing per source address
+	// (the attempt key, see [WithAttemptKey]): after this many unknown user
 	// codes within UserCodeFailureWindow, [Server.LookupUserCode] answers
-	// [ErrTooManyAttempts]. Optional. Default 10; negative disables it.
+	// [ErrTooManyAttempts] for that address. Optional. Default 10; negative
+	// disables it.
 	UserCodeMaxFailures int
-	// UserCodeMaxGlobalFailures bounds user code guessing across all
-	// keys within UserCodeFailureWindow, so that an attacker with many
-	// addresses is bounded too. Optional. Default 10000; negative disables
-	// it. Once exhausted, every lookup fails until the window ends: a flood
-	// of wrong codes can lock the verification page for everyone, which is
-	// the price of the bound.
-	UserCodeMaxGlobalFailures int
+	// UserCodeMaxAccountFailures bounds user code guessing per account
+	// (see [WithAttemptAccount], the user who enters the code), so that one
+	// account with many addresses is bounded too. There is no global
+	// budget: one guesser could exhaust it and lock every user out of code
+	// entry (SECURITY.md R-114). Optional. Default 10; negative disables it.
+	UserCodeMaxAccountFailures int
 	// UserCodeFailureWindow is the window of the two limits above.
 	// Optional. Default 10 minutes.
 	UserCodeFailureWindow time.Duration
+
+	// LoginThrottle configures the failure throttle of the password grant
+	// ([Server.LoginThrottle]): growing delays per username, a budget per
+	// source address, failures only. Optional. The zero value is the
+	// default (see [LoginThrottleOptions]).
+	LoginThrottle LoginThrottleOptions
 
 	// Realm is the realm of WWW-Authenticate challenges. Optional. Default
 	// "oauth2server".

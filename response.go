@@ -3,6 +3,7 @@ package oauth2server
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
@@ -37,6 +38,9 @@ func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *
 		// 9110 §15.5.2). One answer for every endpoint and every method
 		// also tells nothing about how the client tried.
 		h.Set("WWW-Authenticate", `Basic realm="`+s.opts.Realm+`"`)
+	}
+	if secs := e.RetryAfterSeconds(); secs > 0 {
+		h.Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
 	if status == http.StatusMethodNotAllowed {
 		// RFC 9110 §15.5.6: a 405 lists the allowed methods.

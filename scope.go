@@ -10,20 +10,70 @@ import (
 
 var errScopeSyntax = oerrors.ErrInvalidScope.WithDescription("The scope parameter is malformed.")
 
+// Defaults of [Options.MaxScopeTokens] and [Options.MaxScopeBytes].
+const (
+	DefaultMaxScopeTokens = 100
+	DefaultMaxScopeBytes  = 4 << 10
+)
+
+var errScopeTooLarge = oerrors.ErrInvalidRequest.WithDescription("The scope parameter has too many values or is too long.")
+
+func (o *Options) fillScopeLimits() error {
+	if o.MaxScopeTokens == 0 {
+		o.MaxScopeTokens = DefaultMaxScopeTokens
+	}
+	if o.MaxScopeBytes == 0 {
+		o.MaxScopeBytes = DefaultMaxScopeBytes
+	}
+	if o.MaxScopeTokens < 0 || o.MaxScopeBytes < 0 {
+		return errorf("MaxScopeTokens and MaxScopeBytes must not be negative")
+	}
+	return nil
+}
+
+// parseScope is ParseScope within the caps of [Options]: a scope over them
+// is refused before a single token is looked at (SECURITY.md R-108).
+func (s *Server) parseScope(scope string) ([]string, error) {
+	return parseScopeLimited(scope, s.opts.MaxScopeTokens, s.opts.MaxScopeBytes)
+}
+
 // ParseScope splits a scope parameter into its scope tokens (RFC 6749
 // §3.3): space-delimited, each 1*( %x21 / %x23-5B / %x5D-7E ). Duplicates
 // are removed, order is kept. An empty string gives nil. A malformed scope is
 // an invalid_scope error.
 //
+// It runs in time linear in len(s) and has no cap of its own; the Server
+// applies [Options.MaxScopeTokens] and [Options.MaxScopeBytes] to every
+// scope it receives.
+//
 // The tokens are cut from a copy of s, never from s itself: s is usually a
 // piece of a request body, and a stored token's scope must not keep that
 // body (which may hold a password or a client secret) alive in memory.
 func ParseScope(s string) ([]string, error) {
+	return parseScopeLimited(s, 0, 0)
+}
+
+// parseScopeLimited is ParseScope refusing more than maxTokens tokens or
+// maxBytes bytes (0: no cap). Duplicates are found with a set once the
+// list is longer than a few tokens, so the work stays linear.
+func parseScopeLimited(s string, maxTokens, maxBytes int) ([]string, error) {
 	if s == "" {
 		return nil, nil
 	}
+	if maxBytes > 0 && len(s) > maxBytes {
+		return nil, errScopeTooLarge
+	}
+	n := strings.Count(s, " ") + 1
+	if maxTokens > 0 && n > maxTokens {
+		// Counting spaces over-counts doubled spaces, so this is only a
+		// cheap early refusal; the exact count is checked below.
+		if strings.Count(strings.Join(strings.Fields(s), " "), " ")+1 > maxTokens {
+			return nil, errScopeTooLarge
+		}
+	}
 	s = strings.Clone(s)
-	out := make([]string, 0, strings.Count(s, " ")+1)
+	out := make([]string, 0, min(n, 64))
+	var seen map[string]struct{}
 	for rest := s; rest != ""; {
 		var tok string
 		tok, rest, _ = strings.Cut(rest, " ")
@@ -38,8 +88,25 @@ func ParseScope(s string) ([]string, error) {
 				return nil, errScopeSyntax
 			}
 		}
-		if !slices.Contains(out, tok) {
+		if seen == nil && len(out) < 8 {
+			// A short list: a scan is cheaper than a map.
+			if !slices.Contains(out, tok) {
+				out = append(out, tok)
+			}
+			continue
+		}
+		if seen == nil {
+			seen = make(map[string]struct{}, n)
+			for _, t := range out {
+				seen[t] = struct{}{}
+			}
+		}
+		if _, dup := seen[tok]; !dup {
+			seen[tok] = struct{}{}
 			out = append(out, tok)
+		}
+		if maxTokens > 0 && len(out) > maxTokens {
+			return nil, errScopeTooLarge
 		}
 	}
 	if len(out) == 0 {
@@ -51,8 +118,21 @@ func ParseScope(s string) ([]string, error) {
 // FormatScope joins scope tokens with single spaces.
 func FormatScope(scope []string) string { return strings.Join(scope, " ") }
 
-// ScopeCovers reports whether every scope in required is in granted.
+// ScopeCovers reports whether every scope in required is in granted. It
+// is linear in the total length: long lists are compared through a set.
 func ScopeCovers(granted, required []string) bool {
+	if len(granted)*len(required) > 256 {
+		set := make(map[string]struct{}, len(granted))
+		for _, g := range granted {
+			set[g] = struct{}{}
+		}
+		for _, r := range required {
+			if _, ok := set[r]; !ok {
+				return false
+			}
+		}
+		return true
+	}
 	for _, r := range required {
 		if !slices.Contains(granted, r) {
 			return false

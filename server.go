@@ -34,8 +34,11 @@ type Server struct {
 	redirects    RedirectURIValidator
 	devices      DeviceCodeModel
 
-	attempts *attemptLimiter // user code guessing bound (device grant)
-	jtis     RevokedJTIModel
+	jtis RevokedJTIModel
+	// counters keeps every throttle's state: the model's CounterModel, or
+	// a bounded in-process store.
+	counters CounterModel
+	login    *LoginThrottle
 
 	jwt *jwtKeys // nil when access tokens are opaque
 
@@ -127,6 +130,17 @@ func New(model Model, opts Options) (*Server, error) {
 	s.redirects, _ = capability[RedirectURIValidator](model)
 	s.devices, _ = capability[DeviceCodeModel](model)
 	s.jtis, _ = capability[RevokedJTIModel](model)
+	if c, ok := capability[CounterModel](model); ok {
+		s.counters = c
+	} else {
+		s.counters = newMemoryCounters()
+	}
+	if s.login, err = NewLoginThrottle(s.counters, o.LoginThrottle, s.now); err != nil {
+		return nil, err
+	}
+	if err := o.fillScopeLimits(); err != nil {
+		return nil, err
+	}
 
 	if err := s.setupDevice(); err != nil {
 		return nil, err
@@ -332,3 +346,9 @@ func isLoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// LoginThrottle returns the failure throttle of the password grant,
+// configured by [Options.LoginThrottle] and kept in the model's
+// [CounterModel]. A login page should use it too, so that guesses at the
+// page and at the token endpoint draw from one budget per account.
+func (s *Server) LoginThrottle() *LoginThrottle { return s.login }

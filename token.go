@@ -92,11 +92,13 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	if !ok {
 		return nil, oerrors.ErrUnsupportedGrantType
 	}
-	client, err := s.clientForGrant(ctx, r, p, gt)
+	// The scope is parsed, within its caps, before the client's secret is
+	// hashed: cheap refusals first (SECURITY.md R-107).
+	scope, err := s.parseScope(p["scope"])
 	if err != nil {
 		return nil, err
 	}
-	scope, err := ParseScope(p["scope"])
+	client, err := s.clientForGrant(ctx, r, p, gt)
 	if err != nil {
 		return nil, err
 	}

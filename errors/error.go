@@ -16,6 +16,7 @@ import (
 	stderrors "errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Error is an OAuth 2.0 protocol error.
@@ -34,6 +35,10 @@ type Error struct {
 	URI string
 	// Status is the HTTP status code of the response.
 	Status int
+	// RetryAfter, when positive, is sent as the Retry-After header (in
+	// whole seconds, rounded up) of a throttled (429) or unavailable (503)
+	// answer (RFC 6585 §4, RFC 9110 §10.2.3).
+	RetryAfter time.Duration
 
 	cause error
 }
@@ -93,6 +98,23 @@ func (e *Error) WithStatus(status int) *Error {
 	c := e.clone()
 	c.Status = status
 	return c
+}
+
+// WithRetryAfter returns a copy of e that asks the client to wait d before
+// trying again.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	c := e.clone()
+	c.RetryAfter = d
+	return c
+}
+
+// RetryAfterSeconds is RetryAfter in whole seconds, rounded up, at least 1;
+// 0 when RetryAfter is not positive.
+func (e *Error) RetryAfterSeconds() int64 {
+	if e.RetryAfter <= 0 {
+		return 0
+	}
+	return int64((e.RetryAfter + time.Second - 1) / time.Second)
 }
 
 // WithCause returns a copy of e that wraps cause. The cause is for logs only.
