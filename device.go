@@ -17,8 +17,8 @@ import (
 
 // Defaults of the device authorization grant (RFC 8628).
 const (
-	DefaultDeviceCodeLifetime        = 10 * time.Minute
-	DefaultDeviceCodeInterval        = 5 * time.Second
+	DefaultDeviceCodeLifetime         = 10 * time.Minute
+	DefaultDeviceCodeInterval         = 5 * time.Second
 	DefaultUserCodeMaxFailures        = 10
 	DefaultUserCodeMaxAccountFailures = 10
 	DefaultUserCodeFailureWindow      = 10 * time.Minute
