@@ -6,6 +6,11 @@ import (
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
 
+// maxAccessTokenBytes bounds the access tokens [Server.ValidateAccessToken]
+// looks at: opaque tokens are 43 bytes, JWTs about a kilobyte; custom
+// generators and large extra claims fit with room to spare.
+const maxAccessTokenBytes = 16 << 10
+
 // ValidateAccessToken checks an access token presented to a protected
 // resource and returns what it grants. A JWT (when the server issues JWT
 // access tokens) is verified locally and checked against the jti deny-list
@@ -18,6 +23,11 @@ import (
 func (s *Server) ValidateAccessToken(ctx context.Context, token string) (*Token, error) {
 	if token == "" {
 		return nil, errTokenMissing
+	}
+	if len(token) > maxAccessTokenBytes {
+		// Longer than any token this server issues: refuse before a JWT
+		// header and claims are decoded or the store is asked.
+		return nil, errTokenUnknown
 	}
 	if s.jwt != nil && looksLikeJWT(token) {
 		return s.verifyJWTAccessToken(ctx, token)

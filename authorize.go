@@ -179,6 +179,8 @@ func (s *Server) ResponseTypes() []string {
 	return rt
 }
 
+var errQueryTooLarge = oerrors.ErrInvalidRequest.WithDescription("The request is too large.")
+
 // ValidateAuthorizeRequest validates the query of an authorization request
 // (RFC 6749 §4.1.1, §4.2.1, RFC 7636 §4.3) and returns it for a login or
 // consent page. It reads only the URL query, so the page's POST can send the
@@ -196,6 +198,12 @@ func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, e
 	ctx := r.Context()
 	if err := s.CheckTLS(r); err != nil {
 		return nil, showError(err)
+	}
+	if int64(len(r.URL.RawQuery)) > s.opts.MaxBodyBytes {
+		// The request line is bounded by the HTTP server's header limit
+		// only (1 MiB by default in net/http): cap the query like a body,
+		// before it is parsed (SECURITY.md R-107).
+		return nil, showError(errQueryTooLarge)
 	}
 	p, perr := form.Query(r)
 	if perr != nil {

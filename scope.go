@@ -54,7 +54,7 @@ func ParseScope(s string) ([]string, error) {
 }
 
 // parseScopeLimited is ParseScope refusing more than maxTokens tokens or
-// maxBytes bytes (0: no cap). Duplicates are found with a set once the
+// maxBytes bytes (0: no cap), duplicates included. Duplicates are found with a set once the
 // list is longer than a few tokens, so the work stays linear.
 func parseScopeLimited(s string, maxTokens, maxBytes int) ([]string, error) {
 	if s == "" {
@@ -64,16 +64,10 @@ func parseScopeLimited(s string, maxTokens, maxBytes int) ([]string, error) {
 		return nil, errScopeTooLarge
 	}
 	n := strings.Count(s, " ") + 1
-	if maxTokens > 0 && n > maxTokens {
-		// Counting spaces over-counts doubled spaces, so this is only a
-		// cheap early refusal; the exact count is checked below.
-		if strings.Count(strings.Join(strings.Fields(s), " "), " ")+1 > maxTokens {
-			return nil, errScopeTooLarge
-		}
-	}
 	s = strings.Clone(s)
 	out := make([]string, 0, min(n, 64))
 	var seen map[string]struct{}
+	count := 0
 	for rest := s; rest != ""; {
 		var tok string
 		tok, rest, _ = strings.Cut(rest, " ")
@@ -81,6 +75,10 @@ func parseScopeLimited(s string, maxTokens, maxBytes int) ([]string, error) {
 			// RFC 6749 §3.3 allows exactly one space between tokens, but
 			// real clients send doubles; an empty token carries nothing.
 			continue
+		}
+		if count++; maxTokens > 0 && count > maxTokens {
+			// Duplicates count: the cap bounds the work, not the result.
+			return nil, errScopeTooLarge
 		}
 		for i := 0; i < len(tok); i++ {
 			c := tok[i]
@@ -104,9 +102,6 @@ func parseScopeLimited(s string, maxTokens, maxBytes int) ([]string, error) {
 		if _, dup := seen[tok]; !dup {
 			seen[tok] = struct{}{}
 			out = append(out, tok)
-		}
-		if maxTokens > 0 && len(out) > maxTokens {
-			return nil, errScopeTooLarge
 		}
 	}
 	if len(out) == 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,4 +171,14 @@ func TestIsServerError(t *testing.T) {
 			assert.Equal(t, tc.expect, oautherrors.IsServerError(tc.whenErr))
 		})
 	}
+}
+
+func TestWithRetryAfter(t *testing.T) {
+	e := oautherrors.ErrSlowDown.WithRetryAfter(1500 * time.Millisecond)
+	assert.Zero(t, oautherrors.ErrSlowDown.RetryAfter, "the sentinel is not changed")
+	assert.Equal(t, 1500*time.Millisecond, e.RetryAfter)
+	assert.EqualValues(t, 2, e.RetryAfterSeconds(), "rounded up")
+	assert.EqualValues(t, 1, oautherrors.ErrSlowDown.WithRetryAfter(time.Nanosecond).RetryAfterSeconds())
+	assert.Zero(t, oautherrors.ErrSlowDown.RetryAfterSeconds())
+	assert.Zero(t, oautherrors.ErrSlowDown.WithRetryAfter(-time.Second).RetryAfterSeconds())
 }

@@ -1,0 +1,513 @@
+package oauth2server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echo-oauth2/oauth2server"
+	oautherrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/memorymodel"
+)
+
+// scopeOf returns n distinct syntactically valid scope tokens.
+func scopeOf(n int) string {
+	toks := make([]string, n)
+	for i := range toks {
+		toks[i] = fmt.Sprintf("s%d", i)
+	}
+	return strings.Join(toks, " ")
+}
+
+// countingModel counts the calls that prove a request was refused before
+// any storage work.
+type countingModel struct {
+	*memorymodel.Model
+	getClient, saveDevice, getUser atomic.Int64
+}
+
+func (m *countingModel) GetClient(ctx context.Context, id string) (*oauth2server.Client, error) {
+	m.getClient.Add(1)
+	return m.Model.GetClient(ctx, id)
+}
+
+func (m *countingModel) SaveDeviceCode(ctx context.Context, dc *oauth2server.DeviceCode) error {
+	m.saveDevice.Add(1)
+	return m.Model.SaveDeviceCode(ctx, dc)
+}
+
+func (m *countingModel) GetUser(ctx context.Context, username, password string) (*oauth2server.User, error) {
+	m.getUser.Add(1)
+	return m.Model.GetUser(ctx, username, password)
+}
+
+// R-108, R-107: a scope over the caps is invalid_request at once, before
+// the client is looked up or its secret hashed; below the caps the scope
+// is judged as usual.
+func TestScopeCapsAtTokenEndpoint(t *testing.T) {
+	tests := []struct {
+		name        string
+		givenOpts   oauth2server.Options
+		givenScope  string
+		expectCode  string
+		expectStore bool // the client was looked up
+	}{
+		{name: "nok, 101 tokens", givenScope: scopeOf(101), expectCode: "invalid_request"},
+		{name: "nok, 100k tokens", givenScope: scopeOf(100_000), expectCode: "invalid_request"},
+		{name: "nok, over 4 KiB in one token", givenScope: strings.Repeat("a", 4097), expectCode: "invalid_request"},
+		{name: "nok, 100 tokens judged by the client's scopes", givenScope: scopeOf(100), expectCode: "invalid_scope", expectStore: true},
+		{name: "nok, duplicates count", givenScope: strings.TrimSpace(strings.Repeat("read ", 101)), expectCode: "invalid_request"},
+		{name: "ok, 100 duplicates", givenScope: strings.TrimSpace(strings.Repeat("read ", 100)), expectStore: true},
+		{name: "ok, doubled spaces do not count as tokens", givenScope: "read" + strings.Repeat(" ", 200) + "write", expectStore: true},
+		{name: "nok, a lower cap", givenOpts: oauth2server.Options{MaxScopeTokens: 1}, givenScope: "read write", expectCode: "invalid_request"},
+		{name: "ok, a higher cap", givenOpts: oauth2server.Options{MaxScopeTokens: 200, MaxScopeBytes: 1 << 20}, givenScope: scopeOf(150), expectCode: "invalid_scope", expectStore: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &countingModel{Model: memorymodel.New()}
+			require.NoError(t, m.AddClient(&oauth2server.Client{ID: "svc", SecretHash: oauth2server.HashSecret("secret"),
+				Grants: []string{oauth2server.GrantClientCredentials}, Scopes: []string{"read", "write"}}))
+			srv, err := oauth2server.New(m, tt.givenOpts)
+			require.NoError(t, err)
+			body := url.Values{"grant_type": {"client_credentials"}, "scope": {tt.givenScope}}.Encode()
+			if len(body) > 64<<10 {
+				// Over the body cap the answer is 413; the scope cap is
+				// what bounds a scope inside an acceptable body.
+				body = body[:64<<10]
+				tt.givenScope = ""
+			}
+			req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("svc", "secret")
+			rec := httptest.NewRecorder()
+			srv.ServeToken(rec, req)
+			if tt.expectCode == "" {
+				assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			} else {
+				assert.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+				assert.Contains(t, rec.Body.String(), `"error":"`+tt.expectCode+`"`)
+			}
+			assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+			assert.Equal(t, tt.expectStore, m.getClient.Load() > 0, "client looked up")
+		})
+	}
+}
+
+// R-108 at the authorization endpoint, which runs before any login: the
+// error is redirected like any invalid request of a known client; a query
+// over the size cap is shown, not redirected, and nothing is looked up.
+func TestScopeCapsAtAuthorizationEndpoint(t *testing.T) {
+	m := &countingModel{Model: memorymodel.New()}
+	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "web", SecretHash: oauth2server.HashSecret("s"),
+		RedirectURIs: []string{testRedirect}, Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"read"}}))
+	srv, err := oauth2server.New(m, oauth2server.Options{})
+	require.NoError(t, err)
+	q := url.Values{"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {testRedirect}, "state": {"st"}}
+
+	q.Set("scope", scopeOf(101))
+	_, err = srv.ValidateAuthorizeRequest(httptest.NewRequest(http.MethodGet, "/authorize?"+q.Encode(), nil))
+	var ae *oauth2server.AuthorizeError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "invalid_request", oautherrors.From(err).Code)
+	assert.False(t, ae.ShowToUser(), "a known client with a valid redirect URI gets the error redirected")
+
+	q.Set("scope", scopeOf(100_000))
+	m.getClient.Store(0)
+	_, err = srv.ValidateAuthorizeRequest(httptest.NewRequest(http.MethodGet, "/authorize?"+q.Encode(), nil))
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "invalid_request", oautherrors.From(err).Code)
+	assert.True(t, ae.ShowToUser(), "an oversized query is shown, never redirected")
+	assert.Zero(t, m.getClient.Load(), "refused before any lookup")
+}
+
+// R-108 at the device authorization endpoint.
+func TestScopeCapsAtDeviceAuthorization(t *testing.T) {
+	e := newDeviceEnv(t, oauth2server.Options{})
+	r := serve(t, e.srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}, "scope": {scopeOf(101)}}, "", "")
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.Equal(t, "invalid_request", r.errorCode())
+}
+
+func TestParseScopeLongListsKeepOrderWithoutDuplicates(t *testing.T) {
+	var in []string
+	for i := range 1000 {
+		in = append(in, fmt.Sprint("s", i%300))
+	}
+	got, err := oauth2server.ParseScope(strings.Join(in, " "))
+	require.NoError(t, err)
+	require.Len(t, got, 300)
+	for i, s := range got {
+		assert.Equal(t, fmt.Sprint("s", i), s)
+	}
+	assert.True(t, oauth2server.ScopeCovers(got, got[:299]))
+	assert.False(t, oauth2server.ScopeCovers(got[1:], got))
+}
+
+// parseScopeNaive is the obvious quadratic reference for FuzzParseScope.
+func parseScopeNaive(s string) ([]string, bool) {
+	var out []string
+	for _, tok := range strings.Split(s, " ") {
+		if tok == "" {
+			continue
+		}
+		for i := 0; i < len(tok); i++ {
+			if c := tok[i]; c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
+				return nil, false
+			}
+		}
+		dup := false
+		for _, o := range out {
+			dup = dup || o == tok
+		}
+		if !dup {
+			out = append(out, tok)
+		}
+	}
+	return out, true
+}
+
+// The linear parser agrees with the naive one on every input.
+func FuzzParseScope(f *testing.F) {
+	for _, s := range []string{"", "a", "a b a", "  a  b ", "a\"b", scopeOf(20) + " s3 s19", "é", "a\tb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := oauth2server.ParseScope(s)
+		want, ok := parseScopeNaive(s)
+		if !ok {
+			require.Error(t, err)
+			return
+		}
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	})
+}
+
+// R-110, R-114, R-116: device authorizations are capped per source
+// address, then per client; above a cap the answer is 429 slow_down with
+// Retry-After and nothing is stored; the window ends.
+func TestDeviceAuthorizationCaps(t *testing.T) {
+	newEnv := func(t *testing.T, opts oauth2server.Options) (*oauth2server.Server, *countingModel, *testClock) {
+		clock := newClock()
+		m := &countingModel{Model: memorymodel.New(memorymodel.WithClock(clock.Now))}
+		for _, id := range []string{"tv", "radio"} {
+			require.NoError(t, m.AddClient(&oauth2server.Client{ID: id, Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+		}
+		opts.DeviceVerificationURI = verificationURI
+		opts.Now = clock.Now
+		opts.TrustedProxies = []string{"192.0.2.1"} // httptest's RemoteAddr
+		srv, err := oauth2server.New(m, opts)
+		require.NoError(t, err)
+		return srv, m, clock
+	}
+	start := func(srv *oauth2server.Server, clientID, from string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/device_authorization", strings.NewReader("client_id="+clientID))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if from != "" {
+			req.Header.Set("X-Forwarded-For", from)
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeDeviceAuthorization(rec, req)
+		return rec
+	}
+	assertThrottled := func(t *testing.T, rec *httptest.ResponseRecorder, retryAfter string) {
+		t.Helper()
+		assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+		assert.Contains(t, rec.Body.String(), `"error":"slow_down"`)
+		assert.Equal(t, retryAfter, rec.Header().Get("Retry-After"))
+		assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	}
+
+	t.Run("per address", func(t *testing.T) {
+		srv, m, clock := newEnv(t, oauth2server.Options{DeviceMaxPendingPerAddress: 3})
+		for range 3 {
+			require.Equal(t, http.StatusOK, start(srv, "tv", "198.51.100.7").Code)
+		}
+		clock.Advance(time.Minute)
+		assertThrottled(t, start(srv, "tv", "198.51.100.7"), "540")
+		assertThrottled(t, start(srv, "radio", "198.51.100.7"), "540")
+		assert.EqualValues(t, 3, m.saveDevice.Load(), "nothing stored above the cap")
+		assert.Equal(t, http.StatusOK, start(srv, "tv", "203.0.113.9").Code, "another address is not affected")
+		// IPv6 addresses count per /64.
+		for i := range 3 {
+			require.Equal(t, http.StatusOK, start(srv, "tv", fmt.Sprintf("2001:db8:1:2::%d", i+1)).Code)
+		}
+		assertThrottled(t, start(srv, "tv", "2001:db8:1:2:ffff::1"), "600")
+		assert.Equal(t, http.StatusOK, start(srv, "tv", "2001:db8:1:3::1").Code)
+
+		clock.Advance(9 * time.Minute)
+		assert.Equal(t, http.StatusOK, start(srv, "tv", "198.51.100.7").Code, "the window ended")
+	})
+	t.Run("per client, after the address", func(t *testing.T) {
+		srv, m, _ := newEnv(t, oauth2server.Options{DeviceMaxPendingPerAddress: 2, DeviceMaxPendingPerClient: 5})
+		// One address over its own cap does not drain the client's budget.
+		for i := range 10 {
+			rec := start(srv, "tv", "198.51.100.7")
+			require.Equal(t, map[bool]int{true: http.StatusOK, false: http.StatusTooManyRequests}[i < 2], rec.Code)
+		}
+		for i := range 3 {
+			require.Equal(t, http.StatusOK, start(srv, "tv", fmt.Sprint("203.0.113.", i+1)).Code)
+		}
+		assertThrottled(t, start(srv, "tv", "203.0.113.50"), "600")
+		assert.EqualValues(t, 5, m.saveDevice.Load())
+		assert.Equal(t, http.StatusOK, start(srv, "radio", "203.0.113.50").Code, "another client is not affected")
+	})
+	t.Run("disabled", func(t *testing.T) {
+		srv, m, _ := newEnv(t, oauth2server.Options{DeviceMaxPendingPerAddress: -1, DeviceMaxPendingPerClient: -1})
+		for range 50 {
+			require.Equal(t, http.StatusOK, start(srv, "tv", "").Code)
+		}
+		assert.EqualValues(t, 50, m.saveDevice.Load())
+	})
+}
+
+// throttleEnv is a LoginThrottle on an in-process store and a test clock.
+func newThrottle(t *testing.T, opts oauth2server.LoginThrottleOptions) (*oauth2server.LoginThrottle, *testClock) {
+	clock := newClock()
+	th, err := oauth2server.NewLoginThrottle(nil, opts, clock.Now)
+	require.NoError(t, err)
+	return th, clock
+}
+
+// R-112: an office behind one address logs in all day; successes never
+// count, and neither do its members' occasional typos of other accounts.
+func TestLoginThrottleOfficeBehindOneAddress(t *testing.T) {
+	th, clock := newThrottle(t, oauth2server.LoginThrottleOptions{})
+	ctx := context.Background()
+	for i := range 200 {
+		user := fmt.Sprint("user", i)
+		if i%20 == 0 {
+			// A typo first, then the right password.
+			wait, err := th.Attempt(ctx, user, "198.51.100.7")
+			require.NoError(t, err)
+			require.Zero(t, wait)
+		}
+		wait, err := th.Attempt(ctx, user, "198.51.100.7")
+		require.NoError(t, err)
+		require.Zero(t, wait, "user %d is not delayed", i)
+		require.NoError(t, th.Succeeded(ctx, user, "198.51.100.7"))
+		clock.Advance(250 * time.Millisecond)
+	}
+}
+
+// R-112, R-113: 30 wrong passwords for one account from 30 addresses slow
+// that account down with growing delays, never a lock; the others are not
+// slowed, from the same addresses.
+func TestLoginThrottleDistributedGuessing(t *testing.T) {
+	th, clock := newThrottle(t, oauth2server.LoginThrottleOptions{})
+	ctx := context.Background()
+	var admitted, refused int
+	var waits []time.Duration
+	for i := range 30 {
+		wait, err := th.Attempt(ctx, "victim", fmt.Sprint("203.0.113.", i))
+		require.NoError(t, err)
+		if wait > 0 {
+			refused++
+			waits = append(waits, wait)
+		} else {
+			admitted++
+		}
+	}
+	assert.Equal(t, 6, admitted, "5 free failures, then one per delay")
+	assert.Equal(t, 24, refused)
+	assert.Equal(t, time.Second, waits[0])
+
+	other, err := th.Attempt(ctx, "bystander", "203.0.113.1")
+	require.NoError(t, err)
+	assert.Zero(t, other, "another account from the same addresses")
+
+	// Delays grow: after 1 s the next attempt is admitted and imposes 2 s.
+	clock.Advance(time.Second)
+	wait, err := th.Attempt(ctx, "victim", "203.0.113.99")
+	require.NoError(t, err)
+	require.Zero(t, wait)
+	wait, err = th.Attempt(ctx, "victim", "203.0.113.99")
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Second, wait)
+	// Never a lock: the owner gets in once the delay has passed.
+	clock.Advance(2 * time.Second)
+	wait, err = th.Attempt(ctx, "victim", "198.51.100.7")
+	require.NoError(t, err)
+	require.Zero(t, wait)
+	require.NoError(t, th.Succeeded(ctx, "victim", "198.51.100.7"))
+}
+
+// Concurrent guesses of one account cannot slip through before the first
+// failure is recorded: each is charged before the password is checked.
+func TestLoginThrottleConcurrentGuesses(t *testing.T) {
+	th, _ := newThrottle(t, oauth2server.LoginThrottleOptions{})
+	var admitted atomic.Int64
+	var wg, start sync.WaitGroup
+	start.Add(1)
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start.Wait()
+			wait, err := th.Attempt(context.Background(), "victim", fmt.Sprint("203.0.113.", i))
+			if err == nil && wait == 0 {
+				admitted.Add(1)
+			}
+		}()
+	}
+	start.Done()
+	wg.Wait()
+	assert.EqualValues(t, 6, admitted.Load())
+}
+
+// R-112: an address is refused after its failures, whichever accounts;
+// its successes do not count and do not reset it.
+func TestLoginThrottleAddressBudget(t *testing.T) {
+	th, clock := newThrottle(t, oauth2server.LoginThrottleOptions{MaxAddressFailures: 3, FreeFailures: 100})
+	ctx := context.Background()
+	for i := range 50 {
+		wait, err := th.Attempt(ctx, fmt.Sprint("ok", i), "198.51.100.7")
+		require.NoError(t, err)
+		require.Zero(t, wait)
+		require.NoError(t, th.Succeeded(ctx, fmt.Sprint("ok", i), "198.51.100.7"))
+	}
+	for i := range 3 {
+		wait, err := th.Attempt(ctx, fmt.Sprint("guess", i), "198.51.100.7")
+		require.NoError(t, err)
+		require.Zero(t, wait)
+	}
+	wait, err := th.Attempt(ctx, "ok1", "198.51.100.7")
+	require.NoError(t, err)
+	assert.Equal(t, 15*time.Minute, wait)
+	wait, err = th.Attempt(ctx, "ok1", "203.0.113.1")
+	require.NoError(t, err)
+	assert.Zero(t, wait, "another address")
+	clock.Advance(15 * time.Minute)
+	wait, err = th.Attempt(ctx, "ok1", "198.51.100.7")
+	require.NoError(t, err)
+	assert.Zero(t, wait, "the window ended")
+}
+
+func TestLoginThrottleOptions(t *testing.T) {
+	_, err := oauth2server.NewLoginThrottle(nil, oauth2server.LoginThrottleOptions{BaseDelay: time.Minute, MaxDelay: time.Second}, nil)
+	assert.ErrorContains(t, err, "MaxDelay")
+	th, err := oauth2server.NewLoginThrottle(nil, oauth2server.LoginThrottleOptions{Disabled: true}, nil)
+	require.NoError(t, err)
+	for range 50 {
+		wait, err := th.Attempt(context.Background(), "a", "b")
+		require.NoError(t, err)
+		require.Zero(t, wait)
+	}
+	require.NoError(t, th.Succeeded(context.Background(), "a", "b"))
+	_, err = oauth2server.New(memorymodel.New(), oauth2server.Options{MaxScopeTokens: -1})
+	assert.ErrorContains(t, err, "MaxScopeTokens")
+	_, err = oauth2server.New(memorymodel.New(), oauth2server.Options{LoginThrottle: oauth2server.LoginThrottleOptions{Window: -time.Second}})
+	assert.ErrorContains(t, err, "LoginThrottle")
+}
+
+// R-66, R-112, R-116: the password grant is throttled per username; a
+// delayed request is 429 with Retry-After and never reaches GetUser.
+func TestPasswordGrantThrottle(t *testing.T) {
+	clock := newClock()
+	m := &countingModel{Model: memorymodel.New(memorymodel.WithClock(clock.Now))}
+	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("s"),
+		Grants: []string{oauth2server.GrantPassword}, Scopes: []string{"read"}}))
+	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("right")))
+	srv, err := oauth2server.New(m, oauth2server.Options{Grants: []string{oauth2server.GrantPassword}, Now: clock.Now})
+	require.NoError(t, err)
+	login := func(user, pass string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(url.Values{
+			"grant_type": {"password"}, "username": {user}, "password": {pass}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("app", "s")
+		rec := httptest.NewRecorder()
+		srv.ServeToken(rec, req)
+		return rec
+	}
+	for range 5 {
+		require.Equal(t, http.StatusOK, login("alice", "right").Code, "successes never count")
+	}
+	for range 6 {
+		rec := login("alice", "wrong")
+		require.Equal(t, http.StatusBadRequest, rec.Code)
+		require.Contains(t, rec.Body.String(), "invalid_grant")
+	}
+	calls := m.getUser.Load()
+	rec := login("alice", "right")
+	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"error":"slow_down"`)
+	assert.Equal(t, "1", rec.Header().Get("Retry-After"))
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	assert.Equal(t, calls, m.getUser.Load(), "a delayed request does not check the password")
+	// An unknown account is throttled like a known one would be: the
+	// answer tells nothing about existence; it is not delayed by alice.
+	assert.Equal(t, http.StatusBadRequest, login("bob", "x").Code)
+
+	clock.Advance(time.Second)
+	assert.Equal(t, http.StatusOK, login("alice", "right").Code, "a delay, never a lock")
+}
+
+// ClientAddress believes X-Forwarded-For only from trusted proxies and
+// groups IPv6 by /64.
+func TestClientAddress(t *testing.T) {
+	srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{TrustedProxies: []string{"10.0.0.0/8", "::1"}})
+	require.NoError(t, err)
+	tests := []struct {
+		name       string
+		givenPeer  string
+		givenXFF   []string
+		expectAddr string
+	}{
+		{name: "ok, direct IPv4", givenPeer: "198.51.100.7:1234", expectAddr: "198.51.100.7"},
+		{name: "ok, direct IPv4-mapped", givenPeer: "[::ffff:198.51.100.7]:1234", expectAddr: "198.51.100.7"},
+		{name: "ok, direct IPv6 grouped by /64", givenPeer: "[2001:db8:1:2:3:4:5:6]:1", expectAddr: "2001:db8:1:2::/64"},
+		{name: "ok, untrusted peer's XFF ignored", givenPeer: "198.51.100.7:1", givenXFF: []string{"203.0.113.1"}, expectAddr: "198.51.100.7"},
+		{name: "ok, trusted proxy", givenPeer: "10.1.2.3:1", givenXFF: []string{"203.0.113.1"}, expectAddr: "203.0.113.1"},
+		{name: "ok, client-written hops left of the first untrusted are ignored", givenPeer: "10.1.2.3:1", givenXFF: []string{"1.1.1.1, 203.0.113.1, 10.9.9.9"}, expectAddr: "203.0.113.1"},
+		{name: "ok, several headers", givenPeer: "[::1]:1", givenXFF: []string{"1.1.1.1", "2001:db8::1, 10.0.0.1"}, expectAddr: "2001:db8::/64"},
+		{name: "ok, garbage in XFF stops at the last good hop", givenPeer: "10.1.2.3:1", givenXFF: []string{"nonsense"}, expectAddr: "10.1.2.3"},
+		{name: "ok, only proxies", givenPeer: "10.1.2.3:1", givenXFF: []string{"10.0.0.9"}, expectAddr: "10.0.0.9"},
+		{name: "nok, unparsable peer", givenPeer: "pipe", expectAddr: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = tt.givenPeer
+			for _, v := range tt.givenXFF {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			assert.Equal(t, tt.expectAddr, srv.ClientAddress(r))
+		})
+	}
+}
+
+// An access token longer than any the server issues is refused before a
+// lookup or a JWT decode.
+func TestValidateAccessTokenLengthCap(t *testing.T) {
+	m := &countingModel{Model: memorymodel.New()}
+	srv, err := oauth2server.New(m, oauth2server.Options{})
+	require.NoError(t, err)
+	_, err = srv.ValidateAccessToken(context.Background(), strings.Repeat("a", 17<<10))
+	assert.Equal(t, "invalid_token", oautherrors.From(err).Code)
+}
+
+// ParseScope is linear: ns/op grows tenfold from 10k to 100k tokens (it
+// grew a hundredfold with the quadratic de-duplication).
+func BenchmarkParseScope(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		s := scopeOf(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := oauth2server.ParseScope(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
