@@ -29,10 +29,11 @@ func ExampleDeviceAuthorization() {
 		e.POST("/oauth/device_authorization", handlers.DeviceAuthorization(srv))
 	}
 	e.POST("/device", func(c echo.Context) error {
-		// Count wrong codes per client address (configure e.IPExtractor
-		// to trust only your own proxies).
-		ctx := oauth2server.WithAttemptKey(c.Request().Context(), c.RealIP())
 		user := &oauth2server.User{ID: "alice"} // from your login session
+		// Count wrong codes per source address (X-Forwarded-For is
+		// believed only from Options.TrustedProxies) and per account.
+		ctx := oauth2server.WithAttemptKey(c.Request().Context(), srv.ClientAddress(c.Request()))
+		ctx = oauth2server.WithAttemptAccount(ctx, user.ID)
 		err := srv.ApproveDevice(ctx, c.FormValue("user_code"), user, nil)
 		switch {
 		case errors.Is(err, oauth2server.ErrTooManyAttempts):
