@@ -33,7 +33,12 @@ func scopeOf(n int) string {
 // any storage work.
 type countingModel struct {
 	*memorymodel.Model
-	getClient, saveDevice, getUser atomic.Int64
+	getClient, saveDevice, getUser, getAccess atomic.Int64
+}
+
+func (m *countingModel) GetAccessToken(ctx context.Context, token string) (*oauth2server.Token, error) {
+	m.getAccess.Add(1)
+	return m.Model.GetAccessToken(ctx, token)
 }
 
 func (m *countingModel) GetClient(ctx context.Context, id string) (*oauth2server.Client, error) {
@@ -487,13 +492,17 @@ func TestClientAddress(t *testing.T) {
 }
 
 // An access token longer than any the server issues is refused before a
-// lookup or a JWT decode.
+// lookup.
 func TestValidateAccessTokenLengthCap(t *testing.T) {
 	m := &countingModel{Model: memorymodel.New()}
 	srv, err := oauth2server.New(m, oauth2server.Options{})
 	require.NoError(t, err)
-	_, err = srv.ValidateAccessToken(context.Background(), strings.Repeat("a", 17<<10))
+	_, err = srv.ValidateAccessToken(context.Background(), strings.Repeat("a", 65<<10))
 	assert.Equal(t, "invalid_token", oautherrors.From(err).Code)
+	assert.Zero(t, m.getAccess.Load(), "not looked up")
+	_, err = srv.ValidateAccessToken(context.Background(), strings.Repeat("a", 64<<10))
+	assert.Equal(t, "invalid_token", oautherrors.From(err).Code)
+	assert.EqualValues(t, 1, m.getAccess.Load(), "looked up at the cap")
 }
 
 // ParseScope is linear: ns/op grows tenfold from 10k to 100k tokens (it

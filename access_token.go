@@ -6,10 +6,12 @@ import (
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
 
-// maxAccessTokenBytes bounds the access tokens [Server.ValidateAccessToken]
-// looks at: opaque tokens are 43 bytes, JWTs about a kilobyte; custom
-// generators and large extra claims fit with room to spare.
-const maxAccessTokenBytes = 16 << 10
+// maxAccessTokenBytes bounds the access tokens the Server looks at: opaque
+// tokens are 43 bytes, JWTs about a kilobyte, and a JWT with a client's
+// hundreds of scopes still fits. It equals the default body cap, which
+// bounds tokens sent to introspection and revocation anyway; a header
+// is bounded only by the HTTP server (1 MiB by default in net/http).
+const maxAccessTokenBytes = 64 << 10
 
 // ValidateAccessToken checks an access token presented to a protected
 // resource and returns what it grants. A JWT (when the server issues JWT

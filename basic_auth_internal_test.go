@@ -44,6 +44,8 @@ func TestParseBasicAuth(t *testing.T) {
 		{"nok, scheme and space only", "Basic ", "", "", false},
 		{"nok, no space after the scheme", "Basic" + b64("client:secret"), "", "", false},
 		{"nok, empty", "", "", "", false},
+		{"ok, credentials of 3 KiB", "Basic " + b64("client:"+strings.Repeat("s", 3000)), "client", strings.Repeat("s", 3000), true},
+		{"nok, credentials over 4 KiB are not decoded", "Basic " + b64("client:"+strings.Repeat("s", 4000)), "", "", false},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

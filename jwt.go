@@ -147,6 +147,11 @@ func looksLikeJWT(raw string) bool { return strings.Count(raw, ".") == 2 }
 // the deny-list. Errors are fixed invalid_token errors; the jwt package's
 // error is kept as the cause for logs.
 func (s *Server) parseJWTAccessToken(raw string, leeway time.Duration) (*accessTokenClaims, error) {
+	if len(raw) > maxAccessTokenBytes {
+		// No header or claims are decoded for a token larger than any
+		// this server signs (introspection and revocation come here too).
+		return nil, errTokenUnknown
+	}
 	claims := &accessTokenClaims{}
 	p := s.jwt.parsers[leeway]
 	if p == nil {

@@ -186,6 +186,10 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[
 	return client, true, nil
 }
 
+// maxBasicAuthBytes bounds the encoded credentials of a Basic header:
+// client ids and generated secrets are tens of bytes.
+const maxBasicAuthBytes = 4 << 10
+
 // parseBasicAuth decodes HTTP Basic credentials and form-urldecodes both
 // parts, as RFC 6749 §2.3.1 requires (r.BasicAuth does not).
 func parseBasicAuth(header string) (id, secret string, ok bool) {
@@ -194,6 +198,9 @@ func parseBasicAuth(header string) (id, secret string, ok bool) {
 		return "", "", false
 	}
 	enc := strings.TrimSpace(header[len(prefix):])
+	if len(enc) > maxBasicAuthBytes {
+		return "", "", false
+	}
 	// Decode usual sizes on the stack; only the decoded text is allocated.
 	var buf [512]byte
 	var raw []byte
