@@ -316,7 +316,13 @@ func (a *app) routes() (*echo.Echo, error) {
 		e.DefaultHTTPErrorHandler(err, c)
 	}
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit("64K"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: "64K",
+		// The OAuth endpoints cap their bodies themselves
+		// (Options.MaxBodyBytes) and answer 413 as an OAuth error with
+		// Cache-Control: no-store, which Echo's 413 would not be.
+		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, oauthPrefix+"/") },
+	}))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		ContentTypeNosniff: "nosniff",
 		// Pages must not be framed (clickjacking, RFC 9700 §4.16) and

@@ -65,6 +65,8 @@ type RegisterConfig struct {
 // (POST), introspection (POST), device authorization (POST, when the device
 // grant is enabled), the JWK Set (GET, only with JWT access tokens) and the
 // RFC 8414 metadata (GET), which lists exactly the endpoints mounted here.
+// The POST endpoints are mounted for every method, so that another method
+// gets the Server's JSON 405 with Cache-Control: no-store.
 // It fails when Options.Issuer is empty, BaseURL is not an absolute URL,
 // the authorization endpoint's configuration is invalid, or the metadata
 // path cannot be reached from g without Root.
@@ -136,13 +138,17 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 		g.GET(cfg.AuthorizePath, authorize)
 		g.POST(cfg.AuthorizePath, authorize)
 	}
+	// The POST endpoints are mounted for every method: the Server answers
+	// any other method itself, 405 invalid_request with Allow: POST and
+	// Cache-Control: no-store, where Echo's router would answer a bare 405
+	// (SECURITY.md ).
 	if srv.DeviceAuthorizationEnabled() {
-		g.POST(cfg.DeviceAuthorizationPath, DeviceAuthorization(srv))
+		g.Any(cfg.DeviceAuthorizationPath, DeviceAuthorization(srv))
 	}
 
-	g.POST(cfg.TokenPath, Token(srv))
-	g.POST(cfg.RevokePath, Revoke(srv))
-	g.POST(cfg.IntrospectPath, Introspect(srv))
+	g.Any(cfg.TokenPath, Token(srv))
+	g.Any(cfg.RevokePath, Revoke(srv))
+	g.Any(cfg.IntrospectPath, Introspect(srv))
 	if srv.IssuesJWT() {
 		g.GET(cfg.JWKSPath, JWKSWithMaxAge(srv, cfg.JWKSMaxAge))
 	}
