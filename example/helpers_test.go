@@ -45,6 +45,7 @@ func startApp(t *testing.T, cfg appConfig) *testServer {
 	hs := httptest.NewUnstartedServer(e)
 	require.NoError(t, hs.Listener.Close())
 	hs.Listener = ln
+	hs.Config = newHTTPServer(e) // as main serves it
 	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()

@@ -50,3 +50,47 @@ func TestEndpointErrorsNotStored(t *testing.T) {
 		}
 	}
 }
+
+// RFC 9110 §9.3.2: every page and document served for GET answers HEAD
+// with the same status and headers and no body.
+func TestHEAD(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	for _, path := range []string{
+		"/",
+		loginPath,
+		callbackPath + "?code=x&state=y",
+		devicePath,
+		authorizePath + "?response_type=code&client_id=" + demoPublicClient,
+		"/.well-known/oauth-authorization-server",
+		"/static/style.css",
+		mePath,
+	} {
+		t.Run(path, func(t *testing.T) {
+			c := browser(t)
+			get, getBody := get(t, c, ts.base+path)
+			req, err := http.NewRequest(http.MethodHead, ts.base+path, nil)
+			require.NoError(t, err)
+			head, err := c.Do(req)
+			require.NoError(t, err)
+			defer head.Body.Close()
+			headBody, err := io.ReadAll(head.Body)
+			require.NoError(t, err)
+			if get.StatusCode == http.StatusOK {
+				require.NotEmpty(t, getBody)
+			}
+			assert.Equal(t, get.StatusCode, head.StatusCode)
+			for _, h := range []string{"Content-Type", "Cache-Control", "Location", "X-Frame-Options", "WWW-Authenticate"} {
+				assert.Equal(t, get.Header.Get(h), head.Header.Get(h), h)
+			}
+			assert.Empty(t, headBody)
+		})
+	}
+	// HEAD where there is no GET is still refused.
+	req, err := http.NewRequest(http.MethodHead, ts.base+logoutPath, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}

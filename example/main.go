@@ -29,7 +29,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -89,13 +88,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		_ = ln.Close()
 		return err
 	}
-	hs := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	hs := newHTTPServer(e)
 	a.printBanner(out)
 
 	errc := make(chan error, 1)

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,5 +64,50 @@ func TestRegisterErrorAnswers(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// RFC 9110 §9.3.2: HEAD is answered wherever GET is, with the same status
+// and headers and no body.
+func TestRegisterHEAD(t *testing.T) {
+	t.Parallel()
+	m := memorymodel.New()
+	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "web", SecretHash: oauth2server.HashSecret("s3cret"),
+		RedirectURIs: []string{confRedirect}, Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"read"}}))
+	srv, err := oauth2server.New(m, jwtOptions(t))
+	require.NoError(t, err)
+	e := echo.New()
+	require.NoError(t, handlers.Register(e.Group("/oauth"), srv, handlers.RegisterConfig{
+		BaseURL: "https://as.example.com/oauth", Root: e,
+		Authorize: &handlers.AuthorizeConfig{UserFromRequest: userFromHeader}}))
+	hs := httptest.NewServer(e)
+	t.Cleanup(hs.Close)
+
+	for _, path := range []string{
+		"/.well-known/oauth-authorization-server",
+		"/oauth/jwks.json",
+		"/oauth/authorize?response_type=code&client_id=web&state=s&scope=read",
+	} {
+		t.Run(path, func(t *testing.T) {
+			do := func(method string) (*http.Response, string) {
+				req, err := http.NewRequest(method, hs.URL+path, nil)
+				require.NoError(t, err)
+				req.Header.Set(userHeader, "alice")
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				require.NoError(t, err)
+				return resp, string(b)
+			}
+			get, getBody := do(http.MethodGet)
+			head, headBody := do(http.MethodHead)
+			require.NotEmpty(t, getBody)
+			assert.Equal(t, get.StatusCode, head.StatusCode)
+			assert.NotEqual(t, http.StatusMethodNotAllowed, head.StatusCode)
+			assert.Equal(t, get.Header.Get("Content-Type"), head.Header.Get("Content-Type"))
+			assert.Equal(t, get.Header.Get("Cache-Control"), head.Header.Get("Cache-Control"))
+			assert.Empty(t, headBody)
+		})
 	}
 }
