@@ -5,10 +5,15 @@ import (
 	"time"
 )
 
+// maxHeaderBytes caps the request line and headers: ample for cookies and
+// an Authorization header, far below net/http's default of 1 MiB. Larger
+// requests get 431 before any handler runs.
+const maxHeaderBytes = 32 << 10
+
 // newHTTPServer returns the http.Server that serves h (the example's Echo):
 // every phase of a request has a deadline, so slow clients cannot hold
-// connections open (SECURITY.md R-107), and HEAD is answered wherever GET
-// is. main and the tests serve through it.
+// connections open, headers are capped (SECURITY.md R-107), and HEAD is
+// answered wherever GET is. main and the tests serve through it.
 func newHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           headAsGet(h),
@@ -16,6 +21,7 @@ func newHTTPServer(h http.Handler) *http.Server {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
 	}
 }
 

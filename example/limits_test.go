@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -93,4 +96,44 @@ func TestHEAD(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}
+
+// request headers are capped (32 KiB): larger ones are refused with
+// 431 before any handler runs.
+func TestMaxHeaderBytes(t *testing.T) {
+	t.Parallel()
+	var reached atomic.Int32
+	hs := httptest.NewUnstartedServer(nil)
+	hs.Config = newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		reached.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	hs.Start()
+	t.Cleanup(hs.Close)
+
+	var testCases = []struct {
+		name          string
+		whenHeaderKiB int
+		expectStatus  int
+		expectReached int32
+	}{
+		{name: "ok, 16 KiB of headers", whenHeaderKiB: 16, expectStatus: http.StatusNoContent, expectReached: 1},
+		{name: "nok, 40 KiB of headers", whenHeaderKiB: 40, expectStatus: http.StatusRequestHeaderFieldsTooLarge},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := reached.Load()
+			req, err := http.NewRequest(http.MethodGet, hs.URL+"/", nil)
+			require.NoError(t, err)
+			req.Close = true // a new connection, as an attacker's would be
+			for i := range tc.whenHeaderKiB {
+				req.Header.Set(fmt.Sprintf("X-Filler-%d", i), strings.Repeat("a", 1024))
+			}
+			resp, err := hs.Client().Do(req)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			assert.Equal(t, tc.expectStatus, resp.StatusCode)
+			assert.Equal(t, tc.expectReached, reached.Load()-before)
+		})
+	}
 }
