@@ -333,6 +333,8 @@ func (a *app) routes() (*echo.Echo, error) {
 		HSTSMaxAge:            31536000,
 	}))
 
+	e.Use(a.pagesRequireTLS)
+
 	static, _ := fs.Sub(assets, "static")
 	e.StaticFS("/static", static)
 

@@ -16,9 +16,10 @@
 //	-trusted-proxy IP  a reverse proxy (IP or CIDR) whose X-Forwarded-For and
 //	                   X-Forwarded-Proto are believed (repeatable)
 //
-// An https -issuer turns on oauth2server.Options.RequireTLS: the example
-// speaks plain HTTP, so it must then sit behind a -trusted-proxy that
-// terminates TLS and sends X-Forwarded-Proto: https.
+// An https -issuer turns on oauth2server.Options.RequireTLS, for the
+// example's pages too: the example speaks plain HTTP, so it must then sit
+// behind a -trusted-proxy that terminates TLS and sends X-Forwarded-Proto:
+// https.
 package main
 
 import (

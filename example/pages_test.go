@@ -50,8 +50,9 @@ func TestSessionCookie(t *testing.T) {
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := startApp(t, appConfig{Issuer: tc.givenIssuer})
-			resp, _ := get(t, browser(t), ts.base+loginPath)
+			// Behind a TLS-terminating proxy, which an https issuer needs.
+			ts := startApp(t, appConfig{Issuer: tc.givenIssuer, TrustedProxies: []string{"127.0.0.1"}})
+			resp, _ := get(t, behindProxy(browser(t), "https"), ts.base+loginPath)
 			cookies := resp.Cookies()
 			require.Len(t, cookies, 1)
 			ck := cookies[0]
@@ -412,6 +413,7 @@ func TestTrustedProxy(t *testing.T) {
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Forwarded-For", clientIP)
+		req.Header.Set("X-Forwarded-Proto", "https")
 		resp, err := c.Do(req)
 		require.NoError(t, err)
 		require.NoError(t, resp.Body.Close())
