@@ -89,7 +89,8 @@ func (a *app) loginPage(c echo.Context) error {
 }
 
 // login checks the credentials with the model's GetUser, which compares
-// password hashes in constant time, and starts a new session.
+// password hashes in constant time, and starts a new session. Failures
+// are throttled per username and per address (login_throttle.go).
 func (a *app) login(c echo.Context) error {
 	sess := a.sessions.get(c)
 	if !validCSRF(sess, postForm(c, csrfField)) {
@@ -97,16 +98,24 @@ func (a *app) login(c echo.Context) error {
 	}
 	returnTo := localPath(postForm(c, "return_to"))
 	username := postForm(c, "username")
+	if wait, err := a.chargeLogin(c, username); err != nil {
+		return a.serverError(c, err)
+	} else if wait > 0 {
+		return a.loginThrottled(c, loginData{CSRF: sess.csrf, ReturnTo: returnTo, Username: username}, wait)
+	}
 	user, err := a.model.GetUser(c.Request().Context(), username, postForm(c, "password"))
 	if err != nil {
 		return a.serverError(c, err)
 	}
 	if user == nil {
+		a.cfg.Logger.DebugContext(c.Request().Context(), "example: login failed",
+			"address", a.srv.ClientAddress(c.Request()), "account", accountDigest(username))
 		return a.pages.render(c, http.StatusUnauthorized, "login.html", loginData{
 			CSRF: sess.csrf, ReturnTo: returnTo, Username: username,
 			Error: "Invalid username or password.",
 		})
 	}
+	a.loginSucceeded(c, username)
 	a.sessions.login(c, sess, user)
 	return c.Redirect(http.StatusSeeOther, returnTo)
 }
