@@ -308,6 +308,10 @@ func (a *app) routes() (*echo.Echo, error) {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
 	}
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if err == nil {
+			// c.Error(nil): the answer was written, nothing failed.
+			return
+		}
 		// Log what Echo would otherwise swallow (a template error, a
 		// panic); the client sees only the status text.
 		var he *echo.HTTPError

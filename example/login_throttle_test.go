@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -191,4 +194,52 @@ func TestLoginThrottleAddress(t *testing.T) {
 			assert.Equal(t, tc.expectStatus, resp.StatusCode, body)
 		})
 	}
+}
+
+// R-117, R-118: throttled logins are logged below error level, at info
+// only the first time for an address, never with the username or the
+// password; and nothing is logged as a failure with a nil error.
+func TestLoginThrottleLogs(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	clock := newTestClock()
+	ts := startApp(t, appConfig{now: clock.Now,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	for range 10 {
+		resp, _ := ts.loginAs(t, "", "victim@example.com", "secret-guess")
+		require.Contains(t, []int{http.StatusUnauthorized, http.StatusTooManyRequests}, resp.StatusCode)
+	}
+	out := logs.String()
+	assert.Equal(t, 1, strings.Count(out, `level=INFO msg="example: login throttled"`), out)
+	assert.Equal(t, 3, strings.Count(out, `level=DEBUG msg="example: login throttled"`), out)
+	assert.Equal(t, 6, strings.Count(out, `level=DEBUG msg="example: login failed"`), out)
+	assert.Contains(t, out, "retry_after=1s")
+	assert.NotContains(t, out, "level=ERROR")
+	assert.NotContains(t, out, "<nil>")
+	assert.NotContains(t, out, "victim@example.com", "usernames are logged as digests")
+	assert.NotContains(t, out, "secret-guess")
+}
+
+// Echo calls the error handler with nil when a handler has answered and
+// passes on no error (c.Error(nil)); that is not a failure to log.
+func TestHTTPErrorHandlerNil(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	e, a, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, a.Close(t.Context())) })
+
+	rec := httptest.NewRecorder()
+	c := e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)
+	c.Response().WriteHeader(http.StatusTooManyRequests)
+	e.HTTPErrorHandler(nil, c)
+	assert.Empty(t, logs.String())
+	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+
+	// A real fault is still logged as one.
+	c = e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), httptest.NewRecorder())
+	e.HTTPErrorHandler(errors.New("template broke"), c)
+	assert.Contains(t, logs.String(), `level=ERROR msg="example: request failed"`)
+	assert.Contains(t, logs.String(), "template broke")
 }
