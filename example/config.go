@@ -159,6 +159,15 @@ func (fc *fileConfig) check() error {
 			return fmt.Errorf("user %q: duplicate id %q", u.Username, id)
 		}
 		userIDs[id] = true
+		// R-98, RFC 9068 §5: "sub" names the client for
+		// client_credentials and the user otherwise, so a resource server
+		// could not tell a client from a user of the same name.
+		switch {
+		case clientIDs[u.Username]:
+			return fmt.Errorf("client %q and user %q: the client id equals the user's username; \"sub\" could not tell them apart (RFC 9068 §5)", u.Username, u.Username)
+		case clientIDs[id]:
+			return fmt.Errorf("client %q and user %q: the client id equals the user's id; \"sub\" could not tell them apart (RFC 9068 §5)", id, u.Username)
+		}
 	}
 	return nil
 }

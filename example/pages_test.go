@@ -293,6 +293,12 @@ func TestConfigFileErrors(t *testing.T) {
 		{name: "nok, code grant without redirect URI", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"]}]}`, expectError: `client "a": authorization_code needs redirect_uris`},
 		{name: "nok, relative redirect URI", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"],"redirect_uris":["/cb"]}]}`, expectError: `client "a": redirect URI "/cb" must be absolute, without fragment`},
 		{name: "nok, redirect URI with fragment", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"],"redirect_uris":["https://c.example/cb#x"]}]}`, expectError: "must be absolute, without fragment"},
+		// R-98: "sub" is the client for client_credentials and the user
+		// otherwise (RFC 9068 §2.2, §5); equal names would be ambiguous.
+		{name: "nok, client id equals a username", givenJSON: `{"clients":[{"id":"alice","secret":"s","grants":["client_credentials"]}],"users":[{"username":"alice","password":"p"}]}`,
+			expectError: `client "alice" and user "alice": the client id equals the user's username`},
+		{name: "nok, client id equals a user id", givenJSON: `{"clients":[{"id":"u-1","secret":"s","grants":["client_credentials"]}],"users":[{"id":"u-1","username":"bob","password":"p"}]}`,
+			expectError: `client "u-1" and user "bob": the client id equals the user's id`},
 		// bcrypt refuses it when seeding, after the clients are stored.
 		{name: "nok, password longer than bcrypt takes", givenJSON: `{"users":[{"username":"u","password":"` + strings.Repeat("p", 73) + `"}]}`, expectError: `users[0]: password longer than 72 bytes`},
 	}
