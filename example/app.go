@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -60,16 +58,6 @@ type app struct {
 	// throttleLog keeps throttled logins at info level once per address
 	// and window.
 	throttleLog *onceLog
-}
-
-// demoRequest is the authorization request printed at start, with its PKCE
-// verifier, so that the callback page can show the complete token request.
-type demoRequest struct {
-	URL      string
-	State    string
-	Verifier string
-	ClientID string
-	Redirect string
 }
 
 // newApp builds the example server. It does not listen: main starts it, and
@@ -348,6 +336,9 @@ func (a *app) routes() (*echo.Echo, error) {
 	e.POST(loginPath, a.login, noStore)
 	e.POST(logoutPath, a.logout, noStore)
 	e.GET(callbackPath, a.callback, noStore)
+	if a.demo != nil {
+		e.GET(demoPath, a.demoStart, noStore)
+	}
 	// Authorization (with the pages above), token, revocation,
 	// introspection, device authorization, the JWK Set (with -jwt) and the
 	// metadata at /.well-known/oauth-authorization-server.
@@ -375,26 +366,4 @@ func noStore(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}
-}
-
-func newDemoRequest(issuer string) *demoRequest {
-	verifier := randomToken()
-	sum := sha256.Sum256([]byte(verifier))
-	d := &demoRequest{
-		State:    randomToken()[:16],
-		Verifier: verifier,
-		ClientID: demoPublicClient,
-		Redirect: issuer + callbackPath,
-	}
-	q := url.Values{
-		"response_type":         {"code"},
-		"client_id":             {d.ClientID},
-		"redirect_uri":          {d.Redirect},
-		"scope":                 {"read write"},
-		"state":                 {d.State},
-		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
-		"code_challenge_method": {"S256"},
-	}
-	d.URL = issuer + authorizePath + "?" + q.Encode()
-	return d
 }

@@ -125,13 +125,14 @@ Metadata (every endpoint): %s
 		return
 	}
 	fmt.Fprintf(w, `
-1. Open this authorization request (public client %q, PKCE S256) in a browser
-   and sign in as %q with password %q:
+1. Open this URL in a browser. It starts an authorization request of the
+   public client %q with a state and a PKCE (S256) verifier made for your
+   browser alone; sign in as %q with password %q:
 
    %s
 
-2. The redirect lands on %s, which shows the code and the curl command
-   that redeems it (code_verifier %s).
+2. The redirect lands on %s, which shows the code and, in the browser
+   that started the request, the curl command that redeems it.
 
 Client credentials (confidential client %q):
 
@@ -141,6 +142,6 @@ Then call the API with the access token:
 
    curl -s -H "Authorization: Bearer ACCESS_TOKEN" %s
 
-`, a.demo.ClientID, demoUsername, demoPassword, a.demo.URL, a.demo.Redirect, a.demo.Verifier,
+`, a.demo.ClientID, demoUsername, demoPassword, a.demo.URL, a.demo.Redirect,
 		demoConfidentialClient, demoConfidentialClient, demoClientSecret, a.issuer+tokenPath, a.issuer+mePath)
 }

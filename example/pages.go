@@ -131,11 +131,15 @@ func (a *app) logout(c echo.Context) error {
 // callbackData is the data of callback.html.
 type callbackData struct {
 	Code, State, Error, ErrorDescription, Issuer string
-	// StateOK is set when State is the demo request's state.
+	// StateOK is set when State is the state of the demo this browser
+	// started.
 	StateOK bool
-	// Curl is the token request that redeems Code, when the demo request
-	// made it.
+	// Curl is the token request that redeems Code, when this browser's
+	// demo made it.
 	Curl string
+	// DemoURL starts a demo, offered when this browser did not start the
+	// request.
+	DemoURL string
 }
 
 // callback is the redirect URI of the demo clients: a stand-in for a real
@@ -148,14 +152,16 @@ func (a *app) callback(c echo.Context) error {
 		ErrorDescription: c.QueryParam("error_description"),
 		Issuer:           c.QueryParam("iss"),
 	}
-	if a.demo != nil && d.State == a.demo.State && d.Code != "" {
+	if verifier, ok := a.demoVerifier(c, d.State); ok && d.Code != "" {
 		d.StateOK = true
 		d.Curl = "curl -s " + shellQuote(a.issuer+tokenPath) +
 			" -d grant_type=authorization_code" +
 			" -d client_id=" + shellQuote(a.demo.ClientID) +
 			" --data-urlencode redirect_uri=" + shellQuote(a.demo.Redirect) +
 			" --data-urlencode code=" + shellQuote(d.Code) +
-			" -d code_verifier=" + shellQuote(a.demo.Verifier)
+			" -d code_verifier=" + shellQuote(verifier)
+	} else if a.demo != nil {
+		d.DemoURL = a.demo.URL
 	}
 	return a.pages.render(c, http.StatusOK, "callback.html", d)
 }

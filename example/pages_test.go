@@ -354,9 +354,11 @@ func TestBanner(t *testing.T) {
 	var b strings.Builder
 	ts.app.printBanner(&b)
 	out := b.String()
-	assert.Contains(t, out, ts.app.demo.URL)
-	assert.Contains(t, out, "code_challenge_method=S256")
+	assert.Contains(t, out, ts.base+demoPath+"\n", "a URL that starts a demo flow")
 	assert.Contains(t, out, demoPassword)
+	resp, _ := get(t, browser(t), ts.base+demoPath)
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("Location"), "code_challenge_method=S256")
 	assert.Contains(t, out, "grant_type=client_credentials")
 
 	// With -config there is no demo request, but still something to open.

@@ -43,6 +43,7 @@ func TestPagesRequireTLS(t *testing.T) {
 		{http.MethodPost, loginPath},
 		{http.MethodPost, logoutPath},
 		{http.MethodGet, callbackPath + "?code=x&state=y"},
+		{http.MethodGet, demoPath},
 		{http.MethodGet, devicePath},
 		{http.MethodPost, devicePath},
 	}
