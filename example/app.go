@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -38,11 +36,6 @@ const (
 	writePath     = "/api/write"
 )
 
-// loginEverySeconds is the sustained rate of login attempts per IP address once
-// its burst (appConfig.LoginBurst) is used up: one every six seconds makes
-// online password guessing slow (RFC 6749 §4.3.2, RFC 6819 §5.1.4.2.3).
-const loginEverySeconds = 6
-
 // store is what the example needs of a model: the core Model, users for the
 // login page and remembered consent.
 type store interface {
@@ -62,16 +55,9 @@ type app struct {
 	pages    *pages
 	demo     *demoRequest
 	closers  []func(context.Context) error
-}
-
-// demoRequest is the authorization request printed at start, with its PKCE
-// verifier, so that the callback page can show the complete token request.
-type demoRequest struct {
-	URL      string
-	State    string
-	Verifier string
-	ClientID string
-	Redirect string
+	// throttleLog keeps throttled logins at info level once per address
+	// and window.
+	throttleLog *onceLog
 }
 
 // newApp builds the example server. It does not listen: main starts it, and
@@ -83,10 +69,7 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	if cfg.hashPassword == nil {
 		cfg.hashPassword = oauth2server.HashPassword
 	}
-	if cfg.LoginBurst <= 0 {
-		cfg.LoginBurst = 10
-	}
-	a := &app{cfg: cfg}
+	a := &app{cfg: cfg, throttleLog: newOnceLog(throttleLogWindow, 10000)}
 	issuer := cfg.Issuer
 	if issuer == "" && cfg.Data != nil {
 		issuer = cfg.Data.Issuer
@@ -140,8 +123,12 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		// An https issuer is served behind a TLS-terminating proxy (the
 		// example itself speaks plain HTTP): refuse anything that did not
 		// reach that proxy over TLS (RFC 6749 §3.1, §3.2).
-		RequireTLS:     strings.HasPrefix(a.issuer, "https://"),
+		RequireTLS: strings.HasPrefix(a.issuer, "https://"),
+		// The same proxies as Echo's IPExtractor below: ClientAddress,
+		// which the login and device page throttles count, and RequireTLS
+		// believe forwarded headers from them alone.
 		TrustedProxies: cfg.TrustedProxies,
+		Now:            cfg.now,
 	}
 	if cfg.JWT {
 		opts.AccessTokenFormat = oauth2server.AccessTokenJWT
@@ -282,8 +269,10 @@ func (a *app) routes() (*echo.Echo, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	// Use the TCP peer address, never X-Forwarded-For: a client could
-	// otherwise pick a new "IP" per request and escape the login rate limit
-	// (RFC 9700 §4.13: trust forwarded headers only from known proxies).
+	// otherwise pick a new "IP" per request (RFC 9700 §4.13: trust
+	// forwarded headers only from known proxies). The throttles count
+	// a.srv.ClientAddress, which follows the same rule with the same
+	// proxies; c.RealIP agrees with it for anything else.
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(a.cfg.TrustedProxies) > 0 {
 		// Behind known proxies, take the client address from
@@ -307,6 +296,10 @@ func (a *app) routes() (*echo.Echo, error) {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
 	}
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if err == nil {
+			// c.Error(nil): the answer was written, nothing failed.
+			return
+		}
 		// Log what Echo would otherwise swallow (a template error, a
 		// panic); the client sees only the status text.
 		var he *echo.HTTPError
@@ -316,7 +309,13 @@ func (a *app) routes() (*echo.Echo, error) {
 		e.DefaultHTTPErrorHandler(err, c)
 	}
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit("64K"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: "64K",
+		// The OAuth endpoints cap their bodies themselves
+		// (Options.MaxBodyBytes) and answer 413 as an OAuth error with
+		// Cache-Control: no-store, which Echo's 413 would not be.
+		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, oauthPrefix+"/") },
+	}))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		ContentTypeNosniff: "nosniff",
 		// Pages must not be framed (clickjacking, RFC 9700 §4.16) and
@@ -327,14 +326,19 @@ func (a *app) routes() (*echo.Echo, error) {
 		HSTSMaxAge:            31536000,
 	}))
 
+	e.Use(a.pagesRequireTLS)
+
 	static, _ := fs.Sub(assets, "static")
 	e.StaticFS("/static", static)
 
 	e.GET("/", a.index, noStore)
 	e.GET(loginPath, a.loginPage, noStore)
-	e.POST(loginPath, a.login, noStore, a.loginRateLimit())
+	e.POST(loginPath, a.login, noStore)
 	e.POST(logoutPath, a.logout, noStore)
 	e.GET(callbackPath, a.callback, noStore)
+	if a.demo != nil {
+		e.GET(demoPath, a.demoStart, noStore)
+	}
 	// Authorization (with the pages above), token, revocation,
 	// introspection, device authorization, the JWK Set (with -jwt) and the
 	// metadata at /.well-known/oauth-authorization-server.
@@ -362,46 +366,4 @@ func noStore(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}
-}
-
-// loginRateLimit slows password guessing: each IP address gets
-// LoginBurst attempts, then one per loginEverySeconds.
-func (a *app) loginRateLimit() echo.MiddlewareFunc {
-	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-		Rate:      1.0 / loginEverySeconds,
-		Burst:     a.cfg.LoginBurst,
-		ExpiresIn: 10 * time.Minute,
-	})
-	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: store,
-		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			c.Response().Header().Set("Retry-After", fmt.Sprint(loginEverySeconds))
-			return a.pages.render(c, http.StatusTooManyRequests, "error.html", errorData{
-				Title:   "Too many attempts",
-				Message: "Too many login attempts from your address. Wait a few seconds and try again.",
-			})
-		},
-	})
-}
-
-func newDemoRequest(issuer string) *demoRequest {
-	verifier := randomToken()
-	sum := sha256.Sum256([]byte(verifier))
-	d := &demoRequest{
-		State:    randomToken()[:16],
-		Verifier: verifier,
-		ClientID: demoPublicClient,
-		Redirect: issuer + callbackPath,
-	}
-	q := url.Values{
-		"response_type":         {"code"},
-		"client_id":             {d.ClientID},
-		"redirect_uri":          {d.Redirect},
-		"scope":                 {"read write"},
-		"state":                 {d.State},
-		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
-		"code_challenge_method": {"S256"},
-	}
-	d.URL = issuer + authorizePath + "?" + q.Encode()
-	return d
 }

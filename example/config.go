@@ -44,13 +44,11 @@ type appConfig struct {
 	Dev bool
 	// TrustedProxies are the reverse proxies (IP addresses or CIDR
 	// prefixes) whose X-Forwarded-For and X-Forwarded-Proto headers are
-	// believed: the login rate limit then counts the client's address, not
-	// the proxy's, and with an https issuer the OAuth endpoints accept
-	// requests the proxy received over TLS. Default none.
+	// believed: the login and device page throttles then count the
+	// client's address, not the proxy's, and with an https issuer the
+	// endpoints and pages accept requests the proxy received over TLS.
+	// Default none.
 	TrustedProxies []string
-	// LoginBurst is how many login attempts one IP address may make at once
-	// before it is slowed to one attempt every few seconds. Default 10.
-	LoginBurst int
 	// Logger receives server faults. Default slog.Default().
 	Logger *slog.Logger
 
@@ -61,6 +59,10 @@ type appConfig struct {
 	// deviceInterval is the device flow's polling interval. Default 5 s;
 	// tests poll faster.
 	deviceInterval time.Duration
+	// now is the Server's clock (oauth2server.Options.Now): token
+	// lifetimes and the login throttle's delays. Default time.Now; tests
+	// move it instead of sleeping.
+	now func() time.Time
 }
 
 // fileConfig is the JSON of the -config file.
@@ -157,6 +159,15 @@ func (fc *fileConfig) check() error {
 			return fmt.Errorf("user %q: duplicate id %q", u.Username, id)
 		}
 		userIDs[id] = true
+		// R-98, RFC 9068 §5: "sub" names the client for
+		// client_credentials and the user otherwise, so a resource server
+		// could not tell a client from a user of the same name.
+		switch {
+		case clientIDs[u.Username]:
+			return fmt.Errorf("client %q and user %q: the client id equals the user's username; \"sub\" could not tell them apart (RFC 9068 §5)", u.Username, u.Username)
+		case clientIDs[id]:
+			return fmt.Errorf("client %q and user %q: the client id equals the user's id; \"sub\" could not tell them apart (RFC 9068 §5)", id, u.Username)
+		}
 	}
 	return nil
 }

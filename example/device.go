@@ -4,10 +4,12 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/echo-oauth2/oauth2server"
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
 
 // devicePath is the verification page of the device flow (RFC 8628 §3.3):
@@ -44,8 +46,9 @@ func (a *app) devicePage(c echo.Context) error {
 
 // deviceSubmit handles both forms of the page: without a decision it looks
 // the code up and asks for confirmation; with one it approves or denies.
-// Wrong codes count against the caller's address and a global budget, so
-// that the short user codes cannot be guessed (RFC 8628 §5.1).
+// Wrong codes count against the caller's address and against the signed-in
+// account, so that the short user codes cannot be guessed, not even from
+// many addresses (RFC 8628 §5.1; SECURITY.md ).
 func (a *app) deviceSubmit(c echo.Context) error {
 	sess := a.sessions.get(c)
 	if !validCSRF(sess, postForm(c, csrfField)) {
@@ -54,7 +57,8 @@ func (a *app) deviceSubmit(c echo.Context) error {
 	if sess.user == nil {
 		return c.Redirect(http.StatusSeeOther, loginPath+"?return_to="+url.QueryEscape(devicePath))
 	}
-	ctx := oauth2server.WithAttemptKey(c.Request().Context(), c.RealIP())
+	ctx := oauth2server.WithAttemptKey(c.Request().Context(), a.srv.ClientAddress(c.Request()))
+	ctx = oauth2server.WithAttemptAccount(ctx, sess.user.ID)
 	code := postForm(c, "user_code")
 	d := deviceData{CSRF: sess.csrf, UserCode: code}
 
@@ -85,6 +89,9 @@ func (a *app) deviceSubmit(c echo.Context) error {
 	case err == nil:
 		return a.pages.render(c, http.StatusOK, "device.html", d)
 	case errors.Is(err, oauth2server.ErrTooManyAttempts):
+		if secs := oerrors.From(err).RetryAfterSeconds(); secs > 0 {
+			c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		}
 		d.Error = "Too many wrong codes were entered. Wait a few minutes and try again."
 		return a.pages.render(c, http.StatusTooManyRequests, "device.html", d)
 	case errors.Is(err, oauth2server.ErrInvalidUserCode):

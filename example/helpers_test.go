@@ -24,16 +24,12 @@ type testServer struct {
 }
 
 // startApp serves the example on a free loopback port. cfg.Addr and the
-// issuer are set from the listener; LoginBurst defaults high so that tests
-// which log in often are not rate limited.
+// issuer are set from the listener.
 func startApp(t *testing.T, cfg appConfig) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	cfg.Addr = ln.Addr().String()
-	if cfg.LoginBurst == 0 {
-		cfg.LoginBurst = 1000
-	}
 	if cfg.hashPassword == nil {
 		cfg.hashPassword = cheapHash
 	}
@@ -45,6 +41,7 @@ func startApp(t *testing.T, cfg appConfig) *testServer {
 	hs := httptest.NewUnstartedServer(e)
 	require.NoError(t, hs.Listener.Close())
 	hs.Listener = ln
+	hs.Config = newHTTPServer(e) // as main serves it
 	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()

@@ -16,9 +16,10 @@
 //	-trusted-proxy IP  a reverse proxy (IP or CIDR) whose X-Forwarded-For and
 //	                   X-Forwarded-Proto are believed (repeatable)
 //
-// An https -issuer turns on oauth2server.Options.RequireTLS: the example
-// speaks plain HTTP, so it must then sit behind a -trusted-proxy that
-// terminates TLS and sends X-Forwarded-Proto: https.
+// An https -issuer turns on oauth2server.Options.RequireTLS, for the
+// example's pages too: the example speaks plain HTTP, so it must then sit
+// behind a -trusted-proxy that terminates TLS and sends X-Forwarded-Proto:
+// https.
 package main
 
 import (
@@ -29,7 +30,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -89,13 +89,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		_ = ln.Close()
 		return err
 	}
-	hs := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	hs := newHTTPServer(e)
 	a.printBanner(out)
 
 	errc := make(chan error, 1)
@@ -131,13 +125,14 @@ Metadata (every endpoint): %s
 		return
 	}
 	fmt.Fprintf(w, `
-1. Open this authorization request (public client %q, PKCE S256) in a browser
-   and sign in as %q with password %q:
+1. Open this URL in a browser. It starts an authorization request of the
+   public client %q with a state and a PKCE (S256) verifier made for your
+   browser alone; sign in as %q with password %q:
 
    %s
 
-2. The redirect lands on %s, which shows the code and the curl command
-   that redeems it (code_verifier %s).
+2. The redirect lands on %s, which shows the code and, in the browser
+   that started the request, the curl command that redeems it.
 
 Client credentials (confidential client %q):
 
@@ -147,6 +142,6 @@ Then call the API with the access token:
 
    curl -s -H "Authorization: Bearer ACCESS_TOKEN" %s
 
-`, a.demo.ClientID, demoUsername, demoPassword, a.demo.URL, a.demo.Redirect, a.demo.Verifier,
+`, a.demo.ClientID, demoUsername, demoPassword, a.demo.URL, a.demo.Redirect,
 		demoConfidentialClient, demoConfidentialClient, demoClientSecret, a.issuer+tokenPath, a.issuer+mePath)
 }

@@ -50,7 +50,7 @@ func TestRun(t *testing.T) {
 		}
 		return m != nil
 	}, 30*time.Second, 20*time.Millisecond, "no banner: %s", out.String())
-	assert.Contains(t, out.String(), base+authorizePath+"?", "the demo URL uses the real port")
+	assert.Contains(t, out.String(), base+demoPath+"\n", "the demo URL uses the real port")
 
 	resp, err := http.Get(base + loginPath)
 	require.NoError(t, err)

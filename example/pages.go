@@ -89,7 +89,8 @@ func (a *app) loginPage(c echo.Context) error {
 }
 
 // login checks the credentials with the model's GetUser, which compares
-// password hashes in constant time, and starts a new session.
+// password hashes in constant time, and starts a new session. Failures
+// are throttled per username and per address (login_throttle.go).
 func (a *app) login(c echo.Context) error {
 	sess := a.sessions.get(c)
 	if !validCSRF(sess, postForm(c, csrfField)) {
@@ -97,16 +98,24 @@ func (a *app) login(c echo.Context) error {
 	}
 	returnTo := localPath(postForm(c, "return_to"))
 	username := postForm(c, "username")
+	if wait, err := a.chargeLogin(c, username); err != nil {
+		return a.serverError(c, err)
+	} else if wait > 0 {
+		return a.loginThrottled(c, loginData{CSRF: sess.csrf, ReturnTo: returnTo, Username: username}, wait)
+	}
 	user, err := a.model.GetUser(c.Request().Context(), username, postForm(c, "password"))
 	if err != nil {
 		return a.serverError(c, err)
 	}
 	if user == nil {
+		a.cfg.Logger.DebugContext(c.Request().Context(), "example: login failed",
+			"address", a.srv.ClientAddress(c.Request()), "account", accountDigest(username))
 		return a.pages.render(c, http.StatusUnauthorized, "login.html", loginData{
 			CSRF: sess.csrf, ReturnTo: returnTo, Username: username,
 			Error: "Invalid username or password.",
 		})
 	}
+	a.loginSucceeded(c, username)
 	a.sessions.login(c, sess, user)
 	return c.Redirect(http.StatusSeeOther, returnTo)
 }
@@ -122,11 +131,15 @@ func (a *app) logout(c echo.Context) error {
 // callbackData is the data of callback.html.
 type callbackData struct {
 	Code, State, Error, ErrorDescription, Issuer string
-	// StateOK is set when State is the demo request's state.
+	// StateOK is set when State is the state of the demo this browser
+	// started.
 	StateOK bool
-	// Curl is the token request that redeems Code, when the demo request
-	// made it.
+	// Curl is the token request that redeems Code, when this browser's
+	// demo made it.
 	Curl string
+	// DemoURL starts a demo, offered when this browser did not start the
+	// request.
+	DemoURL string
 }
 
 // callback is the redirect URI of the demo clients: a stand-in for a real
@@ -139,14 +152,16 @@ func (a *app) callback(c echo.Context) error {
 		ErrorDescription: c.QueryParam("error_description"),
 		Issuer:           c.QueryParam("iss"),
 	}
-	if a.demo != nil && d.State == a.demo.State && d.Code != "" {
+	if verifier, ok := a.demoVerifier(c, d.State); ok && d.Code != "" {
 		d.StateOK = true
 		d.Curl = "curl -s " + shellQuote(a.issuer+tokenPath) +
 			" -d grant_type=authorization_code" +
 			" -d client_id=" + shellQuote(a.demo.ClientID) +
 			" --data-urlencode redirect_uri=" + shellQuote(a.demo.Redirect) +
 			" --data-urlencode code=" + shellQuote(d.Code) +
-			" -d code_verifier=" + shellQuote(a.demo.Verifier)
+			" -d code_verifier=" + shellQuote(verifier)
+	} else if a.demo != nil {
+		d.DemoURL = a.demo.URL
 	}
 	return a.pages.render(c, http.StatusOK, "callback.html", d)
 }

@@ -114,7 +114,7 @@ var (
 	errLoginRequired = &oerrors.Error{Code: "login_required", Status: http.StatusUnauthorized,
 		Description: "Log in to continue."}
 	errBadMethod = oerrors.ErrInvalidRequest.WithStatus(http.StatusMethodNotAllowed).
-			WithDescription("The authorization endpoint accepts GET and POST only.")
+			WithDescription("The authorization endpoint accepts GET, HEAD and POST only.")
 	errBadConsentForm = oerrors.ErrInvalidRequest.WithStatus(http.StatusForbidden).
 				WithDescription("The consent form is invalid or expired. Go back to the application and try again.")
 	errBadDecision = oerrors.ErrInvalidRequest.
@@ -122,11 +122,11 @@ var (
 )
 
 // Authorize returns the handler of the authorization endpoint (RFC 6749
-// §3.1). Mount it for GET and POST:
+// §3.1). Mount it for GET, HEAD and POST:
 //
-//	e.Match([]string{http.MethodGet, http.MethodPost}, "/oauth/authorize", handlers.Authorize(srv, cfg))
+//	e.Match([]string{http.MethodGet, http.MethodHead, http.MethodPost}, "/oauth/authorize", handlers.Authorize(srv, cfg))
 //
-// GET validates the request and, for a logged-in user, renders the consent
+// GET (and HEAD) validates the request and, for a logged-in user, renders the consent
 // page. POST validates the same query again, checks the consent form's CSRF
 // token, and redirects with 303 to the client with a code (or token), or an
 // error. Errors about the client or the redirect URI are shown, never
@@ -189,11 +189,11 @@ func (h *authorizeHandler) serve(c echo.Context) error {
 	r := c.Request()
 	redirectStatus := http.StatusFound
 	switch r.Method {
-	case http.MethodGet:
+	case http.MethodGet, http.MethodHead: // HEAD is GET without the body
 	case http.MethodPost:
 		redirectStatus = http.StatusSeeOther // RFC 9700 §4.12: never 307
 	default:
-		c.Response().Header().Set("Allow", "GET, POST")
+		c.Response().Header().Set("Allow", "GET, HEAD, POST")
 		return h.cfg.RenderError(c, errBadMethod)
 	}
 
@@ -217,7 +217,7 @@ func (h *authorizeHandler) serve(c echo.Context) error {
 	}
 
 	canonical := canonicalQuery(ar.Params)
-	if r.Method == http.MethodGet {
+	if r.Method != http.MethodPost {
 		if handled, err := h.rememberedConsent(c, ar, user); handled {
 			return err
 		}

@@ -578,13 +578,13 @@ func TestAuthorizeServerFaults(t *testing.T) {
 	})
 }
 
-// Methods other than GET and POST are refused with an error page.
+// Methods other than GET, HEAD and POST are refused with an error page.
 func TestAuthorizeMethod(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, oauth2server.Options{}, handlers.AuthorizeConfig{})
 	rec := f.do(http.MethodPut, "/authorize?"+codeQuery().Encode(), "alice", nil)
 	assertShown(t, rec, http.StatusMethodNotAllowed, "invalid_request")
-	assert.Equal(t, "GET, POST", rec.Header().Get("Allow"))
+	assert.Equal(t, "GET, HEAD, POST", rec.Header().Get("Allow"))
 }
 
 // Options: no state with AllowEmptyState, no iss without Issuer, and plain

@@ -7,10 +7,10 @@ import (
 )
 
 // DeviceAuthorization returns the handler of the device authorization
-// endpoint (RFC 8628 §3.1). Mount it for POST, only when
-// srv.DeviceAuthorizationEnabled():
+// endpoint (RFC 8628 §3.1). Mount it for every method, as [Token], only
+// when srv.DeviceAuthorizationEnabled():
 //
-//	e.POST("/oauth/device_authorization", handlers.DeviceAuthorization(srv))
+//	e.Any("/oauth/device_authorization", handlers.DeviceAuthorization(srv))
 //
 // The response carries the device code, so it is sent with Cache-Control:
 // no-store like a token response.

@@ -24,9 +24,9 @@ func ExampleDeviceAuthorization() {
 		log.Fatal(err)
 	}
 	e := echo.New()
-	e.POST("/oauth/token", handlers.Token(srv))
+	e.Any("/oauth/token", handlers.Token(srv))
 	if srv.DeviceAuthorizationEnabled() {
-		e.POST("/oauth/device_authorization", handlers.DeviceAuthorization(srv))
+		e.Any("/oauth/device_authorization", handlers.DeviceAuthorization(srv))
 	}
 	e.POST("/device", func(c echo.Context) error {
 		user := &oauth2server.User{ID: "alice"} // from your login session

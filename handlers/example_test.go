@@ -32,7 +32,7 @@ func ExampleToken() {
 		log.Fatal(err)
 	}
 	e := echo.New()
-	e.POST("/oauth/token", handlers.Token(srv))
+	e.Any("/oauth/token", handlers.Token(srv))
 
 	// curl -u service-a:a-long-random-secret -d grant_type=client_credentials .../oauth/token
 	req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader("grant_type=client_credentials"))

@@ -7,7 +7,8 @@ import (
 )
 
 // Introspect returns the handler of the introspection endpoint (RFC 7662).
-// Mount it for POST: e.POST("/oauth/introspect", handlers.Introspect(srv)).
+// Mount it for every method, e.Any("/oauth/introspect",
+// handlers.Introspect(srv)), as [Token].
 // Only clients with [oauth2server.Client.Introspect] may call it.
 func Introspect(srv *oauth2server.Server) echo.HandlerFunc {
 	return func(c echo.Context) error {

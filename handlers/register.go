@@ -11,9 +11,11 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 )
 
-// Router mounts GET handlers: *echo.Echo and *echo.Group both are one.
+// Router mounts GET and HEAD handlers: *echo.Echo and *echo.Group both
+// are one.
 type Router interface {
 	GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
+	HEAD(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
 }
 
 // RegisterConfig configures [Register]. The zero value mounts every
@@ -61,10 +63,13 @@ type RegisterConfig struct {
 }
 
 // Register mounts every endpoint of srv on g in one call: authorization
-// (GET and POST, when cfg.Authorize is set), token (POST), revocation
+// (GET, HEAD and POST, when cfg.Authorize is set), token (POST), revocation
 // (POST), introspection (POST), device authorization (POST, when the device
-// grant is enabled), the JWK Set (GET, only with JWT access tokens) and the
-// RFC 8414 metadata (GET), which lists exactly the endpoints mounted here.
+// grant is enabled), the JWK Set (GET and HEAD, only with JWT access
+// tokens) and the RFC 8414 metadata (GET and HEAD), which lists exactly the
+// endpoints mounted here.
+// The POST endpoints are mounted for every method, so that another method
+// gets the Server's JSON 405 with Cache-Control: no-store.
 // It fails when Options.Issuer is empty, BaseURL is not an absolute URL,
 // the authorization endpoint's configuration is invalid, or the metadata
 // path cannot be reached from g without Root.
@@ -134,19 +139,29 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 
 	if authorize != nil {
 		g.GET(cfg.AuthorizePath, authorize)
+		g.HEAD(cfg.AuthorizePath, authorize)
 		g.POST(cfg.AuthorizePath, authorize)
 	}
+	// The POST endpoints are mounted for every method: the Server answers
+	// any other method itself, 405 invalid_request with Allow: POST and
+	// Cache-Control: no-store, where Echo's router would answer a bare 405
+	// (SECURITY.md ).
 	if srv.DeviceAuthorizationEnabled() {
-		g.POST(cfg.DeviceAuthorizationPath, DeviceAuthorization(srv))
+		g.Any(cfg.DeviceAuthorizationPath, DeviceAuthorization(srv))
 	}
 
-	g.POST(cfg.TokenPath, Token(srv))
-	g.POST(cfg.RevokePath, Revoke(srv))
-	g.POST(cfg.IntrospectPath, Introspect(srv))
+	g.Any(cfg.TokenPath, Token(srv))
+	g.Any(cfg.RevokePath, Revoke(srv))
+	g.Any(cfg.IntrospectPath, Introspect(srv))
+	// HEAD is answered wherever GET is (RFC 9110 §9.3.2); net/http drops
+	// the body.
 	if srv.IssuesJWT() {
-		g.GET(cfg.JWKSPath, JWKSWithMaxAge(srv, cfg.JWKSMaxAge))
+		jwks := JWKSWithMaxAge(srv, cfg.JWKSMaxAge)
+		g.GET(cfg.JWKSPath, jwks)
+		g.HEAD(cfg.JWKSPath, jwks)
 	}
 	metaRouter.GET(metaPath, meta)
+	metaRouter.HEAD(metaPath, meta)
 	return nil
 }
 

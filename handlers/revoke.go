@@ -9,8 +9,9 @@ import (
 )
 
 // Revoke returns the handler of the revocation endpoint (RFC 7009). Mount
-// it for POST: e.POST("/oauth/revoke", handlers.Revoke(srv)). Success is
-// 200 with an empty body, also for an unknown token (RFC 7009 §2.2).
+// it for every method, e.Any("/oauth/revoke", handlers.Revoke(srv)), as
+// [Token]. Success is 200 with an empty body, also for an unknown token
+// (RFC 7009 §2.2).
 func Revoke(srv *oauth2server.Server) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := srv.Revoke(c.Request()); err != nil {

@@ -10,7 +10,8 @@ import (
 )
 
 // Token returns the handler of the token endpoint (RFC 6749 §3.2). Mount it
-// for POST: e.POST("/oauth/token", handlers.Token(srv)).
+// for every method, e.Any("/oauth/token", handlers.Token(srv)): the Server
+// answers a method other than POST with a JSON 405 and no-store.
 func Token(srv *oauth2server.Server) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		resp, err := srv.Token(c.Request())
