@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -58,7 +59,7 @@ type app struct {
 	issuer   string
 	srv      *oauth2server.Server
 	model    store
-	sessions *sessionStore
+	sessions *sessionManager
 	pages    *pages
 	demo     *demoRequest
 	closers  []func(context.Context) error
@@ -86,6 +87,12 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	if cfg.LoginBurst <= 0 {
 		cfg.LoginBurst = 10
 	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = defaultMaxSessions
+	}
 	a := &app{cfg: cfg}
 	issuer := cfg.Issuer
 	if issuer == "" && cfg.Data != nil {
@@ -98,6 +105,15 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 		}
 	}
 	a.issuer = strings.TrimSuffix(issuer, "/")
+	// Sessions live in this process, so a key of its own is enough.
+	key := make([]byte, minSessionKeyBytes)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails
+	a.sessions = &sessionManager{
+		store:  newMemorySessions(cfg.MaxSessions),
+		keys:   deriveFormKeys(key),
+		secure: strings.HasPrefix(a.issuer, "https://"),
+		now:    cfg.now,
+	}
 	data := cfg.Data
 	if data == nil {
 		data = demoConfig(a.issuer)
@@ -155,7 +171,6 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		return nil, err
 	}
 	a.srv = srv
-	a.sessions = newSessionStore(strings.HasPrefix(a.issuer, "https://"), time.Now)
 	if a.pages, err = loadPages(); err != nil {
 		return nil, err
 	}

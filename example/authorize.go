@@ -21,11 +21,11 @@ const pageCSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 func (a *app) authorizeConfig() *handlers.AuthorizeConfig {
 	return &handlers.AuthorizeConfig{
 		UserFromRequest: func(c echo.Context) (*oauth2server.User, error) {
-			if sess := a.sessions.get(c); sess != nil && sess.user != nil {
-				u := *sess.user
-				return &u, nil
+			s, err := a.sessions.current(c)
+			if s == nil || err != nil {
+				return nil, err
 			}
-			return nil, nil
+			return s.user(), nil
 		},
 		// nobody is redirected to a client before logging in.
 		LoginRequired: handlers.RedirectToLogin(loginPath),

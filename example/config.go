@@ -48,6 +48,9 @@ type appConfig struct {
 	// the proxy's, and with an https issuer the OAuth endpoints accept
 	// requests the proxy received over TLS. Default none.
 	TrustedProxies []string
+	// MaxSessions caps the sessions held; a login beyond it evicts the
+	// least recently used. Default 100 000.
+	MaxSessions int
 	// LoginBurst is how many login attempts one IP address may make at once
 	// before it is slowed to one attempt every few seconds. Default 10.
 	LoginBurst int
@@ -61,6 +64,9 @@ type appConfig struct {
 	// deviceInterval is the device flow's polling interval. Default 5 s;
 	// tests poll faster.
 	deviceInterval time.Duration
+	// now is the clock of sessions and form tokens. Default time.Now;
+	// tests move it forward.
+	now func() time.Time
 }
 
 // fileConfig is the JSON of the -config file.

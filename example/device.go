@@ -33,12 +33,15 @@ type deviceData struct {
 // devicePage shows the code entry form, prefilled from
 // verification_uri_complete. Only a logged-in user sees it.
 func (a *app) devicePage(c echo.Context) error {
-	sess := a.sessions.get(c)
-	if sess == nil || sess.user == nil {
+	s, err := a.sessions.current(c)
+	if err != nil {
+		return a.serverError(c, err)
+	}
+	if s == nil {
 		return c.Redirect(http.StatusFound, loginPath+"?"+url.Values{"return_to": {c.Request().URL.RequestURI()}}.Encode())
 	}
 	return a.pages.render(c, http.StatusOK, "device.html", deviceData{
-		CSRF: sess.csrf, UserCode: c.QueryParam("user_code"),
+		CSRF: a.sessions.csrf(s), UserCode: c.QueryParam("user_code"),
 	})
 }
 
@@ -47,18 +50,17 @@ func (a *app) devicePage(c echo.Context) error {
 // Wrong codes count against the caller's address and a global budget, so
 // that the short user codes cannot be guessed (RFC 8628 §5.1).
 func (a *app) deviceSubmit(c echo.Context) error {
-	sess := a.sessions.get(c)
-	if !validCSRF(sess, postForm(c, csrfField)) {
-		return a.badCSRF(c)
+	s, err := a.sessions.current(c)
+	if err != nil {
+		return a.serverError(c, err)
 	}
-	if sess.user == nil {
-		return c.Redirect(http.StatusSeeOther, loginPath+"?return_to="+url.QueryEscape(devicePath))
+	if !a.sessions.validCSRF(s, postForm(c, csrfField)) {
+		return a.badCSRF(c)
 	}
 	ctx := oauth2server.WithAttemptKey(c.Request().Context(), c.RealIP())
 	code := postForm(c, "user_code")
-	d := deviceData{CSRF: sess.csrf, UserCode: code}
+	d := deviceData{CSRF: a.sessions.csrf(s), UserCode: code}
 
-	var err error
 	switch postForm(c, "decision") {
 	case "":
 		var dc *oauth2server.DeviceCode
@@ -69,7 +71,7 @@ func (a *app) deviceSubmit(c echo.Context) error {
 			return a.pages.render(c, http.StatusOK, "device.html", d)
 		}
 	case "approve":
-		if err = a.srv.ApproveDevice(ctx, code, sess.user, nil); err == nil {
+		if err = a.srv.ApproveDevice(ctx, code, s.user(), nil); err == nil {
 			d.Done = "Approved. You can return to your device."
 		}
 	case "deny":
