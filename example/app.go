@@ -341,6 +341,7 @@ func (a *app) routes() (*echo.Echo, error) {
 		ReferrerPolicy:        "no-referrer",
 		HSTSMaxAge:            31536000,
 	}))
+	e.Use(a.consentOnce)
 
 	static, _ := fs.Sub(assets, "static")
 	e.StaticFS("/static", static)

@@ -74,7 +74,19 @@ func browser(t *testing.T) *http.Client {
 	}
 }
 
-var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+var (
+	csrfRe   = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	hiddenRe = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+)
+
+// hiddenFields returns the hidden inputs of the forms in body.
+func hiddenFields(body string) url.Values {
+	v := url.Values{}
+	for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
+		v.Add(m[1], unescapeAttr(m[2]))
+	}
+	return v
+}
 
 var regexpValue = regexp.MustCompile(`id="user_code" name="user_code" value="([^"]*)"`)
 

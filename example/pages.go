@@ -120,8 +120,8 @@ func (a *app) login(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, returnTo)
 }
 
-// logout ends the session. Its forms are worthless afterwards: their
-// tokens are bound to it.
+// logout ends the session. Its forms, consent forms included, are
+// worthless afterwards: their tokens are bound to it.
 func (a *app) logout(c echo.Context) error {
 	s, err := a.sessions.current(c)
 	if err != nil {

@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// maxClaimsPerSession bounds the spent consent tokens a session remembers
+// (each until its form expires): a session that posts more consent forms
+// within their lifetime is refused until the oldest expire.
+const maxClaimsPerSession = 32
+
 // memorySessions keeps sessions in process memory: right for one
 // instance. A list ordered by last use makes every operation O(1) besides
 // what expires: expired sessions gather at its back, where each call
@@ -20,7 +25,13 @@ type memorySessions struct {
 }
 
 type memorySession struct {
-	s session
+	s      session
+	claims []memoryClaim
+}
+
+type memoryClaim struct {
+	name  string
+	until time.Time
 }
 
 var _ sessionStore = (*memorySessions)(nil)
@@ -69,6 +80,33 @@ func (m *memorySessions) delete(_ context.Context, key string) error {
 		m.removeLocked(el)
 	}
 	return nil
+}
+
+func (m *memorySessions) claim(_ context.Context, key, name string, until, now time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	el, ok := m.byKey[key]
+	if !ok {
+		return false, nil
+	}
+	ms := el.Value.(*memorySession)
+	live := ms.claims[:0]
+	spent := false
+	for _, c := range ms.claims {
+		if now.Before(c.until) {
+			live = append(live, c)
+			spent = spent || c.name == name
+		}
+	}
+	ms.claims = live
+	if spent {
+		return false, nil
+	}
+	if len(ms.claims) >= maxClaimsPerSession {
+		return false, nil
+	}
+	ms.claims = append(ms.claims, memoryClaim{name: name, until: until})
+	return true, nil
 }
 
 // len returns the number of sessions held, expired ones included.

@@ -293,3 +293,33 @@ func TestMemorySessionsExpiry(t *testing.T) {
 		assert.Nil(t, s)
 	})
 }
+
+func TestMemorySessionsClaim(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t0 := time.Now()
+	m := newMemorySessions(10)
+	require.NoError(t, m.create(ctx, newSession("s", t0)))
+	until := t0.Add(consentFormMaxAge)
+
+	ok, err := m.claim(ctx, "s", "x", until, t0)
+	require.NoError(t, err)
+	assert.True(t, ok, "first use")
+	ok, _ = m.claim(ctx, "s", "x", until, t0.Add(time.Second))
+	assert.False(t, ok, "second use")
+	ok, _ = m.claim(ctx, "other", "y", until, t0)
+	assert.False(t, ok, "no session")
+
+	for i := 1; i < maxClaimsPerSession; i++ {
+		ok, _ = m.claim(ctx, "s", fmt.Sprint(i), until, t0)
+		require.True(t, ok)
+	}
+	ok, _ = m.claim(ctx, "s", "one too many", until, t0)
+	assert.False(t, ok, "a session remembers a bounded number of claims")
+	ok, _ = m.claim(ctx, "s", "later", until.Add(time.Minute), until)
+	assert.True(t, ok, "expired claims make room")
+
+	require.NoError(t, m.delete(ctx, "s"))
+	ok, _ = m.claim(ctx, "s", "z", until, t0)
+	assert.False(t, ok, "after logout")
+}
