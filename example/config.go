@@ -48,6 +48,12 @@ type appConfig struct {
 	// the proxy's, and with an https issuer the OAuth endpoints accept
 	// requests the proxy received over TLS. Default none.
 	TrustedProxies []string
+	// SessionKey signs the login form's cookie and the CSRF tokens of the
+	// session's forms, and keys the consent forms (at least 32 bytes,
+	// secret). Required with MongoURI, where every instance must use the
+	// same. Default: random per process, which is right for one instance
+	// in memory.
+	SessionKey []byte
 	// MaxSessions caps the sessions held; a login beyond it evicts the
 	// least recently used. Default 100 000.
 	MaxSessions int
@@ -71,9 +77,14 @@ type appConfig struct {
 
 // fileConfig is the JSON of the -config file.
 type fileConfig struct {
-	Issuer  string       `json:"issuer"`
-	Clients []fileClient `json:"clients"`
-	Users   []fileUser   `json:"users"`
+	Issuer string `json:"issuer"`
+	// SessionKey is appConfig.SessionKey, base64. Optional: -session-key
+	// takes precedence.
+	SessionKey string       `json:"session_key,omitempty"`
+	Clients    []fileClient `json:"clients"`
+	Users      []fileUser   `json:"users"`
+
+	sessionKey []byte // SessionKey decoded by check
 }
 
 // fileClient is a client in the -config file. Secret is in clear text in the
@@ -129,6 +140,13 @@ var servedGrants = []string{oauth2server.GrantAuthorizationCode, oauth2server.Gr
 // never leaves the first clients in MongoDB and a duplicate is never
 // mistaken for data kept from an earlier run.
 func (fc *fileConfig) check() error {
+	if fc.SessionKey != "" {
+		k, err := parseSessionKey(fc.SessionKey)
+		if err != nil {
+			return fmt.Errorf("session_key: %w", err)
+		}
+		fc.sessionKey = k
+	}
 	clientIDs := make(map[string]bool, len(fc.Clients))
 	for i, c := range fc.Clients {
 		if err := c.check(); err != nil {

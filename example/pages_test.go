@@ -258,6 +258,7 @@ func TestConfigFileErrors(t *testing.T) {
 		{name: "nok, no grants", givenJSON: `{"clients":[{"id":"a","secret":"s"}]}`, expectError: "grants is empty"},
 		{name: "nok, user without password", givenJSON: `{"users":[{"username":"u"}]}`, expectError: "username and password are required"},
 		{name: "nok, not JSON", givenJSON: `clients:`, expectError: "invalid character"},
+		{name: "nok, short session key", givenJSON: `{"session_key":"c2hvcnQ="}`, expectError: "session_key: shorter than 32 bytes"},
 		// A second entry with the same id or username would be dropped as
 		// "already stored" when seeding: refuse it while loading.
 		{name: "nok, duplicate client id", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["client_credentials"]},{"id":"a","secret":"t","grants":["client_credentials"]}]}`, expectError: `client "a": duplicate id`},

@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -22,6 +24,9 @@ const (
 	sessionCookie      = "oauth2server_session"
 	sessionIdleTimeout = 30 * time.Minute
 	sessionMaxLifetime = 12 * time.Hour
+	// sessionTouchEvery is how stale a session's last use may be before a
+	// request records it again: a page view costs a read, not a write.
+	sessionTouchEvery = time.Minute
 	// defaultMaxSessions is the default of appConfig.MaxSessions.
 	defaultMaxSessions = 100_000
 	csrfField          = "csrf_token"
@@ -56,7 +61,9 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// sessionStore keeps the sessions of logged-in users.
+// sessionStore keeps the sessions of logged-in users: in memory
+// (memorySessions), or in MongoDB (mongoSessions) so that every instance
+// of a deployment sees them.
 type sessionStore interface {
 	// create stores a new session, evicting the least recently used ones
 	// when the store is full.
@@ -175,7 +182,8 @@ func (m *sessionManager) setCookie(c echo.Context, value string, maxAge int) {
 }
 
 // csrf returns the CSRF token of the forms of a logged-in session (logout,
-// device): a MAC of the session key, computed again instead of stored.
+// device): a MAC of the session key, so every instance that shares the
+// session key computes the same token without storing it.
 func (m *sessionManager) csrf(s *session) string {
 	return b64.EncodeToString(mac(m.keys.session, "session-form", s.key))
 }
@@ -194,8 +202,8 @@ func (m *sessionManager) validCSRF(s *session, formToken string) bool {
 }
 
 // formKeys are the HMAC-SHA256 keys of the example's cookies and forms,
-// each derived from the session key for one purpose, so that a value made
-// for one purpose is worthless for another.
+// each derived from the configured session key for one purpose, so that
+// a value made for one purpose is worthless for another.
 type formKeys struct {
 	consent     []byte // handlers.AuthorizeConfig.CSRFKey
 	consentOnce []byte // the session-bound, single-use consent token
@@ -203,8 +211,8 @@ type formKeys struct {
 	session     []byte // the forms of a logged-in session
 }
 
-// minSessionKeyBytes is the size of the session key: 256 bits, the size
-// of the HMAC-SHA256 output.
+// minSessionKeyBytes is the shortest accepted session key: 256 bits, the
+// size of the HMAC-SHA256 output.
 const minSessionKeyBytes = 32
 
 func deriveFormKeys(key []byte) formKeys {
@@ -220,6 +228,23 @@ func deriveFormKeys(key []byte) formKeys {
 		session:     derive("session"),
 	}
 }
+
+// parseSessionKey decodes a session key given as base64 (standard or URL
+// alphabet, padded or not).
+func parseSessionKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(s); err == nil {
+			if len(k) < minSessionKeyBytes {
+				return nil, errSessionKeyShort
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("not base64 (make a key with: openssl rand -base64 32)")
+}
+
+var errSessionKeyShort = errors.New("shorter than 32 bytes (make a key with: openssl rand -base64 32)")
 
 // mac returns HMAC-SHA256 under key of purpose and parts, each
 // length-prefixed so that no two inputs concatenate alike.

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +38,15 @@ func (c *testClock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// newSessionKey returns a random session key, as -session-key takes it
+// decoded.
+func newSessionKey(t *testing.T) []byte {
+	t.Helper()
+	k, err := parseSessionKey(randomToken())
+	require.NoError(t, err)
+	return k
 }
 
 // R-109: anonymous visitors cost no server state. The home page, the login
@@ -322,4 +334,33 @@ func TestMemorySessionsClaim(t *testing.T) {
 	require.NoError(t, m.delete(ctx, "s"))
 	ok, _ = m.claim(ctx, "s", "z", until, t0)
 	assert.False(t, ok, "after logout")
+}
+
+// The session key comes from -session-key or the -config file's
+// session_key (the flag wins), base64 in either alphabet.
+func TestSessionKeyConfig(t *testing.T) {
+	t.Parallel()
+	fileKey, flagKey := newSessionKey(t), newSessionKey(t)
+	p := filepath.Join(t.TempDir(), "config.json")
+	require.NoError(t, os.WriteFile(p, []byte(`{"session_key":"`+base64.StdEncoding.EncodeToString(fileKey)+`"}`), 0o600))
+	fc, err := loadConfigFile(p)
+	require.NoError(t, err)
+
+	ts := startApp(t, appConfig{Data: fc, Issuer: "http://127.0.0.1:9096"})
+	assert.Equal(t, deriveFormKeys(fileKey), ts.app.sessions.keys, "from the file")
+	ts = startApp(t, appConfig{Data: fc, Issuer: "http://127.0.0.1:9096", SessionKey: flagKey})
+	assert.Equal(t, deriveFormKeys(flagKey), ts.app.sessions.keys, "the flag wins")
+
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		got, err := parseSessionKey(" " + enc.EncodeToString(fileKey) + "\n")
+		require.NoError(t, err)
+		assert.Equal(t, fileKey, got)
+	}
+	keys := deriveFormKeys(fileKey)
+	distinct := map[string]bool{}
+	for _, k := range [][]byte{keys.consent, keys.consentOnce, keys.login, keys.session} {
+		assert.Len(t, k, 32)
+		distinct[string(k)] = true
+	}
+	assert.Len(t, distinct, 4, "one key per purpose")
 }
