@@ -128,3 +128,29 @@ func TestClusterCodeFlow(t *testing.T) {
 		assert.GreaterOrEqual(t, n[i], 5, "instance %d served its share: %v", i, n)
 	}
 }
+
+// a failure budget holds for the cluster as for one
+// instance. Wrong user codes from one address, spread over the three
+// instances, are refused after the limit of one (UserCodeMaxFailures,
+// 10 by default), not after three times it. The counters live in the
+// model's CounterModel.
+func TestClusterFailureBudget(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t)
+	c := browser(t)
+	cl.login(t, c)
+	_, page := get(t, c, cl.base+devicePath)
+	form := url.Values{"csrf_token": {csrfToken(t, page)}, "user_code": {"BCDF-GHJK"}}
+	before := cl.requests()
+	for i := range 10 {
+		resp, _ := post(t, c, cl.base+devicePath, form)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "wrong code %d", i+1)
+	}
+	after := cl.requests()
+	for i := range after {
+		require.GreaterOrEqual(t, after[i]-before[i], 3, "instance %d had its share of the wrong codes", i)
+	}
+	resp, body := post(t, c, cl.base+devicePath, form)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "the 11th wrong code, on any instance")
+	assert.Contains(t, body, "Too many wrong codes")
+}
