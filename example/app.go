@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -51,7 +52,7 @@ type app struct {
 	issuer   string
 	srv      *oauth2server.Server
 	model    store
-	sessions *sessionStore
+	sessions *sessionManager
 	pages    *pages
 	demo     *demoRequest
 	closers  []func(context.Context) error
@@ -69,6 +70,30 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	if cfg.hashPassword == nil {
 		cfg.hashPassword = oauth2server.HashPassword
 	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = defaultMaxSessions
+	}
+	if cfg.SessionKey == nil && cfg.Data != nil {
+		cfg.SessionKey = cfg.Data.sessionKey
+	}
+	switch {
+	case cfg.SessionKey == nil && cfg.MongoURI != "":
+		// Instances sharing the database share sessions, so they must
+		// sign cookies and forms alike; a per-process key would make a
+		// form from one instance fail on the next.
+		return nil, nil, errors.New("-mongo-uri needs -session-key (or session_key in the -config file): " +
+			"every instance must sign sessions and forms with the same secret key, base64, at least 32 bytes " +
+			"(make one with: openssl rand -base64 32)")
+	case cfg.SessionKey == nil:
+		// One process in memory: sessions end with it anyway.
+		cfg.SessionKey = make([]byte, minSessionKeyBytes)
+		_, _ = rand.Read(cfg.SessionKey) // crypto/rand.Read never fails
+	case len(cfg.SessionKey) < minSessionKeyBytes:
+		return nil, nil, fmt.Errorf("session key: %w", errSessionKeyShort)
+	}
 	a := &app{cfg: cfg, throttleLog: newOnceLog(throttleLogWindow, 10000)}
 	issuer := cfg.Issuer
 	if issuer == "" && cfg.Data != nil {
@@ -81,6 +106,11 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 		}
 	}
 	a.issuer = strings.TrimSuffix(issuer, "/")
+	a.sessions = &sessionManager{ // its store comes with the model
+		keys:   deriveFormKeys(cfg.SessionKey),
+		secure: strings.HasPrefix(a.issuer, "https://"),
+		now:    cfg.now,
+	}
 	data := cfg.Data
 	if data == nil {
 		data = demoConfig(a.issuer)
@@ -142,7 +172,6 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		return nil, err
 	}
 	a.srv = srv
-	a.sessions = newSessionStore(strings.HasPrefix(a.issuer, "https://"), time.Now)
 	if a.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
@@ -169,6 +198,7 @@ func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
 	} else {
 		m := memorymodel.New()
 		model = m
+		a.sessions.store = newMemorySessions(a.cfg.MaxSessions)
 		addClient = func(_ context.Context, c *oauth2server.Client) error { return m.AddClient(c) }
 		addUser = func(_ context.Context, u *oauth2server.User, hash string) error { return m.AddUser(u, hash) }
 	}
@@ -227,13 +257,20 @@ func (a *app) openMongo(ctx context.Context) (*mongomodel.Model, error) {
 	if err := client.Ping(ctx, nil); err != nil {
 		return nil, fmt.Errorf("-mongo-uri: no answer from MongoDB: %w", err)
 	}
-	m := mongomodel.New(client.Database(dbName), mongomodel.Options{})
+	db := client.Database(dbName)
+	m := mongomodel.New(db, mongomodel.Options{})
 	if err := m.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
+	sessions := newMongoSessions(db, a.cfg.MaxSessions)
+	if err := sessions.ensureIndexes(ctx, m.TTLIndexes()); err != nil {
+		return nil, err
+	}
+	a.sessions.store = sessions
 	if !m.TTLIndexes() {
 		// The server has no TTL indexes (FerretDB): delete expired items
-		// ourselves. Correctness never depends on it, only disk space.
+		// and sessions ourselves. Correctness never depends on it, only
+		// disk space.
 		stop := make(chan struct{})
 		a.closers = append(a.closers, func(context.Context) error { close(stop); return nil })
 		go func() {
@@ -246,6 +283,9 @@ func (a *app) openMongo(ctx context.Context) (*mongomodel.Model, error) {
 				case <-t.C:
 					if _, err := m.DeleteExpired(context.Background()); err != nil {
 						a.cfg.Logger.Error("example: deleting expired items failed", "error", err)
+					}
+					if _, err := sessions.deleteExpired(context.Background(), time.Now()); err != nil {
+						a.cfg.Logger.Error("example: deleting expired sessions failed", "error", err)
 					}
 				}
 			}
@@ -325,6 +365,7 @@ func (a *app) routes() (*echo.Echo, error) {
 		ReferrerPolicy:        "no-referrer",
 		HSTSMaxAge:            31536000,
 	}))
+	e.Use(a.consentOnce)
 
 	e.Use(a.pagesRequireTLS)
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -21,12 +22,17 @@ const pageCSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 func (a *app) authorizeConfig() *handlers.AuthorizeConfig {
 	return &handlers.AuthorizeConfig{
 		UserFromRequest: func(c echo.Context) (*oauth2server.User, error) {
-			if sess := a.sessions.get(c); sess != nil && sess.user != nil {
-				u := *sess.user
-				return &u, nil
+			s, err := a.sessions.current(c)
+			if s == nil || err != nil {
+				return nil, err
 			}
-			return nil, nil
+			return s.user(), nil
 		},
+		// Shared by every instance, so that a form rendered by one is
+		// accepted by the next. The form also carries a token bound to the
+		// session and spent on use (consentOnce).
+		CSRFKey:    a.sessions.keys.consent,
+		CSRFMaxAge: consentFormMaxAge,
 		// nobody is redirected to a client before logging in.
 		LoginRequired: handlers.RedirectToLogin(loginPath),
 		Render:        a.renderConsent,
@@ -49,10 +55,19 @@ type consentData struct {
 	// the decision and the CSRF token, never the client or redirect URI.
 	Action string
 	CSRF   string
+	// Consent is the session-bound, single-use token (consentField).
+	Consent string
 }
 
 func (a *app) renderConsent(c echo.Context, page *handlers.ConsentPage) error {
 	c.Response().Header().Set("Content-Security-Policy", pageCSP)
+	s, err := a.sessions.current(c) // looked up by UserFromRequest
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return errors.New("example: consent page without a session")
+	}
 	ar := page.Request
 	return a.pages.render(c, http.StatusOK, "consent.html", consentData{
 		ClientID:    ar.Client.ID,
@@ -61,6 +76,7 @@ func (a *app) renderConsent(c echo.Context, page *handlers.ConsentPage) error {
 		RedirectURI: ar.RedirectURI,
 		Action:      authorizePath + page.Action,
 		CSRF:        page.CSRFToken,
+		Consent:     a.sessions.consentToken(s, page.CSRFToken),
 	})
 }
 

@@ -49,6 +49,15 @@ type appConfig struct {
 	// endpoints and pages accept requests the proxy received over TLS.
 	// Default none.
 	TrustedProxies []string
+	// SessionKey signs the login form's cookie and the CSRF tokens of the
+	// session's forms, and keys the consent forms (at least 32 bytes,
+	// secret). Required with MongoURI, where every instance must use the
+	// same. Default: random per process, which is right for one instance
+	// in memory.
+	SessionKey []byte
+	// MaxSessions caps the sessions held; a login beyond it evicts the
+	// least recently used. Default 100 000.
+	MaxSessions int
 	// Logger receives server faults. Default slog.Default().
 	Logger *slog.Logger
 
@@ -59,17 +68,22 @@ type appConfig struct {
 	// deviceInterval is the device flow's polling interval. Default 5 s;
 	// tests poll faster.
 	deviceInterval time.Duration
-	// now is the Server's clock (oauth2server.Options.Now): token
-	// lifetimes and the login throttle's delays. Default time.Now; tests
-	// move it instead of sleeping.
+	// now is the clock of the Server (oauth2server.Options.Now: token
+	// lifetimes, the login throttle's delays), of sessions and of form
+	// tokens. Default time.Now; tests move it instead of sleeping.
 	now func() time.Time
 }
 
 // fileConfig is the JSON of the -config file.
 type fileConfig struct {
-	Issuer  string       `json:"issuer"`
-	Clients []fileClient `json:"clients"`
-	Users   []fileUser   `json:"users"`
+	Issuer string `json:"issuer"`
+	// SessionKey is appConfig.SessionKey, base64. Optional: -session-key
+	// takes precedence.
+	SessionKey string       `json:"session_key,omitempty"`
+	Clients    []fileClient `json:"clients"`
+	Users      []fileUser   `json:"users"`
+
+	sessionKey []byte // SessionKey decoded by check
 }
 
 // fileClient is a client in the -config file. Secret is in clear text in the
@@ -125,6 +139,13 @@ var servedGrants = []string{oauth2server.GrantAuthorizationCode, oauth2server.Gr
 // never leaves the first clients in MongoDB and a duplicate is never
 // mistaken for data kept from an earlier run.
 func (fc *fileConfig) check() error {
+	if fc.SessionKey != "" {
+		k, err := parseSessionKey(fc.SessionKey)
+		if err != nil {
+			return fmt.Errorf("session_key: %w", err)
+		}
+		fc.sessionKey = k
+	}
 	clientIDs := make(map[string]bool, len(fc.Clients))
 	for i, c := range fc.Clients {
 		if err := c.check(); err != nil {

@@ -35,12 +35,15 @@ type deviceData struct {
 // devicePage shows the code entry form, prefilled from
 // verification_uri_complete. Only a logged-in user sees it.
 func (a *app) devicePage(c echo.Context) error {
-	sess := a.sessions.get(c)
-	if sess == nil || sess.user == nil {
+	s, err := a.sessions.current(c)
+	if err != nil {
+		return a.serverError(c, err)
+	}
+	if s == nil {
 		return c.Redirect(http.StatusFound, loginPath+"?"+url.Values{"return_to": {c.Request().URL.RequestURI()}}.Encode())
 	}
 	return a.pages.render(c, http.StatusOK, "device.html", deviceData{
-		CSRF: sess.csrf, UserCode: c.QueryParam("user_code"),
+		CSRF: a.sessions.csrf(s), UserCode: c.QueryParam("user_code"),
 	})
 }
 
@@ -50,19 +53,18 @@ func (a *app) devicePage(c echo.Context) error {
 // account, so that the short user codes cannot be guessed, not even from
 // many addresses (RFC 8628 §5.1; SECURITY.md ).
 func (a *app) deviceSubmit(c echo.Context) error {
-	sess := a.sessions.get(c)
-	if !validCSRF(sess, postForm(c, csrfField)) {
+	s, err := a.sessions.current(c)
+	if err != nil {
+		return a.serverError(c, err)
+	}
+	if !a.sessions.validCSRF(s, postForm(c, csrfField)) {
 		return a.badCSRF(c)
 	}
-	if sess.user == nil {
-		return c.Redirect(http.StatusSeeOther, loginPath+"?return_to="+url.QueryEscape(devicePath))
-	}
 	ctx := oauth2server.WithAttemptKey(c.Request().Context(), a.srv.ClientAddress(c.Request()))
-	ctx = oauth2server.WithAttemptAccount(ctx, sess.user.ID)
+	ctx = oauth2server.WithAttemptAccount(ctx, s.user().ID)
 	code := postForm(c, "user_code")
-	d := deviceData{CSRF: sess.csrf, UserCode: code}
+	d := deviceData{CSRF: a.sessions.csrf(s), UserCode: code}
 
-	var err error
 	switch postForm(c, "decision") {
 	case "":
 		var dc *oauth2server.DeviceCode
@@ -73,7 +75,7 @@ func (a *app) deviceSubmit(c echo.Context) error {
 			return a.pages.render(c, http.StatusOK, "device.html", d)
 		}
 	case "approve":
-		if err = a.srv.ApproveDevice(ctx, code, sess.user, nil); err == nil {
+		if err = a.srv.ApproveDevice(ctx, code, s.user(), nil); err == nil {
 			d.Done = "Approved. You can return to your device."
 		}
 	case "deny":

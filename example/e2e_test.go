@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,12 +76,15 @@ func (ts *testServer) consentPage(t *testing.T, c *http.Client, authURL string) 
 	return body
 }
 
-// decide posts the consent form of page with the decision.
+// decide posts the consent form of page with the decision, as a browser
+// does: every hidden field and the button pressed.
 func (ts *testServer) decide(t *testing.T, c *http.Client, page, decision string) *http.Response {
 	t.Helper()
 	m := actionRe.FindStringSubmatch(page)
 	require.NotNil(t, m, "no form on the consent page")
-	resp, _ := post(t, c, ts.base+unescapeAttr(m[1]), url.Values{"csrf_token": {csrfToken(t, page)}, "decision": {decision}})
+	form := hiddenFields(page)
+	form.Set("decision", decision)
+	resp, _ := post(t, c, ts.base+unescapeAttr(m[1]), form)
 	return resp
 }
 
@@ -265,14 +270,27 @@ func TestRememberedConsentNotForLoopbackPublicClient(t *testing.T) {
 	assert.Contains(t, body, `value="approve"`)
 }
 
-// R-42: the consent decision needs the session's CSRF token.
+// R-42: the consent decision needs the form's two tokens: the library's
+// (user and request) and the example's (session, single use).
 func TestConsentCSRF(t *testing.T) {
 	t.Parallel()
 	ts := startApp(t, appConfig{})
 	conf := ts.codeClient("read")
 	c := browser(t)
-	page := ts.consentPage(t, c, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+	page := ts.consentPage(t, c, authURL)
 	action := unescapeAttr(actionRe.FindStringSubmatch(page)[1])
+	fields := hiddenFields(page)
+	require.Equal(t, []string{"consent_token", "csrf_token"}, slices.Sorted(maps.Keys(fields)))
+	_, other := get(t, c, conf.AuthCodeURL("st-other", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	otherFields := hiddenFields(other)
+	with := func(v url.Values, kv ...string) url.Values {
+		v = maps.Clone(v)
+		for i := 0; i < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
 
 	var testCases = []struct {
 		name       string
@@ -280,8 +298,14 @@ func TestConsentCSRF(t *testing.T) {
 		expectCode int
 	}{
 		{name: "nok, no token", whenForm: url.Values{"decision": {"approve"}}, expectCode: http.StatusForbidden},
-		{name: "nok, wrong token", whenForm: url.Values{"decision": {"approve"}, "csrf_token": {"x"}}, expectCode: http.StatusForbidden},
-		{name: "nok, unknown decision", whenForm: url.Values{"decision": {"maybe"}, "csrf_token": {csrfToken(t, page)}}, expectCode: http.StatusBadRequest},
+		{name: "nok, wrong token", whenForm: with(url.Values{}, "decision", "approve", "csrf_token", "x", "consent_token", fields.Get("consent_token")), expectCode: http.StatusForbidden},
+		{name: "nok, no consent token", whenForm: with(url.Values{}, "decision", "approve", "csrf_token", fields.Get("csrf_token")), expectCode: http.StatusForbidden},
+		{name: "nok, wrong consent token", whenForm: with(url.Values{}, "decision", "approve", "csrf_token", fields.Get("csrf_token"), "consent_token", "x"), expectCode: http.StatusForbidden},
+		{name: "nok, consent token of another form", whenForm: with(otherFields, "decision", "approve", "csrf_token", fields.Get("csrf_token")), expectCode: http.StatusForbidden},
+		{name: "nok, both tokens of another request", whenForm: with(otherFields, "decision", "approve"), expectCode: http.StatusForbidden},
+		// The cases above spent nothing: the form's own tokens get past
+		// the example, and the library checks the rest.
+		{name: "nok, unknown decision", whenForm: with(fields, "decision", "maybe"), expectCode: http.StatusBadRequest},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,6 +314,65 @@ func TestConsentCSRF(t *testing.T) {
 			assert.Empty(t, resp.Header.Get("Location"))
 		})
 	}
+}
+
+// A consent form is single use: posting the same approval again (a
+// double click, a replayed request) issues no second code.
+func TestConsentFormSingleUse(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	conf := ts.codeClient("read")
+	c := browser(t)
+	page := ts.consentPage(t, c, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	resp := ts.decide(t, c, page, "approve")
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.NotEmpty(t, ts.redirectParams(t, resp).Get("code"))
+
+	for _, decision := range []string{"approve", "deny"} {
+		resp = ts.decide(t, c, page, decision)
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode, decision)
+		assert.Empty(t, resp.Header.Get("Location"), "no second code, no redirect")
+	}
+}
+
+// A consent form belongs to the session that loaded it: another session
+// of the same user cannot post it.
+func TestConsentFormBoundToSession(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	conf := ts.codeClient("read")
+	authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+	a, b := browser(t), browser(t)
+	pageA := ts.consentPage(t, a, authURL)
+	ts.login(t, b)
+
+	resp := ts.decide(t, b, pageA, "approve")
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	assert.Empty(t, resp.Header.Get("Location"), "no code")
+	// The session that loaded it still can.
+	assert.Equal(t, http.StatusSeeOther, ts.decide(t, a, pageA, "approve").StatusCode)
+}
+
+// Logging out makes the session's consent forms worthless, even for the
+// same user logged in again in the same browser.
+func TestConsentFormAfterLogout(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	conf := ts.codeClient("read")
+	c := browser(t)
+	page := ts.consentPage(t, c, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	_, home := get(t, c, ts.base+"/")
+	resp, _ := post(t, c, ts.base+logoutPath, url.Values{"csrf_token": {csrfToken(t, home)}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+
+	resp = ts.decide(t, c, page, "approve")
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.True(t, strings.HasPrefix(resp.Header.Get("Location"), loginPath+"?"), "logged out: to the login page, no code")
+
+	ts.login(t, c)
+	resp = ts.decide(t, c, page, "approve")
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "a new session of the same user")
+	assert.Empty(t, resp.Header.Get("Location"))
 }
 
 // R-33: a request whose redirect URI is not registered is shown to the

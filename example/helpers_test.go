@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -71,7 +73,19 @@ func browser(t *testing.T) *http.Client {
 	}
 }
 
-var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+var (
+	csrfRe   = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	hiddenRe = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+)
+
+// hiddenFields returns the hidden inputs of the forms in body.
+func hiddenFields(body string) url.Values {
+	v := url.Values{}
+	for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
+		v.Add(m[1], unescapeAttr(m[2]))
+	}
+	return v
+}
 
 var regexpValue = regexp.MustCompile(`id="user_code" name="user_code" value="([^"]*)"`)
 
@@ -113,4 +127,25 @@ func (ts *testServer) login(t *testing.T, c *http.Client) {
 		"csrf_token": {csrfToken(t, body)}, "username": {demoUsername}, "password": {demoPassword},
 	})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+}
+
+// testClock is a clock the test moves; the server's goroutines read it
+// concurrently. It starts at the real time, so cookie jars agree with it.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock { return &testClock{now: time.Now().Truncate(time.Second)} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }

@@ -9,7 +9,15 @@
 //	-addr ADDR         listen address (default 127.0.0.1:9096)
 //	-config FILE       clients and users as JSON (see config.example.json)
 //	-issuer URL        public base URL (default http:// + addr)
-//	-mongo-uri URI     store everything in MongoDB instead of memory
+//	-mongo-uri URI     store everything, sessions included, in MongoDB
+//	                   instead of memory (needs -session-key)
+//	-session-key KEY   secret key (base64, at least 32 bytes) that signs
+//	                   session cookies and forms; every instance of one
+//	                   deployment must use the same (default with memory:
+//	                   random per process). Make one with
+//	                   openssl rand -base64 32
+//	-max-sessions N    cap on stored sessions; the least recently used
+//	                   are evicted (default 100000)
 //	-jwt               issue JWT access tokens (RFC 9068)
 //	-signing-key FILE  PEM private key for -jwt
 //	-dev               allow a generated signing key (development only)
@@ -58,6 +66,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&configFile, "config", "", "JSON file with issuer, clients and users (default: demo data)")
 	fs.StringVar(&cfg.Issuer, "issuer", "", "public base URL of the server (default http://ADDR)")
 	fs.StringVar(&cfg.MongoURI, "mongo-uri", "", "MongoDB URI; store clients, users, tokens and consent there")
+	fs.Func("session-key", "secret key, base64 of at least 32 bytes (openssl rand -base64 32), signing session cookies\nand forms; required with -mongo-uri, the same for every instance (default: random per process)", func(v string) error {
+		k, err := parseSessionKey(v)
+		cfg.SessionKey = k
+		return err
+	})
+	fs.IntVar(&cfg.MaxSessions, "max-sessions", defaultMaxSessions, "cap on stored login sessions; the least recently used are evicted")
 	fs.BoolVar(&cfg.JWT, "jwt", false, "issue JWT access tokens (RFC 9068)")
 	fs.StringVar(&cfg.SigningKeyFile, "signing-key", "", "PEM private key (RSA, EC P-256 or Ed25519) for -jwt")
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: allow a generated signing key")

@@ -56,8 +56,8 @@ func mongoURI(t *testing.T) string {
 // survives a restart of the server.
 func TestMongo(t *testing.T) {
 	t.Parallel()
-	uri := mongoURI(t)
-	ts := startApp(t, appConfig{MongoURI: uri})
+	uri, key := mongoURI(t), newSessionKey(t)
+	ts := startApp(t, appConfig{MongoURI: uri, SessionKey: key})
 	_, isMongo := ts.app.model.(*mongomodel.Model)
 	require.True(t, isMongo)
 	ctx := context.Background()
@@ -81,7 +81,7 @@ func TestMongo(t *testing.T) {
 
 	// A second server on the same database: the token, the clients and
 	// the consent are all still there; the seed data is not duplicated.
-	ts2 := startApp(t, appConfig{MongoURI: uri, Issuer: ts.base})
+	ts2 := startApp(t, appConfig{MongoURI: uri, Issuer: ts.base, SessionKey: key})
 	status, me = apiGet(t, conf.Client(ctx, tok), ts2.base+mePath)
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, demoUsername, me["sub"])
@@ -105,7 +105,7 @@ func TestMongo(t *testing.T) {
 // tokens (the jti deny-list) and the device flow.
 func TestMongoJWTAndDevice(t *testing.T) {
 	t.Parallel()
-	ts := startApp(t, appConfig{MongoURI: mongoURI(t), JWT: true, Dev: true, deviceInterval: time.Second})
+	ts := startApp(t, appConfig{MongoURI: mongoURI(t), SessionKey: newSessionKey(t), JWT: true, Dev: true, deviceInterval: time.Second})
 	ctx := context.Background()
 	cc := clientcredentials.Config{ClientID: demoConfidentialClient, ClientSecret: demoClientSecret,
 		TokenURL: ts.base + tokenPath, Scopes: []string{"read"}}
@@ -127,7 +127,7 @@ func TestMongoJWTAndDevice(t *testing.T) {
 
 func TestMongoUnreachable(t *testing.T) {
 	t.Parallel()
-	_, _, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash,
+	_, _, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash, SessionKey: newSessionKey(t),
 		MongoURI: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200&connectTimeoutMS=200"})
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "-mongo-uri: no answer from MongoDB"), err.Error())

@@ -64,11 +64,15 @@ type indexData struct {
 	Issuer string
 }
 
+// index is the home page. An anonymous visit stores nothing.
 func (a *app) index(c echo.Context) error {
-	sess := a.sessions.ensure(c)
-	d := indexData{CSRF: sess.csrf, Demo: a.demo, Issuer: a.issuer}
-	if sess.user != nil {
-		d.User = sess.user.Username
+	s, err := a.sessions.current(c)
+	if err != nil {
+		return a.serverError(c, err)
+	}
+	d := indexData{Demo: a.demo, Issuer: a.issuer}
+	if s != nil {
+		d.User, d.CSRF = s.username, a.sessions.csrf(s)
 	}
 	return a.pages.render(c, http.StatusOK, "index.html", d)
 }
@@ -81,19 +85,21 @@ type loginData struct {
 	Error    string
 }
 
+// loginPage shows the login form. It stores nothing: the form's CSRF token
+// is bound to a signed cookie (SECURITY.md R-109).
 func (a *app) loginPage(c echo.Context) error {
-	sess := a.sessions.ensure(c)
 	return a.pages.render(c, http.StatusOK, "login.html", loginData{
-		CSRF: sess.csrf, ReturnTo: localPath(c.QueryParam("return_to")),
+		CSRF: a.sessions.loginForm(c), ReturnTo: localPath(c.QueryParam("return_to")),
 	})
 }
 
 // login checks the credentials with the model's GetUser, which compares
-// password hashes in constant time, and starts a new session. Failures
-// are throttled per username and per address (login_throttle.go).
+// password hashes in constant time, and starts a new session: the first
+// server state of a visitor. Failures are throttled per username and per
+// address (login_throttle.go).
 func (a *app) login(c echo.Context) error {
-	sess := a.sessions.get(c)
-	if !validCSRF(sess, postForm(c, csrfField)) {
+	csrf := postForm(c, csrfField)
+	if !a.sessions.validLoginForm(c, csrf) {
 		return a.badCSRF(c)
 	}
 	returnTo := localPath(postForm(c, "return_to"))
@@ -101,7 +107,7 @@ func (a *app) login(c echo.Context) error {
 	if wait, err := a.chargeLogin(c, username); err != nil {
 		return a.serverError(c, err)
 	} else if wait > 0 {
-		return a.loginThrottled(c, loginData{CSRF: sess.csrf, ReturnTo: returnTo, Username: username}, wait)
+		return a.loginThrottled(c, loginData{CSRF: csrf, ReturnTo: returnTo, Username: username}, wait)
 	}
 	user, err := a.model.GetUser(c.Request().Context(), username, postForm(c, "password"))
 	if err != nil {
@@ -111,20 +117,31 @@ func (a *app) login(c echo.Context) error {
 		a.cfg.Logger.DebugContext(c.Request().Context(), "example: login failed",
 			"address", a.srv.ClientAddress(c.Request()), "account", accountDigest(username))
 		return a.pages.render(c, http.StatusUnauthorized, "login.html", loginData{
-			CSRF: sess.csrf, ReturnTo: returnTo, Username: username,
+			CSRF: csrf, ReturnTo: returnTo, Username: username,
 			Error: "Invalid username or password.",
 		})
 	}
 	a.loginSucceeded(c, username)
-	a.sessions.login(c, sess, user)
+	if err := a.sessions.login(c, user); err != nil {
+		return a.serverError(c, err)
+	}
+	a.sessions.clearLoginCookie(c)
 	return c.Redirect(http.StatusSeeOther, returnTo)
 }
 
+// logout ends the session. Its forms, consent forms included, are
+// worthless afterwards: their tokens are bound to it.
 func (a *app) logout(c echo.Context) error {
-	if !validCSRF(a.sessions.get(c), postForm(c, csrfField)) {
+	s, err := a.sessions.current(c)
+	if err != nil {
+		return a.serverError(c, err)
+	}
+	if !a.sessions.validCSRF(s, postForm(c, csrfField)) {
 		return a.badCSRF(c)
 	}
-	a.sessions.logout(c)
+	if err := a.sessions.logout(c, s); err != nil {
+		return a.serverError(c, err)
+	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 

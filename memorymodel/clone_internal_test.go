@@ -45,4 +45,16 @@ func TestCloneIndependent(t *testing.T) {
 		assert.Equal(t, []string{"r"}, orig.RedirectURIs)
 		assert.Nil(t, cloneClient(&oauth2server.Client{}).Scopes)
 	})
+	t.Run("ok, many client strings take the general path", func(t *testing.T) {
+		orig := &oauth2server.Client{RedirectURIs: []string{"r1", "r2", "r3", "r4", "r5"},
+			Grants: []string{"g1", "g2"}, Scopes: []string{"s1", "s2"}, Extra: map[string]any{"k": 1}}
+		cp := cloneClient(orig)
+		assert.Equal(t, orig, cp)
+		cp.RedirectURIs[0], cp.Grants[0], cp.Scopes[0] = "changed", "changed", "changed"
+		cp.Extra["k"] = 2
+		assert.Equal(t, "r1", orig.RedirectURIs[0])
+		assert.Equal(t, "g1", orig.Grants[0])
+		assert.Equal(t, "s1", orig.Scopes[0])
+		assert.Equal(t, 1, orig.Extra["k"])
+	})
 }

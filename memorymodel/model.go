@@ -2,7 +2,8 @@
 // implements every storage capability. It is meant for tests, examples and
 // single-instance deployments that can lose their tokens on restart.
 //
-// One mutex guards all maps, so single use of codes and rotation of refresh
+// One mutex guards all maps (the throttle counters of [Model.AddCounter]
+// have a lock of their own), so single use of codes and rotation of refresh
 // tokens are atomic. Values are copied in and out, so callers cannot change
 // stored state by mutating what they hold.
 package memorymodel
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/internal/counter"
 )
 
 // Compile-time checks that Model implements every storage capability.
@@ -58,6 +60,7 @@ type Model struct {
 	consents      map[consentKey]*oauth2server.Consent
 	devices       deviceStore
 	revokedJTIs   map[string]time.Time // jti -> expiry (jti.go)
+	counters      *counter.Store       // throttle counters (counters.go), own lock
 	writes        int                  // writes since the last sweep
 	sweepAfter    int                  // items held after the last sweep
 }
@@ -82,6 +85,7 @@ func New(opts ...Option) *Model {
 		consents:      make(map[consentKey]*oauth2server.Consent),
 		devices:       newDeviceStore(),
 		revokedJTIs:   make(map[string]time.Time),
+		counters:      counter.New(0),
 	}
 	for _, o := range opts {
 		o(m)

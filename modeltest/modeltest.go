@@ -86,6 +86,7 @@ func capabilities() []capabilityTest {
 		{"RevokedJTIModel", testRevokedJTIs},
 		{"DeviceCodeModel", testDeviceCodes},
 		{"ConsentStore", testConsents},
+		{"CounterModel", testCounters},
 		{"Server", testServer},
 	}
 }

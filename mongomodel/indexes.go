@@ -17,9 +17,10 @@ import (
 //   - tokens: refresh (the refresh token digest), unique; grant.
 //   - codes: grant.
 //   - devices: user (the user code digest), unique.
-//   - tokens, codes, grants, claims, revoked_jtis, devices: expiresAt as a
-//     TTL index
-//     (expireAfterSeconds 0), so the server deletes expired items.
+//   - counters: key and n, descending, to find a counter's last slot.
+//   - tokens, codes, grants, claims, revoked_jtis, devices, counters:
+//     expiresAt as a TTL index (expireAfterSeconds 0), so the server
+//     deletes expired items.
 //
 // A server that does not implement TTL indexes (FerretDB) refuses them;
 // EnsureIndexes then carries on without them and [Model.TTLIndexes]
@@ -37,6 +38,7 @@ func (m *Model) EnsureIndexes(ctx context.Context) error {
 		{m.tokens, mongo.IndexModel{Keys: bson.D{{Key: "grant", Value: 1}}}},
 		{m.codes, mongo.IndexModel{Keys: bson.D{{Key: "grant", Value: 1}}}},
 		{m.devices, mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}}, Options: options.Index().SetUnique(true)}},
+		{m.counters, mongo.IndexModel{Keys: bson.D{{Key: "key", Value: 1}, {Key: "n", Value: -1}}}},
 	} {
 		if _, err := ix.coll.Indexes().CreateOne(ctx, ix.model); err != nil {
 			return wrap("ensure indexes: "+ix.coll.Name(), err)
@@ -80,11 +82,12 @@ func (m *Model) TTLIndexes() bool { return m.ttl.Load() }
 
 // expiring lists the collections whose documents carry expiresAt.
 func (m *Model) expiring() []*mongo.Collection {
-	return []*mongo.Collection{m.tokens, m.codes, m.grants, m.claims, m.jtis, m.devices}
+	return []*mongo.Collection{m.tokens, m.codes, m.grants, m.claims, m.jtis, m.devices, m.counters}
 }
 
 // DeleteExpired deletes every token, code, grant tombstone, claim, JTI
-// deny-list entry and device request whose expiresAt passed, and returns how many documents it deleted. It is what
+// deny-list entry, device request and counter slot whose expiresAt passed,
+// and returns how many documents it deleted. It is what
 // TTL indexes do; run it periodically where they are missing. A token is
 // deleted only when both its access and refresh token expired, so that
 // reuse of a rotated refresh token is detected until then.

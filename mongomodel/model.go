@@ -17,7 +17,8 @@
 // codes, and the single decision on a device request, are decided by a
 // unique-key insert, which is atomic on every server that speaks the
 // MongoDB protocol; see [Model.RevokeAuthorizationCode] and
-// [Model.SetDeviceDecision].
+// [Model.SetDeviceDecision]. So is every add to a throttle counter
+// ([Model.AddCounter]).
 //
 // Collections (names prefixed with [Options.CollectionPrefix]):
 //
@@ -33,6 +34,8 @@
 //	devices       device authorization requests, _id = digest of the
 //	              device code, user = digest of the user code (unique)
 //	consents      remembered consent, _id = client id and user id
+//	counters      throttle counters, one document per add: _id = key + "#"
+//	              + n, the n-th add to the counter named key
 package mongomodel
 
 import (
@@ -97,7 +100,8 @@ type Options struct {
 	// Optional. Default 90 days.
 	GrantTombstoneLifetime time.Duration
 	// Now is the clock used for tombstone and claim expiry and by
-	// [Model.DeleteExpired]. Optional. Default time.Now.
+	// [Model.DeleteExpired]; counters go by the now their caller passes.
+	// Optional. Default time.Now.
 	Now func() time.Time
 }
 
@@ -106,7 +110,7 @@ type Options struct {
 type Model struct {
 	opts Options
 
-	clients, users, tokens, codes, grants, claims, jtis, devices, consents *mongo.Collection
+	clients, users, tokens, codes, grants, claims, jtis, devices, consents, counters *mongo.Collection
 
 	ttl atomic.Bool // TTL indexes exist (set by EnsureIndexes)
 
@@ -148,6 +152,7 @@ func New(db *mongo.Database, opts Options) *Model {
 		jtis:     c("revoked_jtis"),
 		devices:  c("devices"),
 		consents: c("consents"),
+		counters: c("counters"),
 	}
 }
 

@@ -45,6 +45,23 @@ func TestEnsureIndexesIsIdempotent(t *testing.T) {
 	assert.True(t, unique("users", "username"), "users.username unique")
 	assert.True(t, unique("tokens", "refresh"), "tokens.refresh unique")
 	assert.True(t, unique("devices", "user"), "devices.user unique")
+
+	// A counter is the last slot of its key (counters.go).
+	var names []string
+	cur, err := db.Collection("oauth2_counters").Indexes().List(ctx)
+	require.NoError(t, err)
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		keys, err := cur.Current.Lookup("key").Document().Elements()
+		require.NoError(t, err)
+		var ks []string
+		for _, k := range keys {
+			ks = append(ks, k.Key())
+		}
+		names = append(names, strings.Join(ks, ","))
+	}
+	assert.Contains(t, names, "key,n", "counters: key and n")
+	assert.Contains(t, names, "expiresAt", "counters: expiresAt")
 }
 
 func TestStoresDigestsNotTokens(t *testing.T) {
