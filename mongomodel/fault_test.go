@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	stderrors "errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -94,6 +97,62 @@ func startMongotest(t *testing.T, bin, addr string) (*os.Process, string) {
 	}
 }
 
+// signalAndWait sends sig (SIGSTOP or SIGCONT) to proc and waits until
+// every thread of it is stopped, or none is. kill(2) returns before the
+// signal takes effect: on a loaded machine the server may answer a few
+// more requests after SIGSTOP was sent.
+func signalAndWait(t *testing.T, proc *os.Process, sig syscall.Signal) {
+	t.Helper()
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task", proc.Pid)); err != nil {
+		unavailable(t, "needs /proc to see the server stop: %v", err)
+	}
+	require.NoError(t, proc.Signal(sig))
+	wantStopped := sig == syscall.SIGSTOP
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		states, err := threadStates(proc.Pid)
+		require.NoError(t, err)
+		stopped := strings.Count(states, "T")
+		if wantStopped && stopped == len(states) || !wantStopped && stopped == 0 {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "after %s, thread states %q", sig, states)
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// threadStates returns the state letter of every live thread of process
+// pid: the field after the command name in /proc/PID/task/TID/stat
+// (proc(5); "T" is stopped by a signal).
+func threadStates(pid int) (string, error) {
+	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil {
+		return "", err
+	}
+	var states strings.Builder
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if stderrors.Is(err, fs.ErrNotExist) {
+			continue // the thread exited
+		}
+		if err != nil {
+			return "", err
+		}
+		// The command name is in parentheses and may contain any byte.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) {
+			return "", fmt.Errorf("%s: unexpected %q", f, b)
+		}
+		if st := b[i+2]; st != 'Z' && st != 'X' {
+			states.WriteByte(st)
+		}
+	}
+	if states.Len() == 0 {
+		return "", fmt.Errorf("process %d has no live thread", pid)
+	}
+	return states.String(), nil
+}
+
 // lockedBuffer is a log destination safe for concurrent requests.
 type lockedBuffer struct {
 	mu  sync.Mutex
@@ -153,7 +212,7 @@ func TestStorageOutage(t *testing.T) {
 	require.Equal(t, http.StatusOK, first.status, first.body)
 
 	t.Run("ok, paused server: server_error, then service resumes with earlier tokens valid", func(t *testing.T) {
-		require.NoError(t, proc.Signal(syscall.SIGSTOP))
+		signalAndWait(t, proc, syscall.SIGSTOP)
 		start := time.Now()
 		assertServerError(t, postToken(t, srv, cc))
 		// Options.Timeout is 1 s; the margin absorbs a loaded 2-core CI machine.
@@ -162,7 +221,7 @@ func TestStorageOutage(t *testing.T) {
 		// SaveToken), its wrapped cause goes to the log.
 		assert.Contains(t, logs.String(), "mongomodel: ", "the cause goes to the log")
 
-		require.NoError(t, proc.Signal(syscall.SIGCONT))
+		signalAndWait(t, proc, syscall.SIGCONT)
 		var next tokenResult
 		require.Eventually(t, func() bool {
 			next = postToken(t, srv, cc)
@@ -215,7 +274,21 @@ func TestStorageOutage(t *testing.T) {
 		}, 20*time.Second, 10*time.Millisecond, "tokens are issued before the kill")
 		require.NoError(t, proc.Kill())
 		_, _ = proc.Wait()
-		time.Sleep(1500 * time.Millisecond)
+		// Keep the requests going until failures come back, however long
+		// a loaded machine takes, not for a fixed time.
+		mu.Lock()
+		killedAt := len(results)
+		mu.Unlock()
+		assert.Eventually(t, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range results[killedAt:] {
+				if r.status != http.StatusOK {
+					return true
+				}
+			}
+			return false
+		}, 20*time.Second, 10*time.Millisecond, "server_error answers after the kill")
 		close(stop)
 		wg.Wait()
 

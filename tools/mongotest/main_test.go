@@ -148,14 +148,26 @@ func TestCommand(t *testing.T) {
 	require.NoError(t, client.Disconnect(ctx))
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	rest, err := io.ReadAll(r)
+	left := killAfter(cmd, 30*time.Second)
+	rest, err := io.ReadAll(r) // until the process closes stdout
 	require.NoError(t, err)
 	assert.Empty(t, string(rest), "stdout must contain only the URI line")
-	require.NoError(t, cmd.Wait(), "exit status after SIGTERM")
+	err = cmd.Wait()
+	require.True(t, left(), "no exit within 30s of SIGTERM: killed")
+	require.NoError(t, err, "exit status after SIGTERM")
 
 	entries, err = os.ReadDir(dataParent)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "temporary data directory not removed")
+}
+
+// killAfter kills the process of cmd unless the returned function is
+// called within d, so that a child ignoring a signal fails the test
+// instead of hanging it. The function reports whether the process was
+// left alone; call it once cmd.Wait has returned.
+func killAfter(cmd *exec.Cmd, d time.Duration) func() bool {
+	timer := time.AfterFunc(d, func() { _ = cmd.Process.Kill() })
+	return timer.Stop
 }
 
 func TestCommandRejectsNonLoopback(t *testing.T) {
