@@ -202,7 +202,7 @@ func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, e
 	if int64(len(r.URL.RawQuery)) > s.opts.MaxBodyBytes {
 		// The request line is bounded by the HTTP server's header limit
 		// only (1 MiB by default in net/http): cap the query like a body,
-		// before it is parsed (SECURITY.md R-107).
+		// before it is parsed.
 		return nil, showError(errQueryTooLarge)
 	}
 	p, perr := form.Query(r)

@@ -281,7 +281,7 @@ func NormalizeUserCode(input string) (string, bool) {
 
 // admitDeviceAuthorization charges one device authorization to the source
 // address, then to the client, and refuses with 429 once either has
-// started its cap within DeviceCodeLifetime (SECURITY.md ).
+// started its cap within DeviceCodeLifetime.
 // Each request is charged to the next bucket only after the previous one
 // admitted it, so one address cannot drain the client's budget.
 func (s *Server) admitDeviceAuthorization(ctx context.Context, clientID, address string) error {

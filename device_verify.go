@@ -117,7 +117,7 @@ func (s *Server) lookupUserCode(ctx context.Context, input string) (string, *Dev
 	now := s.now()
 	window := s.opts.UserCodeFailureWindow
 	// Charge every bucket first and give the charge back when the code is
-	// found: only unknown codes count (SECURITY.md R-112), and concurrent
+	// found: only unknown codes count, and concurrent
 	// guesses of one key cannot overrun its limit.
 	refund := func(n int) {
 		for _, b := range buckets[:n] {

@@ -159,7 +159,7 @@ func TestApproveDevice(t *testing.T) {
 	})
 }
 
-// RFC 8628 §5.1, SECURITY.md: user code guessing is
+// RFC 8628 §5.1, R-111, R-112, R-114: user code guessing is
 // rate-limited per address and per account, never globally; a found code
 // does not count; the window ends.
 func TestUserCodeBruteForceBound(t *testing.T) {

@@ -21,7 +21,7 @@ func (s *Server) grantPassword(ctx context.Context, req *TokenRequest) (*issue, 
 		return nil, errNoCredentials
 	}
 	// Failures only are throttled, per username and per source address
-	// (RFC 6749 §4.3.2, SECURITY.md ): a delayed request is
+	// (RFC 6749 §4.3.2, R-66, R-112): a delayed request is
 	// refused before the password is checked, so it tells nothing.
 	address := s.ClientAddress(req.HTTPRequest)
 	wait, err := s.login.Attempt(ctx, username, address)

@@ -19,7 +19,7 @@ type Counter struct {
 // source address, unknown user codes, failed password logins
 // ([LoginThrottle]). Implement it in the shared database so that every
 // instance of a deployment draws from the same budgets (RFC 9449 §11.1,
-// SECURITY.md R-115); N instances with per-process counters allow N times
+// R-115); N instances with per-process counters allow N times
 // every limit.
 //
 // Without it the Server keeps the counters in process memory (bounded, the

@@ -141,7 +141,7 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxScopeTokens caps the number of scope tokens of a request's scope
 	// parameter; more is answered invalid_request at once, before any
-	// storage is asked (SECURITY.md R-108). Optional. Default 100.
+	// storage is asked. Optional. Default 100.
 	MaxScopeTokens int
 	// MaxScopeBytes caps the length of a scope parameter in bytes, likewise.
 	// Optional. Default 4 KiB.
@@ -164,7 +164,7 @@ type Options struct {
 	// DeviceMaxPendingPerAddress caps the device authorizations one
 	// source address ([Server.ClientAddress]) may start within
 	// DeviceCodeLifetime; above it [Server.DeviceAuthorization] answers 429
-	// slow_down with Retry-After and stores nothing (SECURITY.md R-110).
+	// slow_down with Retry-After and stores nothing.
 	// Windows are fixed, so at most twice this many are pending at any
 	// moment. Optional. Default 20; negative disables it.
 	DeviceMaxPendingPerAddress int
@@ -185,7 +185,7 @@ type Options struct {
 	// (see [WithAttemptAccount], the user who enters the code), so that one
 	// account with many addresses is bounded too. There is no global
 	// budget: one guesser could exhaust it and lock every user out of code
-	// entry (SECURITY.md R-114). Optional. Default 10; negative disables it.
+	// entry. Optional. Default 10; negative disables it.
 	UserCodeMaxAccountFailures int
 	// UserCodeFailureWindow is the window of the two limits above.
 	// Optional. Default 10 minutes.

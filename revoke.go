@@ -26,7 +26,7 @@ var (
 // other one after it (the hint is a speed-up, never trusted), and revokes it:
 //
 //   - a refresh token revokes its whole grant family, access tokens
-//     (opaque and JWT) included (RFC 7009 §2.1, SECURITY.md Part 2 §8);
+//     (opaque and JWT) included (RFC 7009 §2.1, decision 8 of docs/requirements.md);
 //   - an access token revokes the token record, i.e. the access token and
 //     the refresh token issued with it (RFC 7009 §2.1 "MAY"); a JWT's jti
 //     also goes on the deny-list until it expires.

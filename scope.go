@@ -32,7 +32,7 @@ func (o *Options) fillScopeLimits() error {
 }
 
 // parseScope is ParseScope within the caps of [Options]: a scope over them
-// is refused before a single token is looked at (SECURITY.md R-108).
+// is refused before a single token is looked at.
 func (s *Server) parseScope(scope string) ([]string, error) {
 	return parseScopeLimited(scope, s.opts.MaxScopeTokens, s.opts.MaxScopeBytes)
 }

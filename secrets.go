@@ -77,7 +77,7 @@ func sum256(s string) [sha256.Size]byte {
 }
 
 // dummySecretHash is verified against when a client is unknown, so that an
-// unknown client costs the same as a wrong secret (SECURITY.md Part 2 §3).
+// unknown client costs the same as a wrong secret (decision 3 of docs/requirements.md).
 var dummySecretHash = HashSecret("oauth2server: no such client")
 
 // TokenDigest returns the SHA-256 digest of a token, code or secret as

@@ -48,7 +48,7 @@ type LoginThrottleOptions struct {
 	BaseDelay time.Duration
 	// MaxDelay caps the per-account delay. Optional. Default 5 minutes.
 	// The account is only ever delayed, never locked: its owner can log in
-	// once the delay has passed (RFC 6819 §5.1.4.2.3, SECURITY.md R-113).
+	// once the delay has passed (RFC 6819 §5.1.4.2.3, R-113).
 	MaxDelay time.Duration
 	// MaxAddressFailures is the number of failures within Window after
 	// which a source address (an IPv4 address or an IPv6 /64) is refused
@@ -83,7 +83,7 @@ func (o *LoginThrottleOptions) fill() error {
 }
 
 // LoginThrottle slows down password guessing (RFC 6749 §4.3.2, §10.10;
-// RFC 6819 §5.1.4.2.3; SECURITY.md ). It counts failures only:
+// RFC 6819 §5.1.4.2.3; ). It counts failures only:
 // per account, where failures beyond FreeFailures impose a growing delay
 // (never a lock), and per source address, which is refused after
 // MaxAddressFailures until its window ends. Successful logins are never
@@ -234,7 +234,7 @@ func (m memoryCounters) GetCounter(_ context.Context, key string, now time.Time)
 // peer address, or, when the peer is one of [Options.TrustedProxies], the
 // nearest address in X-Forwarded-For that is not a trusted proxy. IPv6
 // addresses are grouped by /64, the block one subscriber usually gets
-// (SECURITY.md R-112), so "2001:db8:1:2::/64" stands for all of them. It
+// so "2001:db8:1:2::/64" stands for all of them. It
 // returns "" when the address cannot be parsed.
 func (s *Server) ClientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -93,7 +93,7 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 		return nil, oerrors.ErrUnsupportedGrantType
 	}
 	// The scope is parsed, within its caps, before the client's secret is
-	// hashed: cheap refusals first (SECURITY.md R-107).
+	// hashed: cheap refusals first.
 	scope, err := s.parseScope(p["scope"])
 	if err != nil {
 		return nil, err

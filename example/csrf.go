@@ -18,7 +18,7 @@ import (
 )
 
 // The login form of an anonymous visitor is protected without server
-// state (SECURITY.md R-109): its CSRF token is bound to a signed,
+// state: its CSRF token is bound to a signed,
 // short-lived cookie. The consent form carries, besides the library's
 // token, a token bound to the session that is spent on use.
 const (

@@ -17,7 +17,7 @@ import (
 // public demo client for whoever opens it, with a fresh state and PKCE
 // verifier. Both live in a short-lived HttpOnly cookie of that visitor's
 // browser, sent only to the callback: the server keeps nothing for
-// anonymous visitors (SECURITY.md R-109), and the callback shows the
+// anonymous visitors, and the callback shows the
 // verifier, and the curl command that redeems the code, only to the
 // browser that started the request.
 const (

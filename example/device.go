@@ -51,7 +51,7 @@ func (a *app) devicePage(c echo.Context) error {
 // the code up and asks for confirmation; with one it approves or denies.
 // Wrong codes count against the caller's address and against the signed-in
 // account, so that the short user codes cannot be guessed, not even from
-// many addresses (RFC 8628 §5.1; SECURITY.md ).
+// many addresses (RFC 8628 §5.1; ).
 func (a *app) deviceSubmit(c echo.Context) error {
 	s, err := a.sessions.current(c)
 	if err != nil {

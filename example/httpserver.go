@@ -12,7 +12,7 @@ const maxHeaderBytes = 32 << 10
 
 // newHTTPServer returns the http.Server that serves h (the example's Echo):
 // every phase of a request has a deadline, so slow clients cannot hold
-// connections open, headers are capped (SECURITY.md R-107), and HEAD is
+// connections open, headers are capped, and HEAD is
 // answered wherever GET is. main and the tests serve through it.
 func newHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// the JSON endpoints answer a wrong method and a body over the
+// the JSON endpoints answer a wrong method and a body over the
 // limit with an OAuth error that caches may not keep, not with Echo's own
 // 405 or 413.
 func TestEndpointErrorsNotStored(t *testing.T) {

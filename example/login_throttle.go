@@ -18,7 +18,7 @@ import (
 // The login page uses the Server's LoginThrottle, the one that guards the
 // password grant, so both draw from one budget per account: failures only,
 // growing delays per username beyond a few free failures, and a budget per
-// source address (RFC 6749 §10.10; RFC 6819 §5.1.4.2.3; SECURITY.md R-112,
+// source address (RFC 6749 §10.10; RFC 6819 §5.1.4.2.3; R-112,
 // Successful logins are never counted, so an office behind one
 // address is only ever stopped by its own wrong passwords.
 

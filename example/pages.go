@@ -86,7 +86,7 @@ type loginData struct {
 }
 
 // loginPage shows the login form. It stores nothing: the form's CSRF token
-// is bound to a signed cookie (SECURITY.md R-109).
+// is bound to a signed cookie.
 func (a *app) loginPage(c echo.Context) error {
 	return a.pages.render(c, http.StatusOK, "login.html", loginData{
 		CSRF: a.sessions.loginForm(c), ReturnTo: localPath(c.QueryParam("return_to")),

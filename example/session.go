@@ -18,7 +18,7 @@ import (
 )
 
 // Session cookie and lifetimes. Only a successful login creates a
-// session: anonymous visitors cost no server state (SECURITY.md R-109),
+// session: anonymous visitors cost no server state,
 // their login form is protected by a signed cookie instead (csrf.go).
 const (
 	sessionCookie      = "oauth2server_session"

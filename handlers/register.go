@@ -145,7 +145,7 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	// The POST endpoints are mounted for every method: the Server answers
 	// any other method itself, 405 invalid_request with Allow: POST and
 	// Cache-Control: no-store, where Echo's router would answer a bare 405
-	// (SECURITY.md ).
+	//
 	if srv.DeviceAuthorizationEnabled() {
 		g.Any(cfg.DeviceAuthorizationPath, DeviceAuthorization(srv))
 	}

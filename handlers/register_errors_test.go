@@ -17,7 +17,7 @@ import (
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
 
-// every error answer of the JSON endpoints mounted by Register
+// every error answer of the JSON endpoints mounted by Register
 // is an OAuth error with Cache-Control: no-store, including a wrong method
 // (which Echo's router would otherwise answer itself) and a body over the
 // limit.

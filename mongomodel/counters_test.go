@@ -88,7 +88,7 @@ func TestCounterSlotsAreFreedAnHourAfterTheirWindow(t *testing.T) {
 func TestServersOnOneDatabaseShareThrottles(t *testing.T) {
 	// Two Servers on one database are two instances of a deployment: the
 	// failed logins counted by one delay the next attempt on the other
-	// (SECURITY.md R-115).
+	//
 	client := connect(t)
 	ctx := context.Background()
 	m1, db := newModel(t, client, mongomodel.Options{})

@@ -16,7 +16,7 @@ import (
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 )
 
-// and Part 3 of SECURITY.md.
+// and the pitfalls of docs/requirements.md.
 func TestParse(t *testing.T) {
 	var testCases = []struct {
 		name        string
