@@ -38,8 +38,10 @@ var _ oauth2server.CounterModel = (*Model)(nil)
 // The price: two round trips an add (a read and an insert), more under
 // contention (50 adds released together on FerretDB: about 10 attempts
 // each on average, about 25 for the unluckiest), and a document per add,
-// refunds included, kept until counterGrace after its window ended: a key
-// flooded with adds holds one document for each of them meanwhile. The
+// refunds included. Superseded slots are pruned once no add can still be
+// reading them (pruneCounter), so a flooded key holds the slots of about
+// its last minute of adds; the last slot stays until counterGrace after
+// its window ended. The
 // last slot is found with the index on key and n; FerretDB, which uses
 // indexes for no filter but one on _id alone, scans the collection.
 //
@@ -61,6 +63,14 @@ const counterGrace = time.Hour
 // unluckiest needed about 25.
 const counterMaxTries = 100
 
+// counterPruneEvery is how often (in slots) an add prunes the superseded
+// slots of its key, and counterPruneAge how old a superseded slot must be
+// (beyond the model's Timeout) before it may go.
+const (
+	counterPruneEvery = 16
+	counterPruneAge   = time.Minute
+)
+
 // counterDoc is one slot of a counter's log.
 type counterDoc struct {
 	ID        string    `bson:"_id"` // counterSlotID(Key, N)
@@ -69,6 +79,7 @@ type counterDoc struct {
 	Count     int64     `bson:"count"`     // the counter after this add
 	EndsAt    time.Time `bson:"endsAt"`    // the end of its window: Counter.ExpiresAt
 	ExpiresAt time.Time `bson:"expiresAt"` // EndsAt + counterGrace, when it is freed
+	Written   time.Time `bson:"written"`   // when the slot was inserted (the model's clock)
 }
 
 // counterHead reads the last slot of key.
@@ -102,8 +113,14 @@ func (m *Model) AddCounter(ctx context.Context, key string, delta int64, window 
 		next.ID = counterSlotID(key, next.N)
 		next.EndsAt = next.EndsAt.UTC()
 		next.ExpiresAt = next.EndsAt.Add(counterGrace)
+		next.Written = m.opts.Now().UTC().Truncate(time.Millisecond)
 		_, err = m.counters.InsertOne(ctx, next)
 		if err == nil {
+			if next.N%counterPruneEvery == 0 {
+				if err := m.pruneCounter(ctx, key, next.N, next.Written); err != nil {
+					return oauth2server.Counter{}, wrap("add counter", err)
+				}
+			}
 			return oauth2server.Counter{Count: next.Count, ExpiresAt: next.EndsAt}, nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {
@@ -135,6 +152,31 @@ func (m *Model) GetCounter(ctx context.Context, key string, now time.Time) (oaut
 		return oauth2server.Counter{}, nil
 	}
 	return oauth2server.Counter{Count: head.Count, ExpiresAt: head.EndsAt.UTC()}, nil
+}
+
+// pruneCounter deletes the slots of key below head that were written more
+// than the model's Timeout plus counterPruneAge before written, so that a
+// key flooded with adds holds the slots of about a minute of them, not one
+// for every add of its window.
+//
+// Only such old slots may go. An add inserts slot j only after reading
+// slot j-1 as the last one, within one call bounded by Timeout; if slot j
+// were deleted while such an add was still running, its insert would
+// succeed on stale state and an update would be lost. A slot superseded
+// and written longer ago than any add can last is never inserted again,
+// which also makes the deletion safe on FerretDB (it deletes by _id the
+// documents its filter matched).
+func (m *Model) pruneCounter(ctx context.Context, key string, head int64, written time.Time) error {
+	if m.opts.Timeout < 0 {
+		return nil // adds are unbounded in time: no slot is provably old
+	}
+	before := written.Add(-m.opts.Timeout - counterPruneAge)
+	_, err := m.counters.DeleteMany(ctx, bson.D{
+		{Key: "key", Value: key},
+		{Key: "n", Value: bson.D{{Key: "$lt", Value: head}}},
+		{Key: "written", Value: bson.D{{Key: "$lt", Value: before}}},
+	})
+	return err
 }
 
 // counterSlotID is the _id of slot n of key. n is decimal, so the last "#"

@@ -108,3 +108,37 @@ func TestServersOnOneDatabaseShareThrottles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, wait, "failures counted through a delay the attempt through b")
 }
+
+func TestCounterPrunesOldSupersededSlots(t *testing.T) {
+	// A key flooded with adds keeps the slots of the last minute or so,
+	// not one per add of its window; the counter is unaffected.
+	client := connect(t)
+	ctx := context.Background()
+	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	m, db := newModel(t, client, mongomodel.Options{Timeout: 5 * time.Second, Now: func() time.Time { return clock }})
+	window := 24 * time.Hour
+	at := clock
+	for range 40 {
+		_, err := m.AddCounter(ctx, "flooded", 1, window, at)
+		require.NoError(t, err)
+	}
+	slots := func() int64 {
+		n, err := db.Collection("oauth2_counters").CountDocuments(ctx, bson.D{{Key: "key", Value: "flooded"}})
+		require.NoError(t, err)
+		return n
+	}
+	assert.EqualValues(t, 40, slots(), "recent slots are kept: an add may still be reading one")
+
+	clock = clock.Add(5*time.Second + time.Minute + time.Millisecond)
+	var c oauth2server.Counter
+	for range 8 {
+		var err error
+		c, err = m.AddCounter(ctx, "flooded", 1, window, at)
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 48, c.Count)
+	assert.EqualValues(t, 1+7, slots(), "slot 48 pruned the 40 old ones below it; 41..47 are recent")
+	got, err := m.GetCounter(ctx, "flooded", at)
+	require.NoError(t, err)
+	assert.EqualValues(t, 48, got.Count)
+}
