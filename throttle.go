@@ -286,3 +286,21 @@ func groupAddress(a netip.Addr) string {
 	p, _ := a.Prefix(64)
 	return p.String()
 }
+
+// ClaimOnce reports whether this is the first claim of value for purpose
+// within ttl: of any number of claims, concurrent ones and ones on other
+// instances included, exactly one gets true. The handlers package spends
+// consent forms with it; use it for anything else that must be single use
+// (a form, a nonce, a one-time link). value is stored only as a digest.
+//
+// The claim is a counter of the model's [CounterModel], so its guarantee
+// is the store's: shared by every instance when the model implements it,
+// per process otherwise (where a full in-process store may forget the
+// claims closest to expiry).
+func (s *Server) ClaimOnce(ctx context.Context, purpose, value string, ttl time.Duration) (bool, error) {
+	c, err := s.counters.AddCounter(ctx, counterKey("once-"+purpose, value), 1, ttl, s.now())
+	if err != nil {
+		return false, storeError("AddCounter", err)
+	}
+	return c.Count == 1, nil
+}

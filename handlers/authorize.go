@@ -51,6 +51,15 @@ type AuthorizeConfig struct {
 	// error is a server fault: it is logged and the user sees an error page.
 	UserFromRequest func(c echo.Context) (*oauth2server.User, error)
 
+	// SessionFromRequest returns an identifier of the request's login
+	// session, or "" when there is none: a value that changes at every
+	// login and ends at logout, e.g. a digest of the session id. Optional. When set, consent forms are bound
+	// to the session: a form rendered in one session is refused in every
+	// other, the same user's next session after a logout included (RFC
+	// 6749 §10.12, R-42). Default nil: forms are bound to the user and the
+	// request only. An error is a server fault.
+	SessionFromRequest func(c echo.Context) (string, error)
+
 	// LoginRequired answers a request without a logged-in user, typically
 	// by redirecting to a login page that comes back to the request's URL
 	// afterwards (see [RedirectToLogin]). It runs before any error is
@@ -80,7 +89,10 @@ type AuthorizeConfig struct {
 	CSRFKey []byte
 
 	// CSRFMaxAge is how long a rendered consent form can be submitted.
-	// Optional. Default [DefaultCSRFMaxAge].
+	// Optional. Default [DefaultCSRFMaxAge]. A form is single use: its
+	// token is spent when it is posted ([oauth2server.Server.ClaimOnce],
+	// kept in the model's CounterModel, so every instance sees it), so a
+	// second post of the same approval issues no second code.
 	CSRFMaxAge time.Duration
 
 	// Consents remembers what users approved (usually the model, when it
@@ -105,7 +117,8 @@ type ConsentPage struct {
 	// again instead of trusting form fields for the client or redirect URI.
 	Action string
 	// CSRFToken must be posted as [FieldCSRFToken]. It binds the form to
-	// the user and to this exact request, and expires after CSRFMaxAge
+	// the user, to this exact request and, with SessionFromRequest, to the
+	// login session; it expires after CSRFMaxAge and is spent when posted
 	// (RFC 6749 §10.12).
 	CSRFToken string
 }
@@ -216,6 +229,12 @@ func (h *authorizeHandler) serve(c echo.Context) error {
 		return c.Redirect(redirectStatus, errorURL)
 	}
 
+	session := ""
+	if h.cfg.SessionFromRequest != nil {
+		if session, err = h.cfg.SessionFromRequest(c); err != nil {
+			return h.showError(c, oerrors.ServerError(err))
+		}
+	}
 	canonical := canonicalQuery(ar.Params)
 	if r.Method != http.MethodPost {
 		if handled, err := h.rememberedConsent(c, ar, user); handled {
@@ -225,11 +244,11 @@ func (h *authorizeHandler) serve(c echo.Context) error {
 			Request:   ar,
 			User:      user,
 			Action:    "?" + canonical,
-			CSRFToken: h.csrfToken(user.ID, canonical, h.now()),
+			CSRFToken: h.csrfToken(user.ID, session, canonical, h.now()),
 		})
 	}
 
-	d, err := h.readDecision(c, user, canonical)
+	d, err := h.readDecision(c, user, session, canonical)
 	if err != nil {
 		return h.showError(c, err)
 	}
@@ -256,7 +275,7 @@ func (h *authorizeHandler) now() time.Time { return h.srv.Options().Now() }
 
 // readDecision parses the consent form body. The form is ours, not an OAuth
 // request, so FieldScope may repeat; the decision and token may not.
-func (h *authorizeHandler) readDecision(c echo.Context, user *oauth2server.User, canonical string) (oauth2server.Decision, error) {
+func (h *authorizeHandler) readDecision(c echo.Context, user *oauth2server.User, session, canonical string) (oauth2server.Decision, error) {
 	var d oauth2server.Decision
 	r := c.Request()
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -271,25 +290,34 @@ func (h *authorizeHandler) readDecision(c echo.Context, user *oauth2server.User,
 	if err != nil {
 		return d, errBadDecision
 	}
-	if len(vals[FieldCSRFToken]) != 1 || !h.checkCSRF(vals[FieldCSRFToken][0], user.ID, canonical, h.now()) {
+	if len(vals[FieldCSRFToken]) != 1 || !h.checkCSRF(vals[FieldCSRFToken][0], user.ID, session, canonical, h.now()) {
 		return d, errBadConsentForm
 	}
+
 	if len(vals[FieldDecision]) != 1 {
 		return d, errBadDecision
 	}
 	switch vals[FieldDecision][0] {
 	case DecisionApprove:
 		d.Approved = true
+		if scopes, ok := vals[FieldScope]; ok {
+			d.Scope = []string{}
+			for _, s := range scopes {
+				d.Scope = append(d.Scope, strings.Fields(s)...)
+			}
+		}
 	case DecisionDeny:
-		return d, nil
 	default:
 		return d, errBadDecision
 	}
-	if scopes, ok := vals[FieldScope]; ok {
-		d.Scope = []string{}
-		for _, s := range scopes {
-			d.Scope = append(d.Scope, strings.Fields(s)...)
-		}
+	// Single use: of any number of posts of one form, on any instance,
+	// one gets through (a double click or a replay issues no second code).
+	first, err := h.srv.ClaimOnce(r.Context(), "consent", vals[FieldCSRFToken][0], h.cfg.CSRFMaxAge+csrfSkew)
+	if err != nil {
+		return d, err
+	}
+	if !first {
+		return d, errBadConsentForm
 	}
 	return d, nil
 }
@@ -305,17 +333,26 @@ func canonicalQuery(p map[string]string) string {
 	return v.Encode()
 }
 
-// csrfToken returns "<unix time>.<base64url HMAC>" over the time, the user
-// and the request: a form cannot be replayed for another user or request,
-// nor after CSRFMaxAge.
-func (h *authorizeHandler) csrfToken(userID, query string, now time.Time) string {
+// csrfSkew is the clock difference between instances tolerated for a
+// form's timestamp.
+const csrfSkew = time.Minute
+
+// csrfToken returns "<unix time>.<nonce>.<base64url HMAC>" over the time,
+// the nonce, the user, the session and the request: a form cannot be used
+// for another user, session or request, nor after CSRFMaxAge. The random
+// nonce makes every rendered form a token of its own, so that spending one
+// (two tabs on the same request) leaves the other valid.
+func (h *authorizeHandler) csrfToken(userID, session, query string, now time.Time) string {
 	ts := strconv.FormatInt(now.Unix(), 10)
-	return ts + "." + base64.RawURLEncoding.EncodeToString(h.csrfMAC(ts, userID, query))
+	var n [16]byte
+	_, _ = rand.Read(n[:]) // crypto/rand.Read never fails
+	nonce := base64.RawURLEncoding.EncodeToString(n[:])
+	return ts + "." + nonce + "." + base64.RawURLEncoding.EncodeToString(h.csrfMAC(ts, nonce, userID, session, query))
 }
 
-func (h *authorizeHandler) csrfMAC(ts, userID, query string) []byte {
+func (h *authorizeHandler) csrfMAC(ts, nonce, userID, session, query string) []byte {
 	m := hmac.New(sha256.New, h.cfg.CSRFKey)
-	for _, part := range [...]string{"oauth2server consent v1", ts, userID, query} {
+	for _, part := range [...]string{"oauth2server consent v2", ts, nonce, userID, session, query} {
 		// Length-prefix every part so that no two inputs concatenate alike.
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
@@ -325,9 +362,13 @@ func (h *authorizeHandler) csrfMAC(ts, userID, query string) []byte {
 	return m.Sum(nil)
 }
 
-func (h *authorizeHandler) checkCSRF(token, userID, query string, now time.Time) bool {
-	ts, sig, ok := strings.Cut(token, ".")
+func (h *authorizeHandler) checkCSRF(token, userID, session, query string, now time.Time) bool {
+	ts, rest, ok := strings.Cut(token, ".")
 	if !ok {
+		return false
+	}
+	nonce, sig, ok := strings.Cut(rest, ".")
+	if !ok || len(nonce) != 22 {
 		return false
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
@@ -335,14 +376,14 @@ func (h *authorizeHandler) checkCSRF(token, userID, query string, now time.Time)
 		return false
 	}
 	age := now.Sub(time.Unix(sec, 0))
-	if age < -time.Minute || age > h.cfg.CSRFMaxAge {
+	if age < -csrfSkew || age > h.cfg.CSRFMaxAge {
 		return false
 	}
 	got, err := base64.RawURLEncoding.DecodeString(sig)
 	if err != nil {
 		return false
 	}
-	return hmac.Equal(got, h.csrfMAC(ts, userID, query))
+	return hmac.Equal(got, h.csrfMAC(ts, nonce, userID, session, query))
 }
 
 // RedirectToLogin returns an [AuthorizeConfig.LoginRequired] hook that

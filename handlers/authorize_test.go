@@ -2,9 +2,12 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -646,4 +649,93 @@ func TestAuthorizeSharedCSRFKey(t *testing.T) {
 	rec := f2.do(http.MethodPost, "/authorize"+action, "alice", url.Values{"decision": {"approve"}, "csrf_token": {token}})
 	assert.Equal(t, http.StatusSeeOther, rec.Code)
 	assertCodeRedirect(t, http.StatusSeeOther, rec, confRedirect, "xyz")
+}
+
+// R-42 (RFC 6749 §10.12): a consent form is single use, so a double post
+// or a replay issues no second code; two forms of the same request (two
+// tabs) are two tokens; with SessionFromRequest a form is bound to its
+// login session, so another session of the same user, the one after a
+// logout included, cannot post it.
+func TestAuthorizeConsentFormSingleUseAndSessionBound(t *testing.T) {
+	t.Parallel()
+	const sessionHeader = "X-Test-Session"
+	f := newFixture(t, oauth2server.Options{}, handlers.AuthorizeConfig{
+		SessionFromRequest: func(c echo.Context) (string, error) {
+			return c.Request().Header.Get(sessionHeader), nil
+		},
+	})
+	post := func(action, token, session string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/authorize"+action,
+			strings.NewReader(url.Values{"csrf_token": {token}, "decision": {"approve"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(userHeader, "alice")
+		req.Header.Set(sessionHeader, session)
+		rec := httptest.NewRecorder()
+		f.e.ServeHTTP(rec, req)
+		return rec
+	}
+	render := func(session string) (action, token string) {
+		req := httptest.NewRequest(http.MethodGet, "/authorize?"+codeQuery().Encode(), nil)
+		req.Header.Set(userHeader, "alice")
+		req.Header.Set(sessionHeader, session)
+		rec := httptest.NewRecorder()
+		f.e.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code)
+		return pageForm(t, rec.Body.String())
+	}
+
+	t.Run("nok, a second post of the same form", func(t *testing.T) {
+		action, token := render("s1")
+		assertCodeRedirect(t, http.StatusSeeOther, post(action, token, "s1"), confRedirect, "xyz")
+		rec := post(action, token, "s1")
+		assertShown(t, rec, http.StatusForbidden, "invalid_request")
+		assert.Empty(t, rec.Header().Get("Location"), "no second code")
+	})
+	t.Run("ok, two forms of one request are two tokens", func(t *testing.T) {
+		a1, t1 := render("s1")
+		a2, t2 := render("s1")
+		require.NotEqual(t, t1, t2)
+		assertCodeRedirect(t, http.StatusSeeOther, post(a1, t1, "s1"), confRedirect, "xyz")
+		assertCodeRedirect(t, http.StatusSeeOther, post(a2, t2, "s1"), confRedirect, "xyz")
+	})
+	t.Run("nok, another session of the same user", func(t *testing.T) {
+		action, token := render("before-logout")
+		assertShown(t, post(action, token, "after-login"), http.StatusForbidden, "invalid_request")
+		assertShown(t, post(action, token, ""), http.StatusForbidden, "invalid_request")
+		// The refused posts did not spend it: the right session still can.
+		assertCodeRedirect(t, http.StatusSeeOther, post(action, token, "before-logout"), confRedirect, "xyz")
+	})
+	t.Run("nok, concurrent posts of one form", func(t *testing.T) {
+		action, token := render("s2")
+		var wg, start sync.WaitGroup
+		start.Add(1)
+		codes := make(chan int, 20)
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				start.Wait()
+				codes <- post(action, token, "s2").Code
+			}()
+		}
+		start.Done()
+		wg.Wait()
+		close(codes)
+		got := map[int]int{}
+		for c := range codes {
+			got[c]++
+		}
+		assert.Equal(t, map[int]int{http.StatusSeeOther: 1, http.StatusForbidden: 19}, got)
+	})
+}
+
+// A SessionFromRequest fault is a server error page, not a form.
+func TestAuthorizeSessionFromRequestFault(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, oauth2server.Options{}, handlers.AuthorizeConfig{
+		SessionFromRequest: func(echo.Context) (string, error) { return "", errors.New("session store down") },
+	})
+	rec := f.do(http.MethodGet, "/authorize?"+codeQuery().Encode(), "alice", nil)
+	assertShown(t, rec, http.StatusServiceUnavailable, "server_error")
+	assert.NotContains(t, rec.Body.String(), "session store down")
 }
