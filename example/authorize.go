@@ -28,6 +28,17 @@ func (a *app) authorizeConfig() *handlers.AuthorizeConfig {
 			}
 			return s.user(), nil
 		},
+		// Binds the consent form to the login session: a form from another
+		// session, or from before a logout, is refused. The store key of
+		// the session (a digest of the cookie value, never the value) is
+		// new at every login and gone after logout.
+		SessionFromRequest: func(c echo.Context) (string, error) {
+			s, err := a.sessions.current(c)
+			if s == nil || err != nil {
+				return "", err
+			}
+			return s.key, nil
+		},
 		// Shared by every instance, so that a form rendered by one is
 		// accepted by the next. The form also carries a token bound to the
 		// session and spent on use (consentOnce).
