@@ -67,7 +67,7 @@ func (cl *cluster) requests() [3]int {
 // state lives in the shared database, so a browser and a client
 // whose every request lands on another instance complete the whole code
 // flow: the login, its session, the signed login and consent forms and
-// the spent consent token are seen by every instance.
+// the spent consent form are seen by every instance.
 func TestClusterCodeFlow(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t)
