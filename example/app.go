@@ -365,8 +365,6 @@ func (a *app) routes() (*echo.Echo, error) {
 		ReferrerPolicy:        "no-referrer",
 		HSTSMaxAge:            31536000,
 	}))
-	e.Use(a.consentOnce)
-
 	e.Use(a.pagesRequireTLS)
 
 	static, _ := fs.Sub(assets, "static")

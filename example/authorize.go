@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -28,9 +27,20 @@ func (a *app) authorizeConfig() *handlers.AuthorizeConfig {
 			}
 			return s.user(), nil
 		},
+		// Binds the consent form to the login session: a form from another
+		// session, or from before a logout, is refused. The store key of
+		// the session (a digest of the cookie value, never the value) is
+		// new at every login and gone after logout.
+		SessionFromRequest: func(c echo.Context) (string, error) {
+			s, err := a.sessions.current(c)
+			if s == nil || err != nil {
+				return "", err
+			}
+			return s.key, nil
+		},
 		// Shared by every instance, so that a form rendered by one is
-		// accepted by the next. The form also carries a token bound to the
-		// session and spent on use (consentOnce).
+		// accepted by the next. The library spends each form when it is
+		// posted, in the model's counters, which every instance shares.
 		CSRFKey:    a.sessions.keys.consent,
 		CSRFMaxAge: consentFormMaxAge,
 		// nobody is redirected to a client before logging in.
@@ -55,19 +65,10 @@ type consentData struct {
 	// the decision and the CSRF token, never the client or redirect URI.
 	Action string
 	CSRF   string
-	// Consent is the session-bound, single-use token (consentField).
-	Consent string
 }
 
 func (a *app) renderConsent(c echo.Context, page *handlers.ConsentPage) error {
 	c.Response().Header().Set("Content-Security-Policy", pageCSP)
-	s, err := a.sessions.current(c) // looked up by UserFromRequest
-	if err != nil {
-		return err
-	}
-	if s == nil {
-		return errors.New("example: consent page without a session")
-	}
 	ar := page.Request
 	return a.pages.render(c, http.StatusOK, "consent.html", consentData{
 		ClientID:    ar.Client.ID,
@@ -76,12 +77,12 @@ func (a *app) renderConsent(c echo.Context, page *handlers.ConsentPage) error {
 		RedirectURI: ar.RedirectURI,
 		Action:      authorizePath + page.Action,
 		CSRF:        page.CSRFToken,
-		Consent:     a.sessions.consentToken(s, page.CSRFToken),
 	})
 }
 
 // renderAuthorizeError shows an error that must not be redirected to the
-// client: an unknown client or redirect URI, an expired form.
+// client: an unknown client or redirect URI, an expired or spent
+// consent form.
 func (a *app) renderAuthorizeError(c echo.Context, err *oerrors.Error) error {
 	c.Response().Header().Set("Content-Security-Policy", pageCSP)
 	return a.pages.render(c, err.Status, "error.html", errorData{

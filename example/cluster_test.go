@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,13 +29,20 @@ type cluster struct {
 
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
+	return startClusterAt(t, nil)
+}
+
+// startClusterAt starts a cluster whose instances read the time from now
+// (nil: the real clock), as servers with synchronised clocks do.
+func startClusterAt(t *testing.T, now func() time.Time) *cluster {
+	t.Helper()
 	uri, key := mongoURI(t), newSessionKey(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	cl := &cluster{testServer: &testServer{base: "http://" + ln.Addr().String()}}
 	var backends []*url.URL
 	for range 3 {
-		ts := startApp(t, appConfig{MongoURI: uri, SessionKey: key, Issuer: cl.base})
+		ts := startApp(t, appConfig{MongoURI: uri, SessionKey: key, Issuer: cl.base, now: now})
 		u, err := url.Parse(ts.base)
 		require.NoError(t, err)
 		backends = append(backends, u)
@@ -64,10 +73,17 @@ func (cl *cluster) requests() [3]int {
 	return n
 }
 
+// last returns the instance that served the latest request.
+func (cl *cluster) last() int {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.served[len(cl.served)-1]
+}
+
 // state lives in the shared database, so a browser and a client
 // whose every request lands on another instance complete the whole code
 // flow: the login, its session, the signed login and consent forms and
-// the spent consent token are seen by every instance.
+// the spent consent form are seen by every instance.
 func TestClusterCodeFlow(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t)
@@ -153,4 +169,35 @@ func TestClusterFailureBudget(t *testing.T) {
 	resp, body := post(t, c, cl.base+devicePath, form)
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "the 11th wrong code, on any instance")
 	assert.Contains(t, body, "Too many wrong codes")
+}
+
+// an account's password failure budget holds for the
+// cluster as for one instance. Wrong passwords for one account, spread
+// over the three instances, are throttled after the library's five free
+// failures and the sixth, which starts a one-second delay, not after three
+// times as many: the login page counts them with the Server's
+// LoginThrottle, in the model's CounterModel. The instances share a clock
+// that stands still, so the delay cannot pass between two requests.
+func TestClusterPasswordBudget(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	cl := startClusterAt(t, clock.Now)
+	posted := map[int]int{}
+	for i := range 6 {
+		resp, body := cl.loginAs(t, "", demoUsername, "wrong")
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "wrong password %d: %s", i+1, body)
+		posted[cl.last()]++
+	}
+	require.Equal(t, map[int]int{0: 2, 1: 2, 2: 2}, posted, "each instance had its share of the wrong passwords")
+
+	resp, body := cl.loginAs(t, "", demoUsername, demoPassword)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "the 7th attempt, on any instance, even with the right password: %s", body)
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	require.NoError(t, err, "Retry-After in seconds")
+	assert.GreaterOrEqual(t, secs, 1)
+	assert.Contains(t, body, "Too many failed sign-in attempts.")
+
+	clock.Add(time.Duration(secs) * time.Second)
+	resp, body = cl.loginAs(t, "", demoUsername, demoPassword)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "after the delay the right password works: %s", body)
 }

@@ -1,31 +1,26 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
-	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
 
 // The login form of an anonymous visitor is protected without server
 // state: its CSRF token is bound to a signed,
-// short-lived cookie. The consent form carries, besides the library's
-// token, a token bound to the session that is spent on use.
+// short-lived cookie. The consent form carries the library's token alone,
+// which the library binds to the session (authorizeConfig) and spends when
+// it is posted.
 const (
 	loginCookie     = "oauth2server_login"
 	loginFormMaxAge = 10 * time.Minute
-	// consentField carries the session-bound, single-use consent token.
-	consentField      = "consent_token"
+	// consentFormMaxAge is how long a consent form can be posted
+	// (handlers.AuthorizeConfig.CSRFMaxAge).
 	consentFormMaxAge = 10 * time.Minute
 	// clockSkew is how far in the future a token's expiry may lie beyond
 	// its lifetime, for instances whose clocks differ a little.
@@ -114,84 +109,4 @@ func (m *sessionManager) setLoginCookie(c echo.Context, value string, maxAge int
 		Secure:   m.secure,
 		SameSite: http.SameSiteLaxMode,
 	})
-}
-
-// consentToken returns the consent form's second token: expiry || MAC of
-// the session, the library's CSRF token of the same form and the expiry.
-// The library's token binds the form to the user and the request; this
-// one binds it to the session, and is spent when the form is posted.
-func (m *sessionManager) consentToken(s *session, csrfToken string) string {
-	e := binary.BigEndian.AppendUint64(nil, uint64(m.now().Add(consentFormMaxAge).Unix()))
-	return b64.EncodeToString(append(e, mac(m.keys.consentOnce, "consent", s.key, csrfToken, string(e))...))
-}
-
-// spendConsentToken reports whether tok is a live consent token of session
-// s for the form whose library CSRF token is csrfToken, and spends it: a
-// second post of the same form gets false.
-func (m *sessionManager) spendConsentToken(ctx context.Context, s *session, tok, csrfToken string) (bool, error) {
-	raw, err := b64.DecodeString(tok)
-	if err != nil || len(raw) != expiryBytes+macBytes {
-		return false, nil
-	}
-	e, sig := raw[:expiryBytes], raw[expiryBytes:]
-	now := m.now()
-	exp := time.Unix(int64(binary.BigEndian.Uint64(e)), 0)
-	if !now.Before(exp) || exp.After(now.Add(consentFormMaxAge+clockSkew)) {
-		return false, nil
-	}
-	if !hmac.Equal(sig, mac(m.keys.consentOnce, "consent", s.key, csrfToken, string(e))) {
-		return false, nil
-	}
-	// One claim per rendered form: two tokens minted for the same form
-	// (a reload within the second) share it.
-	sum := sha256.Sum256([]byte(csrfToken))
-	return m.store.claim(ctx, s.key, "consent:"+b64.EncodeToString(sum[:]), exp, now)
-}
-
-var errConsentFormSpent = oerrors.ErrInvalidRequest.WithStatus(http.StatusForbidden).
-	WithDescription("The consent form is invalid, expired or was already sent. Go back to the application and try again.")
-
-// consentOnce guards the consent POST of a logged-in session: the form
-// must carry a consent token of this session, unspent. It runs before the
-// library's handler, which then checks its own token and the request. A
-// POST without a session goes on to the handler, which sends it to the
-// login page.
-func (a *app) consentOnce(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.Method != http.MethodPost || c.Path() != authorizePath {
-			return next(c)
-		}
-		s, err := a.sessions.current(c)
-		if err != nil {
-			return a.serverError(c, err)
-		}
-		if s == nil {
-			return next(c)
-		}
-		refuse := func() error {
-			c.Response().Header().Set("Cache-Control", "no-store")
-			return a.renderAuthorizeError(c, errConsentFormSpent)
-		}
-		if r.Body == nil {
-			return refuse()
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, a.srv.Options().MaxBodyBytes))
-		if err != nil {
-			return refuse()
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body)) // the handler reads it again
-		vals, err := url.ParseQuery(string(body))
-		if err != nil || len(vals[consentField]) != 1 || len(vals[csrfField]) != 1 {
-			return refuse()
-		}
-		ok, err := a.sessions.spendConsentToken(r.Context(), s, vals[consentField][0], vals[csrfField][0])
-		if err != nil {
-			return a.serverError(c, err)
-		}
-		if !ok {
-			return refuse()
-		}
-		return next(c)
-	}
 }

@@ -270,8 +270,8 @@ func TestRememberedConsentNotForLoopbackPublicClient(t *testing.T) {
 	assert.Contains(t, body, `value="approve"`)
 }
 
-// R-42: the consent decision needs the form's two tokens: the library's
-// (user and request) and the example's (session, single use).
+// R-42: the consent decision needs the form's token, which the library
+// binds to the user, the request and the session, and spends when posted.
 func TestConsentCSRF(t *testing.T) {
 	t.Parallel()
 	ts := startApp(t, appConfig{})
@@ -281,7 +281,7 @@ func TestConsentCSRF(t *testing.T) {
 	page := ts.consentPage(t, c, authURL)
 	action := unescapeAttr(actionRe.FindStringSubmatch(page)[1])
 	fields := hiddenFields(page)
-	require.Equal(t, []string{"consent_token", "csrf_token"}, slices.Sorted(maps.Keys(fields)))
+	require.Equal(t, []string{"csrf_token"}, slices.Sorted(maps.Keys(fields)))
 	_, other := get(t, c, conf.AuthCodeURL("st-other", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 	otherFields := hiddenFields(other)
 	with := func(v url.Values, kv ...string) url.Values {
@@ -298,13 +298,10 @@ func TestConsentCSRF(t *testing.T) {
 		expectCode int
 	}{
 		{name: "nok, no token", whenForm: url.Values{"decision": {"approve"}}, expectCode: http.StatusForbidden},
-		{name: "nok, wrong token", whenForm: with(url.Values{}, "decision", "approve", "csrf_token", "x", "consent_token", fields.Get("consent_token")), expectCode: http.StatusForbidden},
-		{name: "nok, no consent token", whenForm: with(url.Values{}, "decision", "approve", "csrf_token", fields.Get("csrf_token")), expectCode: http.StatusForbidden},
-		{name: "nok, wrong consent token", whenForm: with(url.Values{}, "decision", "approve", "csrf_token", fields.Get("csrf_token"), "consent_token", "x"), expectCode: http.StatusForbidden},
-		{name: "nok, consent token of another form", whenForm: with(otherFields, "decision", "approve", "csrf_token", fields.Get("csrf_token")), expectCode: http.StatusForbidden},
-		{name: "nok, both tokens of another request", whenForm: with(otherFields, "decision", "approve"), expectCode: http.StatusForbidden},
-		// The cases above spent nothing: the form's own tokens get past
-		// the example, and the library checks the rest.
+		{name: "nok, wrong token", whenForm: with(url.Values{}, "decision", "approve", "csrf_token", "x"), expectCode: http.StatusForbidden},
+		{name: "nok, token of another request", whenForm: with(otherFields, "decision", "approve"), expectCode: http.StatusForbidden},
+		// The cases above spent nothing: the form's own token is valid,
+		// and the decision is checked before the token is spent.
 		{name: "nok, unknown decision", whenForm: with(fields, "decision", "maybe"), expectCode: http.StatusBadRequest},
 	}
 	for _, tc := range testCases {

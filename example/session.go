@@ -73,10 +73,6 @@ type sessionStore interface {
 	get(ctx context.Context, key string, now time.Time) (*session, error)
 	// delete removes the session with key; a missing one is no error.
 	delete(ctx context.Context, key string) error
-	// claim spends the single-use value name of the session with key,
-	// remembered until until: true the first time, false ever after. A
-	// store may also answer false when the session is gone.
-	claim(ctx context.Context, key, name string, until, now time.Time) (bool, error)
 }
 
 // sessionManager ties sessions to cookies and signs the example's form
@@ -205,10 +201,9 @@ func (m *sessionManager) validCSRF(s *session, formToken string) bool {
 // each derived from the configured session key for one purpose, so that
 // a value made for one purpose is worthless for another.
 type formKeys struct {
-	consent     []byte // handlers.AuthorizeConfig.CSRFKey
-	consentOnce []byte // the session-bound, single-use consent token
-	login       []byte // the login form's cookie and token
-	session     []byte // the forms of a logged-in session
+	consent []byte // handlers.AuthorizeConfig.CSRFKey
+	login   []byte // the login form's cookie and token
+	session []byte // the forms of a logged-in session
 }
 
 // minSessionKeyBytes is the shortest accepted session key: 256 bits, the
@@ -222,10 +217,9 @@ func deriveFormKeys(key []byte) formKeys {
 		return m.Sum(nil)
 	}
 	return formKeys{
-		consent:     derive("consent"),
-		consentOnce: derive("consent-once"),
-		login:       derive("login"),
-		session:     derive("session"),
+		consent: derive("consent"),
+		login:   derive("login"),
+		session: derive("session"),
 	}
 }
 

@@ -7,11 +7,6 @@ import (
 	"time"
 )
 
-// maxClaimsPerSession bounds the spent consent tokens a session remembers
-// (each until its form expires): a session that posts more consent forms
-// within their lifetime is refused until the oldest expire.
-const maxClaimsPerSession = 32
-
 // memorySessions keeps sessions in process memory: right for one
 // instance. A list ordered by last use makes every operation O(1) besides
 // what expires: expired sessions gather at its back, where each call
@@ -20,18 +15,8 @@ type memorySessions struct {
 	max int
 
 	mu    sync.Mutex
-	byKey map[string]*list.Element // of *memorySession
+	byKey map[string]*list.Element // of *session
 	lru   list.List                // front: most recently used
-}
-
-type memorySession struct {
-	s      session
-	claims []memoryClaim
-}
-
-type memoryClaim struct {
-	name  string
-	until time.Time
 }
 
 var _ sessionStore = (*memorySessions)(nil)
@@ -50,7 +35,8 @@ func (m *memorySessions) create(_ context.Context, s *session) error {
 	for m.lru.Len() >= m.max {
 		m.removeLocked(m.lru.Back())
 	}
-	m.byKey[s.key] = m.lru.PushFront(&memorySession{s: *s})
+	stored := *s
+	m.byKey[s.key] = m.lru.PushFront(&stored)
 	return nil
 }
 
@@ -62,14 +48,14 @@ func (m *memorySessions) get(_ context.Context, key string, now time.Time) (*ses
 	if !ok {
 		return nil, nil
 	}
-	ms := el.Value.(*memorySession)
-	if ms.s.expired(now) { // its maximum lifetime ended while in use
+	stored := el.Value.(*session)
+	if stored.expired(now) { // its maximum lifetime ended while in use
 		m.removeLocked(el)
 		return nil, nil
 	}
-	ms.s.seen = now
+	stored.seen = now
 	m.lru.MoveToFront(el)
-	s := ms.s
+	s := *stored
 	return &s, nil
 }
 
@@ -80,33 +66,6 @@ func (m *memorySessions) delete(_ context.Context, key string) error {
 		m.removeLocked(el)
 	}
 	return nil
-}
-
-func (m *memorySessions) claim(_ context.Context, key, name string, until, now time.Time) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	el, ok := m.byKey[key]
-	if !ok {
-		return false, nil
-	}
-	ms := el.Value.(*memorySession)
-	live := ms.claims[:0]
-	spent := false
-	for _, c := range ms.claims {
-		if now.Before(c.until) {
-			live = append(live, c)
-			spent = spent || c.name == name
-		}
-	}
-	ms.claims = live
-	if spent {
-		return false, nil
-	}
-	if len(ms.claims) >= maxClaimsPerSession {
-		return false, nil
-	}
-	ms.claims = append(ms.claims, memoryClaim{name: name, until: until})
-	return true, nil
 }
 
 // len returns the number of sessions held, expired ones included.
@@ -122,12 +81,12 @@ func (m *memorySessions) len() int {
 // of sessions that expired. A session whose maximum lifetime ended while
 // it was in use is removed by get, or here once it has been idle.
 func (m *memorySessions) expireLocked(now time.Time) {
-	for el := m.lru.Back(); el != nil && el.Value.(*memorySession).s.expired(now); el = m.lru.Back() {
+	for el := m.lru.Back(); el != nil && el.Value.(*session).expired(now); el = m.lru.Back() {
 		m.removeLocked(el)
 	}
 }
 
 func (m *memorySessions) removeLocked(el *list.Element) {
-	delete(m.byKey, el.Value.(*memorySession).s.key)
+	delete(m.byKey, el.Value.(*session).key)
 	m.lru.Remove(el)
 }

@@ -11,12 +11,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// Collections of the example's own, beside the model's in the same
-// database.
-const (
-	sessionsCollection      = "example_sessions"
-	sessionClaimsCollection = "example_session_claims"
-)
+// sessionsCollection is the example's own collection, beside the model's
+// in the same database.
+const sessionsCollection = "example_sessions"
 
 // mongoSessions keeps sessions in MongoDB, so that a login on one instance
 // is seen by all. Documents are keyed by the session key (the SHA-256 of
@@ -24,7 +21,6 @@ const (
 // FerretDB has no TTL indexes, which only free the space where they exist.
 type mongoSessions struct {
 	sessions *mongo.Collection
-	claims   *mongo.Collection
 	max      int
 }
 
@@ -37,20 +33,11 @@ type sessionDoc struct {
 	ExpiresAt time.Time `bson:"expiresAt"`
 }
 
-// claimDoc is a spent single-use value: its _id is a digest of the
-// session key and the value's name, so the unique _id decides single use
-// atomically (FerretDB's conditional updates are not atomic).
-type claimDoc struct {
-	ID        string    `bson:"_id"`
-	ExpiresAt time.Time `bson:"expiresAt"`
-}
-
 var _ sessionStore = (*mongoSessions)(nil)
 
 func newMongoSessions(db *mongo.Database, max int) *mongoSessions {
 	return &mongoSessions{
 		sessions: db.Collection(sessionsCollection),
-		claims:   db.Collection(sessionClaimsCollection),
 		max:      max,
 	}
 }
@@ -62,16 +49,9 @@ func (m *mongoSessions) ensureIndexes(ctx context.Context, ttl bool) error {
 	if ttl {
 		expires.Options = options.Index().SetExpireAfterSeconds(0)
 	}
-	for _, ix := range []struct {
-		coll  *mongo.Collection
-		model mongo.IndexModel
-	}{
-		{m.sessions, expires},
-		{m.sessions, mongo.IndexModel{Keys: bson.D{{Key: "seen", Value: 1}}}},
-		{m.claims, expires},
-	} {
-		if _, err := ix.coll.Indexes().CreateOne(ctx, ix.model); err != nil {
-			return fmt.Errorf("sessions: indexes of %s: %w", ix.coll.Name(), err)
+	for _, ix := range []mongo.IndexModel{expires, {Keys: bson.D{{Key: "seen", Value: 1}}}} {
+		if _, err := m.sessions.Indexes().CreateOne(ctx, ix); err != nil {
+			return fmt.Errorf("sessions: indexes of %s: %w", m.sessions.Name(), err)
 		}
 	}
 	return nil
@@ -157,31 +137,12 @@ func (m *mongoSessions) delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// claim does not look the session up: its caller just did, and a claim
-// outliving its session is harmless, since the values it spends are bound
-// to the session.
-func (m *mongoSessions) claim(ctx context.Context, key, name string, until, _ time.Time) (bool, error) {
-	_, err := m.claims.InsertOne(ctx, claimDoc{ID: sessionKey(key + "\x00" + name), ExpiresAt: until})
-	if mongo.IsDuplicateKeyError(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("sessions: claim: %w", err)
-	}
-	return true, nil
-}
-
-// deleteExpired deletes expired sessions and claims, what TTL indexes do
-// where the server has them. The expiresAt index makes it cost what
-// expired.
+// deleteExpired deletes expired sessions, what a TTL index does where the
+// server has them. The expiresAt index makes it cost what expired.
 func (m *mongoSessions) deleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	for _, coll := range []*mongo.Collection{m.sessions, m.claims} {
-		res, err := coll.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}}})
-		if err != nil {
-			return n, fmt.Errorf("sessions: delete expired: %w", err)
-		}
-		n += res.DeletedCount
+	res, err := m.sessions.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}}})
+	if err != nil {
+		return 0, fmt.Errorf("sessions: delete expired: %w", err)
 	}
-	return n, nil
+	return res.DeletedCount, nil
 }

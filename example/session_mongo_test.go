@@ -62,7 +62,7 @@ func TestMongoSessionDocuments(t *testing.T) {
 
 // The MongoDB session store behaves like the memory one: expiry checked
 // on read (FerretDB has no TTL indexes), last use recorded, a cap that
-// evicts the least recently used, single-use claims.
+// evicts the least recently used.
 func TestMongoSessions(t *testing.T) {
 	t.Parallel()
 	ts := startApp(t, appConfig{MongoURI: mongoURI(t), SessionKey: newSessionKey(t)})
@@ -95,33 +95,24 @@ func TestMongoSessions(t *testing.T) {
 		assert.Nil(t, s, "past its maximum lifetime")
 	})
 
-	t.Run("ok, deleteExpired removes only expired sessions and claims", func(t *testing.T) {
-		m := &mongoSessions{sessions: db.Collection("expiry_sessions"), claims: db.Collection("expiry_claims"), max: 100}
+	t.Run("ok, deleteExpired removes only expired sessions", func(t *testing.T) {
+		m := &mongoSessions{sessions: db.Collection("expiry_sessions"), max: 100}
 		require.NoError(t, m.ensureIndexes(ctx, false))
 		for i := range 6 { // one every 10 minutes
 			require.NoError(t, m.create(ctx, newSession(fmt.Sprint(i), t0.Add(time.Duration(i)*10*time.Minute))))
 		}
 		require.NoError(t, m.create(ctx, newSession("s", t0.Add(time.Hour))))
-		ok, err := m.claim(ctx, "s", "spent", t0.Add(time.Minute), t0)
-		require.NoError(t, err)
-		require.True(t, ok)
-		ok, err = m.claim(ctx, "s", "live", t0.Add(time.Hour), t0)
-		require.NoError(t, err)
-		require.True(t, ok)
 		// At t0+45m sessions 0 and 1 are idle for more than 30 minutes.
 		n, err := m.deleteExpired(ctx, t0.Add(45*time.Minute))
 		require.NoError(t, err)
-		assert.Equal(t, int64(3), n, "two sessions, one claim")
+		assert.Equal(t, int64(2), n, "sessions 0 and 1")
 		left, err := m.sessions.CountDocuments(ctx, bson.D{})
 		require.NoError(t, err)
 		assert.Equal(t, int64(5), left)
-		ok, err = m.claim(ctx, "s", "live", t0.Add(time.Hour), t0)
-		require.NoError(t, err)
-		assert.False(t, ok, "the live claim was kept")
 	})
 
 	t.Run("ok, the cap evicts the least recently used", func(t *testing.T) {
-		m := &mongoSessions{sessions: db.Collection("cap_sessions"), claims: db.Collection("cap_claims"), max: 3}
+		m := &mongoSessions{sessions: db.Collection("cap_sessions"), max: 3}
 		require.NoError(t, m.ensureIndexes(ctx, false))
 		for i := range 3 {
 			require.NoError(t, m.create(ctx, newSession(fmt.Sprint(i), t0.Add(time.Duration(i)*time.Minute))))
@@ -134,20 +125,6 @@ func TestMongoSessions(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, expect, s != nil, "session %s", key)
 		}
-	})
-
-	t.Run("ok, a claim is single use", func(t *testing.T) {
-		m := newMongoSessions(db, 100)
-		until := t0.Add(consentFormMaxAge)
-		ok, err := m.claim(ctx, "k", "form", until, t0)
-		require.NoError(t, err)
-		assert.True(t, ok)
-		ok, err = m.claim(ctx, "k", "form", until, t0)
-		require.NoError(t, err)
-		assert.False(t, ok)
-		ok, err = m.claim(ctx, "other", "form", until, t0)
-		require.NoError(t, err)
-		assert.True(t, ok, "per session")
 	})
 }
 

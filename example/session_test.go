@@ -285,36 +285,6 @@ func TestMemorySessionsExpiry(t *testing.T) {
 	})
 }
 
-func TestMemorySessionsClaim(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	t0 := time.Now()
-	m := newMemorySessions(10)
-	require.NoError(t, m.create(ctx, newSession("s", t0)))
-	until := t0.Add(consentFormMaxAge)
-
-	ok, err := m.claim(ctx, "s", "x", until, t0)
-	require.NoError(t, err)
-	assert.True(t, ok, "first use")
-	ok, _ = m.claim(ctx, "s", "x", until, t0.Add(time.Second))
-	assert.False(t, ok, "second use")
-	ok, _ = m.claim(ctx, "other", "y", until, t0)
-	assert.False(t, ok, "no session")
-
-	for i := 1; i < maxClaimsPerSession; i++ {
-		ok, _ = m.claim(ctx, "s", fmt.Sprint(i), until, t0)
-		require.True(t, ok)
-	}
-	ok, _ = m.claim(ctx, "s", "one too many", until, t0)
-	assert.False(t, ok, "a session remembers a bounded number of claims")
-	ok, _ = m.claim(ctx, "s", "later", until.Add(time.Minute), until)
-	assert.True(t, ok, "expired claims make room")
-
-	require.NoError(t, m.delete(ctx, "s"))
-	ok, _ = m.claim(ctx, "s", "z", until, t0)
-	assert.False(t, ok, "after logout")
-}
-
 // The session key comes from -session-key or the -config file's
 // session_key (the flag wins), base64 in either alphabet.
 func TestSessionKeyConfig(t *testing.T) {
@@ -337,9 +307,9 @@ func TestSessionKeyConfig(t *testing.T) {
 	}
 	keys := deriveFormKeys(fileKey)
 	distinct := map[string]bool{}
-	for _, k := range [][]byte{keys.consent, keys.consentOnce, keys.login, keys.session} {
+	for _, k := range [][]byte{keys.consent, keys.login, keys.session} {
 		assert.Len(t, k, 32)
 		distinct[string(k)] = true
 	}
-	assert.Len(t, distinct, 4, "one key per purpose")
+	assert.Len(t, distinct, 3, "one key per purpose")
 }
