@@ -208,7 +208,7 @@ func TestDeviceAuthorizationCaps(t *testing.T) {
 		for _, id := range []string{"tv", "radio"} {
 			require.NoError(t, m.AddClient(&oauth2server.Client{ID: id, Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
 		}
-		opts.DeviceVerificationURI = verificationURI
+		opts.Device.VerificationURI = verificationURI
 		opts.Now = clock.Now
 		opts.TrustedProxies = []string{"192.0.2.1"} // httptest's RemoteAddr
 		srv, err := oauth2server.New(m, opts)
@@ -234,7 +234,7 @@ func TestDeviceAuthorizationCaps(t *testing.T) {
 	}
 
 	t.Run("per address", func(t *testing.T) {
-		srv, m, clock := newEnv(t, oauth2server.Options{DeviceMaxPendingPerAddress: 3})
+		srv, m, clock := newEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{MaxPendingPerAddress: 3}})
 		for range 3 {
 			require.Equal(t, http.StatusOK, start(srv, "tv", "198.51.100.7").Code)
 		}
@@ -254,7 +254,7 @@ func TestDeviceAuthorizationCaps(t *testing.T) {
 		assert.Equal(t, http.StatusOK, start(srv, "tv", "198.51.100.7").Code, "the window ended")
 	})
 	t.Run("per client, after the address", func(t *testing.T) {
-		srv, m, _ := newEnv(t, oauth2server.Options{DeviceMaxPendingPerAddress: 2, DeviceMaxPendingPerClient: 5})
+		srv, m, _ := newEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{MaxPendingPerAddress: 2, MaxPendingPerClient: 5}})
 		// One address over its own cap does not drain the client's budget.
 		for i := range 10 {
 			rec := start(srv, "tv", "198.51.100.7")
@@ -268,7 +268,7 @@ func TestDeviceAuthorizationCaps(t *testing.T) {
 		assert.Equal(t, http.StatusOK, start(srv, "radio", "203.0.113.50").Code, "another client is not affected")
 	})
 	t.Run("disabled", func(t *testing.T) {
-		srv, m, _ := newEnv(t, oauth2server.Options{DeviceMaxPendingPerAddress: -1, DeviceMaxPendingPerClient: -1})
+		srv, m, _ := newEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{MaxPendingPerAddress: -1, MaxPendingPerClient: -1}})
 		for range 50 {
 			require.Equal(t, http.StatusOK, start(srv, "tv", "").Code)
 		}
@@ -423,7 +423,7 @@ func TestPasswordGrantThrottle(t *testing.T) {
 	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("s"),
 		Grants: []string{oauth2server.GrantPassword}, Scopes: []string{"read"}}))
 	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("right")))
-	srv, err := oauth2server.New(m, oauth2server.Options{Grants: []string{oauth2server.GrantPassword}, Now: clock.Now})
+	srv, err := oauth2server.New(m, oauth2server.Options{AllowPasswordGrant: true, Now: clock.Now})
 	require.NoError(t, err)
 	login := func(user, pass string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(url.Values{

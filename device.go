@@ -1,6 +1,7 @@
 package oauth2server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	stderrors "errors"
@@ -53,49 +54,31 @@ type DeviceAuthorizationResponse struct {
 // setupDevice fills the defaults of the device grant and checks its
 // options. It runs before the grants are set up.
 func (s *Server) setupDevice() error {
-	o := &s.opts
-	if o.DeviceCodeLifetime == 0 {
-		o.DeviceCodeLifetime = DefaultDeviceCodeLifetime
+	o := &s.opts.Device
+	if o.CodeLifetime < 0 || o.Interval < 0 || o.UserCodeFailureWindow < 0 {
+		return errorf("Device.CodeLifetime, Device.Interval and Device.UserCodeFailureWindow must not be negative")
 	}
-	if o.DeviceCodeInterval == 0 {
-		o.DeviceCodeInterval = DefaultDeviceCodeInterval
-	}
-	if o.DeviceCodeLifetime < 0 || o.DeviceCodeInterval < 0 {
-		return errorf("DeviceCodeLifetime and DeviceCodeInterval must not be negative")
-	}
+	o.CodeLifetime = cmp.Or(o.CodeLifetime, DefaultDeviceCodeLifetime)
 	// The interval goes on the wire in whole seconds.
-	o.DeviceCodeInterval = max(o.DeviceCodeInterval.Round(time.Second), time.Second)
-	if o.UserCodeMaxFailures == 0 {
-		o.UserCodeMaxFailures = DefaultUserCodeMaxFailures
-	}
-	if o.UserCodeMaxAccountFailures == 0 {
-		o.UserCodeMaxAccountFailures = DefaultUserCodeMaxAccountFailures
-	}
-	if o.DeviceMaxPendingPerAddress == 0 {
-		o.DeviceMaxPendingPerAddress = DefaultDeviceMaxPendingPerAddress
-	}
-	if o.DeviceMaxPendingPerClient == 0 {
-		o.DeviceMaxPendingPerClient = DefaultDeviceMaxPendingPerClient
-	}
-	if o.UserCodeFailureWindow == 0 {
-		o.UserCodeFailureWindow = DefaultUserCodeFailureWindow
-	}
-	if o.UserCodeFailureWindow < 0 {
-		return errorf("UserCodeFailureWindow must not be negative")
-	}
+	o.Interval = max(cmp.Or(o.Interval, DefaultDeviceCodeInterval).Round(time.Second), time.Second)
+	o.UserCodeMaxFailures = cmp.Or(o.UserCodeMaxFailures, DefaultUserCodeMaxFailures)
+	o.UserCodeMaxAccountFailures = cmp.Or(o.UserCodeMaxAccountFailures, DefaultUserCodeMaxAccountFailures)
+	o.MaxPendingPerAddress = cmp.Or(o.MaxPendingPerAddress, DefaultDeviceMaxPendingPerAddress)
+	o.MaxPendingPerClient = cmp.Or(o.MaxPendingPerClient, DefaultDeviceMaxPendingPerClient)
+	o.UserCodeFailureWindow = cmp.Or(o.UserCodeFailureWindow, DefaultUserCodeFailureWindow)
 
-	if o.DeviceVerificationURI == "" {
-		if slices.Contains(o.Grants, GrantDeviceCode) {
-			return errorf("grant %q needs Options.DeviceVerificationURI", GrantDeviceCode)
+	if o.VerificationURI == "" {
+		if slices.Contains(s.opts.Grants, GrantDeviceCode) {
+			return errorf("grant %q needs Options.Device.VerificationURI", GrantDeviceCode)
 		}
 		return nil
 	}
-	u, err := url.Parse(o.DeviceVerificationURI)
-	if err != nil || u.Scheme == "" || u.Host == "" || u.Fragment != "" || strings.Contains(o.DeviceVerificationURI, "#") {
-		return errorf("DeviceVerificationURI %q must be an absolute URL without fragment", o.DeviceVerificationURI)
+	u, err := url.Parse(o.VerificationURI)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Fragment != "" || strings.Contains(o.VerificationURI, "#") {
+		return errorf("Device.VerificationURI %q must be an absolute URL without fragment", o.VerificationURI)
 	}
 	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopbackHost(u.Hostname())) {
-		return errorf("DeviceVerificationURI %q must use https (http only on loopback, for development)", o.DeviceVerificationURI)
+		return errorf("Device.VerificationURI %q must use https (http only on loopback, for development)", o.VerificationURI)
 	}
 	return nil
 }
@@ -105,8 +88,8 @@ func (s *Server) deviceMissing() string {
 	switch {
 	case s.devices == nil:
 		return "DeviceCodeModel (SaveDeviceCode, GetDeviceCodeByUserCode, SetDeviceDecision, PollDeviceCode, RaiseDeviceInterval, ConsumeDeviceCode)"
-	case s.opts.DeviceVerificationURI == "":
-		return "Options.DeviceVerificationURI"
+	case s.opts.Device.VerificationURI == "":
+		return "Options.Device.VerificationURI"
 	}
 	return ""
 }
@@ -158,8 +141,8 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 		ClientID:  client.ID,
 		Scope:     scope,
 		IssuedAt:  now,
-		ExpiresAt: now.Add(s.opts.DeviceCodeLifetime),
-		Interval:  s.opts.DeviceCodeInterval,
+		ExpiresAt: now.Add(s.opts.Device.CodeLifetime),
+		Interval:  s.opts.Device.Interval,
 		Status:    DeviceCodePending,
 		GrantID:   grantID,
 	}
@@ -183,9 +166,9 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 	return &DeviceAuthorizationResponse{
 		DeviceCode:              dc.DeviceCode,
 		UserCode:                dc.UserCode,
-		VerificationURI:         s.opts.DeviceVerificationURI,
+		VerificationURI:         s.opts.Device.VerificationURI,
 		VerificationURIComplete: s.verificationURIComplete(dc.UserCode),
-		ExpiresIn:               int64(s.opts.DeviceCodeLifetime / time.Second),
+		ExpiresIn:               int64(s.opts.Device.CodeLifetime / time.Second),
 		Interval:                int64(dc.Interval / time.Second),
 		Code:                    dc,
 	}, nil
@@ -194,7 +177,7 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 // verificationURIComplete adds the user code to the verification URI,
 // keeping a query it already has (RFC 8628 §3.3.1).
 func (s *Server) verificationURIComplete(userCode string) string {
-	u := s.opts.DeviceVerificationURI
+	u := s.opts.Device.VerificationURI
 	sep := "?"
 	if strings.Contains(u, "?") {
 		sep = "&"
@@ -281,17 +264,17 @@ func NormalizeUserCode(input string) (string, bool) {
 
 // admitDeviceAuthorization charges one device authorization to the source
 // address, then to the client, and refuses with 429 once either has
-// started its cap within DeviceCodeLifetime.
+// started its cap within Device.CodeLifetime.
 // Each request is charged to the next bucket only after the previous one
 // admitted it, so one address cannot drain the client's budget.
 func (s *Server) admitDeviceAuthorization(ctx context.Context, clientID, address string) error {
-	window := s.opts.DeviceCodeLifetime
+	window := s.opts.Device.CodeLifetime
 	buckets := []struct {
 		key string
 		max int
 	}{
-		{counterKey("device-addr", address), s.opts.DeviceMaxPendingPerAddress},
-		{counterKey("device-client", clientID), s.opts.DeviceMaxPendingPerClient},
+		{counterKey("device-addr", address), s.opts.Device.MaxPendingPerAddress},
+		{counterKey("device-client", clientID), s.opts.Device.MaxPendingPerClient},
 	}
 	for _, b := range buckets {
 		if b.max <= 0 {

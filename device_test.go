@@ -44,8 +44,8 @@ func newDeviceEnv(t *testing.T, opts oauth2server.Options) *deviceEnv {
 	} {
 		require.NoError(t, m.AddClient(c))
 	}
-	if opts.DeviceVerificationURI == "" {
-		opts.DeviceVerificationURI = verificationURI
+	if opts.Device.VerificationURI == "" {
+		opts.Device.VerificationURI = verificationURI
 	}
 	opts.Now = clock.Now
 	srv, err := oauth2server.New(m, opts)
@@ -131,9 +131,11 @@ func TestDeviceAuthorizationResponse(t *testing.T) {
 
 func TestDeviceAuthorizationOptions(t *testing.T) {
 	e := newDeviceEnv(t, oauth2server.Options{
-		DeviceVerificationURI: "https://as.example.com/device?lang=en",
-		DeviceCodeLifetime:    90 * time.Second,
-		DeviceCodeInterval:    2 * time.Second,
+		Device: oauth2server.DeviceOptions{
+			VerificationURI: "https://as.example.com/device?lang=en",
+			CodeLifetime:    90 * time.Second,
+			Interval:        2 * time.Second,
+		},
 	})
 	r := serve(t, e.srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
 	require.Equal(t, http.StatusOK, r.status, r.body)

@@ -34,7 +34,7 @@ type (
 // WithAttemptKey returns a copy of ctx that carries the source address
 // under which [Server.LookupUserCode], [Server.ApproveDevice] and
 // [Server.DenyDevice] count unknown user codes, so that one guesser is
-// limited by [Options.UserCodeMaxFailures]. Use [Server.ClientAddress],
+// limited by [DeviceOptions.UserCodeMaxFailures]. Use [Server.ClientAddress],
 // which groups IPv6 addresses by /64 and believes X-Forwarded-For only from
 // [Options.TrustedProxies].
 //
@@ -46,7 +46,7 @@ func WithAttemptKey(ctx context.Context, key string) context.Context {
 
 // WithAttemptAccount returns a copy of ctx that carries the account (the
 // logged-in user's ID) under which unknown user codes are counted too,
-// limited by [Options.UserCodeMaxAccountFailures].
+// limited by [DeviceOptions.UserCodeMaxAccountFailures].
 func WithAttemptAccount(ctx context.Context, account string) context.Context {
 	return context.WithValue(ctx, attemptAccountType{}, account)
 }
@@ -57,11 +57,11 @@ func (s *Server) attemptBuckets(ctx context.Context) [2]attemptBucket {
 	addr, _ := ctx.Value(attemptKeyType{}).(string)
 	acct, _ := ctx.Value(attemptAccountType{}).(string)
 	var b [2]attemptBucket
-	if addr != "" && s.opts.UserCodeMaxFailures > 0 {
-		b[0] = attemptBucket{counterKey("usercode-addr", addr), int64(s.opts.UserCodeMaxFailures)}
+	if addr != "" && s.opts.Device.UserCodeMaxFailures > 0 {
+		b[0] = attemptBucket{counterKey("usercode-addr", addr), int64(s.opts.Device.UserCodeMaxFailures)}
 	}
-	if acct != "" && s.opts.UserCodeMaxAccountFailures > 0 {
-		b[1] = attemptBucket{counterKey("usercode-acct", acct), int64(s.opts.UserCodeMaxAccountFailures)}
+	if acct != "" && s.opts.Device.UserCodeMaxAccountFailures > 0 {
+		b[1] = attemptBucket{counterKey("usercode-acct", acct), int64(s.opts.Device.UserCodeMaxAccountFailures)}
 	}
 	return b
 }
@@ -115,7 +115,7 @@ func (s *Server) lookupUserCode(ctx context.Context, input string) (string, *Dev
 	}
 	buckets := s.attemptBuckets(ctx)
 	now := s.now()
-	window := s.opts.UserCodeFailureWindow
+	window := s.opts.Device.UserCodeFailureWindow
 	// Charge every bucket first and give the charge back when the code is
 	// found: only unknown codes count, and concurrent
 	// guesses of one key cannot overrun its limit.

@@ -48,7 +48,7 @@ func TestNormalizeUserCode(t *testing.T) {
 
 func TestUserCodeAlphabetAndFormat(t *testing.T) {
 	// 200 authorizations from one test address: lift its cap.
-	e := newDeviceEnv(t, oauth2server.Options{DeviceMaxPendingPerAddress: -1})
+	e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{MaxPendingPerAddress: -1}})
 	seen := map[string]bool{}
 	letters := map[rune]int{}
 	for range 200 {
@@ -171,7 +171,7 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		return fmt.Sprintf("BBBB-%c%c%c%c", a[i/8000%20], a[i/400%20], a[i/20%20], a[i%20])
 	}
 	t.Run("per key", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: 3})
+		e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeMaxFailures: 3}})
 		_, uc := e.authorize(t, "")
 		attacker := oauth2server.WithAttemptKey(ctx, "192.0.2.1")
 		victim := oauth2server.WithAttemptKey(ctx, "198.51.100.7")
@@ -194,7 +194,7 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		assert.NoError(t, err, "the window ended")
 	})
 	t.Run("found codes and typos do not count", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: 2})
+		e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeMaxFailures: 2}})
 		_, uc := e.authorize(t, "")
 		user := oauth2server.WithAttemptKey(ctx, "192.0.2.1")
 		for range 10 {
@@ -205,7 +205,7 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		}
 	})
 	t.Run("per account, whatever the addresses", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: 2, UserCodeMaxAccountFailures: 5})
+		e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeMaxFailures: 2, UserCodeMaxAccountFailures: 5}})
 		_, uc := e.authorize(t, "")
 		mallory := oauth2server.WithAttemptAccount(ctx, "mallory")
 		// One account guessing from many addresses: each address stays
@@ -226,7 +226,7 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		assert.NoError(t, err)
 	})
 	t.Run("concurrent guesses cannot overrun the limit", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: 7})
+		e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeMaxFailures: 7}})
 		attacker := oauth2server.WithAttemptKey(ctx, "192.0.2.1")
 		var wg, start sync.WaitGroup
 		start.Add(1)
@@ -250,7 +250,7 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		assert.Equal(t, map[string]int{"invalid_user_code": 7, "too_many_attempts": 93}, counts)
 	})
 	t.Run("disabled", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{UserCodeMaxFailures: -1, UserCodeMaxAccountFailures: -1})
+		e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeMaxFailures: -1, UserCodeMaxAccountFailures: -1}})
 		attacker := oauth2server.WithAttemptKey(ctx, "192.0.2.1")
 		for i := range 50 {
 			_, err := e.srv.LookupUserCode(attacker, guess(i))
@@ -268,24 +268,24 @@ func TestNewDeviceOptions(t *testing.T) {
 		expectErr     string
 		expectEnabled bool
 	}{
-		{name: "ok, enabled by default with model and URI", givenOpts: oauth2server.Options{DeviceVerificationURI: verificationURI}, expectEnabled: true},
-		{name: "ok, loopback http URI", givenOpts: oauth2server.Options{DeviceVerificationURI: "http://127.0.0.1:8080/device"}, expectEnabled: true},
+		{name: "ok, enabled by default with model and URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}}, expectEnabled: true},
+		{name: "ok, loopback http URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "http://127.0.0.1:8080/device"}}, expectEnabled: true},
 		{name: "ok, disabled by default without URI", givenOpts: oauth2server.Options{}},
-		{name: "ok, listed explicitly", givenOpts: oauth2server.Options{DeviceVerificationURI: verificationURI,
+		{name: "ok, listed explicitly", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI},
 			Grants: []string{oauth2server.GrantDeviceCode}}, expectEnabled: true},
-		{name: "ok, not listed", givenOpts: oauth2server.Options{DeviceVerificationURI: verificationURI,
+		{name: "ok, not listed", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI},
 			Grants: []string{oauth2server.GrantClientCredentials}}},
-		{name: "ok, model without the capability", givenModel: plainModel{m}, givenOpts: oauth2server.Options{DeviceVerificationURI: verificationURI}},
+		{name: "ok, model without the capability", givenModel: plainModel{m}, givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}}},
 		{name: "nok, listed without URI", givenOpts: oauth2server.Options{Grants: []string{oauth2server.GrantDeviceCode}},
-			expectErr: "needs Options.DeviceVerificationURI"},
+			expectErr: "needs Options.Device.VerificationURI"},
 		{name: "nok, listed without the capability", givenModel: plainModel{m},
-			givenOpts: oauth2server.Options{DeviceVerificationURI: verificationURI, Grants: []string{oauth2server.GrantDeviceCode}},
+			givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}, Grants: []string{oauth2server.GrantDeviceCode}},
 			expectErr: "needs DeviceCodeModel"},
-		{name: "nok, http URI", givenOpts: oauth2server.Options{DeviceVerificationURI: "http://as.example.com/device"}, expectErr: "must use https"},
-		{name: "nok, relative URI", givenOpts: oauth2server.Options{DeviceVerificationURI: "/device"}, expectErr: "absolute URL"},
-		{name: "nok, fragment", givenOpts: oauth2server.Options{DeviceVerificationURI: verificationURI + "#x"}, expectErr: "without fragment"},
-		{name: "nok, negative lifetime", givenOpts: oauth2server.Options{DeviceCodeLifetime: -time.Second}, expectErr: "must not be negative"},
-		{name: "nok, negative window", givenOpts: oauth2server.Options{UserCodeFailureWindow: -time.Second}, expectErr: "must not be negative"},
+		{name: "nok, http URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "http://as.example.com/device"}}, expectErr: "must use https"},
+		{name: "nok, relative URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "/device"}}, expectErr: "absolute URL"},
+		{name: "nok, fragment", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI + "#x"}}, expectErr: "without fragment"},
+		{name: "nok, negative lifetime", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{CodeLifetime: -time.Second}}, expectErr: "must not be negative"},
+		{name: "nok, negative window", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeFailureWindow: -time.Second}}, expectErr: "must not be negative"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -320,8 +320,8 @@ func TestDeviceDisabled(t *testing.T) {
 }
 
 func TestDeviceIntervalRoundedToSeconds(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{DeviceCodeInterval: 300 * time.Millisecond})
-	assert.Equal(t, time.Second, e.srv.Options().DeviceCodeInterval)
+	e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{Interval: 300 * time.Millisecond}})
+	assert.Equal(t, time.Second, e.srv.Options().Device.Interval)
 }
 
 // plainModel hides every optional capability of the memory model.
@@ -333,4 +333,8 @@ func (p plainModel) GetClient(ctx context.Context, id string) (*oauth2server.Cli
 
 func (p plainModel) SaveToken(ctx context.Context, t *oauth2server.Token, c *oauth2server.Client, u *oauth2server.User) error {
 	return p.m.SaveToken(ctx, t, c, u)
+}
+
+func (p plainModel) GetAccessToken(ctx context.Context, token string) (*oauth2server.Token, error) {
+	return p.m.GetAccessToken(ctx, token)
 }

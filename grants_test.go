@@ -68,6 +68,7 @@ func TestClientCredentialsGrant(t *testing.T) {
 func TestPasswordGrant(t *testing.T) {
 	env := newTestEnv(t, func(o *oauth2server.Options) {
 		o.Grants = []string{oauth2server.GrantPassword, oauth2server.GrantRefreshToken}
+		o.AllowPasswordGrant = true
 	})
 	var testCases = []struct {
 		name         string
@@ -113,6 +114,7 @@ func TestPasswordGrant(t *testing.T) {
 	t.Run("ok, public clients allowed by RequireClientAuthentication", func(t *testing.T) {
 		env := newTestEnv(t, func(o *oauth2server.Options) {
 			o.Grants = []string{oauth2server.GrantPassword}
+			o.AllowPasswordGrant = true
 			o.RequireClientAuthentication = map[string]bool{oauth2server.GrantPassword: false}
 		})
 		r := env.postPublic(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}})

@@ -108,7 +108,7 @@ func newEnv(t *testing.T, wrap func(*memorymodel.Model) oauth2server.Model, opts
 // withJWT switches to JWT access tokens signed with the given PEM keys.
 func withJWT(keys ...oauth2server.SigningKey) func(*oauth2server.Options) {
 	return func(o *oauth2server.Options) {
-		o.AccessTokenFormat = oauth2server.AccessTokenJWT
+		o.JWT = &oauth2server.JWTOptions{}
 		o.SigningKeys = keys
 	}
 }

@@ -170,7 +170,7 @@ func TestIntrospectCaller(t *testing.T) {
 		assertOAuthError(t, e.introspect("x", ""), http.StatusServiceUnavailable, "server_error")
 	})
 	t.Run("nok, no lookups available", func(t *testing.T) {
-		e := newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return coreOnly{m} }, nil)
+		e := newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return coreOnly{m} }, func(o *oauth2server.Options) { o.Grants = []string{} })
 		assertInactive(t, e.introspect("x", ""))
 	})
 }

@@ -233,13 +233,13 @@ func claimsToken(raw string, c *accessTokenClaims) (*Token, error) {
 
 // verifyJWTAccessToken verifies a JWT access token as a resource server
 // must (RFC 9068 §4): signature with one of our keys and the algorithm
-// pinned, typ, exact iss, aud, exp and iat with [Options.JWTLeeway], then
+// pinned, typ, exact iss, aud, exp and iat with [JWTOptions.Leeway], then
 // the jti deny-list. The result has no GrantID and no refresh token.
 func (s *Server) verifyJWTAccessToken(ctx context.Context, raw string) (*Token, error) {
 	if s.jwt == nil {
 		return nil, errTokenInvalid
 	}
-	c, err := s.parseJWTAccessToken(raw, s.opts.JWTLeeway)
+	c, err := s.parseJWTAccessToken(raw, s.opts.JWT.Leeway)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func (nopModel) RevokeJTI(_ context.Context, _ string, _ time.Time) error {
 func TestParseJWTAccessTokenSizeCap(t *testing.T) {
 	now := time.Now()
 	srv, err := New(nopModel{}, Options{Issuer: "https://as.example.com", Audience: "https://api.example.com",
-		AccessTokenFormat: AccessTokenJWT, AllowGeneratedKeys: true, GeneratedKeyAlgorithm: "ES256"})
+		JWT: &JWTOptions{}, AllowGeneratedKeys: true, GeneratedKeyAlgorithm: "ES256"})
 	require.NoError(t, err)
 	sign := func(scopes int) string {
 		tok := &Token{ID: "jti", ClientID: "c", IssuedAt: now, AccessTokenExpiresAt: now.Add(time.Hour)}

@@ -20,20 +20,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// AccessTokenFormat is the format of issued access tokens
-// ([Options.AccessTokenFormat]).
-type AccessTokenFormat string
-
-// Access token formats.
-const (
-	// AccessTokenOpaque is a random string looked up through
-	// [AccessTokenModel]. The zero value means opaque too.
-	AccessTokenOpaque AccessTokenFormat = "opaque"
-	// AccessTokenJWT is a signed JWT (RFC 9068) that resource servers verify
-	// locally with the keys of the JWKS.
-	AccessTokenJWT AccessTokenFormat = "jwt"
-)
-
 // JWT signature algorithms oauth2server signs with. "none" and symmetric
 // algorithms are never accepted (RFC 9068 §2.1, §4).
 const (
@@ -113,45 +99,52 @@ type jwtKeys struct {
 	byKID  map[string]*jwtKey
 	algs   []string // algorithms of all keys, for WithValidMethods
 	jwks   JSONWebKeySet
-	// parsers verify our tokens, by leeway: Options.JWTLeeway for
+	// parsers verify our tokens, by leeway: JWTOptions.Leeway for
 	// ValidateAccessToken, 0 for introspection and revocation.
 	parsers map[time.Duration]*jwt.Parser
 }
 
 // setupJWT validates the JWT options and parses the keys once.
+// Defaults and bounds of [JWTOptions.Leeway].
+const (
+	DefaultJWTLeeway = 30 * time.Second
+	MaxJWTLeeway     = 5 * time.Minute
+)
+
 func (s *Server) setupJWT() error {
 	o := &s.opts
-	switch o.AccessTokenFormat {
-	case "", AccessTokenOpaque:
-		o.AccessTokenFormat = AccessTokenOpaque
+	if o.JWT == nil {
+		if len(o.SigningKeys) > 0 || o.AllowGeneratedKeys || o.GeneratedKeyAlgorithm != "" {
+			return errorf("SigningKeys, AllowGeneratedKeys and GeneratedKeyAlgorithm sign JWTs: set Options.JWT for JWT access tokens, or leave them empty")
+		}
 		return nil
-	case AccessTokenJWT:
-	default:
-		return errorf("AccessTokenFormat %q is neither %q nor %q", o.AccessTokenFormat, AccessTokenOpaque, AccessTokenJWT)
 	}
+	// A copy: New never writes through the caller's pointer.
+	jo := *o.JWT
+	o.JWT = &jo
 	if o.Issuer == "" {
-		return errorf("AccessTokenFormat %q needs Issuer (the \"iss\" claim, RFC 9068 §2.2)", AccessTokenJWT)
+		return errorf("JWT access tokens need Issuer (the \"iss\" claim, RFC 9068 §2.2)")
 	}
 	if o.Audience == "" {
-		return errorf("AccessTokenFormat %q needs Audience (the default \"aud\" claim, RFC 9068 §3)", AccessTokenJWT)
+		return errorf("JWT access tokens need Audience (the default \"aud\" claim, RFC 9068 §3)")
 	}
 	if s.jtis == nil {
-		return errorf("AccessTokenFormat %q needs RevokedJTIModel (RevokeJTI, IsJTIRevoked), so that JWT access tokens can be revoked", AccessTokenJWT)
+		return errorf("JWT access tokens need RevokedJTIModel (RevokeJTI, IsJTIRevoked), so that they can be revoked")
 	}
 	switch {
-	case o.JWTLeeway == 0:
-		o.JWTLeeway = 30 * time.Second
-	case o.JWTLeeway < 0:
-		o.JWTLeeway = 0
-	case o.JWTLeeway > 5*time.Minute:
-		return errorf("JWTLeeway %s exceeds 5m: a leeway is for clock skew, not for extending lifetimes", o.JWTLeeway)
+	case jo.Leeway == 0:
+		jo.Leeway = DefaultJWTLeeway
+	case jo.Leeway < 0:
+		jo.Leeway = 0
+	case jo.Leeway > MaxJWTLeeway:
+		return errorf("JWT.Leeway %s exceeds %s: a leeway is for clock skew, not for extending lifetimes", jo.Leeway, MaxJWTLeeway)
 	}
 	keys := o.SigningKeys
 	if len(keys) == 0 {
 		if !o.AllowGeneratedKeys {
-			return errorf("AccessTokenFormat %q needs signing keys: set Options.SigningKeys to a PEM private key "+
-				"(e.g. from `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072`), "+
-				"or set AllowGeneratedKeys for development only", AccessTokenJWT)
+			return errorf("JWT access tokens need signing keys: set Options.SigningKeys to a PEM private key " +
+				"(e.g. from `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072`), " +
+				"or set AllowGeneratedKeys for development only")
 		}
 		k, err := generateKey(o.GeneratedKeyAlgorithm)
 		if err != nil {
@@ -187,7 +180,7 @@ func (s *Server) setupJWT() error {
 		return errorf("SigningKeys: no key is Active; mark exactly one")
 	}
 	s.jwt = ks
-	ks.parsers = map[time.Duration]*jwt.Parser{0: s.newJWTParser(0), o.JWTLeeway: s.newJWTParser(o.JWTLeeway)}
+	ks.parsers = map[time.Duration]*jwt.Parser{0: s.newJWTParser(0), jo.Leeway: s.newJWTParser(jo.Leeway)}
 	return nil
 }
 

@@ -62,7 +62,7 @@ func TestNewJWTOptions(t *testing.T) {
 
 	jwtOpts := func(keys ...oauth2server.SigningKey) oauth2server.Options {
 		return oauth2server.Options{Issuer: testIssuer, Audience: testAudience,
-			AccessTokenFormat: oauth2server.AccessTokenJWT, SigningKeys: keys}
+			JWT: &oauth2server.JWTOptions{}, SigningKeys: keys}
 	}
 	tests := []struct {
 		name        string
@@ -88,28 +88,30 @@ func TestNewJWTOptions(t *testing.T) {
 			o.AllowGeneratedKeys, o.GeneratedKeyAlgorithm = true, "ES256"
 			return o
 		}()},
-		{name: "nok, unknown format", givenOpts: oauth2server.Options{AccessTokenFormat: "paseto"},
-			expectError: `AccessTokenFormat "paseto"`},
+		{name: "nok, signing keys without JWT", givenOpts: oauth2server.Options{SigningKeys: []oauth2server.SigningKey{{PEM: rsaPEM}}},
+			expectError: "set Options.JWT"},
+		{name: "nok, generated keys without JWT", givenOpts: oauth2server.Options{AllowGeneratedKeys: true},
+			expectError: "set Options.JWT"},
 		{name: "nok, JWT without keys says how to configure them", givenOpts: jwtOpts(),
 			expectError: "SigningKeys to a PEM private key (e.g. from `openssl genpkey"},
 		{name: "nok, JWT without issuer", givenOpts: func() oauth2server.Options {
 			o := jwtOpts(oauth2server.SigningKey{PEM: rsaPEM})
 			o.Issuer = ""
 			return o
-		}(), expectError: "needs Issuer"},
+		}(), expectError: "need Issuer"},
 		// R-96: a default audience is required.
 		{name: "nok, JWT without audience", givenOpts: func() oauth2server.Options {
 			o := jwtOpts(oauth2server.SigningKey{PEM: rsaPEM})
 			o.Audience = ""
 			return o
-		}(), expectError: "needs Audience"},
+		}(), expectError: "need Audience"},
 		{name: "nok, JWT with a model without a deny-list", givenModel: coreOnly{memorymodel.New()},
-			givenOpts: jwtOpts(oauth2server.SigningKey{PEM: rsaPEM}), expectError: "needs RevokedJTIModel"},
+			givenOpts: jwtOpts(oauth2server.SigningKey{PEM: rsaPEM}), expectError: "need RevokedJTIModel"},
 		{name: "nok, leeway too large", givenOpts: func() oauth2server.Options {
 			o := jwtOpts(oauth2server.SigningKey{PEM: rsaPEM})
-			o.JWTLeeway = time.Hour
+			o.JWT.Leeway = time.Hour
 			return o
-		}(), expectError: "JWTLeeway"},
+		}(), expectError: "JWT.Leeway"},
 		{name: "nok, unknown generated algorithm", givenOpts: func() oauth2server.Options {
 			o := jwtOpts()
 			o.AllowGeneratedKeys, o.GeneratedKeyAlgorithm = true, "HS256"
@@ -148,7 +150,7 @@ func TestNewJWTOptions(t *testing.T) {
 			srv, err := oauth2server.New(model, tc.givenOpts)
 			if tc.expectError == "" {
 				require.NoError(t, err)
-				assert.Equal(t, tc.givenOpts.AccessTokenFormat == oauth2server.AccessTokenJWT, srv.IssuesJWT())
+				assert.Equal(t, tc.givenOpts.JWT != nil, srv.IssuesJWT())
 				return
 			}
 			require.Error(t, err)
@@ -317,8 +319,8 @@ func TestJWKThumbprintKID(t *testing.T) {
 	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: 65537}
 	_, active := genKey(t, "ES256")
 	srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{Issuer: testIssuer, Audience: testAudience,
-		AccessTokenFormat: oauth2server.AccessTokenJWT,
-		SigningKeys:       []oauth2server.SigningKey{{PEM: active, Active: true}, {PEM: publicPEM(t, pub)}}})
+		JWT:         &oauth2server.JWTOptions{},
+		SigningKeys: []oauth2server.SigningKey{{PEM: active, Active: true}, {PEM: publicPEM(t, pub)}}})
 	require.NoError(t, err)
 	keys := srv.JWKS().Keys
 	require.Len(t, keys, 2)
@@ -446,7 +448,7 @@ func TestJWTKeyRotation(t *testing.T) {
 	// The same store, restarted with the new key active and the old one
 	// kept (public part only) for verification.
 	opts := oauth2server.Options{Issuer: testIssuer, Audience: testAudience, Now: before.clock.Now,
-		AccessTokenFormat: oauth2server.AccessTokenJWT, SigningKeys: []oauth2server.SigningKey{
+		JWT: &oauth2server.JWTOptions{}, SigningKeys: []oauth2server.SigningKey{
 			{PEM: newPEM, KeyID: "2026-04", Active: true},
 			{PEM: publicPEM(t, oldKey.Public()), KeyID: "2026-01"},
 		}}

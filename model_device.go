@@ -101,7 +101,7 @@ type DeviceDecision struct {
 // DeviceCodeModel is needed by the device authorization grant (RFC 8628):
 // [Server.DeviceAuthorization], the verification page ([Server.LookupUserCode],
 // [Server.ApproveDevice], [Server.DenyDevice]) and the token endpoint. Without
-// it, or without [Options.DeviceVerificationURI], the grant is disabled.
+// it, or without [DeviceOptions.VerificationURI], the grant is disabled.
 //
 // Every method that changes state is one atomic store operation (a
 // conditional update, e.g. FindOneAndUpdate in MongoDB), never a read

@@ -6,7 +6,7 @@ import (
 )
 
 // RevokedJTIModel is the deny-list of revoked JWT access tokens. It is
-// required when [Options.AccessTokenFormat] is [AccessTokenJWT]: a JWT is
+// required when [Options.JWT] is set: a JWT is
 // verified locally, so without a deny-list it could not be revoked
 // (RFC 7009 §2, decision 8 of docs/requirements.md). [Server.ValidateAccessToken] and
 // introspection consult it once per JWT.

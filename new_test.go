@@ -28,6 +28,13 @@ func (mm minimalModel) SaveToken(ctx context.Context, t *oauth2server.Token, c *
 	return mm.m.SaveToken(ctx, t, c, u)
 }
 
+// verifyingModel is minimalModel plus the lookup that verifies its tokens.
+type verifyingModel struct{ minimalModel }
+
+func (v verifyingModel) GetAccessToken(ctx context.Context, token string) (*oauth2server.Token, error) {
+	return v.m.GetAccessToken(ctx, token)
+}
+
 // unwrappingModel is a Model wrapper (for logging, metrics, ...) that
 // hides every capability of the wrapped model except through Unwrap.
 type unwrappingModel struct{ minimalModel }
@@ -45,8 +52,16 @@ func TestNewErrors(t *testing.T) {
 		expectError string // substring; empty means New succeeds
 	}{
 		{name: "ok, zero options on the memory model"},
-		{name: "ok, minimal model with default grants",
-			givenModel: func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} }},
+		{name: "ok, minimal model that can verify its tokens, with default grants",
+			givenModel: func(m *memorymodel.Model) oauth2server.Model { return verifyingModel{minimalModel{m}} }},
+		// Opaque tokens nothing could check: every protected request would
+		// fail, so New refuses.
+		{name: "nok, minimal model that cannot verify its opaque tokens",
+			givenModel:  func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
+			expectError: `opaque access tokens need AccessTokenModel (GetAccessToken)`},
+		{name: "ok, minimal model issuing no tokens",
+			givenModel: func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
+			givenOpts:  oauth2server.Options{Grants: []string{}}},
 		{name: "nok, refresh_token without RefreshTokenModel",
 			givenModel:  func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
 			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantRefreshToken}},
@@ -66,12 +81,20 @@ func TestNewErrors(t *testing.T) {
 			expectError: `grant "authorization_code" needs RefreshTokenModel (RevokeGrant`},
 		{name: "nok, password without PasswordModel",
 			givenModel:  func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
-			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantPassword}},
+			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantPassword}, AllowPasswordGrant: true},
 			expectError: `grant "password" needs PasswordModel (GetUser)`},
+		{name: "nok, AllowPasswordGrant without PasswordModel",
+			givenModel:  func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
+			givenOpts:   oauth2server.Options{AllowPasswordGrant: true},
+			expectError: `AllowPasswordGrant needs PasswordModel (GetUser)`},
+		// Listing password alone would silently turn every other grant off.
+		{name: "nok, password listed in Grants without AllowPasswordGrant",
+			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantPassword}},
+			expectError: `set AllowPasswordGrant to enable it`},
 		{name: "ok, wrapper with Unwrap exposes the wrapped capabilities",
 			givenModel: func(m *memorymodel.Model) oauth2server.Model { return unwrappingModel{minimalModel{m}} },
 			givenOpts: oauth2server.Options{Grants: []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantPassword,
-				oauth2server.GrantRefreshToken, oauth2server.GrantClientCredentials}}},
+				oauth2server.GrantRefreshToken, oauth2server.GrantClientCredentials}, AllowPasswordGrant: true}},
 		{name: "nok, nil model", givenModel: func(*memorymodel.Model) oauth2server.Model { return nil }, expectError: "model is nil"},
 		{name: "nok, unknown grant", givenOpts: oauth2server.Options{Grants: []string{"implicit"}},
 			expectError: `grant "implicit" is not a built-in grant nor in ExtensionGrants`},
@@ -147,10 +170,11 @@ func TestNewDefaults(t *testing.T) {
 	})
 	t.Run("ok, minimal model gets client_credentials only", func(t *testing.T) {
 		m := memorymodel.New()
-		srv, err := oauth2server.New(minimalModel{m}, oauth2server.Options{})
+		srv, err := oauth2server.New(verifyingModel{minimalModel{m}}, oauth2server.Options{})
 		require.NoError(t, err)
 		assert.Equal(t, []string{"client_credentials"}, srv.GrantTypes())
-		assert.Equal(t, minimalModel{m}, srv.Model())
+		assert.Equal(t, verifyingModel{minimalModel{m}}, srv.Model())
+		assert.True(t, srv.CanVerifyAccessTokens())
 	})
 	t.Run("ok, GrantTypes returns a copy", func(t *testing.T) {
 		srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{})
@@ -313,8 +337,9 @@ func TestModelFaultsAreServerErrors(t *testing.T) {
 				RefreshTokenExpiresAt: time.Now().Add(time.Hour)}, nil, nil))
 			var logs bytes.Buffer
 			srv, err := oauth2server.New(fm, oauth2server.Options{
-				Grants: []string{"authorization_code", "client_credentials", "refresh_token", "password"},
-				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+				Grants:             []string{"authorization_code", "client_credentials", "refresh_token", "password"},
+				AllowPasswordGrant: true,
+				Logger:             slog.New(slog.NewTextHandler(&logs, nil)),
 			})
 			require.NoError(t, err)
 			env := &testEnv{t: t, model: m, srv: srv}

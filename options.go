@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/echo-oauth2/oauth2server/internal/form"
 )
 
 // Defaults of [Options].
@@ -22,8 +24,17 @@ const (
 	DefaultRealm = "oauth2server"
 )
 
+// DefaultMaxBodyBytes is the default of [Options.MaxBodyBytes]: OAuth forms
+// are a few hundred bytes.
+const DefaultMaxBodyBytes = form.DefaultMaxBytes
+
 // Options configures a [Server]. The zero value is a safe configuration:
-// every field documents its default. [New] works on its own copy.
+// every field documents its default. [New] fills the defaults once, on its
+// own copy ([Server.Options] returns it).
+//
+// Zero always means the default. A negative count (a cap or a throttle's
+// budget) disables that limit; a negative duration or size is an error,
+// except where a field says otherwise.
 type Options struct {
 	// Issuer is the authorization server's issuer identifier, an https URL
 	// without query or fragment (RFC 8414 §2). It is returned as "iss" in
@@ -31,11 +42,21 @@ type Options struct {
 	// Optional for the token endpoint alone.
 	Issuer string
 
-	// Grants lists the enabled grant types. Optional. Default: every
-	// built-in grant the model supports except password, which must be
-	// listed explicitly (RFC 9700 §2.4). A listed grant whose model
-	// capability is missing makes [New] fail with an error naming it.
+	// Grants restricts the server to exactly these grant types. Optional.
+	// Default nil: every built-in grant the model supports, except
+	// password (see AllowPasswordGrant) and the device grant without
+	// Device.VerificationURI, plus ExtensionGrants. A listed grant whose
+	// model capability is missing makes [New] fail with an error naming it.
+	// To turn the password grant on, set AllowPasswordGrant; do not list
+	// it here, which would turn every other grant off.
 	Grants []string
+
+	// AllowPasswordGrant enables the resource owner password credentials
+	// grant (RFC 6749 §4.3) beside the others. Optional. Default false:
+	// RFC 9700 §2.4 says it MUST NOT be used; it needs [PasswordModel] and
+	// is guarded by LoginThrottle. Listing "password" in Grants without it
+	// is an error.
+	AllowPasswordGrant bool
 
 	// ExtensionGrants registers extension grants by their absolute-URI
 	// grant_type (RFC 6749 §4.5). Optional.
@@ -78,37 +99,34 @@ type Options struct {
 	// FAPI 2). Optional. Default false; public clients always need PKCE.
 	RequirePKCE bool
 
-	// JWT access tokens (RFC 9068); see [SigningKey] and docs/jwt.md.
+	// JWT switches access tokens from opaque strings to signed JWTs (RFC
+	// 9068); see docs/jwt.md. Optional. Default nil: opaque tokens, looked
+	// up through [AccessTokenModel]. JWT access tokens need Issuer, Audience,
+	// signing keys and a model that implements [RevokedJTIModel]; [New]
+	// fails naming what is missing.
+	JWT *JWTOptions
 
-	// AccessTokenFormat chooses opaque or JWT access tokens. Optional.
-	// Default [AccessTokenOpaque]. [AccessTokenJWT] needs Issuer, Audience,
-	// signing keys (SigningKeys, or AllowGeneratedKeys) and a model that
-	// implements [RevokedJTIModel]; [New] fails naming what is missing.
-	AccessTokenFormat AccessTokenFormat
-	// SigningKeys are the keys of JWT access tokens: exactly one is active
-	// and signs, the others (previous keys, kept during a rotation) only
-	// verify and are still published in the JWKS. Required for
-	// [AccessTokenJWT] unless AllowGeneratedKeys is set. Parsed once by [New].
+	// SigningKeys are the keys of every JWT the server signs (today the
+	// JWT access tokens): exactly one is active and signs, the others
+	// (previous keys, kept during a rotation) only verify and are still
+	// published in the JWKS. Required with JWT unless AllowGeneratedKeys is
+	// set; keys without anything to sign are an error. Parsed once by [New].
 	SigningKeys []SigningKey
 	// AllowGeneratedKeys lets [New] generate an in-memory signing key when
-	// SigningKeys is empty. Optional. Default false: the JWT format without
-	// keys is an error. A generated key changes on every restart, which
-	// invalidates every issued JWT and breaks multi-instance deployments;
-	// use it only for development and tests.
+	// SigningKeys is empty. Optional. Default false: JWT without keys is an
+	// error. A generated key changes on every restart, which invalidates
+	// every issued JWT and breaks multi-instance deployments; use it only
+	// for development and tests.
 	AllowGeneratedKeys bool
 	// GeneratedKeyAlgorithm is the algorithm of a generated key: "RS256",
 	// "ES256" or "EdDSA". Optional. Default "RS256" (RFC 9068 §4).
 	GeneratedKeyAlgorithm string
+
 	// Audience is the "aud" claim of JWT access tokens: the default
 	// resource indicator (RFC 9068 §3), checked by the verifier. Required
-	// for [AccessTokenJWT]; for opaque tokens it is only reported by
-	// introspection when set.
+	// with JWT; for opaque tokens it is only reported by introspection when
+	// set.
 	Audience string
-	// JWTLeeway is the clock skew tolerated when [Server.ValidateAccessToken]
-	// checks exp and iat of a JWT. Optional. Default 30 seconds; a negative
-	// value means none; more than 5 minutes is an error. Introspection, done
-	// on the server's own clock, uses no leeway.
-	JWTLeeway time.Duration
 	// AllowEmptyState accepts authorization requests without a state
 	// parameter. Optional. Default false: state is required, because it is
 	// the client's CSRF defence on its redirect URI (RFC 6749 §10.12) and
@@ -136,60 +154,23 @@ type Options struct {
 	// the header on every request it forwards.
 	TrustedProxies []string
 
-	// MaxBodyBytes caps request bodies. Optional. Default 64 KiB. A larger
+	// MaxBodyBytes caps request bodies, and the query of authorization
+	// requests. Optional. Default [DefaultMaxBodyBytes] (64 KiB). A larger
 	// body is answered 413 invalid_request.
 	MaxBodyBytes int64
 	// MaxScopeTokens caps the number of scope tokens of a request's scope
 	// parameter; more is answered invalid_request at once, before any
-	// storage is asked. Optional. Default 100.
+	// storage is asked. Optional. Default 100; negative disables
+	// the cap.
 	MaxScopeTokens int
 	// MaxScopeBytes caps the length of a scope parameter in bytes, likewise.
-	// Optional. Default 4 KiB.
+	// Optional. Default 4 KiB; negative disables the cap.
 	MaxScopeBytes int
 
-	// DeviceVerificationURI is the end-user verification URI of the
-	// device authorization grant (RFC 8628 §3.2): the page of your
-	// application where the user enters the user code. Required for the
-	// grant, which is enabled by default only when it is set and the model
-	// implements [DeviceCodeModel]. An absolute https URL (http only on
-	// loopback) without fragment.
-	DeviceVerificationURI string
-	// DeviceCodeLifetime is the lifetime of device codes and user codes.
-	// Optional. Default 10 minutes.
-	DeviceCodeLifetime time.Duration
-	// DeviceCodeInterval is the minimum polling interval announced to
-	// device clients. Optional. Default 5 seconds (RFC 8628 §3.2); it is
-	// sent in whole seconds, at least 1.
-	DeviceCodeInterval time.Duration
-	// DeviceMaxPendingPerAddress caps the device authorizations one
-	// source address ([Server.ClientAddress]) may start within
-	// DeviceCodeLifetime; above it [Server.DeviceAuthorization] answers 429
-	// slow_down with Retry-After and stores nothing.
-	// Windows are fixed, so at most twice this many are pending at any
-	// moment. Optional. Default 20; negative disables it.
-	DeviceMaxPendingPerAddress int
-	// DeviceMaxPendingPerClient caps, likewise, the device authorizations
-	// of one client: a public client needs no credential, so this bounds
-	// what strangers can make the store hold in its name. Checked after
-	// the per-address cap, so one address cannot exhaust it alone.
-	// Optional. Default 10000; negative disables it.
-	DeviceMaxPendingPerClient int
-
-	// UserCodeMaxFailures bounds user code guessing per source address
-	// (the attempt key, see [WithAttemptKey]): after this many unknown user
-	// codes within UserCodeFailureWindow, [Server.LookupUserCode] answers
-	// [ErrTooManyAttempts] for that address. Optional. Default 10; negative
-	// disables it.
-	UserCodeMaxFailures int
-	// UserCodeMaxAccountFailures bounds user code guessing per account
-	// (see [WithAttemptAccount], the user who enters the code), so that one
-	// account with many addresses is bounded too. There is no global
-	// budget: one guesser could exhaust it and lock every user out of code
-	// entry. Optional. Default 10; negative disables it.
-	UserCodeMaxAccountFailures int
-	// UserCodeFailureWindow is the window of the two limits above.
-	// Optional. Default 10 minutes.
-	UserCodeFailureWindow time.Duration
+	// Device configures the device authorization grant (RFC 8628).
+	// Optional. The grant is enabled when Device.VerificationURI is set and
+	// the model implements [DeviceCodeModel].
+	Device DeviceOptions
 
 	// LoginThrottle configures the failure throttle of the password grant
 	// ([Server.LoginThrottle]): growing delays per username, a budget per
@@ -273,4 +254,60 @@ func (o *Options) validateIssuer() error {
 		return errorf("Issuer %q must use https (http only on loopback, for development)", o.Issuer)
 	}
 	return nil
+}
+
+// JWTOptions turns on JWT access tokens ([Options.JWT]).
+type JWTOptions struct {
+	// Leeway is the clock skew tolerated when [Server.ValidateAccessToken]
+	// checks exp and iat of a JWT. Optional. Default 30 seconds; negative
+	// disables it (no leeway); more than 5 minutes is an error.
+	// Introspection, done on the server's own clock, uses no leeway.
+	Leeway time.Duration
+}
+
+// DeviceOptions configures the device authorization grant ([Options.Device]).
+type DeviceOptions struct {
+	// VerificationURI is the end-user verification URI (RFC 8628 §3.2):
+	// the page of your application where the user enters the user code.
+	// Required for the grant, which is enabled by default only when it is
+	// set and the model implements [DeviceCodeModel]. An absolute https URL
+	// (http only on loopback) without fragment.
+	VerificationURI string
+	// CodeLifetime is the lifetime of device codes and user codes.
+	// Optional. Default 10 minutes.
+	CodeLifetime time.Duration
+	// Interval is the minimum polling interval announced to device
+	// clients. Optional. Default 5 seconds (RFC 8628 §3.2); it is sent in
+	// whole seconds, at least 1.
+	Interval time.Duration
+
+	// MaxPendingPerAddress caps the device authorizations one source
+	// address ([Server.ClientAddress]) may start within CodeLifetime; above
+	// it [Server.DeviceAuthorization] answers 429 slow_down with
+	// Retry-After and stores nothing. Windows are fixed, so at most
+	// twice this many are pending at any moment. Optional. Default 20;
+	// negative disables it.
+	MaxPendingPerAddress int
+	// MaxPendingPerClient caps, likewise, the device authorizations of one
+	// client: a public client needs no credential, so this bounds what
+	// strangers can make the store hold in its name. Checked after the
+	// per-address cap, so one address cannot exhaust it alone.
+	// Optional. Default 10000; negative disables it.
+	MaxPendingPerClient int
+
+	// UserCodeMaxFailures bounds user code guessing per source address
+	// (see [WithAttemptKey]): after this many unknown user codes within
+	// UserCodeFailureWindow, [Server.LookupUserCode] answers
+	// [ErrTooManyAttempts] for that address. Optional. Default 10; negative
+	// disables it.
+	UserCodeMaxFailures int
+	// UserCodeMaxAccountFailures bounds user code guessing per account
+	// (see [WithAttemptAccount], the user who enters the code), so that one
+	// account with many addresses is bounded too. There is no global
+	// budget: one guesser could exhaust it and lock every user out of code
+	// entry. Optional. Default 10; negative disables it.
+	UserCodeMaxAccountFailures int
+	// UserCodeFailureWindow is the window of the two limits above.
+	// Optional. Default 10 minutes.
+	UserCodeFailureWindow time.Duration
 }

@@ -230,7 +230,7 @@ func TestRevokeUnsupportedAndFaults(t *testing.T) {
 		require.NoError(t, e.valid(at))
 	})
 	t.Run("nok, access_token hint on a server that cannot revoke access tokens", func(t *testing.T) {
-		e := newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return coreOnly{m} }, nil)
+		e := newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return coreOnly{m} }, func(o *oauth2server.Options) { o.Grants = []string{} })
 		assertOAuthError(t, e.revoke("whatever", "access_token", "app", "app-secret"), http.StatusBadRequest, "unsupported_token_type")
 		// Without the hint the token is just unknown.
 		assertRevoked200(t, e.revoke("whatever", "", "app", "app-secret"))
@@ -287,7 +287,10 @@ func TestValidateAccessTokenOpaque(t *testing.T) {
 	t.Run("nok, no AccessTokenModel", func(t *testing.T) {
 		// An opaque-token server cannot check tokens without the model:
 		// it fails closed with server_error, naming the interface in logs.
-		e := newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return coreOnly{m} }, nil)
+		// Only possible for a server that issues no tokens: New refuses
+		// the others.
+		e := newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return coreOnly{m} }, func(o *oauth2server.Options) { o.Grants = []string{} })
+		assert.False(t, e.srv.CanVerifyAccessTokens())
 		assert.True(t, oerrors.IsServerError(e.valid("x")))
 	})
 	t.Run("nok, model fault", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package oauth2server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -94,9 +95,10 @@ func New(model Model, opts Options) (*Server, error) {
 		return nil, errorf("AuthorizationCodeLifetime %s exceeds the maximum of %s (RFC 6749 §4.1.2)",
 			o.AuthorizationCodeLifetime, MaxAuthorizationCodeLifetime)
 	}
-	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = 64 << 10
+	if o.MaxBodyBytes < 0 {
+		return nil, errorf("MaxBodyBytes must not be negative")
 	}
+	o.MaxBodyBytes = cmp.Or(o.MaxBodyBytes, DefaultMaxBodyBytes)
 	if o.Realm == "" {
 		o.Realm = DefaultRealm
 	}
@@ -151,8 +153,20 @@ func New(model Model, opts Options) (*Server, error) {
 	if err := s.setupJWT(); err != nil {
 		return nil, err
 	}
+	if !s.CanVerifyAccessTokens() && (len(s.grants) > 0 || o.AllowImplicitGrant) {
+		// Every protected request would fail: the server would hand out
+		// tokens that nothing here can check, introspect or revoke.
+		return nil, errorf("opaque access tokens need AccessTokenModel (GetAccessToken) to be verified, " +
+			"which the model does not implement: implement it, or set Options.JWT for self-contained tokens")
+	}
 	return s, nil
 }
+
+// CanVerifyAccessTokens reports whether [Server.ValidateAccessToken] can
+// verify the access tokens this server issues: they are JWTs, or the model
+// implements [AccessTokenModel]. The middleware package refuses to protect
+// routes with a Server that cannot.
+func (s *Server) CanVerifyAccessTokens() bool { return s.jwt != nil || s.accessTokens != nil }
 
 // builtinGrant describes a built-in grant: its handler and the capability
 // it needs (nil error when present).
@@ -194,6 +208,10 @@ func (s *Server) setupGrants() error {
 	o := &s.opts
 	s.grants = make(map[string]grantFunc)
 	builtins := s.builtinGrants()
+	if slices.Contains(o.Grants, GrantPassword) && !o.AllowPasswordGrant {
+		return errorf("grant %q is listed in Grants: set AllowPasswordGrant to enable it (RFC 9700 §2.4 says it must not be used); "+
+			"Grants restricts the server to the grants it lists", GrantPassword)
+	}
 	if o.Grants == nil {
 		for _, g := range builtins {
 			if g.name != GrantPassword && g.missing() == "" {
@@ -219,6 +237,13 @@ func (s *Server) setupGrants() error {
 			s.grants[name] = builtins[i].handler
 			s.grantTypes = append(s.grantTypes, name)
 		}
+	}
+	if _, listed := s.grants[GrantPassword]; o.AllowPasswordGrant && !listed {
+		if s.users == nil {
+			return errorf("AllowPasswordGrant needs PasswordModel (GetUser), which the model does not implement")
+		}
+		s.grants[GrantPassword] = s.grantPassword
+		s.grantTypes = append(s.grantTypes, GrantPassword)
 	}
 	for name, g := range o.ExtensionGrants {
 		u, err := url.Parse(name)

@@ -79,7 +79,7 @@ func newOursJWT(tb testing.TB, k jwtKey) *ours {
 	}
 	return mountOurs(tb, m, m, oauth2server.Options{
 		AccessTokenLifetime: accessLifetime,
-		AccessTokenFormat:   oauth2server.AccessTokenJWT,
+		JWT:                 &oauth2server.JWTOptions{},
 		Issuer:              jwtIssuer,
 		Audience:            jwtAudience,
 		SigningKeys:         []oauth2server.SigningKey{{PEM: k.pem(tb)}},

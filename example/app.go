@@ -143,10 +143,12 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 func (a *app) setup(model store) (*echo.Echo, error) {
 	cfg := a.cfg
 	opts := oauth2server.Options{
-		Issuer:                a.issuer,
-		Logger:                cfg.Logger,
-		DeviceVerificationURI: a.issuer + devicePath,
-		DeviceCodeInterval:    cfg.deviceInterval,
+		Issuer: a.issuer,
+		Logger: cfg.Logger,
+		Device: oauth2server.DeviceOptions{
+			VerificationURI: a.issuer + devicePath,
+			Interval:        cfg.deviceInterval,
+		},
 		// The example's API is the one resource server; JWT access tokens
 		// name it in "aud" (RFC 9068 §3).
 		Audience: a.issuer + "/api",
@@ -161,7 +163,7 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		Now:            cfg.now,
 	}
 	if cfg.JWT {
-		opts.AccessTokenFormat = oauth2server.AccessTokenJWT
+		opts.JWT = &oauth2server.JWTOptions{}
 		opts.AllowGeneratedKeys = cfg.Dev
 		if cfg.SigningKeyFile != "" {
 			opts.SigningKeys = []oauth2server.SigningKey{{File: cfg.SigningKeyFile}}

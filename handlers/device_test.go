@@ -55,7 +55,7 @@ func newDeviceServer(t *testing.T, opts oauth2server.Options) *deviceServer {
 	m := memorymodel.New()
 	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "tv",
 		Grants: []string{oauth2server.GrantDeviceCode, oauth2server.GrantRefreshToken}, Scopes: []string{"read", "write"}}))
-	opts.DeviceVerificationURI = "http://127.0.0.1/device"
+	opts.Device.VerificationURI = "http://127.0.0.1/device"
 	srv, err := oauth2server.New(m, opts)
 	require.NoError(t, err)
 	ds := &deviceServer{srv: srv, model: m}
@@ -215,7 +215,7 @@ func TestDeviceFlowWithPollingClient(t *testing.T) {
 // The same flow with golang.org/x/oauth2 as the device client, on the real
 // clock with a 1-second interval.
 func TestDeviceFlowWithXOAuth2(t *testing.T) {
-	ds := newDeviceServer(t, oauth2server.Options{DeviceCodeInterval: time.Second})
+	ds := newDeviceServer(t, oauth2server.Options{Device: oauth2server.DeviceOptions{Interval: time.Second}})
 	cfg := &oauth2.Config{
 		ClientID: "tv",
 		Scopes:   []string{"read"},

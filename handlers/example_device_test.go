@@ -18,7 +18,7 @@ import (
 func ExampleDeviceAuthorization() {
 	m := memorymodel.New()
 	srv, err := oauth2server.New(m, oauth2server.Options{
-		DeviceVerificationURI: "https://as.example.com/device",
+		Device: oauth2server.DeviceOptions{VerificationURI: "https://as.example.com/device"},
 	})
 	if err != nil {
 		log.Fatal(err)

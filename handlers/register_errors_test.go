@@ -26,7 +26,7 @@ func TestRegisterErrorAnswers(t *testing.T) {
 	m := memorymodel.New()
 	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}}))
 	srv, err := oauth2server.New(m, oauth2server.Options{Issuer: "https://as.example.com",
-		DeviceVerificationURI: "https://as.example.com/device", MaxBodyBytes: 1024})
+		Device: oauth2server.DeviceOptions{VerificationURI: "https://as.example.com/device"}, MaxBodyBytes: 1024})
 	require.NoError(t, err)
 	e := echo.New()
 	require.NoError(t, handlers.Register(e.Group("/oauth"), srv, handlers.RegisterConfig{

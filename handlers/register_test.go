@@ -39,8 +39,8 @@ func jwtOptions(t *testing.T) oauth2server.Options {
 	der, err := x509.MarshalPKCS8PrivateKey(k)
 	require.NoError(t, err)
 	return oauth2server.Options{Issuer: "https://as.example.com", Audience: "https://api.example.com",
-		AccessTokenFormat: oauth2server.AccessTokenJWT,
-		SigningKeys:       []oauth2server.SigningKey{{PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}}}
+		JWT:         &oauth2server.JWTOptions{},
+		SigningKeys: []oauth2server.SigningKey{{PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}}}
 }
 
 func serveForm(e *echo.Echo, method, path string, body url.Values) *httptest.ResponseRecorder {
@@ -223,9 +223,9 @@ func TestMetadataEndpoints(t *testing.T) {
 func TestRegisterAuthorizeAndDevice(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, oauth2server.Options{
-		Issuer:                "https://as.example.com",
-		AllowImplicitGrant:    true,
-		DeviceVerificationURI: "https://as.example.com/device",
+		Issuer:             "https://as.example.com",
+		AllowImplicitGrant: true,
+		Device:             oauth2server.DeviceOptions{VerificationURI: "https://as.example.com/device"},
 	})
 	e := echo.New()
 	require.NoError(t, handlers.Register(e.Group(""), srv, handlers.RegisterConfig{

@@ -147,6 +147,11 @@ func (config AuthenticateConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	if config.Server == nil {
 		return nil, stderrors.New("oauthmw: AuthenticateConfig.Server is required")
 	}
+	if !config.Server.CanVerifyAccessTokens() {
+		// Every request would fail with server_error: say so at startup.
+		return nil, stderrors.New("oauthmw: the Server cannot verify access tokens: its model lacks " +
+			"AccessTokenModel (GetAccessToken) and it does not issue JWT access tokens (Options.JWT)")
+	}
 	if config.Skipper == nil {
 		config.Skipper = DefaultAuthenticateConfig.Skipper
 	}

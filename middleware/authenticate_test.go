@@ -402,7 +402,6 @@ func TestAuthenticateServerFaults(t *testing.T) {
 		model oauth2server.Model
 		scope []string
 	}{
-		{"nok, no AccessTokenModel", tokenlessModel{newTokenModel(t)}, nil},
 		{"nok, GetAccessToken fails", brokenTokens{Model: newTokenModel(t)}, nil},
 		{"nok, token without expiry", brokenTokens{Model: newTokenModel(t), noExpiry: true}, nil},
 		{"nok, VerifyScope fails", brokenVerifier{newTokenModel(t)}, []string{"read"}},
@@ -436,6 +435,11 @@ func TestAuthenticateConfig(t *testing.T) {
 		{name: "nok, no server", cfg: oauthmw.AuthenticateConfig{}, expectErr: "Server is required"},
 		{name: "nok, quote in realm", cfg: oauthmw.AuthenticateConfig{Server: srv, Realm: `a"b`}, expectErr: "Realm"},
 		{name: "nok, bad scope", cfg: oauthmw.AuthenticateConfig{Server: srv, Scope: []string{`a"b`}}, expectErr: "invalid scope"},
+		{name: "nok, a server that cannot verify its tokens", cfg: oauthmw.AuthenticateConfig{Server: func() *oauth2server.Server {
+			s, err := oauth2server.New(tokenlessModel{newTokenModel(t)}, oauth2server.Options{Grants: []string{}})
+			require.NoError(t, err)
+			return s
+		}()}, expectErr: "cannot verify access tokens"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
