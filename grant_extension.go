@@ -2,6 +2,7 @@ package oauth2server
 
 import (
 	"context"
+	"strings"
 
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
@@ -9,6 +10,16 @@ import (
 // extensionGrant runs a registered extension grant (RFC 6749 §4.5) and
 // passes its scope through ValidateScope like every built-in grant.
 func (s *Server) extensionGrant(ctx context.Context, h ExtensionGrant, req *TokenRequest) (*issue, error) {
+	// The parsed values share the memory of the request body, which may
+	// hold a password or a client secret: the grant gets copies, so that
+	// whatever it keeps does not keep the whole body alive.
+	params := make(map[string]string, len(req.Params))
+	for k, v := range req.Params {
+		params[strings.Clone(k)] = strings.Clone(v)
+	}
+	cp := *req
+	cp.Params = params
+	req = &cp
 	res, err := h.HandleGrant(ctx, req)
 	if err != nil {
 		if e := oerrors.From(err); !oerrors.IsServerError(e) {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -102,16 +101,13 @@ func (s *Server) signAccessToken(tok *Token) (string, error) {
 	copy(buf, k.header)
 	buf[len(k.header)] = '.'
 	enc.Encode(buf[len(k.header)+1:], claims)
-	// The signing input shares buf's memory; appending the signature after
-	// it below does not change those bytes.
-	sig, err := k.method.Sign(unsafe.String(&buf[0], n), k.signer)
+	sig, err := k.method.Sign(string(buf), k.signer)
 	if err != nil {
 		return "", storeError("sign access token", err)
 	}
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
-	// buf is not written to again, so the token can share its memory.
-	return unsafe.String(&buf[0], len(buf)), nil
+	return string(buf), nil
 }
 
 // appendAccessTokenClaims appends the JSON claims of tok (RFC 9068 §2.2),

@@ -221,7 +221,9 @@ type TokenRequest struct {
 	// Client is the authenticated (or identified public) client.
 	Client *Client
 	// Params holds the body parameters, each present at most once and
-	// never empty (RFC 6749 §3.2).
+	// never empty (RFC 6749 §3.2). An [ExtensionGrant] gets its own copy
+	// of every key and value, free to keep: none of them shares memory
+	// with the request body.
 	Params map[string]string
 	// Scope is the parsed scope parameter, nil when absent.
 	Scope []string
