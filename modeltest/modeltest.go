@@ -1,7 +1,9 @@
 // Package modeltest is the conformance suite of [oauth2server.Model]
 // implementations, in the manner of testing/fstest.TestFS: call [Run] from a
 // test of your model and it checks every storage capability the model
-// implements, skipping the ones it does not.
+// implements, skipping the ones it does not. It logs what ran and what was
+// skipped and why (go test -v shows it); pass [FailOnSkip] to make a skip a
+// failure.
 //
 //	func TestConformance(t *testing.T) {
 //		modeltest.Run(t, func(t *testing.T) modeltest.Setup {
@@ -39,6 +41,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,6 +71,65 @@ type Setup struct {
 	// behalf the client acts in the client_credentials grant. Optional:
 	// without it the [oauth2server.ClientUserModel] cases are skipped.
 	SetClientUser func(ctx context.Context, clientID, username string) error
+
+	// report is the run's record of skipped cases, set by Run.
+	report *report
+}
+
+// Option changes how [Run] behaves.
+type Option func(*runConfig)
+
+type runConfig struct {
+	failOnSkip bool
+}
+
+// FailOnSkip makes every case that would be skipped (a capability the
+// model does not implement, a Setup function that is nil) fail instead,
+// for a model that means to implement everything.
+func FailOnSkip() Option { return func(c *runConfig) { c.failOnSkip = true } }
+
+// report records the skipped cases of one Run, for its summary.
+type report struct {
+	cfg     runConfig
+	mu      sync.Mutex
+	ran     int
+	skipped map[string][]string // reason -> cases
+}
+
+// skip skips (or, with FailOnSkip, fails) the case and records why.
+func (s Setup) skip(t *testing.T, reason string) {
+	t.Helper()
+	if s.report == nil {
+		t.Skip(reason)
+	}
+	s.report.mu.Lock()
+	s.report.skipped[reason] = append(s.report.skipped[reason], t.Name())
+	s.report.mu.Unlock()
+	if s.report.cfg.failOnSkip {
+		t.Fatalf("modeltest: %s (FailOnSkip)", reason)
+	}
+	t.Skip(reason)
+}
+
+// summary says what ran and what was skipped, and why.
+func (r *report) summary() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, cases := range r.skipped {
+		n += len(cases)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "modeltest: %d cases ran, %d skipped", r.ran-n, n)
+	reasons := make([]string, 0, len(r.skipped))
+	for reason := range r.skipped {
+		reasons = append(reasons, reason)
+	}
+	sort.Strings(reasons)
+	for _, reason := range reasons {
+		fmt.Fprintf(&b, "\n  %d skipped: %s", len(r.skipped[reason]), reason)
+	}
+	return b.String()
 }
 
 // capabilityTest is the suite of one storage capability.
@@ -94,20 +159,35 @@ func capabilities() []capabilityTest {
 // Run checks the model made by newSetup against the contract of every
 // storage capability it implements. newSetup is called once per case and
 // must return an empty model; register its cleanup with t.Cleanup.
-func Run(t *testing.T, newSetup func(t *testing.T) Setup) {
+//
+// At the end it logs a summary (shown with go test -v, or when the test
+// fails): how many cases ran, and how many were skipped for which reason,
+// e.g. "model does not implement AuthorizationCodeModel". With
+// [FailOnSkip] a case that would be skipped fails instead.
+func Run(t *testing.T, newSetup func(t *testing.T) Setup, opts ...Option) {
 	t.Helper()
-	for _, c := range capabilities() {
-		t.Run(c.name, func(t *testing.T) { c.run(t, checked(newSetup)) })
+	r := &report{skipped: map[string][]string{}}
+	for _, o := range opts {
+		o(&r.cfg)
 	}
+	for _, c := range capabilities() {
+		t.Run(c.name, func(t *testing.T) { c.run(t, checked(newSetup, r)) })
+	}
+	t.Log(r.summary())
 }
 
-// checked wraps newSetup with the checks every case relies on.
-func checked(newSetup func(t *testing.T) Setup) func(t *testing.T) Setup {
+// checked wraps newSetup with the checks every case relies on, and counts
+// the cases (each case makes one setup).
+func checked(newSetup func(t *testing.T) Setup, r *report) func(t *testing.T) Setup {
 	return func(t *testing.T) Setup {
 		t.Helper()
+		r.mu.Lock()
+		r.ran++
+		r.mu.Unlock()
 		s := newSetup(t)
 		require.NotNil(t, s.Model, "Setup.Model is required")
 		require.NotNil(t, s.AddClient, "Setup.AddClient is required")
+		s.report = r
 		return s
 	}
 }
@@ -134,7 +214,7 @@ func need[T any](t *testing.T, s Setup, name string) T {
 	t.Helper()
 	c, ok := as[T](s.Model)
 	if !ok {
-		t.Skipf("model does not implement %s", name)
+		s.skip(t, "model does not implement "+name)
 	}
 	return c
 }

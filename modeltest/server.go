@@ -60,12 +60,32 @@ func (e *tokenEndpoint) redeem(t *testing.T, codes oauth2server.AuthorizationCod
 	return code, body
 }
 
+// seedRefresh saves, with the mandatory SaveToken, a live token with a
+// refresh token for the endpoint's client and scope "read write", as the
+// Server would after a code exchange, and returns the refresh token: the
+// refresh cases need RefreshTokenModel, not codes.
+func (e *tokenEndpoint) seedRefresh(t *testing.T, s Setup) string {
+	t.Helper()
+	issued := time.Now()
+	tok := &oauth2server.Token{
+		AccessToken: random("at-"), RefreshToken: random("rt-"),
+		AccessTokenExpiresAt: issued.Add(time.Hour), RefreshTokenExpiresAt: issued.Add(24 * time.Hour),
+		IssuedAt: issued, ClientID: e.client.ID, UserID: random("user-"), Scope: []string{"read", "write"},
+		GrantID: random("grant-"),
+	}
+	require.NoError(t, s.Model.SaveToken(context.Background(), tok, e.client, &oauth2server.User{ID: tok.UserID}))
+	return tok.RefreshToken
+}
+
 // testServer runs the token endpoint of an [oauth2server.Server] on the
 // model: what a model stores must be what the Server needs to read back.
 func testServer(t *testing.T, newSetup func(t *testing.T) Setup) {
 	ctx := context.Background()
 	setup := func(t *testing.T) (Setup, *tokenEndpoint) {
 		s := newSetup(t)
+		// The Server issues opaque tokens, which it verifies through
+		// AccessTokenModel: New refuses a model without it.
+		need[oauth2server.AccessTokenModel](t, s, "AccessTokenModel")
 		c := fullClient()
 		c.TokenEndpointAuthMethod = ""
 		c.AccessTokenLifetime, c.RefreshTokenLifetime = 0, 0
@@ -108,9 +128,8 @@ func testServer(t *testing.T, newSetup func(t *testing.T) Setup) {
 	t.Run("ok, refresh rotates; reuse revokes the family", func(t *testing.T) {
 		//
 		s, e := setup(t)
-		codes := need[oauth2server.AuthorizationCodeModel](t, s, "AuthorizationCodeModel")
-		_, first := e.redeem(t, codes)
-		rt1 := first["refresh_token"].(string)
+		need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
+		rt1 := e.seedRefresh(t, s)
 		status, second := e.post(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt1}})
 		require.Equal(t, http.StatusOK, status, second)
 		rt2 := second["refresh_token"].(string)
@@ -133,10 +152,9 @@ func testServer(t *testing.T, newSetup func(t *testing.T) Setup) {
 	t.Run("ok, narrowed refresh keeps the refresh token's scope", func(t *testing.T) {
 		// the new refresh token keeps the original scope.
 		s, e := setup(t)
-		codes := need[oauth2server.AuthorizationCodeModel](t, s, "AuthorizationCodeModel")
-		_, first := e.redeem(t, codes)
+		need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
 		status, narrowed := e.post(t, url.Values{"grant_type": {"refresh_token"},
-			"refresh_token": {first["refresh_token"].(string)}, "scope": {"read"}})
+			"refresh_token": {e.seedRefresh(t, s)}, "scope": {"read"}})
 		require.Equal(t, http.StatusOK, status, narrowed)
 		assert.Equal(t, "read", narrowed["scope"])
 		status, widened := e.post(t, url.Values{"grant_type": {"refresh_token"},

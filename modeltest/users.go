@@ -26,7 +26,7 @@ func testUsers(t *testing.T, newSetup func(t *testing.T) Setup) {
 		s := newSetup(t)
 		m := need[oauth2server.PasswordModel](t, s, "PasswordModel")
 		if s.AddUser == nil {
-			t.Skip("Setup.AddUser is nil")
+			s.skip(t, "Setup.AddUser is nil")
 		}
 		u := &oauth2server.User{ID: random("user-"), Username: random("alice-"), Extra: map[string]any{"email": "alice@example.com"}}
 		require.NoError(t, s.AddUser(ctx, u, hash))
@@ -62,7 +62,7 @@ func testUsers(t *testing.T, newSetup func(t *testing.T) Setup) {
 		s := newSetup(t)
 		m := need[oauth2server.PasswordModel](t, s, "PasswordModel")
 		if s.AddUser == nil {
-			t.Skip("Setup.AddUser is nil")
+			s.skip(t, "Setup.AddUser is nil")
 		}
 		u := &oauth2server.User{ID: random("user-"), Username: random("bob-")}
 		require.NoError(t, s.AddUser(ctx, u, oauth2server.HashSecret("generated-secret")))
@@ -106,7 +106,7 @@ func testClientUsers(t *testing.T, newSetup func(t *testing.T) Setup) {
 		s := newSetup(t)
 		m := need[oauth2server.ClientUserModel](t, s, "ClientUserModel")
 		if s.AddUser == nil || s.SetClientUser == nil {
-			t.Skip("Setup.AddUser or Setup.SetClientUser is nil")
+			s.skip(t, "Setup.AddUser or Setup.SetClientUser is nil")
 		}
 		c := fullClient()
 		require.NoError(t, s.AddClient(ctx, c))
