@@ -90,6 +90,8 @@ func (s *Server) deviceMissing() string {
 		return "DeviceCodeModel (SaveDeviceCode, GetDeviceCodeByUserCode, SetDeviceDecision, PollDeviceCode, RaiseDeviceInterval, ConsumeDeviceCode)"
 	case s.opts.Device.VerificationURI == "":
 		return "Options.Device.VerificationURI"
+	case s.families == nil:
+		return "GrantModel (RevokeGrant, to revoke the tokens of a replayed device code)"
 	}
 	return ""
 }

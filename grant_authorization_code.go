@@ -89,7 +89,7 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 // codeReplayed revokes the tokens issued from a code presented twice
 // (RFC 6749 §4.1.2, §10.5) and returns the error for the client.
 func (s *Server) codeReplayed(ctx context.Context, code *AuthorizationCode) error {
-	if err := s.refresh.RevokeGrant(ctx, code.GrantID); err != nil {
+	if err := s.families.RevokeGrant(ctx, code.GrantID); err != nil {
 		return storeError("RevokeGrant", err)
 	}
 	return errBadCode

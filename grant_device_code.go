@@ -82,8 +82,8 @@ func (s *Server) grantDeviceCode(ctx context.Context, req *TokenRequest) (*issue
 // device code may have leaked, so the tokens it produced are revoked. The
 // legitimate device polls until it gets its tokens and never again.
 func (s *Server) deviceCodeReplayed(ctx context.Context, dc *DeviceCode) error {
-	if s.refresh != nil && dc.GrantID != "" {
-		if err := s.refresh.RevokeGrant(ctx, dc.GrantID); err != nil {
+	if s.families != nil && dc.GrantID != "" {
+		if err := s.families.RevokeGrant(ctx, dc.GrantID); err != nil {
 			return storeError("RevokeGrant", err)
 		}
 	}

@@ -33,7 +33,7 @@ func (s *Server) grantRefreshToken(ctx context.Context, req *TokenRequest) (*iss
 	if tok.Revoked {
 		// Reuse of a rotated or revoked refresh token: someone else may
 		// hold the family. Revoke it all.
-		if err := s.refresh.RevokeGrant(ctx, tok.GrantID); err != nil {
+		if err := s.families.RevokeGrant(ctx, tok.GrantID); err != nil {
 			return nil, storeError("RevokeGrant", err)
 		}
 		return nil, errBadRefreshToken
@@ -74,7 +74,7 @@ func (s *Server) grantRefreshToken(ctx context.Context, req *TokenRequest) (*iss
 	if !revoked {
 		// Another request rotated this token first: the token has been
 		// presented twice, which is reuse. Revoke the family.
-		if err := s.refresh.RevokeGrant(ctx, tok.GrantID); err != nil {
+		if err := s.families.RevokeGrant(ctx, tok.GrantID); err != nil {
 			return nil, storeError("RevokeGrant", err)
 		}
 		return nil, errBadRefreshToken

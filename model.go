@@ -178,7 +178,7 @@ type Model interface {
 	// client after SaveToken returned nil. Store digests of the token
 	// strings (e.g. [TokenDigest]), not the strings themselves.
 	//
-	// If the token's GrantID was revoked with [RefreshTokenModel.RevokeGrant],
+	// If the token's GrantID was revoked with [GrantModel.RevokeGrant],
 	// the saved token must count as revoked too (a concurrent refresh must
 	// not outlive a family revocation).
 	SaveToken(ctx context.Context, token *Token, client *Client, user *User) error
@@ -206,14 +206,23 @@ type RefreshTokenModel interface {
 	// the token from live to revoked, false if it was already revoked or is
 	// unknown.
 	RevokeToken(ctx context.Context, token *Token) (bool, error)
+}
+
+// GrantModel revokes grant families: every token and code that descends
+// from one authorization (their GrantID). The authorization_code grant
+// needs it (a replayed code revokes what it produced, RFC 6749 §4.1.2), and
+// so do the refresh_token grant (a reused refresh token revokes its family,
+// RFC 9700 §4.14.2) and the device grant; revoking a refresh token also
+// revokes its family when the model has it (RFC 7009 §2.1).
+type GrantModel interface {
 	// RevokeGrant revokes every token and code of the grant family,
 	// including tokens saved afterwards with the same GrantID.
 	RevokeGrant(ctx context.Context, grantID string) error
 }
 
 // AuthorizationCodeModel is needed by the authorization_code grant and the
-// authorization endpoint. It also needs [RefreshTokenModel] for RevokeGrant,
-// so that a replayed code revokes the tokens it produced.
+// authorization endpoint, together with [GrantModel], so that a replayed
+// code revokes the tokens it produced.
 type AuthorizationCodeModel interface {
 	// SaveAuthorizationCode stores an issued code.
 	SaveAuthorizationCode(ctx context.Context, code *AuthorizationCode, client *Client, user *User) error

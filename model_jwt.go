@@ -14,7 +14,7 @@ import (
 // Contract: IsJTIRevoked reports true for
 //   - every jti passed to RevokeJTI, and
 //   - the [Token.ID] of every token the model marks revoked: by
-//     [RefreshTokenModel.RevokeToken], by [RefreshTokenModel.RevokeGrant]
+//     [RefreshTokenModel.RevokeToken], by [GrantModel.RevokeGrant]
 //     (the whole family, including tokens saved later for that GrantID), and
 //     by SaveToken into an already revoked grant.
 //

@@ -65,7 +65,7 @@ func TestNewErrors(t *testing.T) {
 		{name: "nok, refresh_token without RefreshTokenModel",
 			givenModel:  func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
 			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantRefreshToken}},
-			expectError: `grant "refresh_token" needs RefreshTokenModel (GetRefreshToken, RevokeToken, RevokeGrant)`},
+			expectError: `grant "refresh_token" needs RefreshTokenModel (GetRefreshToken, RevokeToken)`},
 		{name: "nok, authorization_code without AuthorizationCodeModel",
 			givenModel:  func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
 			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantAuthorizationCode}},
@@ -78,7 +78,26 @@ func TestNewErrors(t *testing.T) {
 				}{minimalModel{m}, m}
 			},
 			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantAuthorizationCode}},
-			expectError: `grant "authorization_code" needs RefreshTokenModel (RevokeGrant`},
+			expectError: `grant "authorization_code" needs GrantModel (RevokeGrant`},
+		{name: "nok, refresh_token without RevokeGrant",
+			givenModel: func(m *memorymodel.Model) oauth2server.Model {
+				return struct {
+					minimalModel
+					oauth2server.RefreshTokenModel
+				}{minimalModel{m}, m}
+			},
+			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantRefreshToken}},
+			expectError: `grant "refresh_token" needs GrantModel (RevokeGrant, to revoke the family of a reused refresh token)`},
+		{name: "ok, code flow and refresh with the three capabilities",
+			givenModel: func(m *memorymodel.Model) oauth2server.Model {
+				return struct {
+					verifyingModel
+					oauth2server.AuthorizationCodeModel
+					oauth2server.RefreshTokenModel
+					oauth2server.GrantModel
+				}{verifyingModel{minimalModel{m}}, m, m, m}
+			},
+			givenOpts: oauth2server.Options{Grants: []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken}}},
 		{name: "nok, password without PasswordModel",
 			givenModel:  func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} },
 			givenOpts:   oauth2server.Options{Grants: []string{oauth2server.GrantPassword}, AllowPasswordGrant: true},

@@ -101,7 +101,14 @@ func (s *Server) revokeRefreshToken(ctx context.Context, client *Client, token s
 	}
 	// Revoked or expired tokens are revoked again: harmless, and the
 	// family may still hold live access tokens.
-	if err := s.refresh.RevokeGrant(ctx, tok.GrantID); err != nil {
+	if s.families == nil {
+		// No family to revoke beyond the record itself.
+		if _, err := s.refresh.RevokeToken(ctx, tok); err != nil {
+			return true, storeError("RevokeToken", err)
+		}
+		return true, nil
+	}
+	if err := s.families.RevokeGrant(ctx, tok.GrantID); err != nil {
 		return true, storeError("RevokeGrant", err)
 	}
 	return true, nil

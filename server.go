@@ -24,6 +24,7 @@ type Server struct {
 	// Capabilities, asserted once in New (nil when absent).
 	accessTokens AccessTokenModel
 	refresh      RefreshTokenModel
+	families     GrantModel
 	codes        AuthorizationCodeModel
 	users        PasswordModel
 	clientUsers  ClientUserModel
@@ -121,6 +122,7 @@ func New(model Model, opts Options) (*Server, error) {
 
 	s.accessTokens, _ = capability[AccessTokenModel](model)
 	s.refresh, _ = capability[RefreshTokenModel](model)
+	s.families, _ = capability[GrantModel](model)
 	s.codes, _ = capability[AuthorizationCodeModel](model)
 	s.users, _ = capability[PasswordModel](model)
 	s.clientUsers, _ = capability[ClientUserModel](model)
@@ -182,8 +184,8 @@ func (s *Server) builtinGrants() []builtinGrant {
 			switch {
 			case s.codes == nil:
 				return "AuthorizationCodeModel (SaveAuthorizationCode, GetAuthorizationCode, RevokeAuthorizationCode)"
-			case s.refresh == nil:
-				return "RefreshTokenModel (RevokeGrant, to revoke the tokens of a replayed code)"
+			case s.families == nil:
+				return "GrantModel (RevokeGrant, to revoke the tokens of a replayed code)"
 			}
 			return ""
 		}},
@@ -195,8 +197,11 @@ func (s *Server) builtinGrants() []builtinGrant {
 			return ""
 		}},
 		{GrantRefreshToken, s.grantRefreshToken, func() string {
-			if s.refresh == nil {
-				return "RefreshTokenModel (GetRefreshToken, RevokeToken, RevokeGrant)"
+			switch {
+			case s.refresh == nil:
+				return "RefreshTokenModel (GetRefreshToken, RevokeToken)"
+			case s.families == nil:
+				return "GrantModel (RevokeGrant, to revoke the family of a reused refresh token)"
 			}
 			return ""
 		}},

@@ -25,6 +25,7 @@ var (
 	_ oauth2server.Model                  = (*Model)(nil)
 	_ oauth2server.AccessTokenModel       = (*Model)(nil)
 	_ oauth2server.RefreshTokenModel      = (*Model)(nil)
+	_ oauth2server.GrantModel             = (*Model)(nil)
 	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
 	_ oauth2server.PasswordModel          = (*Model)(nil)
 	_ oauth2server.ClientUserModel        = (*Model)(nil)
@@ -299,7 +300,7 @@ func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, e
 	return true, nil
 }
 
-// RevokeGrant implements [oauth2server.RefreshTokenModel]: every token and
+// RevokeGrant implements [oauth2server.GrantModel]: every token and
 // code of the family is revoked, and tokens saved later for it are stored
 // revoked.
 func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {

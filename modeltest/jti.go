@@ -123,7 +123,7 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 		ok, err := rm.RevokeToken(ctx, rotated)
 		require.NoError(t, err)
 		require.True(t, ok)
-		require.NoError(t, rm.RevokeGrant(ctx, a.GrantID))
+		require.NoError(t, family(t, s).RevokeGrant(ctx, a.GrantID))
 		for name, tok := range map[string]*oauth2server.Token{"a": a, "b": b, "rotated": rotated} {
 			assert.True(t, revoked(t, m, tok.ID), name)
 		}
@@ -140,16 +140,16 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 		tok := fullToken()
 		tok.AccessToken = ""
 		saveToken(t, s, tok)
-		require.NoError(t, rm.RevokeGrant(ctx, tok.GrantID))
+		require.NoError(t, family(t, s).RevokeGrant(ctx, tok.GrantID))
 		assert.True(t, getRefresh(t, rm, tok.RefreshToken).Revoked, "record revoked")
 		assert.True(t, revoked(t, m, tok.ID), "its ID deny-listed")
 	})
 
 	t.Run("ok, SaveToken into a revoked grant deny-lists the ID", func(t *testing.T) {
 		s, m := setup(t)
-		rm := need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
+		need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
 		tok := fullToken()
-		require.NoError(t, rm.RevokeGrant(ctx, tok.GrantID))
+		require.NoError(t, family(t, s).RevokeGrant(ctx, tok.GrantID))
 		saveToken(t, s, tok)
 		assert.True(t, revoked(t, m, tok.ID))
 	})
@@ -157,8 +157,8 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 	t.Run("ok, tokens saved while RevokeGrant runs all end deny-listed", func(t *testing.T) {
 		// A refresh racing a family revocation must not yield a live JWT.
 		s, m := setup(t)
-		rm := need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
-		for i, tok := range saveWhileRevokingGrant(t, s, rm) {
+		need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
+		for i, tok := range saveWhileRevokingGrant(t, s, family(t, s)) {
 			assert.True(t, revoked(t, m, tok.ID), "token %d", i)
 		}
 	})

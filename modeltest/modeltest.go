@@ -219,6 +219,12 @@ func need[T any](t *testing.T, s Setup, name string) T {
 	return c
 }
 
+// family returns the GrantModel of the setup's model or skips the test.
+func family(t *testing.T, s Setup) oauth2server.GrantModel {
+	t.Helper()
+	return need[oauth2server.GrantModel](t, s, "GrantModel")
+}
+
 // probe makes a fresh setup only to learn whether the model implements T,
 // so that a whole capability is reported as skipped once.
 func probe[T any](t *testing.T, newSetup func(t *testing.T) Setup, name string) {

@@ -159,7 +159,7 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		for _, tok := range []*oauth2server.Token{a, b, other} {
 			saveToken(t, s, tok)
 		}
-		require.NoError(t, m.RevokeGrant(ctx, a.GrantID))
+		require.NoError(t, family(t, s).RevokeGrant(ctx, a.GrantID))
 		assert.True(t, getRefresh(t, m, a.RefreshToken).Revoked, "a")
 		assert.True(t, getRefresh(t, m, b.RefreshToken).Revoked, "b")
 		assert.False(t, getRefresh(t, m, other.RefreshToken).Revoked, "other family")
@@ -170,12 +170,12 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 	})
 
 	t.Run("ok, RevokeGrant revokes the codes of the family", func(t *testing.T) {
-		s, m := setup(t)
+		s, _ := setup(t)
 		cm := need[oauth2server.AuthorizationCodeModel](t, s, "AuthorizationCodeModel")
 		code, other := fullCode(), fullCode()
 		require.NoError(t, cm.SaveAuthorizationCode(ctx, code, nil, nil))
 		require.NoError(t, cm.SaveAuthorizationCode(ctx, other, nil, nil))
-		require.NoError(t, m.RevokeGrant(ctx, code.GrantID))
+		require.NoError(t, family(t, s).RevokeGrant(ctx, code.GrantID))
 		got, err := cm.GetAuthorizationCode(ctx, code.Code)
 		require.NoError(t, err)
 		require.NotNil(t, got)
@@ -193,7 +193,7 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		// A refresh that raced a family revocation must not outlive it.
 		s, m := setup(t)
 		tok := fullToken()
-		require.NoError(t, m.RevokeGrant(ctx, tok.GrantID))
+		require.NoError(t, family(t, s).RevokeGrant(ctx, tok.GrantID))
 		saveToken(t, s, tok)
 		assert.True(t, getRefresh(t, m, tok.RefreshToken).Revoked)
 		assertAccessRevoked(t, s, tok.AccessToken, "access token")
@@ -201,14 +201,14 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 
 	t.Run("ok, tokens saved while RevokeGrant runs all end revoked", func(t *testing.T) {
 		s, m := setup(t)
-		for i, tok := range saveWhileRevokingGrant(t, s, m) {
+		for i, tok := range saveWhileRevokingGrant(t, s, family(t, s)) {
 			assert.True(t, getRefresh(t, m, tok.RefreshToken).Revoked, "token %d", i)
 		}
 	})
 
 	t.Run("ok, RevokeGrant of an unknown family", func(t *testing.T) {
-		_, m := setup(t)
-		assert.NoError(t, m.RevokeGrant(ctx, random("grant-")))
+		s, _ := setup(t)
+		assert.NoError(t, family(t, s).RevokeGrant(ctx, random("grant-")))
 	})
 
 	t.Run("nok, cancelled context", func(t *testing.T) {
@@ -221,7 +221,7 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		ok, err := m.RevokeToken(cancelled(), getRefresh(t, m, tok.RefreshToken))
 		assert.Error(t, err, "RevokeToken")
 		assert.False(t, ok)
-		assert.Error(t, m.RevokeGrant(cancelled(), tok.GrantID), "RevokeGrant")
+		assert.Error(t, family(t, s).RevokeGrant(cancelled(), tok.GrantID), "RevokeGrant")
 		assert.False(t, getRefresh(t, m, tok.RefreshToken).Revoked, "nothing revoked")
 	})
 }

@@ -172,7 +172,7 @@ func assertAccessRevoked(t *testing.T, s Setup, token, msg string) {
 // saveWhileRevokingGrant saves 20 tokens of one new grant family while
 // RevokeGrant of that family runs, all at once, and returns the tokens:
 // whichever order the store sees, none may outlive the revocation.
-func saveWhileRevokingGrant(t *testing.T, s Setup, rm oauth2server.RefreshTokenModel) []*oauth2server.Token {
+func saveWhileRevokingGrant(t *testing.T, s Setup, gm oauth2server.GrantModel) []*oauth2server.Token {
 	t.Helper()
 	ctx := context.Background()
 	grant := random("grant-")
@@ -193,7 +193,7 @@ func saveWhileRevokingGrant(t *testing.T, s Setup, rm oauth2server.RefreshTokenM
 	go func() {
 		defer wg.Done()
 		start.Wait()
-		assert.NoError(t, rm.RevokeGrant(ctx, grant))
+		assert.NoError(t, gm.RevokeGrant(ctx, grant))
 	}()
 	start.Done()
 	wg.Wait()

@@ -59,6 +59,7 @@ var (
 	_ oauth2server.Model                  = (*Model)(nil)
 	_ oauth2server.AccessTokenModel       = (*Model)(nil)
 	_ oauth2server.RefreshTokenModel      = (*Model)(nil)
+	_ oauth2server.GrantModel             = (*Model)(nil)
 	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
 	_ oauth2server.PasswordModel          = (*Model)(nil)
 	_ oauth2server.ClientUserModel        = (*Model)(nil)

@@ -165,7 +165,7 @@ func (m *Model) claim(ctx context.Context, coll *mongo.Collection, prefix, id, o
 	return true, nil
 }
 
-// RevokeGrant implements [oauth2server.RefreshTokenModel]. It writes the
+// RevokeGrant implements [oauth2server.GrantModel]. It writes the
 // family's tombstone first, then puts the IDs of the family's unexpired
 // tokens on the JTI deny-list, then revokes the family's tokens and codes;
 // see tombstoned for why this order needs no transaction. The deny-list
