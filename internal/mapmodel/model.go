@@ -19,6 +19,7 @@ var (
 	_ oauth2server.Model                  = (*Model)(nil)
 	_ oauth2server.AccessTokenModel       = (*Model)(nil)
 	_ oauth2server.RefreshTokenModel      = (*Model)(nil)
+	_ oauth2server.GrantModel             = (*Model)(nil)
 	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
 )
 
@@ -154,7 +155,7 @@ func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, e
 	return true, nil
 }
 
-// RevokeGrant implements oauth2server.RefreshTokenModel: every token and
+// RevokeGrant implements oauth2server.GrantModel: every token and
 // code of the family, and every token saved for it later, is revoked.
 func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	if err := ctx.Err(); err != nil {
