@@ -315,8 +315,10 @@ type Unwrapper interface {
 	Unwrap() Model
 }
 
-// capability finds T on m or on any Model it wraps.
-func capability[T any](m Model) (T, bool) {
+// Capability finds the capability T on m or on any Model it wraps
+// ([Unwrapper]), as [New] does: Capability[RefreshTokenModel](m) tells
+// whether the Server will see refresh token support in m.
+func Capability[T any](m Model) (T, bool) {
 	for m != nil {
 		if t, ok := m.(T); ok {
 			return t, true

@@ -19,7 +19,7 @@ type Consent struct {
 	GrantedAt time.Time
 }
 
-// ConsentStore remembers consent per client and user. It is optional and
+// ConsentModel remembers consent per client and user. It is optional and
 // is used by authorization pages (the example server, or yours), not by the
 // token endpoint: without it every authorization request shows the consent
 // page.
@@ -29,7 +29,7 @@ type Consent struct {
 // assurance that the client is genuine. Only skip the consent page for
 // clients whose redirect URIs are registered and matched exactly, and let
 // users withdraw consent (RevokeConsent).
-type ConsentStore interface {
+type ConsentModel interface {
 	// FindConsent returns the consent of the user for the client, or nil.
 	FindConsent(ctx context.Context, clientID, userID string) (*Consent, error)
 	// SaveConsent stores consent, replacing any earlier consent of the same

@@ -120,21 +120,21 @@ func New(model Model, opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	s.accessTokens, _ = capability[AccessTokenModel](model)
-	s.refresh, _ = capability[RefreshTokenModel](model)
-	s.families, _ = capability[GrantModel](model)
-	s.codes, _ = capability[AuthorizationCodeModel](model)
-	s.users, _ = capability[PasswordModel](model)
-	s.clientUsers, _ = capability[ClientUserModel](model)
-	s.genAccess, _ = capability[AccessTokenGenerator](model)
-	s.genRefresh, _ = capability[RefreshTokenGenerator](model)
-	s.genCode, _ = capability[AuthorizationCodeGenerator](model)
-	s.scopes, _ = capability[ScopeValidator](model)
-	s.verifier, _ = capability[ScopeVerifier](model)
-	s.redirects, _ = capability[RedirectURIValidator](model)
-	s.devices, _ = capability[DeviceCodeModel](model)
-	s.jtis, _ = capability[RevokedJTIModel](model)
-	if c, ok := capability[CounterModel](model); ok {
+	s.accessTokens, _ = Capability[AccessTokenModel](model)
+	s.refresh, _ = Capability[RefreshTokenModel](model)
+	s.families, _ = Capability[GrantModel](model)
+	s.codes, _ = Capability[AuthorizationCodeModel](model)
+	s.users, _ = Capability[PasswordModel](model)
+	s.clientUsers, _ = Capability[ClientUserModel](model)
+	s.genAccess, _ = Capability[AccessTokenGenerator](model)
+	s.genRefresh, _ = Capability[RefreshTokenGenerator](model)
+	s.genCode, _ = Capability[AuthorizationCodeGenerator](model)
+	s.scopes, _ = Capability[ScopeValidator](model)
+	s.verifier, _ = Capability[ScopeVerifier](model)
+	s.redirects, _ = Capability[RedirectURIValidator](model)
+	s.devices, _ = Capability[DeviceCodeModel](model)
+	s.jtis, _ = Capability[RevokedJTIModel](model)
+	if c, ok := Capability[CounterModel](model); ok {
 		s.counters = c
 	} else {
 		s.counters = newMemoryCounters()

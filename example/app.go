@@ -42,7 +42,7 @@ const (
 type store interface {
 	oauth2server.Model
 	oauth2server.PasswordModel
-	oauth2server.ConsentStore
+	oauth2server.ConsentModel
 }
 
 // app is the example authorization server: the library's Server plus the

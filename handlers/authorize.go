@@ -96,14 +96,14 @@ type AuthorizeConfig struct {
 	CSRFMaxAge time.Duration
 
 	// Consents remembers what users approved (usually the model, when it
-	// implements [oauth2server.ConsentStore]). Optional. When set, every
+	// implements [oauth2server.ConsentModel]). Optional. When set, every
 	// approval is saved, and a GET whose user already approved the client
 	// for every scope of the request redirects with a code without showing
 	// the consent page, but only when the client's identity is assured: a
 	// confidential client, or a public client with an https redirect URI it
 	// registered verbatim (RFC 6749 §10.2, RFC 8252 §8.6). Default nil: the
 	// consent page is shown every time.
-	Consents oauth2server.ConsentStore
+	Consents oauth2server.ConsentModel
 }
 
 // ConsentPage is what [AuthorizeConfig.Render] renders.

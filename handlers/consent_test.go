@@ -150,9 +150,9 @@ func TestAuthorizeRememberedConsentNeedsAssuredClient(t *testing.T) {
 	}
 }
 
-// faultyConsents is a ConsentStore that fails, to test storage faults.
+// faultyConsents is a ConsentModel that fails, to test storage faults.
 type faultyConsents struct {
-	oauth2server.ConsentStore
+	oauth2server.ConsentModel
 	failFind, failSave bool
 	saves              *atomic.Int32 // counts SaveConsent calls when set
 }
@@ -161,7 +161,7 @@ func (s faultyConsents) FindConsent(ctx context.Context, clientID, userID string
 	if s.failFind {
 		return nil, errStorage
 	}
-	return s.ConsentStore.FindConsent(ctx, clientID, userID)
+	return s.ConsentModel.FindConsent(ctx, clientID, userID)
 }
 
 func (s faultyConsents) SaveConsent(ctx context.Context, c *oauth2server.Consent) error {
@@ -171,7 +171,7 @@ func (s faultyConsents) SaveConsent(ctx context.Context, c *oauth2server.Consent
 	if s.failSave {
 		return errStorage
 	}
-	return s.ConsentStore.SaveConsent(ctx, c)
+	return s.ConsentModel.SaveConsent(ctx, c)
 }
 
 func TestAuthorizeRememberedConsentFaults(t *testing.T) {
@@ -184,7 +184,7 @@ func TestAuthorizeRememberedConsentFaults(t *testing.T) {
 	// code issued without consent.
 	f.e.Any("/authorize", handlers.Authorize(f.srv, handlers.AuthorizeConfig{
 		UserFromRequest: userFromHeader,
-		Consents:        faultyConsents{ConsentStore: f.model, failFind: true},
+		Consents:        faultyConsents{ConsentModel: f.model, failFind: true},
 	}))
 	rec := f.do(http.MethodGet, "/authorize?"+codeQuery().Encode(), "alice", nil)
 	assertShown(t, rec, http.StatusServiceUnavailable, "server_error")
@@ -194,7 +194,7 @@ func TestAuthorizeRememberedConsentFaults(t *testing.T) {
 	var saves atomic.Int32
 	f.e.Any("/authorize", handlers.Authorize(f.srv, handlers.AuthorizeConfig{
 		UserFromRequest: userFromHeader,
-		Consents:        faultyConsents{ConsentStore: f.model, failSave: true, saves: &saves},
+		Consents:        faultyConsents{ConsentModel: f.model, failSave: true, saves: &saves},
 	}))
 	rec = f.approve(codeQuery("scope", "read write"), "alice")
 	assertCodeRedirect(t, http.StatusSeeOther, rec, confRedirect, "xyz")

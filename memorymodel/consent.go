@@ -8,7 +8,7 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 )
 
-var _ oauth2server.ConsentStore = (*Model)(nil)
+var _ oauth2server.ConsentModel = (*Model)(nil)
 
 // consentKey identifies the consent of one user for one client.
 type consentKey struct{ clientID, userID string }
@@ -19,7 +19,7 @@ func cloneConsent(c *oauth2server.Consent) *oauth2server.Consent {
 	return &cp
 }
 
-// FindConsent implements [oauth2server.ConsentStore].
+// FindConsent implements [oauth2server.ConsentModel].
 func (m *Model) FindConsent(ctx context.Context, clientID, userID string) (*oauth2server.Consent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func (m *Model) FindConsent(ctx context.Context, clientID, userID string) (*oaut
 	return cloneConsent(c), nil
 }
 
-// SaveConsent implements [oauth2server.ConsentStore]: it replaces any
+// SaveConsent implements [oauth2server.ConsentModel]: it replaces any
 // earlier consent of the user for the client.
 func (m *Model) SaveConsent(ctx context.Context, c *oauth2server.Consent) error {
 	if err := ctx.Err(); err != nil {
@@ -48,7 +48,7 @@ func (m *Model) SaveConsent(ctx context.Context, c *oauth2server.Consent) error 
 	return nil
 }
 
-// RevokeConsent implements [oauth2server.ConsentStore].
+// RevokeConsent implements [oauth2server.ConsentModel].
 func (m *Model) RevokeConsent(ctx context.Context, clientID, userID string) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -12,12 +12,12 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 )
 
-// testConsents checks [oauth2server.ConsentStore].
+// testConsents checks [oauth2server.ConsentModel].
 func testConsents(t *testing.T, newSetup func(t *testing.T) Setup) {
-	probe[oauth2server.ConsentStore](t, newSetup, "ConsentStore")
+	probe[oauth2server.ConsentModel](t, newSetup, "ConsentModel")
 	ctx := context.Background()
-	store := func(t *testing.T) oauth2server.ConsentStore {
-		return need[oauth2server.ConsentStore](t, newSetup(t), "ConsentStore")
+	store := func(t *testing.T) oauth2server.ConsentModel {
+		return need[oauth2server.ConsentModel](t, newSetup(t), "ConsentModel")
 	}
 	consent := func(scope ...string) *oauth2server.Consent {
 		return &oauth2server.Consent{ClientID: random("client-"), UserID: random("user-"), Scope: scope, GrantedAt: now()}

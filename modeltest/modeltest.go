@@ -150,7 +150,7 @@ func capabilities() []capabilityTest {
 		{"ClientUserModel", testClientUsers},
 		{"RevokedJTIModel", testRevokedJTIs},
 		{"DeviceCodeModel", testDeviceCodes},
-		{"ConsentStore", testConsents},
+		{"ConsentModel", testConsents},
 		{"CounterModel", testCounters},
 		{"Server", testServer},
 	}
@@ -192,27 +192,10 @@ func checked(newSetup func(t *testing.T) Setup, r *report) func(t *testing.T) Se
 	}
 }
 
-// as finds the capability T on m or on a model it wraps, as
-// [oauth2server.New] does.
-func as[T any](m oauth2server.Model) (T, bool) {
-	for m != nil {
-		if t, ok := m.(T); ok {
-			return t, true
-		}
-		u, ok := m.(oauth2server.Unwrapper)
-		if !ok {
-			break
-		}
-		m = u.Unwrap()
-	}
-	var zero T
-	return zero, false
-}
-
 // need returns the capability T of the setup's model or skips the test.
 func need[T any](t *testing.T, s Setup, name string) T {
 	t.Helper()
-	c, ok := as[T](s.Model)
+	c, ok := oauth2server.Capability[T](s.Model)
 	if !ok {
 		s.skip(t, "model does not implement "+name)
 	}

@@ -141,7 +141,7 @@ func testServer(t *testing.T, newSetup func(t *testing.T) Setup) {
 		status, body = e.post(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt2}})
 		assert.Equal(t, http.StatusBadRequest, status, "the family is revoked")
 		assert.Equal(t, "invalid_grant", body["error"])
-		if at, ok := as[oauth2server.AccessTokenModel](s.Model); ok {
+		if at, ok := oauth2server.Capability[oauth2server.AccessTokenModel](s.Model); ok {
 			tok, err := at.GetAccessToken(ctx, second["access_token"].(string))
 			require.NoError(t, err)
 			require.NotNil(t, tok)

@@ -164,7 +164,7 @@ func assertNotFound(t *testing.T, lookup func(context.Context, string) (*oauth2s
 // the record of token is revoked.
 func assertAccessRevoked(t *testing.T, s Setup, token, msg string) {
 	t.Helper()
-	if at, ok := as[oauth2server.AccessTokenModel](s.Model); ok {
+	if at, ok := oauth2server.Capability[oauth2server.AccessTokenModel](s.Model); ok {
 		assert.True(t, getAccess(t, at, token).Revoked, msg)
 	}
 }
@@ -215,7 +215,7 @@ func testTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		s := newSetup(t)
 		tok := fullToken()
 		require.Error(t, s.Model.SaveToken(cancelled(), tok, nil, nil))
-		if at, ok := as[oauth2server.AccessTokenModel](s.Model); ok {
+		if at, ok := oauth2server.Capability[oauth2server.AccessTokenModel](s.Model); ok {
 			got, err := at.GetAccessToken(ctx, tok.AccessToken)
 			require.NoError(t, err)
 			assert.Nil(t, got)

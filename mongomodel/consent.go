@@ -13,7 +13,7 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 )
 
-var _ oauth2server.ConsentStore = (*Model)(nil)
+var _ oauth2server.ConsentModel = (*Model)(nil)
 
 // consentDoc is the consent of one user for one client. Client and user
 // are kept as fields too, so that an application can list or delete the
@@ -32,7 +32,7 @@ func consentID(clientID, userID string) string {
 	return strconv.Itoa(len(clientID)) + ":" + clientID + userID
 }
 
-// FindConsent implements [oauth2server.ConsentStore].
+// FindConsent implements [oauth2server.ConsentModel].
 func (m *Model) FindConsent(ctx context.Context, clientID, userID string) (*oauth2server.Consent, error) {
 	ctx, cancel := m.op(ctx)
 	defer cancel()
@@ -47,7 +47,7 @@ func (m *Model) FindConsent(ctx context.Context, clientID, userID string) (*oaut
 	return &oauth2server.Consent{ClientID: d.Client, UserID: d.User, Scope: d.Scope, GrantedAt: d.GrantedAt}, nil
 }
 
-// SaveConsent implements [oauth2server.ConsentStore]: one upsert replaces
+// SaveConsent implements [oauth2server.ConsentModel]: one upsert replaces
 // any earlier consent of the user for the client. Two concurrent upserts of
 // a new consent can both try the insert; the loser's duplicate key error
 // means the document exists now, so it retries as a plain replace.
@@ -76,7 +76,7 @@ func (m *Model) SaveConsent(ctx context.Context, c *oauth2server.Consent) error 
 	return nil
 }
 
-// RevokeConsent implements [oauth2server.ConsentStore].
+// RevokeConsent implements [oauth2server.ConsentModel].
 func (m *Model) RevokeConsent(ctx context.Context, clientID, userID string) error {
 	ctx, cancel := m.op(ctx)
 	defer cancel()
