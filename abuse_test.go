@@ -80,7 +80,7 @@ func TestScopeCapsAtTokenEndpoint(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &countingModel{Model: memorymodel.New()}
-			require.NoError(t, m.AddClient(&oauth2server.Client{ID: "svc", SecretHash: oauth2server.HashSecret("secret"),
+			require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "svc", SecretHash: oauth2server.HashSecret("secret"),
 				Grants: []string{oauth2server.GrantClientCredentials}, Scopes: []string{"read", "write"}}))
 			srv, err := oauth2server.New(m, tt.givenOpts)
 			require.NoError(t, err)
@@ -113,7 +113,7 @@ func TestScopeCapsAtTokenEndpoint(t *testing.T) {
 // over the size cap is shown, not redirected, and nothing is looked up.
 func TestScopeCapsAtAuthorizationEndpoint(t *testing.T) {
 	m := &countingModel{Model: memorymodel.New()}
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "web", SecretHash: oauth2server.HashSecret("s"),
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "web", SecretHash: oauth2server.HashSecret("s"),
 		RedirectURIs: []string{testRedirect}, Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"read"}}))
 	srv, err := oauth2server.New(m, oauth2server.Options{})
 	require.NoError(t, err)
@@ -206,7 +206,7 @@ func TestDeviceAuthorizationCaps(t *testing.T) {
 		clock := newClock()
 		m := &countingModel{Model: memorymodel.New(memorymodel.WithClock(clock.Now))}
 		for _, id := range []string{"tv", "radio"} {
-			require.NoError(t, m.AddClient(&oauth2server.Client{ID: id, Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+			require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: id, Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
 		}
 		opts.Device.VerificationURI = verificationURI
 		opts.Now = clock.Now
@@ -420,9 +420,9 @@ func TestLoginThrottleOptions(t *testing.T) {
 func TestPasswordGrantThrottle(t *testing.T) {
 	clock := newClock()
 	m := &countingModel{Model: memorymodel.New(memorymodel.WithClock(clock.Now))}
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("s"),
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("s"),
 		Grants: []string{oauth2server.GrantPassword}, Scopes: []string{"read"}}))
-	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("right")))
+	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("right")))
 	srv, err := oauth2server.New(m, oauth2server.Options{AllowPasswordGrant: true, Now: clock.Now})
 	require.NoError(t, err)
 	login := func(user, pass string) *httptest.ResponseRecorder {

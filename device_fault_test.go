@@ -73,7 +73,7 @@ func (f *faultyDevices) ConsumeDeviceCode(ctx context.Context, dc string) (bool,
 func newFaultyEnv(t *testing.T) (*faultyDevices, *oauth2server.Server) {
 	t.Helper()
 	f := &faultyDevices{Model: memorymodel.New(), fail: errStore}
-	require.NoError(t, f.AddClient(&oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+	require.NoError(t, f.AddClient(context.Background(), &oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
 	srv, err := oauth2server.New(f, oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}})
 	require.NoError(t, err)
 	return f, srv

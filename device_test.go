@@ -42,7 +42,7 @@ func newDeviceEnv(t *testing.T, opts oauth2server.Options) *deviceEnv {
 		{ID: "cli", SecretHash: oauth2server.HashSecret("s3cret"), Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}},
 		{ID: "web", Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"read"}, RedirectURIs: []string{"https://web.example.com/cb"}},
 	} {
-		require.NoError(t, m.AddClient(c))
+		require.NoError(t, m.AddClient(context.Background(), c))
 	}
 	if opts.Device.VerificationURI == "" {
 		opts.Device.VerificationURI = verificationURI
@@ -244,7 +244,7 @@ func TestDeviceTokenErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newDeviceEnv(t, oauth2server.Options{})
-			require.NoError(t, e.model.AddClient(&oauth2server.Client{ID: "other-tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+			require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "other-tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
 			dc, uc := e.authorize(t, "read")
 			tc.given(t, e, uc)
 			form := url.Values{"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {"tv"}, "device_code": {dc}}
@@ -410,7 +410,7 @@ func httptestForm(form url.Values) *http.Request {
 // into slow_down by it.
 func TestDeviceForeignPollChangesNothing(t *testing.T) {
 	e := newDeviceEnv(t, oauth2server.Options{})
-	require.NoError(t, e.model.AddClient(&oauth2server.Client{ID: "other-tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+	require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "other-tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
 	dc, uc := e.authorize(t, "")
 	assert.Equal(t, "authorization_pending", e.poll(t, "tv", dc).errorCode(), "first poll")
 	e.clock.Advance(5 * time.Second)

@@ -1,6 +1,7 @@
 package oauth2server_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"net/http"
@@ -19,7 +20,7 @@ import (
 // [oauth2server.Server.ServeToken] does for net/http.
 func ExampleNew() {
 	model := memorymodel.New() // or your own Model
-	if err := model.AddClient(&oauth2server.Client{
+	if err := model.AddClient(context.Background(), &oauth2server.Client{
 		ID:         "service-a",
 		SecretHash: oauth2server.HashSecret("a-long-random-secret"),
 		Grants:     []string{oauth2server.GrantClientCredentials},

@@ -49,14 +49,14 @@ func TestClientCredentialsGrant(t *testing.T) {
 	})
 	t.Run("ok, the user of the client from GetUserFromClient", func(t *testing.T) {
 		env.t = t
-		env.model.SetClientUser(confID, "alice")
+		require.NoError(t, env.model.SetClientUser(context.Background(), confID, "alice"))
 		r := env.post(url.Values{"grant_type": {"client_credentials"}})
 		requireOK(t, r)
 		assert.Equal(t, "u-alice", env.accessToken(str(r.body["access_token"])).UserID)
 	})
 	t.Run("ok, per-client access token lifetime", func(t *testing.T) {
 		env.t = t
-		require.NoError(t, env.model.AddClient(&oauth2server.Client{ID: "short", SecretHash: oauth2server.HashSecret("x"),
+		require.NoError(t, env.model.AddClient(context.Background(), &oauth2server.Client{ID: "short", SecretHash: oauth2server.HashSecret("x"),
 			Grants: []string{"client_credentials"}, AccessTokenLifetime: 90 * time.Second}))
 		r := env.do(tokenReq{body: "grant_type=client_credentials", auth: basic("short", "x")})
 		requireOK(t, r)

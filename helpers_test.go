@@ -88,7 +88,7 @@ func newEnv(t *testing.T, wrap func(*memorymodel.Model) oauth2server.Model, opts
 		{ID: "spa-introspect", RedirectURIs: []string{testRedirect}, TokenEndpointAuthMethod: oauth2server.AuthMethodNone,
 			Introspect: true, Grants: []string{"authorization_code"}},
 	} {
-		require.NoError(t, m.AddClient(c))
+		require.NoError(t, m.AddClient(context.Background(), c))
 	}
 	o := oauth2server.Options{Issuer: testIssuer, Audience: testAudience, Now: clock.Now}
 	if opts != nil {

@@ -1,6 +1,7 @@
 package oauth2server_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -98,7 +99,7 @@ func TestIntrospectInactive(t *testing.T) {
 func TestIntrospectOwnRefreshToken(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil, nil)
-	require.NoError(t, e.m.AddClient(&oauth2server.Client{ID: "rs-app", SecretHash: oauth2server.HashSecret("rs-app-secret"),
+	require.NoError(t, e.m.AddClient(context.Background(), &oauth2server.Client{ID: "rs-app", SecretHash: oauth2server.HashSecret("rs-app-secret"),
 		Introspect: true, RedirectURIs: []string{testRedirect}, Grants: []string{"authorization_code", "refresh_token"},
 		Scopes: []string{"read"}}))
 	at, rt := e.codeFlow("rs-app", "rs-app-secret", "user-1")

@@ -207,7 +207,7 @@ func TestNewDefaults(t *testing.T) {
 // A wrapper with Unwrap keeps every grant working end to end.
 func TestUnwrappedModelServesEveryGrant(t *testing.T) {
 	m := memorymodel.New()
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
 		Grants: []string{"authorization_code", "refresh_token"}, Scopes: []string{"read"}}))
 	srv, err := oauth2server.New(unwrappingModel{minimalModel{m}}, oauth2server.Options{})
 	require.NoError(t, err)
@@ -346,9 +346,9 @@ func TestModelFaultsAreServerErrors(t *testing.T) {
 		t.Run(tc.failing, func(t *testing.T) {
 			m := memorymodel.New()
 			fm := &faultModel{Model: m, fail: map[string]bool{}}
-			require.NoError(t, m.AddClient(&oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
+			require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
 				Grants: []string{"authorization_code", "client_credentials", "refresh_token", "password"}}))
-			require.NoError(t, m.AddUser(&oauth2server.User{ID: "u", Username: "alice"}, oauth2server.HashSecret("alice-password")))
+			require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u", Username: "alice"}, oauth2server.HashSecret("alice-password")))
 			require.NoError(t, m.SaveAuthorizationCode(context.Background(), &oauth2server.AuthorizationCode{
 				Code: "c", ClientID: confID, ExpiresAt: time.Now().Add(time.Minute)}, nil, nil))
 			require.NoError(t, m.SaveToken(context.Background(), &oauth2server.Token{AccessToken: "at", RefreshToken: "rt",
@@ -384,7 +384,7 @@ func TestModelFaultsAreServerErrors(t *testing.T) {
 func TestRevokeGrantFault(t *testing.T) {
 	m := memorymodel.New()
 	fm := &faultModel{Model: m, fail: map[string]bool{"RevokeGrant": true}}
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
 		Grants: []string{"authorization_code", "refresh_token"}}))
 	require.NoError(t, m.SaveAuthorizationCode(context.Background(), &oauth2server.AuthorizationCode{
 		Code: "c", ClientID: confID, ExpiresAt: time.Now().Add(time.Minute), Revoked: true}, nil, nil))
@@ -403,7 +403,7 @@ func TestRevokeGrantFault(t *testing.T) {
 // is a refusal (node's falsy result).
 func TestScopeValidatorModel(t *testing.T) {
 	m := memorymodel.New()
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
 		Grants: []string{"client_credentials"}}))
 	srv, err := oauth2server.New(&faultModel{Model: m, fail: map[string]bool{}}, oauth2server.Options{})
 	require.NoError(t, err)

@@ -134,7 +134,7 @@ func TestVerifyScope(t *testing.T) {
 // a failing source is a server fault, never a weak token.
 func TestRandSource(t *testing.T) {
 	m := memorymodel.New()
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
 		Grants: []string{"client_credentials", "authorization_code", "refresh_token"}, RefreshTokenLifetime: time.Hour}))
 	newEnv := func(r io.Reader) *testEnv {
 		srv, err := oauth2server.New(m, oauth2server.Options{Rand: r, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -164,7 +164,7 @@ func TestRandSource(t *testing.T) {
 // Client.RefreshTokenLifetime overrides the option.
 func TestPerClientRefreshLifetime(t *testing.T) {
 	env := newTestEnv(t, nil)
-	require.NoError(t, env.model.AddClient(&oauth2server.Client{ID: "short-rt", SecretHash: oauth2server.HashSecret("x"),
+	require.NoError(t, env.model.AddClient(context.Background(), &oauth2server.Client{ID: "short-rt", SecretHash: oauth2server.HashSecret("x"),
 		Grants: []string{"authorization_code", "refresh_token"}, RefreshTokenLifetime: time.Hour}))
 	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: "short-rt"})
 	r := env.do(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic("short-rt", "x")})

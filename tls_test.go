@@ -1,6 +1,7 @@
 package oauth2server_test
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +22,7 @@ import (
 func TestRequireTLS(t *testing.T) {
 	t.Parallel()
 	m := memorymodel.New()
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "svc", SecretHash: oauth2server.HashSecret("s"),
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "svc", SecretHash: oauth2server.HashSecret("s"),
 		Grants: []string{oauth2server.GrantClientCredentials}, Scopes: []string{"read"}}))
 	srv, err := oauth2server.New(m, oauth2server.Options{RequireTLS: true,
 		TrustedProxies: []string{"10.0.0.0/8", "192.0.2.7"}})

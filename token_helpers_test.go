@@ -72,11 +72,11 @@ func newTestEnv(t *testing.T, mutate func(*oauth2server.Options)) *testEnv {
 		{ID: nohashID, Grants: all, Scopes: scopes, TokenEndpointAuthMethod: oauth2server.AuthMethodClientSecretBasic},
 		{ID: weirdID, SecretHash: oauth2server.HashSecret(weirdSecret), Grants: all, Scopes: scopes},
 	} {
-		require.NoError(t, m.AddClient(c))
+		require.NoError(t, m.AddClient(context.Background(), c))
 	}
 	// A fast hash keeps the many test servers cheap; bcrypt is tested in
 	// the memorymodel package.
-	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("alice-password")))
+	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("alice-password")))
 
 	// Faults some tests provoke are logged; keep them out of test output.
 	opts := oauth2server.Options{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}

@@ -23,15 +23,16 @@ type ours struct {
 
 func newOurs(tb testing.TB) *ours {
 	m := memorymodel.New()
-	err := m.AddClient(&oauth2server.Client{
+	err := m.AddClient(context.Background(), &oauth2server.Client{
 		ID:           clientID,
 		SecretHash:   oauth2server.HashSecret(clientSecret),
 		RedirectURIs: []string{redirectURI},
 		Grants: []string{oauth2server.GrantClientCredentials, oauth2server.GrantAuthorizationCode,
 			oauth2server.GrantRefreshToken},
 		Scopes:     []string{scope},
-		Introspect: true, // the client is also the caller of the introspection row
+		Introspect: true,
 	})
+
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -68,12 +69,13 @@ const (
 // k, on the memory model (which keeps the jti deny-list).
 func newOursJWT(tb testing.TB, k jwtKey) *ours {
 	m := memorymodel.New()
-	err := m.AddClient(&oauth2server.Client{
+	err := m.AddClient(context.Background(), &oauth2server.Client{
 		ID:         clientID,
 		SecretHash: oauth2server.HashSecret(clientSecret),
 		Grants:     []string{oauth2server.GrantClientCredentials},
 		Scopes:     []string{scope},
 	})
+
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -201,8 +201,7 @@ func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
 		m := memorymodel.New()
 		model = m
 		a.sessions.store = newMemorySessions(a.cfg.MaxSessions)
-		addClient = func(_ context.Context, c *oauth2server.Client) error { return m.AddClient(c) }
-		addUser = func(_ context.Context, u *oauth2server.User, hash string) error { return m.AddUser(u, hash) }
+		addClient, addUser = m.AddClient, m.AddUser
 	}
 	for _, c := range data.clients() {
 		if err := addClient(ctx, c); err != nil {

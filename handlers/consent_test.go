@@ -23,7 +23,7 @@ func consentFixture(t *testing.T) *fixture {
 		UserFromRequest: userFromHeader,
 		Consents:        f.model,
 	}))
-	require.NoError(t, f.model.AddClient(&oauth2server.Client{ID: "spa", RedirectURIs: []string{"https://spa.example/cb"},
+	require.NoError(t, f.model.AddClient(context.Background(), &oauth2server.Client{ID: "spa", RedirectURIs: []string{"https://spa.example/cb"},
 		Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"read"}}))
 	return f
 }

@@ -53,7 +53,7 @@ type deviceServer struct {
 func newDeviceServer(t *testing.T, opts oauth2server.Options) *deviceServer {
 	t.Helper()
 	m := memorymodel.New()
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "tv",
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "tv",
 		Grants: []string{oauth2server.GrantDeviceCode, oauth2server.GrantRefreshToken}, Scopes: []string{"read", "write"}}))
 	opts.Device.VerificationURI = "http://127.0.0.1/device"
 	srv, err := oauth2server.New(m, opts)

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log"
@@ -19,7 +20,7 @@ import (
 // the two in step.
 func ExampleToken() {
 	model := memorymodel.New()
-	if err := model.AddClient(&oauth2server.Client{
+	if err := model.AddClient(context.Background(), &oauth2server.Client{
 		ID:         "service-a",
 		SecretHash: oauth2server.HashSecret("a-long-random-secret"),
 		Grants:     []string{oauth2server.GrantClientCredentials},

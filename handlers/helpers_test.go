@@ -69,7 +69,7 @@ func addClients(t *testing.T, m *memorymodel.Model) {
 		{ID: "badreg", SecretHash: secret, RedirectURIs: []string{"http://client.example/cb"}, Grants: code},
 		{ID: "imp", RedirectURIs: []string{impRedirect}, Grants: []string{oauth2server.GrantImplicit}, Scopes: []string{"read"}},
 	} {
-		require.NoError(t, m.AddClient(c))
+		require.NoError(t, m.AddClient(context.Background(), c))
 	}
 }
 

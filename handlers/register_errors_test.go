@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -24,7 +25,7 @@ import (
 func TestRegisterErrorAnswers(t *testing.T) {
 	t.Parallel()
 	m := memorymodel.New()
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}}))
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}}))
 	srv, err := oauth2server.New(m, oauth2server.Options{Issuer: "https://as.example.com",
 		Device: oauth2server.DeviceOptions{VerificationURI: "https://as.example.com/device"}, MaxBodyBytes: 1024})
 	require.NoError(t, err)
@@ -72,7 +73,7 @@ func TestRegisterErrorAnswers(t *testing.T) {
 func TestRegisterHEAD(t *testing.T) {
 	t.Parallel()
 	m := memorymodel.New()
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "web", SecretHash: oauth2server.HashSecret("s3cret"),
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "web", SecretHash: oauth2server.HashSecret("s3cret"),
 		RedirectURIs: []string{confRedirect}, Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"read"}}))
 	srv, err := oauth2server.New(m, jwtOptions(t))
 	require.NoError(t, err)

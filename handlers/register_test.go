@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -25,7 +26,7 @@ import (
 func newServer(t *testing.T, opts oauth2server.Options) *oauth2server.Server {
 	t.Helper()
 	m := memorymodel.New()
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("app-secret"),
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("app-secret"),
 		Grants: []string{"client_credentials"}, Scopes: []string{"read"}}))
 	srv, err := oauth2server.New(m, opts)
 	require.NoError(t, err)

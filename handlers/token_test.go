@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +22,7 @@ import (
 //
 func TestTokenWritesErrorsItself(t *testing.T) {
 	m := memorymodel.New()
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "c", SecretHash: oauth2server.HashSecret("s"),
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "c", SecretHash: oauth2server.HashSecret("s"),
 		Grants: []string{oauth2server.GrantClientCredentials}}))
 	srv, err := oauth2server.New(m, oauth2server.Options{Realm: "api"})
 	require.NoError(t, err)

@@ -23,12 +23,12 @@ func TestDummyFollowsStoredHashes(t *testing.T) {
 
 	h, err := bcrypt.GenerateFromPassword([]byte("pw"), 5)
 	require.NoError(t, err)
-	require.NoError(t, m.AddUser(&oauth2server.User{ID: "1", Username: "alice"}, string(h)))
+	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "1", Username: "alice"}, string(h)))
 	cost, err := bcrypt.Cost([]byte(m.dummyHash))
 	require.NoError(t, err)
 	assert.Equal(t, 5, cost)
 
-	require.NoError(t, m.AddUser(&oauth2server.User{ID: "2", Username: "bob"}, oauth2server.HashSecret("pw")))
+	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "2", Username: "bob"}, oauth2server.HashSecret("pw")))
 	assert.True(t, strings.HasPrefix(m.dummyHash, "sha256:"))
 	u, err = m.GetUser(context.Background(), "nobody", "pw")
 	require.NoError(t, err)

@@ -15,10 +15,9 @@ import (
 // it is [memorymodel.Model.AddClient].
 func ExampleNew() {
 	model := memorymodel.New()
-	if err := model.AddClient(&oauth2server.Client{
+	if err := model.AddClient(context.Background(), &oauth2server.Client{
 		ID: "service-a",
-		// Store the hash, never the secret: HashSecret for generated
-		// secrets, HashPassword for anything a person chose.
+
 		SecretHash: oauth2server.HashSecret("a-long-random-secret"),
 		Grants:     []string{oauth2server.GrantClientCredentials},
 		Scopes:     []string{"read"},
@@ -32,7 +31,7 @@ func ExampleNew() {
 	_ = srv // mount it with the handlers package
 
 	// An id in use is refused.
-	err = model.AddClient(&oauth2server.Client{ID: "service-a"})
+	err = model.AddClient(context.Background(), &oauth2server.Client{ID: "service-a"})
 	fmt.Println(errors.Is(err, memorymodel.ErrDuplicate))
 	// Output: true
 }
@@ -47,7 +46,7 @@ func ExampleModel_AddClient() {
 		Grants:       []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken},
 		Scopes:       []string{"profile"},
 	}
-	if err := model.AddClient(client); err != nil {
+	if err := model.AddClient(context.Background(), client); err != nil {
 		log.Fatal(err)
 	}
 	// The model keeps a copy: changing client now changes nothing stored.
@@ -70,7 +69,7 @@ func ExampleModel_AddUser() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := model.AddUser(&oauth2server.User{ID: "u-1", Username: "alice"}, hash); err != nil {
+	if err := model.AddUser(context.Background(), &oauth2server.User{ID: "u-1", Username: "alice"}, hash); err != nil {
 		log.Fatal(err)
 	}
 

@@ -11,6 +11,7 @@ package memorymodel
 import (
 	"context"
 	stderrors "errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -176,8 +177,12 @@ func cloneUser(u *oauth2server.User) *oauth2server.User {
 }
 
 // AddClient registers a client. Its SecretHash must already be hashed
-// ([oauth2server.HashSecret]); an id in use is [ErrDuplicate].
-func (m *Model) AddClient(c *oauth2server.Client) error {
+// ([oauth2server.HashSecret]); an id in use is [ErrDuplicate]. It has the
+// signature of mongomodel's, so that one [modeltest.Setup] serves both.
+func (m *Model) AddClient(ctx context.Context, c *oauth2server.Client) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if c == nil || c.ID == "" {
 		return stderrors.New("memorymodel: client id is empty")
 	}
@@ -193,7 +198,10 @@ func (m *Model) AddClient(c *oauth2server.Client) error {
 // AddUser registers a user with a password hash made by
 // [oauth2server.HashPassword] (bcrypt) or [oauth2server.HashSecret]. A
 // username in use is [ErrDuplicate].
-func (m *Model) AddUser(u *oauth2server.User, passwordHash string) error {
+func (m *Model) AddUser(ctx context.Context, u *oauth2server.User, passwordHash string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if u == nil || u.Username == "" || u.ID == "" {
 		return stderrors.New("memorymodel: user id and username are required")
 	}
@@ -210,11 +218,19 @@ func (m *Model) AddUser(u *oauth2server.User, passwordHash string) error {
 }
 
 // SetClientUser makes the user with the given username the user on whose
-// behalf the client acts in the client_credentials grant.
-func (m *Model) SetClientUser(clientID, username string) {
+// behalf the client acts in the client_credentials grant
+// ([oauth2server.ClientUserModel]). An unknown client is an error.
+func (m *Model) SetClientUser(ctx context.Context, clientID, username string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.clients[clientID]; !ok {
+		return fmt.Errorf("memorymodel: set client user: no client %q", clientID)
+	}
 	m.clientUsers[clientID] = username
+	return nil
 }
 
 // GetClient implements [oauth2server.Model].

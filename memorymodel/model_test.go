@@ -43,7 +43,7 @@ func TestCopiesInAndOut(t *testing.T) {
 	t.Run("clients", func(t *testing.T) {
 		c := &oauth2server.Client{ID: "c", Scopes: []string{"read"}, Grants: []string{"client_credentials"},
 			RedirectURIs: []string{"https://a/cb"}, Extra: map[string]any{"k": "v"}}
-		require.NoError(t, m.AddClient(c))
+		require.NoError(t, m.AddClient(context.Background(), c))
 		c.Scopes[0] = "admin"
 		c.Grants[0] = "password"
 		c.RedirectURIs[0] = "https://evil/cb"
@@ -101,7 +101,7 @@ func TestCopiesInAndOut(t *testing.T) {
 	})
 	t.Run("users", func(t *testing.T) {
 		u := &oauth2server.User{ID: "u1", Username: "alice", Extra: map[string]any{"k": "v"}}
-		require.NoError(t, m.AddUser(u, oauth2server.HashSecret("pw")))
+		require.NoError(t, m.AddUser(context.Background(), u, oauth2server.HashSecret("pw")))
 		u.ID = "changed"
 		u.Extra["k"] = "changed"
 		got, err := m.GetUser(ctx, "alice", "pw")
@@ -118,16 +118,16 @@ func TestCopiesInAndOut(t *testing.T) {
 
 func TestAddClientAndUserErrors(t *testing.T) {
 	m, _ := newModel()
-	require.NoError(t, m.AddClient(&oauth2server.Client{ID: "c"}))
-	assert.ErrorIs(t, m.AddClient(&oauth2server.Client{ID: "c"}), memorymodel.ErrDuplicate)
-	assert.Error(t, m.AddClient(&oauth2server.Client{}))
-	assert.Error(t, m.AddClient(nil))
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "c"}))
+	assert.ErrorIs(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "c"}), memorymodel.ErrDuplicate)
+	assert.Error(t, m.AddClient(context.Background(), &oauth2server.Client{}))
+	assert.Error(t, m.AddClient(context.Background(), nil))
 
-	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u1", Username: "alice"}, "x"))
-	assert.ErrorIs(t, m.AddUser(&oauth2server.User{ID: "u2", Username: "alice"}, "y"), memorymodel.ErrDuplicate)
-	assert.Error(t, m.AddUser(&oauth2server.User{ID: "u3"}, "y"))
-	assert.Error(t, m.AddUser(&oauth2server.User{Username: "bob"}, "y"))
-	assert.Error(t, m.AddUser(nil, "y"))
+	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u1", Username: "alice"}, "x"))
+	assert.ErrorIs(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u2", Username: "alice"}, "y"), memorymodel.ErrDuplicate)
+	assert.Error(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u3"}, "y"))
+	assert.Error(t, m.AddUser(context.Background(), &oauth2server.User{Username: "bob"}, "y"))
+	assert.Error(t, m.AddUser(context.Background(), nil, "y"))
 
 	c, err := m.GetClient(context.Background(), "nope")
 	assert.NoError(t, err)
@@ -139,8 +139,8 @@ func TestGetUser(t *testing.T) {
 	m, _ := newModel()
 	bcryptHash, err := oauth2server.HashPassword("correct horse")
 	require.NoError(t, err)
-	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u1", Username: "alice"}, bcryptHash))
-	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u2", Username: "bob"}, oauth2server.HashSecret("battery staple")))
+	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u1", Username: "alice"}, bcryptHash))
+	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u2", Username: "bob"}, oauth2server.HashSecret("battery staple")))
 
 	var testCases = []struct {
 		name         string
@@ -172,19 +172,26 @@ func TestGetUser(t *testing.T) {
 func TestGetUserFromClient(t *testing.T) {
 	ctx := context.Background()
 	m, _ := newModel()
-	require.NoError(t, m.AddUser(&oauth2server.User{ID: "u1", Username: "alice"}, "x"))
+	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u1", Username: "alice"}, "x"))
 	c := &oauth2server.Client{ID: "svc"}
+	require.NoError(t, m.AddClient(ctx, c))
 
 	u, err := m.GetUserFromClient(ctx, c)
 	require.NoError(t, err)
 	assert.Nil(t, u)
 
-	m.SetClientUser("svc", "ghost")
+	require.NoError(t, m.SetClientUser(ctx, "svc", "ghost"))
 	u, err = m.GetUserFromClient(ctx, c)
 	require.NoError(t, err)
 	assert.Nil(t, u)
 
-	m.SetClientUser("svc", "alice")
+	require.NoError(t, m.SetClientUser(ctx, "svc", "alice"))
+	assert.Error(t, m.SetClientUser(ctx, "no-such-client", "alice"), "an unknown client")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.Error(t, m.SetClientUser(cancelled, "svc", "alice"), "a cancelled context")
+	assert.Error(t, m.AddClient(cancelled, &oauth2server.Client{ID: "late"}), "a cancelled context")
+	assert.Error(t, m.AddUser(cancelled, &oauth2server.User{ID: "u-late", Username: "late"}, "x"), "a cancelled context")
 	u, err = m.GetUserFromClient(ctx, c)
 	require.NoError(t, err)
 	require.NotNil(t, u)

@@ -1,10 +1,8 @@
 package modeltest_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/echo-oauth2/oauth2server"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 	"github.com/echo-oauth2/oauth2server/modeltest"
 )
@@ -31,12 +29,8 @@ func ExampleRun() {
 				Model: m,
 				// The Model interfaces cannot add clients or users, so
 				// the suite seeds the store through these.
-				AddClient: func(_ context.Context, c *oauth2server.Client) error {
-					return m.AddClient(c)
-				},
-				AddUser: func(_ context.Context, u *oauth2server.User, passwordHash string) error {
-					return m.AddUser(u, passwordHash)
-				},
+				AddClient: m.AddClient,
+				AddUser:   m.AddUser,
 			}
 		})
 	}

@@ -26,7 +26,7 @@ func (c coreModel) SaveToken(ctx context.Context, t *oauth2server.Token, cl *oau
 
 func newCoreSetup(t *testing.T) Setup {
 	m := memorymodel.New()
-	return Setup{Model: coreModel{m}, AddClient: func(_ context.Context, c *oauth2server.Client) error { return m.AddClient(c) }}
+	return Setup{Model: coreModel{m}, AddClient: m.AddClient}
 }
 
 // Skipped cases are recorded with their reason for the summary.

@@ -41,9 +41,9 @@ func main() {
 func newServer() (*echo.Echo, error) {
 	// The model stores clients and tokens; memorymodel keeps them in memory.
 	model := memorymodel.New()
-	if err := model.AddClient(&oauth2server.Client{
+	if err := model.AddClient(context.Background(), &oauth2server.Client{
 		ID:         "service-a",
-		SecretHash: oauth2server.HashSecret("a-long-random-secret"), // store hashes, never secrets
+		SecretHash: oauth2server.HashSecret("a-long-random-secret"),
 		Grants:     []string{oauth2server.GrantClientCredentials},
 		Scopes:     []string{"read"},
 	}); err != nil {
