@@ -302,13 +302,19 @@ func hugeScopes(ctx context.Context, cfg *config, ep endpoints, l *legit) (*floo
 		label string
 		build func(ctx context.Context) (*http.Request, error)
 	}
+	// Parsed once and cloned: parsing a request line this long costs the
+	// tool as much as it costs the server.
+	authReq, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
+	if err != nil {
+		return nil, err
+	}
 	get := func(cookie string) func(ctx context.Context) (*http.Request, error) {
 		return func(ctx context.Context) (*http.Request, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
-			if err == nil && cookie != "" {
+			req := authReq.Clone(ctx)
+			if cookie != "" {
 				req.Header.Set("Cookie", cookie)
 			}
-			return req, err
+			return req, nil
 		}
 	}
 	post := func(body string) func(ctx context.Context) (*http.Request, error) {

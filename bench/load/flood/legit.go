@@ -456,19 +456,30 @@ func (l *legit) login(ctx context.Context) (string, error) {
 }
 
 // run runs every flow kind in its own loop until ctx is done or, with
-// limit > 0, until each kind has run limit times.
+// limit > 0, until every kind has run limit times: the faster loop goes on
+// until the slower one is done, so that the flows always run side by side,
+// as they do during a flood.
 func (l *legit) run(ctx context.Context, limit int) *recorder {
 	rec := newRecorder()
 	flows := map[string]func(context.Context, *recorder) error{
 		flowClientCredentials: l.clientCredentials,
 		flowBrowser:           l.browser,
 	}
+	counts := make([]atomic.Int64, len(flowKinds))
+	enough := func() bool {
+		for i := range counts {
+			if counts[i].Load() < int64(limit) {
+				return false
+			}
+		}
+		return true
+	}
 	var wg sync.WaitGroup
-	for _, kind := range flowKinds {
+	for i, kind := range flowKinds {
 		fn := flows[kind]
 		wg.Go(func() {
-			for i := 0; limit <= 0 || i < limit; i++ {
-				if ctx.Err() != nil {
+			for {
+				if ctx.Err() != nil || (limit > 0 && enough()) {
 					return
 				}
 				t0 := time.Now()
@@ -477,7 +488,11 @@ func (l *legit) run(ctx context.Context, limit int) *recorder {
 					return // cut off by the end of the phase: not a result
 				}
 				rec.flow(kind, time.Since(t0), err)
-				pause := l.cfg.legitPause
+				counts[i].Add(1)
+				pause := l.cfg.ccPause
+				if kind == flowBrowser {
+					pause = l.cfg.browserPause
+				}
 				if err != nil {
 					pause = max(pause, 100*time.Millisecond) // no busy loop on a refusing server
 				}

@@ -52,7 +52,7 @@ type config struct {
 	scopeRequests, scopeConc, scopeTokens     int
 	bodyLimit                                 int
 	warmup, idleFlows                         int
-	legitPause, legitTimeout                  time.Duration
+	ccPause, browserPause, legitTimeout       time.Duration
 	rssLimitMB, p99Factor                     float64
 	publicClient, confClient, confSecret      string
 	username, password, scope                 string
@@ -90,7 +90,10 @@ func parseFlags(args []string) (*config, error) {
 
 	fs.IntVar(&c.warmup, "warmup", 10, "legitimate flows of each kind before the idle baseline")
 	fs.IntVar(&c.idleFlows, "idle-flows", 100, "legitimate flows of each kind for the idle baseline")
-	fs.DurationVar(&c.legitPause, "legit-pause", 20*time.Millisecond, "pause of the legitimate client between two flows of a kind")
+	fs.DurationVar(&c.ccPause, "cc-pause", 20*time.Millisecond, "pause of the legitimate client between two client_credentials flows")
+	// A login costs a bcrypt hash (tens of ms of CPU): back to back, the
+	// browser loop alone would keep a third of two cores busy.
+	fs.DurationVar(&c.browserPause, "browser-pause", 200*time.Millisecond, "pause of the legitimate client between two browser flows")
 	fs.DurationVar(&c.legitTimeout, "legit-timeout", 30*time.Second, "timeout of one legitimate request")
 	fs.Float64Var(&c.rssLimitMB, "rss-limit-mb", 100, "threshold: peak RSS above idle, MB")
 	fs.Float64Var(&c.p99Factor, "p99-factor", 10, "threshold: legitimate p99 during a flood below this many times idle")
@@ -256,6 +259,9 @@ type result struct {
 	rssSamples                    int
 	rssNote                       string
 	serverNote                    string
+	logChecked                    bool
+	logProblems                   int    // server log lines other than level=INFO
+	logFirst                      string // the first of them
 }
 
 func run(ctx context.Context, cfg *config) error {
@@ -311,7 +317,15 @@ func run(ctx context.Context, cfg *config) error {
 			base, _ = url.Parse(strings.TrimSuffix(cfg.target, "/"))
 			fresh = i == 0
 		}
+		var logFrom int64
+		if srv != nil {
+			logFrom = srv.logSize()
+		}
 		r, err := runOne(ctx, cfg, key, base, pid, fresh)
+		if srv != nil && r != nil {
+			r.logProblems, r.logFirst = srv.logProblems(logFrom)
+			r.logChecked = true
+		}
 		if srv != nil {
 			if gone, werr := srv.exited(); gone {
 				note := fmt.Sprintf("the example exited during the flood (%v)", werr)

@@ -118,11 +118,12 @@ func renderReport(cfg *config, results []*result) string {
 	b.WriteString(".\n\n")
 	fmt.Fprintf(&b, "Thresholds: peak RSS (VmRSS every 500 ms) at most %g MB above idle; the legitimate client's "+
 		"p99 per flow under %g× its idle p99; no failed legitimate flow. The legitimate client runs its two "+
-		"flows in two loops (pause %s) on its own connections", cfg.rssLimitMB, cfg.p99Factor, cfg.legitPause)
+		"flows side by side in two loops (pauses %s and %s) on its own connections", cfg.rssLimitMB, cfg.p99Factor,
+		cfg.ccPause, cfg.browserPause)
 	if cfg.xff {
 		b.WriteString(", each flow from its own address in 198.19.0.0/16 via `X-Forwarded-For`")
 	}
-	fmt.Fprintf(&b, "; the idle baseline is %d flows of each kind after a warm-up of %d.\n\n", cfg.idleFlows, cfg.warmup)
+	fmt.Fprintf(&b, "; the idle baseline runs them until each has done %d flows, after a warm-up of %d.\n\n", cfg.idleFlows, cfg.warmup)
 
 	b.WriteString("| flood | requests | connections | req/s | idle RSS | peak RSS − idle | ")
 	b.WriteString("p99 client_credentials idle → flood | p99 browser idle → flood | failed legit flows | result |\n")
@@ -208,6 +209,14 @@ func renderSection(cfg *config, n int, r *result) string {
 	fmt.Fprintf(&b, "- failed legitimate flows during the flood: %d%s: %s\n", c.failed, firstFailures(r.during), verdict(c.failed == 0))
 	if n := r.idle.fails[flowClientCredentials] + r.idle.fails[flowBrowser]; n > 0 {
 		fmt.Fprintf(&b, "- failed legitimate flows while idle: %d%s\n", n, firstFailures(r.idle))
+	}
+	if r.logChecked {
+		if r.logProblems == 0 {
+			b.WriteString("- server log: no error or warning\n")
+		} else {
+			fmt.Fprintf(&b, "- server log: %d lines other than level=INFO, first: `%s`\n", r.logProblems,
+				strings.ReplaceAll(r.logFirst, "`", "'"))
+		}
 	}
 	if r.serverNote != "" {
 		fmt.Fprintf(&b, "- %s\n", r.serverNote)

@@ -42,10 +42,16 @@ type exampleServer struct {
 var listeningRe = regexp.MustCompile(`listening on (\S+)`)
 
 // startExample starts bin on a free loopback port with args and waits
-// until it answers. Its stdout and stderr go to logPath.
+// until it answers. Its stderr (the log) goes to logPath, its stdout (the
+// banner) to logPath.out.
 func startExample(ctx context.Context, bin string, args []string, logPath string) (*exampleServer, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
+		return nil, err
+	}
+	outf, err := os.Create(logPath + ".out")
+	if err != nil {
+		logf.Close()
 		return nil, err
 	}
 	// -addr first: a later -addr in args wins (flag keeps the last).
@@ -54,10 +60,12 @@ func startExample(ctx context.Context, bin string, args []string, logPath string
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		logf.Close()
+		outf.Close()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
+		outf.Close()
 		return nil, err
 	}
 	s := &exampleServer{cmd: cmd, log: logPath, done: make(chan error, 1)}
@@ -67,17 +75,18 @@ func startExample(ctx context.Context, bin string, args []string, logPath string
 		sent := false
 		for sc.Scan() {
 			line := sc.Text()
-			fmt.Fprintln(logf, line)
+			fmt.Fprintln(outf, line)
 			if m := listeningRe.FindStringSubmatch(line); m != nil && !sent {
 				found <- m[1]
 				sent = true
 			}
 		}
-		_, _ = io.Copy(logf, stdout)
+		_, _ = io.Copy(outf, stdout)
 	}()
 	go func() {
 		err := cmd.Wait()
 		logf.Close()
+		outf.Close()
 		s.done <- err
 	}()
 
@@ -164,6 +173,38 @@ func (s *exampleServer) exited() (bool, error) {
 	default:
 		return false, nil
 	}
+}
+
+// logSize returns the current size of the server's log.
+func (s *exampleServer) logSize() int64 {
+	fi, err := os.Stat(s.log)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// logProblems counts the lines of the server's log from offset on that are
+// not level=INFO (errors, warnings, net/http's own complaints) and returns
+// the first one.
+func (s *exampleServer) logProblems(offset int64) (n int, first string) {
+	b, err := os.ReadFile(s.log)
+	if err != nil || int64(len(b)) < offset {
+		return 0, ""
+	}
+	for _, line := range strings.Split(string(b[offset:]), "\n") {
+		if strings.TrimSpace(line) == "" || strings.Contains(line, "level=INFO") {
+			continue
+		}
+		if n == 0 {
+			first = line
+			if len(first) > 300 {
+				first = first[:300] + "…"
+			}
+		}
+		n++
+	}
+	return n, first
 }
 
 // memStatus reads VmRSS and VmHWM (peak RSS) of pid, in bytes.
