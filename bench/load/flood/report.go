@@ -105,7 +105,7 @@ func (r *result) throughput() float64 {
 func renderReport(cfg *config, results []*result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Flood load test\n\n")
-	fmt.Fprintf(&b, "`go run ./load/flood %s` in `bench/`, %s UTC, %s, %d CPUs.\n", cfg.flagLine,
+	fmt.Fprintf(&b, "`%s` in `bench/`, %s UTC, %s, %d CPUs.\n", strings.TrimSpace("go run ./load/flood "+cfg.flagLine),
 		cfg.startedAt.Format("2006-01-02 15:04"), runtime.Version(), runtime.NumCPU())
 	fmt.Fprintf(&b, "Server: %s", cfg.exampleDesc)
 	if cfg.exampleArgsShown != "" {
