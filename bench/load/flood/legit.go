@@ -108,6 +108,24 @@ func newRecorder() *recorder {
 		fails: map[string]int{}, first: map[string]string{}}
 }
 
+// merge adds what o recorded.
+func (r *recorder) merge(o *recorder) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, v := range o.flows {
+		r.flows[k] = append(r.flows[k], v...)
+	}
+	for k, v := range o.reqs {
+		r.reqs[k] = append(r.reqs[k], v...)
+	}
+	for k, v := range o.fails {
+		r.fails[k] += v
+		if _, ok := r.first[k]; !ok {
+			r.first[k] = o.first[k]
+		}
+	}
+}
+
 func (r *recorder) req(label string, d time.Duration) {
 	r.mu.Lock()
 	r.reqs[label] = append(r.reqs[label], d)
@@ -455,11 +473,13 @@ func (l *legit) login(ctx context.Context) (string, error) {
 	return strings.Join(parts, "; "), nil
 }
 
-// run runs every flow kind in its own loop until ctx is done or, with
-// limit > 0, until every kind has run limit times: the faster loop goes on
-// until the slower one is done, so that the flows always run side by side,
-// as they do during a flood.
-func (l *legit) run(ctx context.Context, limit int) *recorder {
+// run runs every flow kind in its own loop until stop is closed (nil:
+// never) or, with limit > 0, until every kind has run limit times: the
+// faster loop goes on until the slower one is done, so that the flows
+// always run side by side, as they do during a flood. A flow in progress
+// when stop closes is finished, so that the server never sees a request
+// cut off, but not counted.
+func (l *legit) run(ctx context.Context, limit int, stop <-chan struct{}) *recorder {
 	rec := newRecorder()
 	flows := map[string]func(context.Context, *recorder) error{
 		flowClientCredentials: l.clientCredentials,
@@ -474,20 +494,31 @@ func (l *legit) run(ctx context.Context, limit int) *recorder {
 		}
 		return true
 	}
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return ctx.Err() != nil
+		}
+	}
 	var wg sync.WaitGroup
 	for i, kind := range flowKinds {
 		fn := flows[kind]
 		wg.Go(func() {
 			for {
-				if ctx.Err() != nil || (limit > 0 && enough()) {
+				if stopped() || (limit > 0 && enough()) {
 					return
 				}
+				own := newRecorder()
 				t0 := time.Now()
-				err := fn(ctx, rec)
-				if ctx.Err() != nil {
-					return // cut off by the end of the phase: not a result
+				err := fn(ctx, own)
+				d := time.Since(t0)
+				if stopped() {
+					return // ended after the phase: not a result of it
 				}
-				rec.flow(kind, time.Since(t0), err)
+				own.flow(kind, d, err)
+				rec.merge(own)
 				counts[i].Add(1)
 				pause := l.cfg.ccPause
 				if kind == flowBrowser {
@@ -498,6 +529,8 @@ func (l *legit) run(ctx context.Context, limit int) *recorder {
 				}
 				if pause > 0 {
 					select {
+					case <-stop:
+						return
 					case <-ctx.Done():
 						return
 					case <-time.After(pause):

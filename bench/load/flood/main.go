@@ -369,7 +369,7 @@ func runOne(ctx context.Context, cfg *config, key string, base *url.URL, pid int
 	l := newLegit(cfg, ep)
 	if fresh && cfg.warmup > 0 {
 		logf("warm-up: %d flows of each kind", cfg.warmup)
-		w := l.run(ctx, cfg.warmup)
+		w := l.run(ctx, cfg.warmup, nil)
 		for _, k := range flowKinds {
 			if len(w.flows[k]) == 0 && w.fails[k] > 0 {
 				return nil, fmt.Errorf("legitimate flow %q fails before any flood: %s", k, w.first[k])
@@ -378,7 +378,7 @@ func runOne(ctx context.Context, cfg *config, key string, base *url.URL, pid int
 	}
 	logf("idle baseline: %d flows of each kind", cfg.idleFlows)
 	r := &result{}
-	r.idle = l.run(ctx, cfg.idleFlows)
+	r.idle = l.run(ctx, cfg.idleFlows, nil)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -407,9 +407,9 @@ func runOne(ctx context.Context, cfg *config, key string, base *url.URL, pid int
 		r.rssNote = "RSS not measured (no process id; pass -pid with -target)"
 	}
 	logf("flood %s: %d requests over %d connections (idle RSS %s)", key, spec.Count, spec.Conc, mb(r.rssIdle))
-	fctx, cancel := context.WithCancel(ctx)
+	stop := make(chan struct{})
 	during := make(chan *recorder, 1)
-	go func() { during <- l.run(fctx, 0) }()
+	go func() { during <- l.run(ctx, 0, stop) }()
 	r.run = runFlood(ctx, spec, func(n int) {
 		rss := ""
 		if sampler != nil {
@@ -417,7 +417,7 @@ func runOne(ctx context.Context, cfg *config, key string, base *url.URL, pid int
 		}
 		logf("  %s: %d/%d requests%s", key, n, spec.Count, rss)
 	})
-	cancel()
+	close(stop)
 	r.during = <-during
 	if sampler != nil {
 		var serr error
