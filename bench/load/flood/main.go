@@ -260,6 +260,7 @@ type result struct {
 	rssNote                       string
 	serverNote                    string
 	logChecked                    bool
+	cpuIdle, cpuFlood             cpuUse // CPU during the idle baseline and the flood
 	logProblems                   int    // server log lines other than level=INFO
 	logFirst                      string // the first of them
 }
@@ -378,7 +379,9 @@ func runOne(ctx context.Context, cfg *config, key string, base *url.URL, pid int
 	}
 	logf("idle baseline: %d flows of each kind", cfg.idleFlows)
 	r := &result{}
+	c0 := takeCPU(pid)
 	r.idle = l.run(ctx, cfg.idleFlows, nil)
+	r.cpuIdle = cpuBetween(c0, takeCPU(pid))
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -407,6 +410,7 @@ func runOne(ctx context.Context, cfg *config, key string, base *url.URL, pid int
 		r.rssNote = "RSS not measured (no process id; pass -pid with -target)"
 	}
 	logf("flood %s: %d requests over %d connections (idle RSS %s)", key, spec.Count, spec.Conc, mb(r.rssIdle))
+	c0 = takeCPU(pid)
 	stop := make(chan struct{})
 	during := make(chan *recorder, 1)
 	go func() { during <- l.run(ctx, 0, stop) }()
@@ -417,6 +421,7 @@ func runOne(ctx context.Context, cfg *config, key string, base *url.URL, pid int
 		}
 		logf("  %s: %d/%d requests%s", key, n, spec.Count, rss)
 	})
+	r.cpuFlood = cpuBetween(c0, takeCPU(pid))
 	close(stop)
 	r.during = <-during
 	if sampler != nil {

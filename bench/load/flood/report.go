@@ -123,20 +123,28 @@ func renderReport(cfg *config, results []*result) string {
 	if cfg.xff {
 		b.WriteString(", each flow from its own address in 198.19.0.0/16 via `X-Forwarded-For`")
 	}
-	fmt.Fprintf(&b, "; the idle baseline runs them until each has done %d flows, after a warm-up of %d.\n\n", cfg.idleFlows, cfg.warmup)
+	fmt.Fprintf(&b, "; the idle baseline runs them until each has done %d flows, after a warm-up of %d. "+
+		"CPU is in %% of one core during the flood; \"other\" is everything on the machine but the server and "+
+		"this tool (a database server, other work): where it is high, the latency ratios are not the server's alone.\n\n",
+		cfg.idleFlows, cfg.warmup)
 
 	b.WriteString("| flood | requests | connections | req/s | idle RSS | peak RSS − idle | ")
-	b.WriteString("p99 client_credentials idle → flood | p99 browser idle → flood | failed legit flows | result |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("p99 client_credentials idle → flood | p99 browser idle → flood | failed legit flows | ")
+	b.WriteString("CPU % server / tool / other | result |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for i, r := range results {
 		c := r.check(cfg)
 		peak := "–"
 		if c.rssMeasured {
 			peak = signedMB(r.rssPeak - r.rssIdle)
 		}
-		fmt.Fprintf(&b, "| %d. %s | %d | %d | %.0f | %s | %s | %s | %s | %d | %s |\n",
+		cpu := "–"
+		if r.cpuFlood.OK {
+			cpu = fmt.Sprintf("%.0f / %.0f / %.0f", r.cpuFlood.Server, r.cpuFlood.Tool, r.cpuFlood.Other())
+		}
+		fmt.Fprintf(&b, "| %d. %s | %d | %d | %.0f | %s | %s | %s | %s | %d | %s | %s |\n",
 			i+1, r.spec.Title, r.run.Sent, r.spec.Conc, r.throughput(), mb(r.rssIdle), peak,
-			p99Change(r, flowClientCredentials, c), p99Change(r, flowBrowser, c), c.failed, verdict(c.pass()))
+			p99Change(r, flowClientCredentials, c), p99Change(r, flowBrowser, c), c.failed, cpu, verdict(c.pass()))
 	}
 	for i, r := range results {
 		b.WriteString("\n")
@@ -209,6 +217,11 @@ func renderSection(cfg *config, n int, r *result) string {
 	fmt.Fprintf(&b, "- failed legitimate flows during the flood: %d%s: %s\n", c.failed, firstFailures(r.during), verdict(c.failed == 0))
 	if n := r.idle.fails[flowClientCredentials] + r.idle.fails[flowBrowser]; n > 0 {
 		fmt.Fprintf(&b, "- failed legitimate flows while idle: %d%s\n", n, firstFailures(r.idle))
+	}
+	if r.cpuFlood.OK {
+		fmt.Fprintf(&b, "- CPU in %% of one core (%d cores): idle baseline: server %.0f%%, this tool %.0f%%, other processes %.0f%%; "+
+			"flood: server %.0f%%, this tool %.0f%%, other processes %.0f%%\n", runtime.NumCPU(),
+			r.cpuIdle.Server, r.cpuIdle.Tool, r.cpuIdle.Other(), r.cpuFlood.Server, r.cpuFlood.Tool, r.cpuFlood.Other())
 	}
 	if r.logChecked {
 		if r.logProblems == 0 {
