@@ -4,7 +4,7 @@
 // answer through one writer, so every protocol error of the token,
 // revocation, introspection and device authorization endpoints has the same
 // JSON shape and headers (RFC 6749 §5.2) and no internal error text reaches
-// a client. The authorization endpoint ([Authorize]) answers a browser
+// a client. The authorization endpoint ([AuthorizeWithConfig]) answers a browser
 // instead: it redirects to the client or renders a page.
 //
 // [Register] mounts every endpoint, and the RFC 8414 metadata, in one call.

@@ -36,9 +36,10 @@ type RegisterConfig struct {
 	IntrospectPath string
 	// Authorize configures the authorization endpoint (GET shows the
 	// request, POST carries the decision), mounted at AuthorizePath when
-	// set and the server has a response type enabled. Optional: leave nil
-	// to mount your own handlers.Authorize elsewhere (then it is not listed
-	// in the metadata).
+	// set and the server has a response type enabled. Its Server may be
+	// left nil: Register sets it to the Server it mounts. Optional: leave
+	// nil to mount your own [AuthorizeWithConfig] elsewhere (then it is not
+	// listed in the metadata).
 	Authorize *AuthorizeConfig
 	// AuthorizePath is the authorization endpoint's path. Optional.
 	// Default "/authorize".
@@ -124,7 +125,13 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	}
 	var authorize echo.HandlerFunc
 	if cfg.Authorize != nil && len(srv.ResponseTypes()) > 0 {
-		if authorize, err = cfg.Authorize.ToHandler(srv); err != nil {
+		ac := *cfg.Authorize
+		if ac.Server == nil {
+			ac.Server = srv
+		} else if ac.Server != srv {
+			return errorf("RegisterConfig.Authorize.Server is another Server than the one Register mounts; leave it nil")
+		}
+		if authorize, err = ac.ToHandler(); err != nil {
 			return err
 		}
 		ep.Authorization = abs(cfg.AuthorizePath)

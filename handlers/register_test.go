@@ -191,6 +191,44 @@ func TestRegisterErrors(t *testing.T) {
 	}
 }
 
+// RegisterConfig.Authorize may leave Server nil (Register fills it in) or
+// name the Server being mounted; another Server or an invalid
+// configuration fails Register, and nothing is mounted.
+func TestRegisterAuthorizeServer(t *testing.T) {
+	t.Parallel()
+	opts := oauth2server.Options{Issuer: "https://as.example.com"}
+	srv := newServer(t, opts)
+	other := newServer(t, opts)
+	var testCases = []struct {
+		name        string
+		givenConfig handlers.AuthorizeConfig
+		expectError string
+	}{
+		{name: "ok, Server nil", givenConfig: handlers.AuthorizeConfig{UserFromRequest: userFromHeader}},
+		{name: "ok, the mounted Server", givenConfig: handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader}},
+		{name: "nok, another Server", givenConfig: handlers.AuthorizeConfig{Server: other, UserFromRequest: userFromHeader},
+			expectError: "another Server"},
+		{name: "nok, no UserFromRequest", givenConfig: handlers.AuthorizeConfig{},
+			expectError: "UserFromRequest is required"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := echo.New()
+			cfg := tc.givenConfig
+			err := handlers.Register(e.Group(""), srv, handlers.RegisterConfig{Authorize: &cfg})
+			if tc.expectError != "" {
+				assert.ErrorContains(t, err, tc.expectError)
+				assert.Empty(t, e.Routes())
+				return
+			}
+			require.NoError(t, err)
+			assert.Same(t, tc.givenConfig.Server, cfg.Server, "Register does not change the caller's configuration")
+			rec := serve(e, http.MethodGet, "/authorize?"+codeQuery("client_id", "app", "redirect_uri", "").Encode(), "alice")
+			assert.NotEqual(t, http.StatusNotFound, rec.Code)
+		})
+	}
+}
+
 // Metadata with an authorization endpoint advertises RFC 9207 iss and
 // query response mode; a JWKS URL with opaque tokens is refused.
 func TestMetadataEndpoints(t *testing.T) {
