@@ -133,12 +133,17 @@ func (s *Server) clientForGrant(ctx context.Context, r *http.Request, p map[stri
 
 // authenticateClient authenticates the client of a token, revocation,
 // introspection or device authorization request (RFC 6749 §2.3): HTTP
-// Basic or body credentials, exactly one method. It reports whether the
-// client was authenticated (confidential) or only identified (public).
+// Basic or body credentials, exactly one method, so several Authorization
+// headers are invalid_request too. It reports whether the client was
+// authenticated (confidential) or only identified (public).
 func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[string]string) (*Client, bool, error) {
 	var id, secret, method string
 	bodyID, bodySecret := p["client_id"], p["client_secret"]
-	if auth := r.Header.Get("Authorization"); auth != "" {
+	auth, err := form.Authorization(r.Header)
+	if err != nil {
+		return nil, false, err
+	}
+	if auth != "" {
 		if bodySecret != "" {
 			return nil, false, errMultipleAuth
 		}

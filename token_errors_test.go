@@ -105,6 +105,16 @@ func TestTokenEndpointErrors(t *testing.T) {
 		// exactly one authentication method.
 		{name: "nok, Basic and client_secret in the body", givenReq: tokenReq{body: confBody, auth: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request uses more than one client authentication method."},
+		// several Authorization headers are refused, never resolved
+		// by taking the first (RFC 9110 §11.6.2: one credential).
+		{name: "nok, two identical Basic headers", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: basic(confID, confSecret)},
+			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
+		{name: "nok, two Basic headers of different clients", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: basic(otherID, confSecret)},
+			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
+		{name: "nok, Basic and Bearer headers", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: "Bearer abc"},
+			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
+		{name: "nok, a wrong Basic header before a right one", givenReq: tokenReq{body: cc, auth: basic(confID, "wrong"), auth2: basic(confID, confSecret)},
+			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
 		{name: "nok, Basic id differs from body client_id", givenReq: tokenReq{body: cc + "&client_id=" + otherID, auth: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The client_id parameter does not match the authenticated client."},
 		// body credentials; invalid_client is 401 with a Basic challenge on every endpoint.
