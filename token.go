@@ -77,10 +77,7 @@ func (t *TokenResponse) MarshalJSON() ([]byte, error) {
 // no-store and Pragma: no-cache (RFC 6749 §5.1), as [WriteJSON] does.
 func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	ctx := r.Context()
-	if err := s.CheckTLS(r); err != nil {
-		return nil, err
-	}
-	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
+	p, err := s.readForm(r)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +109,18 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 		return nil, err
 	}
 	return s.tokenResponse(tok, is), nil
+}
+
+// readForm opens the token, revocation, introspection and device
+// authorization endpoints, in this order: TLS (R-02, R-05, with
+// Options.RequireTLS), then the form body, POST only (405), of type
+// application/x-www-form-urlencoded (415), at most Options.MaxBodyBytes
+// (413), one value per parameter.
+func (s *Server) readForm(r *http.Request) (form.Params, error) {
+	if err := s.CheckTLS(r); err != nil {
+		return nil, err
+	}
+	return form.ParseBody(nil, r, s.opts.MaxBodyBytes)
 }
 
 // clientForGrant authenticates the client of a request for grantType and

@@ -26,7 +26,8 @@ type Params map[string]string
 var (
 	errRepeated = oerrors.ErrInvalidRequest.WithDescription("The request repeats a parameter.")
 	errEncoding = oerrors.ErrInvalidRequest.WithDescription("The request parameters are not valid application/x-www-form-urlencoded UTF-8.")
-	errMedia    = oerrors.ErrInvalidRequest.WithDescription("The request body must be application/x-www-form-urlencoded.")
+	errMedia    = oerrors.ErrInvalidRequest.WithDescription("The request body must be application/x-www-form-urlencoded.").WithStatus(http.StatusUnsupportedMediaType)
+	errCType    = oerrors.ErrInvalidRequest.WithDescription("The Content-Type header is malformed.")
 	errTooLarge = oerrors.ErrInvalidRequest.WithDescription("The request body is too large.").WithStatus(http.StatusRequestEntityTooLarge)
 	errMethod   = oerrors.ErrInvalidRequest.WithDescription("The endpoint only accepts POST.").WithStatus(http.StatusMethodNotAllowed)
 	errRead     = oerrors.ErrInvalidRequest.WithDescription("The request body could not be read.")
@@ -109,12 +110,27 @@ func nextPair(raw string) (key, val, rest string, err error) {
 
 // IsForm reports whether a Content-Type header value is
 // application/x-www-form-urlencoded, with or without parameters.
-func IsForm(contentType string) bool {
-	if contentType == "application/x-www-form-urlencoded" {
-		return true
+func IsForm(contentType string) bool { return formType(contentType) == nil }
+
+// formType checks a Content-Type header value: nil for
+// application/x-www-form-urlencoded, errMedia (415, RFC 9110 §15.5.16) for
+// no type or another one, errCType (400) for a value that does not parse.
+func formType(ct string) error {
+	const formType = "application/x-www-form-urlencoded"
+	if ct == formType {
+		return nil
 	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/x-www-form-urlencoded"
+	if ct == "" {
+		return errMedia
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+		return errCType
+	case mt != formType:
+		return errMedia
+	}
+	return nil
 }
 
 // ParseBody reads the parameters of a POST request from its body only, never
@@ -123,8 +139,8 @@ func ParseBody(w http.ResponseWriter, r *http.Request, limit int64) (Params, err
 	if r.Method != http.MethodPost {
 		return nil, errMethod
 	}
-	if !IsForm(r.Header.Get("Content-Type")) {
-		return nil, errMedia
+	if err := formType(r.Header.Get("Content-Type")); err != nil {
+		return nil, err
 	}
 	b, err := ReadBody(w, r, limit)
 	if err != nil {

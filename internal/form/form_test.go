@@ -61,11 +61,13 @@ func TestParse(t *testing.T) {
 }
 
 func TestErrorValues(t *testing.T) {
-	for _, e := range []*oautherrors.Error{errRepeated, errEncoding, errMedia, errTooLarge, errMethod, errRead, errAuthorizationRepeated} {
+	for _, e := range []*oautherrors.Error{errRepeated, errEncoding, errMedia, errTooLarge, errMethod, errRead, errAuthorizationRepeated, errCType} {
 		assert.True(t, errors.Is(e, oautherrors.ErrInvalidRequest), e.Description)
 	}
 	assert.Equal(t, http.StatusRequestEntityTooLarge, errTooLarge.Status)
 	assert.Equal(t, http.StatusMethodNotAllowed, errMethod.Status)
+	assert.Equal(t, http.StatusUnsupportedMediaType, errMedia.Status)
+	assert.Equal(t, http.StatusBadRequest, errCType.Status)
 	assert.Equal(t, http.StatusBadRequest, errRepeated.Status)
 }
 
@@ -92,7 +94,10 @@ func TestParseBody(t *testing.T) {
 		{name: "nok, GET", givenMethod: http.MethodGet, givenCT: form, givenQuery: "a=1", expectError: errMethod},
 		{name: "nok, no content type", givenBody: "a=1", expectError: errMedia},
 		{name: "nok, JSON", givenCT: "application/json", givenBody: `{"a":1}`, expectError: errMedia},
-		{name: "nok, malformed content type", givenCT: "application/x-www-form-urlencoded; ;", givenBody: "a=1", expectError: errMedia},
+		{name: "nok, multipart", givenCT: "multipart/form-data; boundary=x", givenBody: "a=1", expectError: errMedia},
+		{name: "nok, malformed content type", givenCT: "application/x-www-form-urlencoded; ;", givenBody: "a=1", expectError: errCType},
+		{name: "nok, malformed content type of another type", givenCT: "application/json; =", givenBody: "a=1", expectError: errCType},
+		{name: "nok, type without subtype", givenCT: "application", givenBody: "a=1", expectError: errMedia},
 		{name: "nok, body over the limit", givenCT: form, givenBody: "a=" + strings.Repeat("x", 9), givenLimit: 10, expectError: errTooLarge},
 		{name: "nok, chunked body over the limit", givenCT: form, givenBody: "a=" + strings.Repeat("x", 9), givenLimit: 10, chunked: true, expectError: errTooLarge},
 		{name: "nok, over the default limit", givenCT: form, givenBody: "a=" + strings.Repeat("x", DefaultMaxBytes), expectError: errTooLarge},
