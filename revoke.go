@@ -36,7 +36,8 @@ var (
 // answered only when the presented token is an access token and the server
 // cannot revoke access tokens: opaque access tokens with a model lacking
 // [AccessTokenModel] or [RefreshTokenModel] (RevokeToken). The response to a
-// nil error is 200 with an empty body and Cache-Control: no-store.
+// nil error is 200 with an empty body, Cache-Control: no-store and Pragma:
+// no-cache ([SetJSONHeaders] without Content-Type).
 func (s *Server) Revoke(r *http.Request) error {
 	ctx := r.Context()
 	p, err := s.readForm(r)
