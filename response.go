@@ -10,7 +10,11 @@ import (
 
 // ErrorBody is the JSON body of an error response (RFC 6749 §5.2).
 type ErrorBody struct {
-	Error            string `json:"error"`
+	// Error is the error code. The Server's endpoints always set it; the
+	// middleware package leaves it empty, and so out of the JSON, in its
+	// answer to a request without an access token, whose challenge has no
+	// error code either (RFC 6750 §3.1).
+	Error            string `json:"error,omitempty"`
 	ErrorDescription string `json:"error_description,omitempty"`
 	ErrorURI         string `json:"error_uri,omitempty"`
 }

@@ -71,12 +71,14 @@ type AuthenticateConfig struct {
 	// ErrorHandler is called with the error of a failed authentication, an
 	// *echo.HTTPError whose Internal error is [ErrTokenMissing] or an
 	// *errors.Error (invalid_request, invalid_token, insufficient_scope,
-	// server_error), after the WWW-Authenticate header was set. What it
-	// returns is returned by the middleware; return nil to let the request
-	// through unauthenticated (TokenFromContext then reports false).
-	// Optional. Default: the error is returned to Echo's HTTPErrorHandler,
-	// which writes its Message, an {"error", "error_description"} object,
-	// as JSON.
+	// server_error) and whose Message is an *oauth2server.ErrorBody, after
+	// the WWW-Authenticate header was set. What it returns is returned by
+	// the middleware; return nil to let the request through
+	// unauthenticated (TokenFromContext then reports false). Optional.
+	// Default: the error is returned to Echo's HTTPErrorHandler, which
+	// writes its Message as JSON: {"error", "error_description"}, or for
+	// a request without a token {"error_description"} alone (see
+	// [ErrTokenMissing]).
 	ErrorHandler func(c echo.Context, err error) error
 }
 
@@ -87,9 +89,27 @@ var DefaultAuthenticateConfig = AuthenticateConfig{
 }
 
 // ErrTokenMissing is the Internal error of the 401 answer to a request
-// without an access token. Its challenge carries no error code (RFC 6750
-// §3.1).
+// without an access token. As RFC 6750 §3.1 asks, the answer carries no
+// error code: the challenge is WWW-Authenticate: Bearer realm="..." alone,
+// and the body {"error_description":"The request has no bearer access
+// token."}, with no "error" member, so that a client tells "send a token"
+// from "your token was refused" by the absence of the code in both.
 var ErrTokenMissing = stderrors.New("oauthmw: no bearer access token in the request")
+
+// descTokenMissing is the description of the answer without a token.
+const descTokenMissing = "The request has no bearer access token."
+
+// tokenMissing sets the challenge of a request without a token, realm=""
+// for none, and returns its error.
+func tokenMissing(c echo.Context, realm string) error {
+	ch := "Bearer"
+	if realm != "" {
+		ch += ` realm="` + realm + `"`
+	}
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, ch)
+	return &echo.HTTPError{Code: http.StatusUnauthorized,
+		Message: &oauth2server.ErrorBody{ErrorDescription: descTokenMissing}, Internal: ErrTokenMissing}
+}
 
 var (
 	errMultipleMethods = oerrors.ErrInvalidRequest.WithDescription("The request uses more than one method to send the access token.")
@@ -129,7 +149,8 @@ func Authenticate(srv *oauth2server.Server) echo.MiddlewareFunc {
 // the error instead.
 //
 // A request without a token gets 401 with WWW-Authenticate: Bearer
-// realm="..." and no error code; a token sent in more than one way, or a
+// realm="..." and no error code, in the challenge or the body (see
+// [ErrTokenMissing]); a token sent in more than one way, or a
 // malformed one, 400 invalid_request, as does a request that did not arrive
 // over TLS when the Server has Options.RequireTLS; an unknown, expired,
 // revoked or invalid token 401 invalid_token; a token without the
@@ -208,9 +229,7 @@ func (config *AuthenticateConfig) authenticate(c echo.Context, state *authState,
 		return nil, bearerError(c, state, err, nil)
 	}
 	if raw == "" {
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="`+state.realm+`"`)
-		return nil, &echo.HTTPError{Code: http.StatusUnauthorized, Message: http.StatusText(http.StatusUnauthorized),
-			Internal: ErrTokenMissing}
+		return nil, tokenMissing(c, state.realm)
 	}
 	tok, err := config.Server.ValidateAccessToken(c.Request().Context(), raw)
 	if err != nil {

@@ -206,6 +206,70 @@ func TestAuthenticateTokenMethods(t *testing.T) {
 	}
 }
 
+// A request without a token gets 401, a challenge without an error code
+// and a JSON body without one either, only a description: through Echo's
+// default HTTPErrorHandler, never its {"message":"Unauthorized"}. The same
+// holds for RequireScope without Authenticate, whose challenge has no
+// realm. R-106
+func TestAuthenticateNoToken(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newTokenModel(t))
+	const body = `{"error_description":"The request has no bearer access token."}`
+	ok := func(c echo.Context) error { return c.NoContent(http.StatusOK) }
+	e := echo.New()
+	e.Any("/r", ok, oauthmw.Authenticate(srv))
+	e.Any("/realm", ok, oauthmw.AuthenticateWithConfig(oauthmw.AuthenticateConfig{Server: srv, Realm: "api"}))
+	e.Any("/scope-only", ok, oauthmw.RequireScope("read"))
+	var testCases = []struct {
+		name            string
+		whenMethod      string
+		whenPath        string
+		whenHeader      string
+		whenBody        string
+		expectChallenge string
+	}{
+		{name: "nok, nothing", whenPath: "/r", expectChallenge: `Bearer realm="oauth2server"`},
+		{name: "nok, nothing, configured realm", whenPath: "/realm", expectChallenge: `Bearer realm="api"`},
+		{name: "nok, another scheme", whenPath: "/r", whenHeader: "Basic YTpi", expectChallenge: `Bearer realm="oauth2server"`},
+		{name: "nok, query token not allowed", whenPath: "/r?access_token=" + goodToken, expectChallenge: `Bearer realm="oauth2server"`},
+		{name: "nok, body token not allowed", whenMethod: http.MethodPost, whenPath: "/r", whenBody: "access_token=" + goodToken,
+			expectChallenge: `Bearer realm="oauth2server"`},
+		{name: "nok, RequireScope without Authenticate", whenPath: "/scope-only", whenHeader: "Bearer " + goodToken, expectChallenge: "Bearer"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			method := tc.whenMethod
+			if method == "" {
+				method = http.MethodGet
+			}
+			req := httptest.NewRequest(method, tc.whenPath, strings.NewReader(tc.whenBody))
+			if tc.whenBody != "" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			if tc.whenHeader != "" {
+				req.Header.Set("Authorization", tc.whenHeader)
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			assert.Equal(t, http.StatusUnauthorized, rec.Code)
+			assert.Equal(t, tc.expectChallenge, rec.Header().Get("WWW-Authenticate"))
+			assert.NotContains(t, rec.Header().Get("WWW-Authenticate"), "error")
+			assert.Contains(t, rec.Header().Get("Content-Type"), "application/json")
+			assert.JSONEq(t, body, rec.Body.String())
+		})
+	}
+
+	// An ErrorHandler sees the same body as the Message.
+	var seen error
+	mw := oauthmw.AuthenticateWithConfig(oauthmw.AuthenticateConfig{Server: srv,
+		ErrorHandler: func(_ echo.Context, err error) error { seen = err; return err }})
+	protected(mw, httptest.NewRequest(http.MethodGet, "/", nil))
+	var he *echo.HTTPError
+	require.ErrorAs(t, seen, &he)
+	assert.ErrorIs(t, seen, oauthmw.ErrTokenMissing)
+	assert.Equal(t, &oauth2server.ErrorBody{ErrorDescription: "The request has no bearer access token."}, he.Message)
+}
+
 // Scope: the configured scope, RequireScope per route, 403 with the scope
 // in the challenge, node's scope headers. R-106
 func TestAuthenticateScope(t *testing.T) {
