@@ -13,7 +13,6 @@ import (
 	"time"
 
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
-	"github.com/echo-oauth2/oauth2server/internal/form"
 )
 
 // Defaults of the device authorization grant (RFC 8628).
@@ -109,10 +108,7 @@ func (s *Server) DeviceAuthorizationEnabled() bool { return s.GrantEnabled(Grant
 // no-store, as [WriteJSON] does; errors are *errors.Error.
 func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationResponse, error) {
 	ctx := r.Context()
-	if err := s.CheckTLS(r); err != nil {
-		return nil, err
-	}
-	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
+	p, err := s.readForm(r)
 	if err != nil {
 		return nil, err
 	}

@@ -165,7 +165,7 @@ func TestDeviceAuthorizationBadRequests(t *testing.T) {
 		{name: "ok, confidential client with Basic", givenBody: "scope=read", givenBasic: [2]string{"cli", "s3cret"}, expectStatus: 200},
 		{name: "ok, confidential client with body credentials", givenBody: "client_id=cli&client_secret=s3cret", expectStatus: 200},
 		{name: "nok, GET", givenMethod: http.MethodGet, givenBody: "client_id=tv", expectStatus: 405, expectError: "invalid_request"},
-		{name: "nok, JSON body", givenType: "application/json", givenBody: `{"client_id":"tv"}`, expectStatus: 400, expectError: "invalid_request"},
+		{name: "nok, JSON body", givenType: "application/json", givenBody: `{"client_id":"tv"}`, expectStatus: http.StatusUnsupportedMediaType, expectError: "invalid_request"},
 		{name: "nok, repeated parameter", givenBody: "client_id=tv&scope=read&scope=write", expectStatus: 400, expectError: "invalid_request"},
 		{name: "nok, no client", givenBody: "scope=read", expectStatus: 401, expectError: "invalid_client"},
 		{name: "nok, unknown client", givenBody: "client_id=nobody", expectStatus: 401, expectError: "invalid_client"},

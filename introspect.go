@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
-	"github.com/echo-oauth2/oauth2server/internal/form"
 )
 
 var errNoIntrospect = oerrors.ErrUnauthorizedClient.
@@ -58,10 +57,7 @@ func inactive() *IntrospectionResponse { return &IntrospectionResponse{Active: f
 // ignored. Responses must carry Cache-Control: no-store.
 func (s *Server) Introspect(r *http.Request) (*IntrospectionResponse, error) {
 	ctx := r.Context()
-	if err := s.CheckTLS(r); err != nil {
-		return nil, err
-	}
-	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
+	p, err := s.readForm(r)
 	if err != nil {
 		return nil, err
 	}

@@ -10,25 +10,29 @@ import (
 
 // ErrorBody is the JSON body of an error response (RFC 6749 §5.2).
 type ErrorBody struct {
-	Error            string `json:"error"`
+	// Error is the error code. The Server's endpoints always set it; the
+	// middleware package leaves it empty, and so out of the JSON, in its
+	// answer to a request without an access token, whose challenge has no
+	// error code either (RFC 6750 §3.1).
+	Error            string `json:"error,omitempty"`
 	ErrorDescription string `json:"error_description,omitempty"`
 	ErrorURI         string `json:"error_uri,omitempty"`
 }
 
 // PrepareError turns err into the status and body of an error response of
 // the token, revocation, introspection or device authorization endpoint,
-// and sets the response headers on h: Cache-Control: no-store and Pragma:
-// no-cache always, and WWW-Authenticate: Basic with every invalid_client
-// (401, RFC 6749 §5.2, RFC 7662 §2.3). A cause that is not an
-// *errors.Error becomes server_error; its text is logged, never sent.
+// and sets the response headers on h: those of [WriteJSON] always,
+// WWW-Authenticate: Basic with every invalid_client (401, RFC 6749 §5.2,
+// RFC 7662 §2.3), Retry-After when throttled and Allow with a 405. A cause
+// that is not an *errors.Error becomes server_error; its text is logged,
+// never sent.
 func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *ErrorBody) {
 	e := oerrors.From(err)
 	if oerrors.IsServerError(e) {
 		s.opts.Logger.ErrorContext(r.Context(), "oauth2server: request failed",
 			"method", r.Method, "path", r.URL.Path, "error", e.Unwrap())
 	}
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	SetJSONHeaders(h)
 	status := e.Status
 	if e.Code == oerrors.ErrInvalidClient.Code && status == http.StatusUnauthorized {
 		// invalid_client is always 401 with a Basic challenge: RFC 6749
@@ -56,16 +60,33 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	WriteJSON(w, status, body)
 }
 
-// WriteJSON writes v as JSON with Cache-Control: no-store and Pragma:
-// no-cache, as every response carrying tokens or credentials needs
-// (RFC 6749 §5.1).
+// WriteJSON writes v as JSON with the headers of [SetJSONHeaders], as
+// every answer of the token, revocation, introspection and device
+// authorization endpoints needs.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	SetJSONHeaders(w.Header())
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// SetJSONHeaders sets the headers of every answer of the token,
+// revocation, introspection and device authorization endpoints, success
+// and error alike: Content-Type: application/json, Cache-Control: no-store
+// and Pragma: no-cache (RFC 6749 §5.1, R-63; RFC 7009 §2.2 and RFC 8628
+// §3.2 answers carry credentials or tokens too). [WriteJSON],
+// [Server.PrepareError] and the handlers package set them with it; so
+// should a handler that writes such an answer itself (dropping
+// Content-Type when the answer has no content, as the 200 of a
+// revocation).
+func SetJSONHeaders(h http.Header) {
+	// One allocation for the three values instead of one per Header.Set;
+	// the keys are canonical. Each value slice is capped at length 1, so a
+	// later Add to one header appends to a new array and never overwrites
+	// its neighbour.
+	v := &[3]string{"application/json", "no-store", "no-cache"}
+	h["Content-Type"] = v[0:1:1]
+	h["Cache-Control"] = v[1:2:2]
+	h["Pragma"] = v[2:3:3]
 }
 
 // ServeToken is an http.HandlerFunc for the token endpoint, for net/http

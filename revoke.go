@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
-	"github.com/echo-oauth2/oauth2server/internal/form"
 )
 
 // Token type hints of RFC 7009 §2.1 and RFC 7662 §2.1.
@@ -37,13 +36,11 @@ var (
 // answered only when the presented token is an access token and the server
 // cannot revoke access tokens: opaque access tokens with a model lacking
 // [AccessTokenModel] or [RefreshTokenModel] (RevokeToken). The response to a
-// nil error is 200 with an empty body and Cache-Control: no-store.
+// nil error is 200 with an empty body, Cache-Control: no-store and Pragma:
+// no-cache ([SetJSONHeaders] without Content-Type).
 func (s *Server) Revoke(r *http.Request) error {
 	ctx := r.Context()
-	if err := s.CheckTLS(r); err != nil {
-		return err
-	}
-	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
+	p, err := s.readForm(r)
 	if err != nil {
 		return err
 	}

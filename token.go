@@ -77,10 +77,7 @@ func (t *TokenResponse) MarshalJSON() ([]byte, error) {
 // no-store and Pragma: no-cache (RFC 6749 §5.1), as [WriteJSON] does.
 func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	ctx := r.Context()
-	if err := s.CheckTLS(r); err != nil {
-		return nil, err
-	}
-	p, err := form.ParseBody(nil, r, s.opts.MaxBodyBytes)
+	p, err := s.readForm(r)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +111,18 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	return s.tokenResponse(tok, is), nil
 }
 
+// readForm opens the token, revocation, introspection and device
+// authorization endpoints, in this order: TLS (R-02, R-05, with
+// Options.RequireTLS), then the form body, POST only (405), of type
+// application/x-www-form-urlencoded (415), at most Options.MaxBodyBytes
+// (413), one value per parameter.
+func (s *Server) readForm(r *http.Request) (form.Params, error) {
+	if err := s.CheckTLS(r); err != nil {
+		return nil, err
+	}
+	return form.ParseBody(nil, r, s.opts.MaxBodyBytes)
+}
+
 // clientForGrant authenticates the client of a request for grantType and
 // checks that it may use the grant: registered for it, and confidential
 // where the grant needs client authentication.
@@ -133,12 +142,17 @@ func (s *Server) clientForGrant(ctx context.Context, r *http.Request, p map[stri
 
 // authenticateClient authenticates the client of a token, revocation,
 // introspection or device authorization request (RFC 6749 §2.3): HTTP
-// Basic or body credentials, exactly one method. It reports whether the
-// client was authenticated (confidential) or only identified (public).
+// Basic or body credentials, exactly one method, so several Authorization
+// headers are invalid_request too. It reports whether the client was
+// authenticated (confidential) or only identified (public).
 func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[string]string) (*Client, bool, error) {
 	var id, secret, method string
 	bodyID, bodySecret := p["client_id"], p["client_secret"]
-	if auth := r.Header.Get("Authorization"); auth != "" {
+	auth, err := form.Authorization(r.Header)
+	if err != nil {
+		return nil, false, err
+	}
+	if auth != "" {
 		if bodySecret != "" {
 			return nil, false, errMultipleAuth
 		}

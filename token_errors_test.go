@@ -26,21 +26,23 @@ func TestTokenEndpointErrors(t *testing.T) {
 		expectDesc      string // checked when not empty
 		expectChallenge bool
 	}{
-		// R-11: POST with an application/x-www-form-urlencoded body only.
+		// R-11: POST with an application/x-www-form-urlencoded body only;
+		// another media type is 415 (RFC 9110 §15.5.16), a malformed
+		// Content-Type 400.
 		{name: "nok, GET instead of POST", givenReq: tokenReq{method: http.MethodGet, query: confBody},
 			expectStatus: http.StatusMethodNotAllowed, expectCode: "invalid_request"},
 		{name: "nok, PUT instead of POST", givenReq: tokenReq{method: http.MethodPut, body: confBody},
 			expectStatus: http.StatusMethodNotAllowed, expectCode: "invalid_request"},
 		{name: "nok, JSON content type", givenReq: tokenReq{contentType: "application/json", body: `{"grant_type":"client_credentials"}`, auth: basic(confID, confSecret)},
-			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request body must be application/x-www-form-urlencoded."},
+			expectStatus: http.StatusUnsupportedMediaType, expectCode: "invalid_request", expectDesc: "The request body must be application/x-www-form-urlencoded."},
 		{name: "nok, text/plain content type", givenReq: tokenReq{contentType: "text/plain", body: confBody},
-			expectStatus: http.StatusBadRequest, expectCode: "invalid_request"},
+			expectStatus: http.StatusUnsupportedMediaType, expectCode: "invalid_request"},
 		{name: "nok, multipart content type", givenReq: tokenReq{contentType: "multipart/form-data; boundary=x", body: confBody},
-			expectStatus: http.StatusBadRequest, expectCode: "invalid_request"},
+			expectStatus: http.StatusUnsupportedMediaType, expectCode: "invalid_request"},
 		{name: "nok, malformed content type", givenReq: tokenReq{contentType: "application/x-www-form-urlencoded; =", body: confBody},
-			expectStatus: http.StatusBadRequest, expectCode: "invalid_request"},
+			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The Content-Type header is malformed."},
 		{name: "nok, no content type", givenReq: tokenReq{contentType: "-", body: confBody},
-			expectStatus: http.StatusBadRequest, expectCode: "invalid_request"},
+			expectStatus: http.StatusUnsupportedMediaType, expectCode: "invalid_request"},
 		// Part 2 §2: body capped, 413 and never 5xx.
 		{name: "nok, body over the cap", givenReq: tokenReq{body: confBody + "&pad=" + strings.Repeat("a", 64<<10)},
 			expectStatus: http.StatusRequestEntityTooLarge, expectCode: "invalid_request", expectDesc: "The request body is too large."},
@@ -105,6 +107,16 @@ func TestTokenEndpointErrors(t *testing.T) {
 		// R-20: exactly one authentication method.
 		{name: "nok, Basic and client_secret in the body", givenReq: tokenReq{body: confBody, auth: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request uses more than one client authentication method."},
+		// R-20: several Authorization headers are refused, never resolved
+		// by taking the first (RFC 9110 §11.6.2: one credential).
+		{name: "nok, two identical Basic headers", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: basic(confID, confSecret)},
+			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
+		{name: "nok, two Basic headers of different clients", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: basic(otherID, confSecret)},
+			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
+		{name: "nok, Basic and Bearer headers", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: "Bearer abc"},
+			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
+		{name: "nok, a wrong Basic header before a right one", givenReq: tokenReq{body: cc, auth: basic(confID, "wrong"), auth2: basic(confID, confSecret)},
+			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
 		{name: "nok, Basic id differs from body client_id", givenReq: tokenReq{body: cc + "&client_id=" + otherID, auth: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The client_id parameter does not match the authenticated client."},
 		// R-19, R-22, R-23: body credentials; invalid_client is 401 with a Basic challenge on every endpoint.

@@ -110,6 +110,7 @@ type tokenReq struct {
 	body        string
 	query       string
 	auth        string // Authorization header
+	auth2       string // a second Authorization header, when not empty
 }
 
 // tokenResp is what a client sees.
@@ -139,6 +140,9 @@ func (r tokenReq) build() *http.Request {
 	}
 	if r.auth != "" {
 		req.Header.Set("Authorization", r.auth)
+	}
+	if r.auth2 != "" {
+		req.Header.Add("Authorization", r.auth2)
 	}
 	return req
 }

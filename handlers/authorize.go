@@ -44,8 +44,13 @@ const (
 // DefaultCSRFMaxAge is how long a consent form stays valid by default.
 const DefaultCSRFMaxAge = 30 * time.Minute
 
-// AuthorizeConfig configures the authorization endpoint handler.
+// AuthorizeConfig configures the authorization endpoint handler (see
+// [AuthorizeWithConfig]). Server and UserFromRequest are required.
 type AuthorizeConfig struct {
+	// Server validates the requests and issues the codes (and, with the
+	// implicit grant, the tokens). Required.
+	Server *oauth2server.Server
+
 	// UserFromRequest returns the logged-in user of the request, or nil
 	// when nobody is logged in (node's authenticateHandler). Required. An
 	// error is a server fault: it is logged and the user sees an error page.
@@ -89,7 +94,7 @@ type AuthorizeConfig struct {
 	CSRFKey []byte
 
 	// CSRFMaxAge is how long a rendered consent form can be submitted.
-	// Optional. Default [DefaultCSRFMaxAge]. A form is single use: its
+	// Optional. Default [DefaultCSRFMaxAge]; negative is an error. A form is single use: its
 	// token is spent when it is posted ([oauth2server.Server.ClaimOnce],
 	// kept in the model's CounterModel, so every instance sees it), so a
 	// second post of the same approval issues no second code.
@@ -134,10 +139,11 @@ var (
 			WithDescription("The consent form did not carry a valid decision.")
 )
 
-// Authorize returns the handler of the authorization endpoint (RFC 6749
-// §3.1). Mount it for GET, HEAD and POST:
+// AuthorizeWithConfig returns the handler of the authorization endpoint
+// (RFC 6749 §3.1). Mount it for GET, HEAD and POST:
 //
-//	e.Match([]string{http.MethodGet, http.MethodHead, http.MethodPost}, "/oauth/authorize", handlers.Authorize(srv, cfg))
+//	authz := handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{Server: srv, UserFromRequest: currentUser})
+//	e.Match([]string{http.MethodGet, http.MethodHead, http.MethodPost}, "/oauth/authorize", authz)
 //
 // GET (and HEAD) validates the request and, for a logged-in user, renders the consent
 // page. POST validates the same query again, checks the consent form's CSRF
@@ -148,22 +154,26 @@ var (
 // no-referrer and Cache-Control: no-store, and never CORS headers (RFC 9700
 // §2.6, §4.16).
 //
-// Authorize panics when cfg is invalid (no UserFromRequest, a short
-// CSRFKey), as a startup programming error; [AuthorizeConfig.ToHandler]
-// returns the error instead.
-func Authorize(srv *oauth2server.Server, cfg AuthorizeConfig) echo.HandlerFunc {
-	h, err := cfg.ToHandler(srv)
+// There is no Authorize(srv) with a default configuration, as there is
+// [Token] for the token endpoint: only the application knows who is logged
+// in, so [AuthorizeConfig.UserFromRequest] has no default.
+//
+// AuthorizeWithConfig panics when cfg is invalid (no Server or
+// UserFromRequest, a short CSRFKey), as a startup programming error;
+// [AuthorizeConfig.ToHandler] returns the error instead.
+func AuthorizeWithConfig(cfg AuthorizeConfig) echo.HandlerFunc {
+	h, err := cfg.ToHandler()
 	if err != nil {
 		panic(err)
 	}
 	return h
 }
 
-// ToHandler returns the authorization endpoint handler (see [Authorize]),
-// or an error when the configuration is invalid.
-func (cfg AuthorizeConfig) ToHandler(srv *oauth2server.Server) (echo.HandlerFunc, error) {
-	if srv == nil {
-		return nil, stderrors.New("handlers: Authorize needs a Server")
+// ToHandler returns the authorization endpoint handler (see
+// [AuthorizeWithConfig]), or an error when the configuration is invalid.
+func (cfg AuthorizeConfig) ToHandler() (echo.HandlerFunc, error) {
+	if cfg.Server == nil {
+		return nil, stderrors.New("handlers: AuthorizeConfig.Server is required")
 	}
 	if cfg.UserFromRequest == nil {
 		return nil, stderrors.New("handlers: AuthorizeConfig.UserFromRequest is required")
@@ -176,7 +186,10 @@ func (cfg AuthorizeConfig) ToHandler(srv *oauth2server.Server) (echo.HandlerFunc
 	} else if len(cfg.CSRFKey) < 32 {
 		return nil, stderrors.New("handlers: AuthorizeConfig.CSRFKey must be at least 32 bytes")
 	}
-	if cfg.CSRFMaxAge <= 0 {
+	if cfg.CSRFMaxAge < 0 {
+		return nil, stderrors.New("handlers: AuthorizeConfig.CSRFMaxAge must not be negative")
+	}
+	if cfg.CSRFMaxAge == 0 {
 		cfg.CSRFMaxAge = DefaultCSRFMaxAge
 	}
 	if cfg.LoginRequired == nil {
@@ -188,7 +201,7 @@ func (cfg AuthorizeConfig) ToHandler(srv *oauth2server.Server) (echo.HandlerFunc
 	if cfg.RenderError == nil {
 		cfg.RenderError = renderErrorPage
 	}
-	h := &authorizeHandler{srv: srv, cfg: cfg}
+	h := &authorizeHandler{srv: cfg.Server, cfg: cfg}
 	return h.serve, nil
 }
 

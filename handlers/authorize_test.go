@@ -473,7 +473,7 @@ func TestAuthorizeConsentPage(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, oauth2server.Options{}, handlers.AuthorizeConfig{})
 	f.e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"*"}}))
-	h := handlers.Authorize(f.srv, handlers.AuthorizeConfig{UserFromRequest: userFromHeader})
+	h := handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{Server: f.srv, UserFromRequest: userFromHeader})
 	f.e.GET("/cors/authorize", h)
 
 	req := codeQuery("scope", "read write", "state", `<b>"x"</b>`).Encode()
@@ -560,7 +560,7 @@ func TestAuthorizeServerFaults(t *testing.T) {
 		srv, err := oauth2server.New(m, oauth2server.Options{})
 		require.NoError(t, err)
 		e := echo.New()
-		e.GET("/authorize", handlers.Authorize(srv, handlers.AuthorizeConfig{UserFromRequest: userFromHeader}))
+		e.GET("/authorize", handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader}))
 		rec := serve(e, http.MethodGet, "/authorize?"+codeQuery().Encode(), "alice")
 		assertShown(t, rec, http.StatusServiceUnavailable, "server_error")
 		assert.NotContains(t, rec.Body.String(), "storage is down")
@@ -571,7 +571,7 @@ func TestAuthorizeServerFaults(t *testing.T) {
 		srv, err := oauth2server.New(failingScopes{m}, oauth2server.Options{})
 		require.NoError(t, err)
 		e := echo.New()
-		e.GET("/authorize", handlers.Authorize(srv, handlers.AuthorizeConfig{UserFromRequest: userFromHeader}))
+		e.GET("/authorize", handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader}))
 		rec := serve(e, http.MethodGet, "/authorize?"+codeQuery().Encode(), "alice")
 		assert.Equal(t, http.StatusFound, rec.Code)
 		loc, _ := url.Parse(rec.Header().Get("Location"))
@@ -607,7 +607,7 @@ func TestAuthorizeOptions(t *testing.T) {
 		srv, err := oauth2server.New(m, oauth2server.Options{})
 		require.NoError(t, err)
 		e := echo.New()
-		e.GET("/authorize", handlers.Authorize(srv, handlers.AuthorizeConfig{UserFromRequest: userFromHeader}))
+		e.GET("/authorize", handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader}))
 		rec := serve(e, http.MethodGet, "/authorize?"+codeQuery("scope", "admin").Encode(), "alice")
 		loc, _ := url.Parse(rec.Header().Get("Location"))
 		assert.Equal(t, []string{"error", "error_description", "state"}, sortedKeys(loc.Query()))
@@ -623,20 +623,42 @@ func TestAuthorizeOptions(t *testing.T) {
 	})
 }
 
-// Configuration errors come from ToHandler; Authorize panics on them.
+// Configuration errors come from ToHandler; only AuthorizeWithConfig
+// panics on them.
 func TestAuthorizeConfig(t *testing.T) {
 	t.Parallel()
 	srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{})
 	require.NoError(t, err)
-	_, err = handlers.AuthorizeConfig{}.ToHandler(srv)
-	assert.ErrorContains(t, err, "UserFromRequest is required")
-	_, err = handlers.AuthorizeConfig{UserFromRequest: userFromHeader}.ToHandler(nil)
-	assert.ErrorContains(t, err, "needs a Server")
-	_, err = handlers.AuthorizeConfig{UserFromRequest: userFromHeader, CSRFKey: []byte("short")}.ToHandler(srv)
-	assert.ErrorContains(t, err, "at least 32 bytes")
-	_, err = handlers.AuthorizeConfig{UserFromRequest: userFromHeader, CSRFKey: make([]byte, 32)}.ToHandler(srv)
-	assert.NoError(t, err)
-	assert.Panics(t, func() { handlers.Authorize(srv, handlers.AuthorizeConfig{}) })
+	var testCases = []struct {
+		name        string
+		givenConfig handlers.AuthorizeConfig
+		expectError string
+	}{
+		{name: "ok, Server and UserFromRequest", givenConfig: handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader}},
+		{name: "ok, a 32-byte CSRFKey", givenConfig: handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader, CSRFKey: make([]byte, 32)}},
+		{name: "nok, no Server", givenConfig: handlers.AuthorizeConfig{UserFromRequest: userFromHeader},
+			expectError: "AuthorizeConfig.Server is required"},
+		{name: "nok, no UserFromRequest", givenConfig: handlers.AuthorizeConfig{Server: srv},
+			expectError: "AuthorizeConfig.UserFromRequest is required"},
+		{name: "nok, short CSRFKey", givenConfig: handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader, CSRFKey: []byte("short")},
+			expectError: "at least 32 bytes"},
+		{name: "nok, negative CSRFMaxAge", givenConfig: handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader, CSRFMaxAge: -time.Second},
+			expectError: "CSRFMaxAge must not be negative"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := tc.givenConfig.ToHandler()
+			if tc.expectError == "" {
+				assert.NoError(t, err)
+				assert.NotNil(t, h)
+				assert.NotPanics(t, func() { handlers.AuthorizeWithConfig(tc.givenConfig) })
+				return
+			}
+			assert.ErrorContains(t, err, tc.expectError)
+			assert.Nil(t, h)
+			assert.PanicsWithError(t, err.Error(), func() { handlers.AuthorizeWithConfig(tc.givenConfig) })
+		})
+	}
 }
 
 // A shared CSRFKey lets another instance accept the form.

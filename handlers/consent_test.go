@@ -19,7 +19,8 @@ import (
 func consentFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newFixture(t, oauth2server.Options{}, handlers.AuthorizeConfig{})
-	f.e.Any("/authorize", handlers.Authorize(f.srv, handlers.AuthorizeConfig{
+	f.e.Any("/authorize", handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{
+		Server:          f.srv,
 		UserFromRequest: userFromHeader,
 		Consents:        f.model,
 	}))
@@ -182,7 +183,8 @@ func TestAuthorizeRememberedConsentFaults(t *testing.T) {
 
 	// A failing lookup is a server error page: never a redirect, never a
 	// code issued without consent.
-	f.e.Any("/authorize", handlers.Authorize(f.srv, handlers.AuthorizeConfig{
+	f.e.Any("/authorize", handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{
+		Server:          f.srv,
 		UserFromRequest: userFromHeader,
 		Consents:        faultyConsents{ConsentModel: f.model, failFind: true},
 	}))
@@ -192,7 +194,8 @@ func TestAuthorizeRememberedConsentFaults(t *testing.T) {
 
 	// A failing save does not undo the approval: the client gets its code.
 	var saves atomic.Int32
-	f.e.Any("/authorize", handlers.Authorize(f.srv, handlers.AuthorizeConfig{
+	f.e.Any("/authorize", handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{
+		Server:          f.srv,
 		UserFromRequest: userFromHeader,
 		Consents:        faultyConsents{ConsentModel: f.model, failSave: true, saves: &saves},
 	}))

@@ -20,6 +20,6 @@ func DeviceAuthorization(srv *oauth2server.Server) echo.HandlerFunc {
 		if err != nil {
 			return writeError(c, srv, err)
 		}
-		return writeNoStore(c, resp)
+		return writeJSON(c, srv, resp)
 	}
 }

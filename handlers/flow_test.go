@@ -34,7 +34,7 @@ func flowServer(t *testing.T, opts oauth2server.Options) (*httptest.Server, *mem
 		return &oauth2server.User{ID: "alice", Username: "alice"}, nil
 	}
 	e.Match([]string{http.MethodGet, http.MethodPost}, "/authorize",
-		handlers.Authorize(srv, handlers.AuthorizeConfig{UserFromRequest: alice}))
+		handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{Server: srv, UserFromRequest: alice}))
 	e.POST("/token", handlers.Token(srv))
 	api := e.Group("/api", oauthmw.Authenticate(srv))
 	api.GET("/me", func(c echo.Context) error {

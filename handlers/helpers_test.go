@@ -93,7 +93,8 @@ func newFixture(t *testing.T, opts oauth2server.Options, cfg handlers.AuthorizeC
 		cfg.UserFromRequest = userFromHeader
 	}
 	f.e = echo.New()
-	f.e.Any("/authorize", handlers.Authorize(f.srv, cfg))
+	cfg.Server = f.srv
+	f.e.Any("/authorize", handlers.AuthorizeWithConfig(cfg))
 	f.e.POST("/token", handlers.Token(f.srv))
 	return f
 }

@@ -16,6 +16,6 @@ func Introspect(srv *oauth2server.Server) echo.HandlerFunc {
 		if err != nil {
 			return writeError(c, srv, err)
 		}
-		return writeNoStore(c, resp)
+		return writeJSON(c, srv, resp)
 	}
 }

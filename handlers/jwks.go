@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	stderrors "errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,20 +16,53 @@ import (
 // (docs/jwt.md, "Rotation").
 const DefaultJWKSMaxAge = 15 * time.Minute
 
-// JWKS returns the handler of the JWK Set (RFC 7517) with the public keys
-// that verify the server's JWT access tokens, cacheable for
-// [DefaultJWKSMaxAge]. It answers 404 when access tokens are opaque.
-func JWKS(srv *oauth2server.Server) echo.HandlerFunc {
-	return JWKSWithMaxAge(srv, DefaultJWKSMaxAge)
+// JWKSConfig configures the JWK Set handler (see [JWKSWithConfig]).
+type JWKSConfig struct {
+	// Server publishes its public signing keys. Required.
+	Server *oauth2server.Server
+
+	// MaxAge is how long clients and proxies may cache the set
+	// (Cache-Control: public, max-age), in whole seconds. Optional.
+	// Default [DefaultJWKSMaxAge]; negative is an error.
+	MaxAge time.Duration
 }
 
-// JWKSWithMaxAge is [JWKS] with another cache lifetime; zero or less
-// means [DefaultJWKSMaxAge].
-func JWKSWithMaxAge(srv *oauth2server.Server, maxAge time.Duration) echo.HandlerFunc {
-	if maxAge <= 0 {
-		maxAge = DefaultJWKSMaxAge
+// JWKS returns the handler of the JWK Set (RFC 7517) with the public keys
+// that verify the server's JWT access tokens, cacheable for
+// [DefaultJWKSMaxAge]. It answers 404 when access tokens are opaque. Mount
+// it for GET and HEAD:
+//
+//	e.GET("/oauth/jwks.json", handlers.JWKS(srv))
+//
+// It panics when srv is nil.
+func JWKS(srv *oauth2server.Server) echo.HandlerFunc {
+	return JWKSWithConfig(JWKSConfig{Server: srv})
+}
+
+// JWKSWithConfig returns the [JWKS] handler with cfg. It panics when cfg
+// is invalid; [JWKSConfig.ToHandler] returns the error instead.
+func JWKSWithConfig(cfg JWKSConfig) echo.HandlerFunc {
+	h, err := cfg.ToHandler()
+	if err != nil {
+		panic(err)
 	}
-	cache := "public, max-age=" + strconv.FormatInt(int64(maxAge/time.Second), 10)
+	return h
+}
+
+// ToHandler returns the JWK Set handler (see [JWKS]), or an error when
+// the configuration is invalid.
+func (cfg JWKSConfig) ToHandler() (echo.HandlerFunc, error) {
+	if cfg.Server == nil {
+		return nil, stderrors.New("handlers: JWKSConfig.Server is required")
+	}
+	if cfg.MaxAge < 0 {
+		return nil, stderrors.New("handlers: JWKSConfig.MaxAge must not be negative")
+	}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = DefaultJWKSMaxAge
+	}
+	srv := cfg.Server
+	cache := "public, max-age=" + strconv.FormatInt(int64(cfg.MaxAge/time.Second), 10)
 	return func(c echo.Context) error {
 		set := srv.JWKS()
 		if set == nil {
@@ -37,5 +71,5 @@ func JWKSWithMaxAge(srv *oauth2server.Server, maxAge time.Duration) echo.Handler
 		c.Response().Header().Set("Cache-Control", cache)
 		c.Response().Header().Set(echo.HeaderContentType, "application/jwk-set+json")
 		return c.JSON(http.StatusOK, set)
-	}
+	}, nil
 }

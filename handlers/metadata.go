@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	stderrors "errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -12,16 +13,48 @@ import (
 // changes only with a redeploy.
 const MetadataCacheControl = "public, max-age=3600"
 
-// Metadata returns the handler of the authorization server metadata
-// (RFC 8414) for the given mounted endpoints. Mount it at
+// MetadataConfig configures the metadata handler (see
+// [MetadataWithConfig]).
+type MetadataConfig struct {
+	// Server is described by the document. Required.
+	Server *oauth2server.Server
+
+	// Endpoints are the absolute URLs at which the Server's endpoints are
+	// mounted; the document lists exactly these. Required: there is no
+	// default, since only the application knows where it mounted them.
+	Endpoints oauth2server.Endpoints
+}
+
+// MetadataWithConfig returns the handler of the authorization server
+// metadata (RFC 8414) for cfg.Endpoints. Mount it for GET and HEAD at
 // [oauth2server.MetadataURL] of the issuer: for an issuer without a path,
-// e.GET("/.well-known/oauth-authorization-server", h). It fails as
-// [oauth2server.Server.Metadata] does: when Options.Issuer is empty, an
-// endpoint URL is not an absolute https URL (http only on loopback), or a
-// JWKS URL is given while access tokens are opaque.
+// e.GET("/.well-known/oauth-authorization-server", h).
 // [Register] builds the endpoints and mounts it for you.
-func Metadata(srv *oauth2server.Server, ep oauth2server.Endpoints) (echo.HandlerFunc, error) {
-	m, err := srv.Metadata(ep)
+//
+// There is no Metadata(srv) with defaults: the document must list the
+// endpoints where the application mounted them.
+//
+// MetadataWithConfig panics when cfg is invalid;
+// [MetadataConfig.ToHandler] returns the error instead.
+func MetadataWithConfig(cfg MetadataConfig) echo.HandlerFunc {
+	h, err := cfg.ToHandler()
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// ToHandler returns the metadata handler (see [MetadataWithConfig]), or an
+// error when the configuration is invalid: no Server, or as
+// [oauth2server.Server.Metadata] fails, when Options.Issuer is empty, an
+// endpoint URL is not an absolute https URL (http only on loopback), or a
+// JWKS URL is given while access tokens are opaque. The document is built
+// once, here.
+func (cfg MetadataConfig) ToHandler() (echo.HandlerFunc, error) {
+	if cfg.Server == nil {
+		return nil, stderrors.New("handlers: MetadataConfig.Server is required")
+	}
+	m, err := cfg.Server.Metadata(cfg.Endpoints)
 	if err != nil {
 		return nil, err
 	}

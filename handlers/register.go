@@ -36,9 +36,10 @@ type RegisterConfig struct {
 	IntrospectPath string
 	// Authorize configures the authorization endpoint (GET shows the
 	// request, POST carries the decision), mounted at AuthorizePath when
-	// set and the server has a response type enabled. Optional: leave nil
-	// to mount your own handlers.Authorize elsewhere (then it is not listed
-	// in the metadata).
+	// set and the server has a response type enabled. Its Server may be
+	// left nil: Register sets it to the Server it mounts. Optional: leave
+	// nil to mount your own [AuthorizeWithConfig] elsewhere (then it is not
+	// listed in the metadata).
 	Authorize *AuthorizeConfig
 	// AuthorizePath is the authorization endpoint's path. Optional.
 	// Default "/authorize".
@@ -50,8 +51,8 @@ type RegisterConfig struct {
 	// JWKSPath is the JWK Set's path, mounted only when the server issues
 	// JWT access tokens. Optional. Default "/jwks.json".
 	JWKSPath string
-	// JWKSMaxAge is the JWK Set's cache lifetime. Optional. Default
-	// [DefaultJWKSMaxAge].
+	// JWKSMaxAge is the JWK Set's cache lifetime ([JWKSConfig.MaxAge]).
+	// Optional. Default [DefaultJWKSMaxAge]; negative is an error.
 	JWKSMaxAge time.Duration
 	// Root is where the metadata is mounted, at the absolute path of
 	// [oauth2server.MetadataURL] (RFC 8414 §3.1: between host and issuer
@@ -71,8 +72,9 @@ type RegisterConfig struct {
 // The POST endpoints are mounted for every method, so that another method
 // gets the Server's JSON 405 with Cache-Control: no-store.
 // It fails when Options.Issuer is empty, BaseURL is not an absolute URL,
-// the authorization endpoint's configuration is invalid, or the metadata
-// path cannot be reached from g without Root.
+// the authorization endpoint's configuration or JWKSMaxAge is invalid, or
+// the metadata path cannot be reached from g without Root; then nothing is
+// mounted.
 //
 //	e := echo.New()
 //	err := handlers.Register(e.Group(""), srv, handlers.RegisterConfig{})
@@ -124,7 +126,13 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	}
 	var authorize echo.HandlerFunc
 	if cfg.Authorize != nil && len(srv.ResponseTypes()) > 0 {
-		if authorize, err = cfg.Authorize.ToHandler(srv); err != nil {
+		ac := *cfg.Authorize
+		if ac.Server == nil {
+			ac.Server = srv
+		} else if ac.Server != srv {
+			return errorf("RegisterConfig.Authorize.Server is another Server than the one Register mounts; leave it nil")
+		}
+		if authorize, err = ac.ToHandler(); err != nil {
 			return err
 		}
 		ep.Authorization = abs(cfg.AuthorizePath)
@@ -132,7 +140,11 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	if srv.DeviceAuthorizationEnabled() {
 		ep.DeviceAuthorization = abs(cfg.DeviceAuthorizationPath)
 	}
-	meta, err := Metadata(srv, ep)
+	meta, err := MetadataConfig{Server: srv, Endpoints: ep}.ToHandler()
+	if err != nil {
+		return err
+	}
+	jwks, err := JWKSConfig{Server: srv, MaxAge: cfg.JWKSMaxAge}.ToHandler()
 	if err != nil {
 		return err
 	}
@@ -156,7 +168,6 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	// HEAD is answered wherever GET is (RFC 9110 §9.3.2); net/http drops
 	// the body.
 	if srv.IssuesJWT() {
-		jwks := JWKSWithMaxAge(srv, cfg.JWKSMaxAge)
 		g.GET(cfg.JWKSPath, jwks)
 		g.HEAD(cfg.JWKSPath, jwks)
 	}

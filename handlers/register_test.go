@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/assert"
@@ -176,6 +177,8 @@ func TestRegisterErrors(t *testing.T) {
 			givenConfig: handlers.RegisterConfig{BaseURL: "https://other.example.com"}, expectError: "RegisterConfig.Root"},
 		{name: "nok, plain http endpoint", givenOpts: oauth2server.Options{Issuer: "https://as.example.com"},
 			givenConfig: handlers.RegisterConfig{BaseURL: "http://as.example.com", Root: echo.New()}, expectError: "absolute https URL"},
+		{name: "nok, negative JWKSMaxAge", givenOpts: oauth2server.Options{Issuer: "https://as.example.com"},
+			givenConfig: handlers.RegisterConfig{JWKSMaxAge: -time.Second}, expectError: "MaxAge must not be negative"},
 		{name: "ok, loopback http for development", givenOpts: oauth2server.Options{Issuer: "http://127.0.0.1:8080"}},
 	}
 	for _, tc := range tests {
@@ -192,30 +195,145 @@ func TestRegisterErrors(t *testing.T) {
 	}
 }
 
+// RegisterConfig.Authorize may leave Server nil (Register fills it in) or
+// name the Server being mounted; another Server or an invalid
+// configuration fails Register, and nothing is mounted.
+func TestRegisterAuthorizeServer(t *testing.T) {
+	t.Parallel()
+	opts := oauth2server.Options{Issuer: "https://as.example.com"}
+	srv := newServer(t, opts)
+	other := newServer(t, opts)
+	var testCases = []struct {
+		name        string
+		givenConfig handlers.AuthorizeConfig
+		expectError string
+	}{
+		{name: "ok, Server nil", givenConfig: handlers.AuthorizeConfig{UserFromRequest: userFromHeader}},
+		{name: "ok, the mounted Server", givenConfig: handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader}},
+		{name: "nok, another Server", givenConfig: handlers.AuthorizeConfig{Server: other, UserFromRequest: userFromHeader},
+			expectError: "another Server"},
+		{name: "nok, no UserFromRequest", givenConfig: handlers.AuthorizeConfig{},
+			expectError: "UserFromRequest is required"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := echo.New()
+			cfg := tc.givenConfig
+			err := handlers.Register(e.Group(""), srv, handlers.RegisterConfig{Authorize: &cfg})
+			if tc.expectError != "" {
+				assert.ErrorContains(t, err, tc.expectError)
+				assert.Empty(t, e.Routes())
+				return
+			}
+			require.NoError(t, err)
+			assert.Same(t, tc.givenConfig.Server, cfg.Server, "Register does not change the caller's configuration")
+			rec := serve(e, http.MethodGet, "/authorize?"+codeQuery("client_id", "app", "redirect_uri", "").Encode(), "alice")
+			assert.NotEqual(t, http.StatusNotFound, rec.Code)
+		})
+	}
+}
+
 // Metadata with an authorization endpoint advertises RFC 9207 iss and
 // query response mode; a JWKS URL with opaque tokens is refused.
 func TestMetadataEndpoints(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, oauth2server.Options{Issuer: "https://as.example.com"})
-	h, err := handlers.Metadata(srv, oauth2server.Endpoints{Authorization: "https://as.example.com/authorize"})
-	require.NoError(t, err)
+	h := handlers.MetadataWithConfig(handlers.MetadataConfig{Server: srv,
+		Endpoints: oauth2server.Endpoints{Authorization: "https://as.example.com/authorize"}})
 	rec := httptest.NewRecorder()
 	require.NoError(t, h(echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)))
+	assert.Equal(t, handlers.MetadataCacheControl, rec.Header().Get("Cache-Control"))
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m))
 	assert.Equal(t, true, m["authorization_response_iss_parameter_supported"])
 	assert.Equal(t, []any{"query"}, m["response_modes_supported"])
 	assert.Equal(t, "https://as.example.com/authorize", m["authorization_endpoint"])
 
-	_, err = handlers.Metadata(srv, oauth2server.Endpoints{JWKS: "https://as.example.com/jwks.json"})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "opaque")
-	_, err = handlers.Metadata(srv, oauth2server.Endpoints{Token: "https://as.example.com/t#frag"})
-	require.Error(t, err)
-
 	u, err := oauth2server.MetadataURL("https://as.example.com/a/b")
 	require.NoError(t, err)
 	assert.Equal(t, "https://as.example.com/.well-known/oauth-authorization-server/a/b", u)
+}
+
+// Configuration errors come from ToHandler; only MetadataWithConfig
+// panics on them.
+func TestMetadataConfig(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, oauth2server.Options{Issuer: "https://as.example.com"})
+	noIssuer := newServer(t, oauth2server.Options{})
+	var testCases = []struct {
+		name        string
+		givenConfig handlers.MetadataConfig
+		expectError string
+	}{
+		{name: "ok, token endpoint", givenConfig: handlers.MetadataConfig{Server: srv,
+			Endpoints: oauth2server.Endpoints{Token: "https://as.example.com/token"}}},
+		{name: "nok, no Server", givenConfig: handlers.MetadataConfig{
+			Endpoints: oauth2server.Endpoints{Token: "https://as.example.com/token"}}, expectError: "MetadataConfig.Server is required"},
+		{name: "nok, no issuer", givenConfig: handlers.MetadataConfig{Server: noIssuer,
+			Endpoints: oauth2server.Endpoints{Token: "https://as.example.com/token"}}, expectError: "Issuer"},
+		{name: "nok, JWKS URL with opaque tokens", givenConfig: handlers.MetadataConfig{Server: srv,
+			Endpoints: oauth2server.Endpoints{JWKS: "https://as.example.com/jwks.json"}}, expectError: "opaque"},
+		{name: "nok, URL with a fragment", givenConfig: handlers.MetadataConfig{Server: srv,
+			Endpoints: oauth2server.Endpoints{Token: "https://as.example.com/t#frag"}}, expectError: "Token"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := tc.givenConfig.ToHandler()
+			if tc.expectError == "" {
+				assert.NoError(t, err)
+				assert.NotNil(t, h)
+				assert.NotPanics(t, func() { handlers.MetadataWithConfig(tc.givenConfig) })
+				return
+			}
+			assert.ErrorContains(t, err, tc.expectError)
+			assert.Nil(t, h)
+			assert.PanicsWithError(t, err.Error(), func() { handlers.MetadataWithConfig(tc.givenConfig) })
+		})
+	}
+}
+
+// JWKS(srv) is JWKSWithConfig with the default cache lifetime; a
+// configuration error comes from ToHandler, and only JWKSWithConfig
+// panics on it.
+func TestJWKSConfig(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, jwtOptions(t))
+	var testCases = []struct {
+		name        string
+		givenConfig *handlers.JWKSConfig // nil: JWKS(srv)
+		expectCache string
+		expectError string
+	}{
+		{name: "ok, JWKS(srv)", expectCache: "public, max-age=900"},
+		{name: "ok, zero MaxAge is the default", givenConfig: &handlers.JWKSConfig{Server: srv}, expectCache: "public, max-age=900"},
+		{name: "ok, MaxAge of a minute", givenConfig: &handlers.JWKSConfig{Server: srv, MaxAge: time.Minute}, expectCache: "public, max-age=60"},
+		{name: "nok, no Server", givenConfig: &handlers.JWKSConfig{MaxAge: time.Minute}, expectError: "JWKSConfig.Server is required"},
+		{name: "nok, negative MaxAge", givenConfig: &handlers.JWKSConfig{Server: srv, MaxAge: -time.Second}, expectError: "MaxAge must not be negative"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			var h echo.HandlerFunc
+			if tc.givenConfig == nil {
+				h = handlers.JWKS(srv)
+			} else {
+				var err error
+				h, err = tc.givenConfig.ToHandler()
+				if tc.expectError != "" {
+					assert.ErrorContains(t, err, tc.expectError)
+					assert.Nil(t, h)
+					assert.PanicsWithError(t, err.Error(), func() { handlers.JWKSWithConfig(*tc.givenConfig) })
+					return
+				}
+				require.NoError(t, err)
+			}
+			rec := httptest.NewRecorder()
+			require.NoError(t, h(echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)))
+			assert.Equal(t, http.StatusOK, rec.Code)
+			assert.Equal(t, tc.expectCache, rec.Header().Get("Cache-Control"))
+			assert.Equal(t, "application/jwk-set+json", rec.Header().Get("Content-Type"))
+		})
+	}
+	assert.Panics(t, func() { handlers.JWKS(nil) })
 }
 
 // with an authorization endpoint, the device grant and the

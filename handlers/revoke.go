@@ -10,16 +10,13 @@ import (
 
 // Revoke returns the handler of the revocation endpoint (RFC 7009). Mount
 // it for every method, e.Any("/oauth/revoke", handlers.Revoke(srv)), as
-// [Token]. Success is 200 with an empty body, also for an unknown token
-// (RFC 7009 §2.2).
+// [Token]. Success is 200 with an empty body (and so no Content-Type),
+// also for an unknown token (RFC 7009 §2.2).
 func Revoke(srv *oauth2server.Server) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := srv.Revoke(c.Request()); err != nil {
 			return writeError(c, srv, err)
 		}
-		h := c.Response().Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Pragma", "no-cache")
-		return c.NoContent(http.StatusOK)
+		return write(c, http.StatusOK, nil)
 	}
 }

@@ -17,9 +17,7 @@ import (
 	"bytes"
 	stderrors "errors"
 	"io"
-	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -27,6 +25,7 @@ import (
 
 	"github.com/echo-oauth2/oauth2server"
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/internal/form"
 )
 
 // AuthenticateConfig configures [AuthenticateWithConfig].
@@ -45,13 +44,18 @@ type AuthenticateConfig struct {
 	// AllowQueryToken accepts the token in the access_token query
 	// parameter (RFC 6750 §2.3). Optional. Default false: URLs end up in
 	// logs and Referer headers, and RFC 9700 §4.3.2 says clients must not
-	// send it there. When false the parameter is ignored.
+	// send it there. When false the parameter is ignored. When true the
+	// query is parsed as the token endpoint parses its body: a repeated
+	// access_token, a bad escape, a ';' separator or invalid UTF-8
+	// anywhere in the query is invalid_request; other parameters may
+	// repeat.
 	AllowQueryToken bool
 
 	// AllowBodyToken accepts the token in the access_token parameter of an
 	// application/x-www-form-urlencoded body of a request that is not GET
 	// or HEAD (RFC 6750 §2.2). Optional. Default false. The body is read
-	// (up to the Server's MaxBodyBytes) and restored for the handler. When
+	// up to the Server's MaxBodyBytes (a longer one is 413) and restored
+	// for the handler, and parsed with the rules of AllowQueryToken. When
 	// false the parameter is ignored.
 	AllowBodyToken bool
 
@@ -67,12 +71,14 @@ type AuthenticateConfig struct {
 	// ErrorHandler is called with the error of a failed authentication, an
 	// *echo.HTTPError whose Internal error is [ErrTokenMissing] or an
 	// *errors.Error (invalid_request, invalid_token, insufficient_scope,
-	// server_error), after the WWW-Authenticate header was set. What it
-	// returns is returned by the middleware; return nil to let the request
-	// through unauthenticated (TokenFromContext then reports false).
-	// Optional. Default: the error is returned to Echo's HTTPErrorHandler,
-	// which writes its Message, an {"error", "error_description"} object,
-	// as JSON.
+	// server_error) and whose Message is an *oauth2server.ErrorBody, after
+	// the WWW-Authenticate header was set. What it returns is returned by
+	// the middleware; return nil to let the request through
+	// unauthenticated (TokenFromContext then reports false). Optional.
+	// Default: the error is returned to Echo's HTTPErrorHandler, which
+	// writes its Message as JSON: {"error", "error_description"}, or for
+	// a request without a token {"error_description"} alone (see
+	// [ErrTokenMissing]).
 	ErrorHandler func(c echo.Context, err error) error
 }
 
@@ -83,16 +89,31 @@ var DefaultAuthenticateConfig = AuthenticateConfig{
 }
 
 // ErrTokenMissing is the Internal error of the 401 answer to a request
-// without an access token. Its challenge carries no error code (RFC 6750
-// §3.1).
+// without an access token. As RFC 6750 §3.1 asks, the answer carries no
+// error code: the challenge is WWW-Authenticate: Bearer realm="..." alone,
+// and the body {"error_description":"The request has no bearer access
+// token."}, with no "error" member, so that a client tells "send a token"
+// from "your token was refused" by the absence of the code in both.
 var ErrTokenMissing = stderrors.New("oauthmw: no bearer access token in the request")
+
+// descTokenMissing is the description of the answer without a token.
+const descTokenMissing = "The request has no bearer access token."
+
+// tokenMissing sets the challenge of a request without a token, realm=""
+// for none, and returns its error.
+func tokenMissing(c echo.Context, realm string) error {
+	ch := "Bearer"
+	if realm != "" {
+		ch += ` realm="` + realm + `"`
+	}
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, ch)
+	return &echo.HTTPError{Code: http.StatusUnauthorized,
+		Message: &oauth2server.ErrorBody{ErrorDescription: descTokenMissing}, Internal: ErrTokenMissing}
+}
 
 var (
 	errMultipleMethods = oerrors.ErrInvalidRequest.WithDescription("The request uses more than one method to send the access token.")
 	errMalformedHeader = oerrors.ErrInvalidRequest.WithDescription("The Authorization header is not a valid Bearer credential.")
-	errRepeatedToken   = oerrors.ErrInvalidRequest.WithDescription("The request repeats the access_token parameter.")
-	errMalformedBody   = oerrors.ErrInvalidRequest.WithDescription("The request body is not valid application/x-www-form-urlencoded.")
-	errBodyTooLarge    = oerrors.ErrInvalidRequest.WithDescription("The request body is too large.").WithStatus(http.StatusRequestEntityTooLarge)
 	errScope           = oerrors.ErrInsufficientScope.WithDescription("The access token does not have the scope this resource requires.")
 )
 
@@ -128,7 +149,8 @@ func Authenticate(srv *oauth2server.Server) echo.MiddlewareFunc {
 // the error instead.
 //
 // A request without a token gets 401 with WWW-Authenticate: Bearer
-// realm="..." and no error code; a token sent in more than one way, or a
+// realm="..." and no error code, in the challenge or the body (see
+// [ErrTokenMissing]); a token sent in more than one way, or a
 // malformed one, 400 invalid_request, as does a request that did not arrive
 // over TLS when the Server has Options.RequireTLS; an unknown, expired,
 // revoked or invalid token 401 invalid_token; a token without the
@@ -207,9 +229,7 @@ func (config *AuthenticateConfig) authenticate(c echo.Context, state *authState,
 		return nil, bearerError(c, state, err, nil)
 	}
 	if raw == "" {
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="`+state.realm+`"`)
-		return nil, &echo.HTTPError{Code: http.StatusUnauthorized, Message: http.StatusText(http.StatusUnauthorized),
-			Internal: ErrTokenMissing}
+		return nil, tokenMissing(c, state.realm)
 	}
 	tok, err := config.Server.ValidateAccessToken(c.Request().Context(), raw)
 	if err != nil {
@@ -246,18 +266,21 @@ func checkScope(c echo.Context, state *authState, tok *oauth2server.Token, requi
 // extract returns the access token from exactly one allowed method: the
 // Authorization header, the query (AllowQueryToken) or the form body
 // (AllowBodyToken). Disallowed methods are ignored. It returns "" and no
-// error when there is no token.
+// error when there is no token. The query and the body are read by the
+// parser of the token endpoint (internal/form), with its limit and its
+// rules for access_token: a repeat, a bad escape or invalid UTF-8 is
+// invalid_request, an empty value is no value.
 func (config *AuthenticateConfig) extract(r *http.Request, maxBody int64) (string, error) {
 	var token string
 	methods := 0
 
-	// Indexed directly: the key is canonical, and Header.Values would
-	// canonicalize it again on every request.
-	for _, h := range r.Header[echo.HeaderAuthorization] {
-		scheme, rest, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") {
-			continue // another scheme is not ours to judge
-		}
+	auth, err := form.Authorization(r.Header)
+	if err != nil {
+		return "", err // several Authorization headers (RFC 6750 §2)
+	}
+	// Another scheme is not ours to judge: the request carries no bearer
+	// token.
+	if scheme, rest, _ := strings.Cut(auth, " "); auth != "" && strings.EqualFold(scheme, "Bearer") {
 		t := strings.TrimLeft(rest, " ")
 		if !validBearer(t) {
 			return "", errMalformedHeader
@@ -267,7 +290,7 @@ func (config *AuthenticateConfig) extract(r *http.Request, maxBody int64) (strin
 	}
 
 	if config.AllowQueryToken {
-		t, err := single(r.URL.Query()["access_token"])
+		t, err := form.Value(r.URL.RawQuery, "access_token")
 		if err != nil {
 			return "", err
 		}
@@ -277,16 +300,15 @@ func (config *AuthenticateConfig) extract(r *http.Request, maxBody int64) (strin
 		}
 	}
 
-	if config.AllowBodyToken && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Body != nil {
-		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == echo.MIMEApplicationForm {
-			t, err := bodyToken(r, maxBody)
-			if err != nil {
-				return "", err
-			}
-			if t != "" {
-				token = t
-				methods++
-			}
+	if config.AllowBodyToken && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Body != nil &&
+		form.IsForm(r.Header.Get(echo.HeaderContentType)) {
+		t, err := bodyToken(r, maxBody)
+		if err != nil {
+			return "", err
+		}
+		if t != "" {
+			token = t
+			methods++
 		}
 	}
 
@@ -296,39 +318,16 @@ func (config *AuthenticateConfig) extract(r *http.Request, maxBody int64) (strin
 	return token, nil
 }
 
-// bodyToken reads access_token from a form body and puts the body back
-// for the handler.
+// bodyToken reads access_token from a form body, within the Server's
+// MaxBodyBytes (413 beyond), and puts the body back for the handler.
 func bodyToken(r *http.Request, maxBody int64) (string, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := form.ReadBody(nil, r, maxBody)
 	if err != nil {
-		return "", errMalformedBody
-	}
-	if int64(len(body)) > maxBody {
-		return "", errBodyTooLarge
+		return "", err
 	}
 	_ = r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	vals, err := url.ParseQuery(string(body))
-	if err != nil {
-		return "", errMalformedBody
-	}
-	return single(vals["access_token"])
-}
-
-// single returns the one non-empty value of a parameter, "" when there is
-// none, and invalid_request when there are several.
-func single(values []string) (string, error) {
-	var out string
-	for _, v := range values {
-		if v == "" {
-			continue
-		}
-		if out != "" {
-			return "", errRepeatedToken
-		}
-		out = v
-	}
-	return out, nil
+	return form.Value(string(body), "access_token")
 }
 
 // validBearer reports whether t is a b64token (RFC 6750 §2.1):

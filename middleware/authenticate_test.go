@@ -84,7 +84,8 @@ func errorBody(t *testing.T, rec *httptest.ResponseRecorder) string {
 	return b.Error
 }
 
-// Every combination of header, query and body. R-104, R-105, R-106
+// Every combination of header, query and body, parsed with the token
+// endpoint's rules. R-12, R-14, R-15, R-104, R-105, R-106, R-107
 func TestAuthenticateTokenMethods(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, newTokenModel(t))
@@ -95,7 +96,10 @@ func TestAuthenticateTokenMethods(t *testing.T) {
 		revoked  = `Bearer realm="oauth2server", error="invalid_token", error_description="The access token was revoked."`
 		multiple = `Bearer realm="oauth2server", error="invalid_request", error_description="The request uses more than one method to send the access token."`
 		badHdr   = `Bearer realm="oauth2server", error="invalid_request", error_description="The Authorization header is not a valid Bearer credential."`
-		repeated = `Bearer realm="oauth2server", error="invalid_request", error_description="The request repeats the access_token parameter."`
+		twoHdrs  = `Bearer realm="oauth2server", error="invalid_request", error_description="The request has more than one Authorization header."`
+		repeated = `Bearer realm="oauth2server", error="invalid_request", error_description="The request repeats a parameter."`
+		encoding = `Bearer realm="oauth2server", error="invalid_request", error_description="The request parameters are not valid application/x-www-form-urlencoded UTF-8."`
+		tooLarge = `Bearer realm="oauth2server", error="invalid_request", error_description="The request body is too large."`
 	)
 	form := "application/x-www-form-urlencoded"
 	tests := []struct {
@@ -115,14 +119,20 @@ func TestAuthenticateTokenMethods(t *testing.T) {
 		{name: "ok, header", whenHeaders: []string{"Bearer " + goodToken}, expectStatus: 200, expectBody: goodToken + "|"},
 		{name: "ok, header scheme in lower case", whenHeaders: []string{"bearer " + goodToken}, expectStatus: 200, expectBody: goodToken + "|"},
 		{name: "ok, header scheme in upper case, two spaces", whenHeaders: []string{"BEARER  " + goodToken}, expectStatus: 200, expectBody: goodToken + "|"},
-		{name: "ok, header beside another scheme's header", whenHeaders: []string{"Basic YTpi", "Bearer " + goodToken}, expectStatus: 200, expectBody: goodToken + "|"},
 		{name: "nok, nothing", expectStatus: 401, expectChallenge: missing},
 		{name: "nok, Basic only", whenHeaders: []string{"Basic YTpi"}, expectStatus: 401, expectChallenge: missing},
 		{name: "nok, Bearer without token", whenHeaders: []string{"Bearer"}, expectStatus: 400, expectChallenge: badHdr, expectError: "invalid_request"},
 		{name: "nok, Bearer with blank token", whenHeaders: []string{"Bearer   "}, expectStatus: 400, expectChallenge: badHdr, expectError: "invalid_request"},
 		{name: "nok, Bearer token with a space", whenHeaders: []string{"Bearer a b"}, expectStatus: 400, expectChallenge: badHdr, expectError: "invalid_request"},
 		{name: "nok, Bearer token with a bad character", whenHeaders: []string{"Bearer a\"b"}, expectStatus: 400, expectChallenge: badHdr, expectError: "invalid_request"},
-		{name: "nok, two Bearer headers", whenHeaders: []string{"Bearer " + goodToken, "Bearer " + goodToken}, expectStatus: 400, expectChallenge: multiple, expectError: "invalid_request"},
+		// RFC 6750 §2: several Authorization headers are refused, never
+		// resolved by taking the first or the Bearer one.
+		{name: "nok, two Bearer headers", whenHeaders: []string{"Bearer " + goodToken, "Bearer " + goodToken}, expectStatus: 400, expectChallenge: twoHdrs, expectError: "invalid_request"},
+		{name: "nok, two different Bearer headers", whenHeaders: []string{"Bearer " + goodToken, "Bearer " + otherToken}, expectStatus: 400, expectChallenge: twoHdrs, expectError: "invalid_request"},
+		{name: "nok, Basic and Bearer headers", whenHeaders: []string{"Basic YTpi", "Bearer " + goodToken}, expectStatus: 400, expectChallenge: twoHdrs, expectError: "invalid_request"},
+		{name: "nok, Bearer and Basic headers", whenHeaders: []string{"Bearer " + goodToken, "Basic YTpi"}, expectStatus: 400, expectChallenge: twoHdrs, expectError: "invalid_request"},
+		{name: "nok, two Basic headers", whenHeaders: []string{"Basic YTpi", "Basic YTpi"}, expectStatus: 400, expectChallenge: twoHdrs, expectError: "invalid_request"},
+		{name: "nok, an empty header beside a Bearer header", whenHeaders: []string{"", "Bearer " + goodToken}, expectStatus: 400, expectChallenge: twoHdrs, expectError: "invalid_request"},
 		{name: "nok, unknown token", whenHeaders: []string{"Bearer unknown"}, expectStatus: 401, expectChallenge: unknown, expectError: "invalid_token"},
 		{name: "ok, token with padding", whenHeaders: []string{"Bearer abc=="}, expectStatus: 401, expectChallenge: unknown, expectError: "invalid_token"},
 		{name: "nok, expired token", whenHeaders: []string{"Bearer " + expiredToken}, expectStatus: 401, expectChallenge: expired, expectError: "invalid_token"},
@@ -132,6 +142,10 @@ func TestAuthenticateTokenMethods(t *testing.T) {
 		{name: "ok, query token when allowed", givenQueryOK: true, whenQuery: "access_token=" + goodToken, expectStatus: 200, expectBody: goodToken + "|"},
 		{name: "ok, empty query token is absent", givenQueryOK: true, whenQuery: "access_token=", whenHeaders: []string{"Bearer " + goodToken}, expectStatus: 200, expectBody: goodToken + "|"},
 		{name: "nok, query token twice", givenQueryOK: true, whenQuery: "access_token=a&access_token=b", expectStatus: 400, expectChallenge: repeated, expectError: "invalid_request"},
+		{name: "ok, other query parameters may repeat", givenQueryOK: true, whenQuery: "tag=a&tag=b&access_token=" + goodToken, expectStatus: 200, expectBody: goodToken + "|"},
+		{name: "nok, malformed query when query tokens are allowed", givenQueryOK: true, whenQuery: "q=100%&access_token=" + goodToken, expectStatus: 400, expectChallenge: encoding, expectError: "invalid_request"},
+		{name: "nok, semicolon in the query when query tokens are allowed", givenQueryOK: true, whenQuery: "q=1;access_token=" + goodToken, expectStatus: 400, expectChallenge: encoding, expectError: "invalid_request"},
+		{name: "ok, malformed query ignored when query tokens are not allowed", whenQuery: "q=100%", whenHeaders: []string{"Bearer " + goodToken}, expectStatus: 200, expectBody: goodToken + "|"},
 		{name: "nok, header and query", givenQueryOK: true, whenQuery: "access_token=" + goodToken, whenHeaders: []string{"Bearer " + goodToken}, expectStatus: 400, expectChallenge: multiple, expectError: "invalid_request"},
 		{name: "ok, header and query when query is not allowed", whenQuery: "access_token=x", whenHeaders: []string{"Bearer " + goodToken}, expectStatus: 200, expectBody: goodToken + "|"},
 
@@ -141,8 +155,13 @@ func TestAuthenticateTokenMethods(t *testing.T) {
 		{name: "nok, body token with GET", givenBodyOK: true, whenMethod: http.MethodGet, whenContentType: form, whenBody: "access_token=" + goodToken, expectStatus: 401, expectChallenge: missing},
 		{name: "nok, body token in JSON", givenBodyOK: true, whenMethod: http.MethodPost, whenContentType: "application/json", whenBody: `{"access_token":"` + goodToken + `"}`, expectStatus: 401, expectChallenge: missing},
 		{name: "nok, body token twice", givenBodyOK: true, whenMethod: http.MethodPost, whenContentType: form, whenBody: "access_token=a&access_token=b", expectStatus: 400, expectChallenge: repeated, expectError: "invalid_request"},
-		{name: "nok, malformed body", givenBodyOK: true, whenMethod: http.MethodPost, whenContentType: form, whenBody: "access_token=%zz", expectStatus: 400, expectError: "invalid_request"},
-		{name: "nok, body too large", givenBodyOK: true, whenMethod: http.MethodPost, whenContentType: form, whenBody: "x=" + strings.Repeat("a", 2000), expectStatus: 413, expectError: "invalid_request"},
+		{name: "ok, empty body token is absent", givenBodyOK: true, whenMethod: http.MethodPost, whenHeaders: []string{"Bearer " + goodToken}, whenContentType: form, whenBody: "access_token=&other=o", expectStatus: 200, expectBody: goodToken + "|o"},
+		{name: "ok, other body parameters may repeat", givenBodyOK: true, whenMethod: http.MethodPatch, whenContentType: form, whenBody: "other=o&tag=a&tag=b&access_token=" + goodToken, expectStatus: 200, expectBody: goodToken + "|o"},
+		{name: "ok, body at MaxBodyBytes", givenBodyOK: true, whenMethod: http.MethodDelete, whenContentType: form, whenBody: "access_token=" + goodToken + "&x=" + strings.Repeat("a", 1024-len("access_token="+goodToken+"&x=")), expectStatus: 200, expectBody: goodToken + "|"},
+		{name: "nok, malformed body", givenBodyOK: true, whenMethod: http.MethodPost, whenContentType: form, whenBody: "access_token=%zz", expectStatus: 400, expectChallenge: encoding, expectError: "invalid_request"},
+		{name: "nok, invalid UTF-8 in another body parameter", givenBodyOK: true, whenMethod: http.MethodPost, whenContentType: form, whenBody: "access_token=" + goodToken + "&name=%ff", expectStatus: 400, expectChallenge: encoding, expectError: "invalid_request"},
+		{name: "nok, semicolon in the body", givenBodyOK: true, whenMethod: http.MethodPost, whenContentType: form, whenBody: "a=1;access_token=" + goodToken, expectStatus: 400, expectChallenge: encoding, expectError: "invalid_request"},
+		{name: "nok, body over MaxBodyBytes", givenBodyOK: true, whenMethod: http.MethodPost, whenContentType: form, whenBody: "x=" + strings.Repeat("a", 1023), expectStatus: 413, expectChallenge: tooLarge, expectError: "invalid_request"},
 		{name: "nok, header and body", givenBodyOK: true, whenMethod: http.MethodPost, whenHeaders: []string{"Bearer " + goodToken}, whenContentType: form, whenBody: "access_token=" + goodToken, expectStatus: 400, expectChallenge: multiple, expectError: "invalid_request"},
 		{name: "nok, query and body", givenQueryOK: true, givenBodyOK: true, whenMethod: http.MethodPost, whenQuery: "access_token=" + goodToken, whenContentType: form, whenBody: "access_token=" + goodToken, expectStatus: 400, expectChallenge: multiple, expectError: "invalid_request"},
 		{name: "nok, header, query and body", givenQueryOK: true, givenBodyOK: true, whenMethod: http.MethodPost, whenHeaders: []string{"Bearer " + goodToken}, whenQuery: "access_token=" + goodToken, whenContentType: form, whenBody: "access_token=" + goodToken, expectStatus: 400, expectChallenge: multiple, expectError: "invalid_request"},
@@ -185,6 +204,70 @@ func TestAuthenticateTokenMethods(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A request without a token gets 401, a challenge without an error code
+// and a JSON body without one either, only a description: through Echo's
+// default HTTPErrorHandler, never its {"message":"Unauthorized"}. The same
+// holds for RequireScope without Authenticate, whose challenge has no
+// realm. R-106
+func TestAuthenticateNoToken(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newTokenModel(t))
+	const body = `{"error_description":"The request has no bearer access token."}`
+	ok := func(c echo.Context) error { return c.NoContent(http.StatusOK) }
+	e := echo.New()
+	e.Any("/r", ok, oauthmw.Authenticate(srv))
+	e.Any("/realm", ok, oauthmw.AuthenticateWithConfig(oauthmw.AuthenticateConfig{Server: srv, Realm: "api"}))
+	e.Any("/scope-only", ok, oauthmw.RequireScope("read"))
+	var testCases = []struct {
+		name            string
+		whenMethod      string
+		whenPath        string
+		whenHeader      string
+		whenBody        string
+		expectChallenge string
+	}{
+		{name: "nok, nothing", whenPath: "/r", expectChallenge: `Bearer realm="oauth2server"`},
+		{name: "nok, nothing, configured realm", whenPath: "/realm", expectChallenge: `Bearer realm="api"`},
+		{name: "nok, another scheme", whenPath: "/r", whenHeader: "Basic YTpi", expectChallenge: `Bearer realm="oauth2server"`},
+		{name: "nok, query token not allowed", whenPath: "/r?access_token=" + goodToken, expectChallenge: `Bearer realm="oauth2server"`},
+		{name: "nok, body token not allowed", whenMethod: http.MethodPost, whenPath: "/r", whenBody: "access_token=" + goodToken,
+			expectChallenge: `Bearer realm="oauth2server"`},
+		{name: "nok, RequireScope without Authenticate", whenPath: "/scope-only", whenHeader: "Bearer " + goodToken, expectChallenge: "Bearer"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			method := tc.whenMethod
+			if method == "" {
+				method = http.MethodGet
+			}
+			req := httptest.NewRequest(method, tc.whenPath, strings.NewReader(tc.whenBody))
+			if tc.whenBody != "" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			if tc.whenHeader != "" {
+				req.Header.Set("Authorization", tc.whenHeader)
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			assert.Equal(t, http.StatusUnauthorized, rec.Code)
+			assert.Equal(t, tc.expectChallenge, rec.Header().Get("WWW-Authenticate"))
+			assert.NotContains(t, rec.Header().Get("WWW-Authenticate"), "error")
+			assert.Contains(t, rec.Header().Get("Content-Type"), "application/json")
+			assert.JSONEq(t, body, rec.Body.String())
+		})
+	}
+
+	// An ErrorHandler sees the same body as the Message.
+	var seen error
+	mw := oauthmw.AuthenticateWithConfig(oauthmw.AuthenticateConfig{Server: srv,
+		ErrorHandler: func(_ echo.Context, err error) error { seen = err; return err }})
+	protected(mw, httptest.NewRequest(http.MethodGet, "/", nil))
+	var he *echo.HTTPError
+	require.ErrorAs(t, seen, &he)
+	assert.ErrorIs(t, seen, oauthmw.ErrTokenMissing)
+	assert.Equal(t, &oauth2server.ErrorBody{ErrorDescription: "The request has no bearer access token."}, he.Message)
 }
 
 // Scope: the configured scope, RequireScope per route, 403 with the scope

@@ -1,8 +1,6 @@
 package middleware
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/echo-oauth2/oauth2server"
@@ -17,17 +15,16 @@ import (
 // reports false), as after a failed Authenticate.
 //
 // A request that Authenticate did not verify (no Authenticate before it, or
-// skipped) gets 401 with a bare Bearer challenge: RequireScope never lets
-// an unauthenticated request through.
+// skipped) gets the answer to a request without a token ([ErrTokenMissing]),
+// with a bare Bearer challenge: RequireScope never lets an unauthenticated
+// request through.
 func RequireScope(scopes ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			state, _ := c.Get(stateKey).(*authState)
 			tok, _ := c.Get(tokenKey).(*oauth2server.Token)
 			if state == nil || tok == nil {
-				c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
-				return &echo.HTTPError{Code: http.StatusUnauthorized,
-					Message: http.StatusText(http.StatusUnauthorized), Internal: ErrTokenMissing}
+				return tokenMissing(c, "") // no Authenticate, no realm
 			}
 			if err := checkScope(c, state, tok, scopes); err != nil {
 				if state.errorHandler == nil {

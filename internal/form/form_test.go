@@ -61,11 +61,13 @@ func TestParse(t *testing.T) {
 }
 
 func TestErrorValues(t *testing.T) {
-	for _, e := range []*oautherrors.Error{errRepeated, errEncoding, errMedia, errTooLarge, errMethod, errRead} {
+	for _, e := range []*oautherrors.Error{errRepeated, errEncoding, errMedia, errTooLarge, errMethod, errRead, errAuthorizationRepeated, errCType} {
 		assert.True(t, errors.Is(e, oautherrors.ErrInvalidRequest), e.Description)
 	}
 	assert.Equal(t, http.StatusRequestEntityTooLarge, errTooLarge.Status)
 	assert.Equal(t, http.StatusMethodNotAllowed, errMethod.Status)
+	assert.Equal(t, http.StatusUnsupportedMediaType, errMedia.Status)
+	assert.Equal(t, http.StatusBadRequest, errCType.Status)
 	assert.Equal(t, http.StatusBadRequest, errRepeated.Status)
 }
 
@@ -92,7 +94,10 @@ func TestParseBody(t *testing.T) {
 		{name: "nok, GET", givenMethod: http.MethodGet, givenCT: form, givenQuery: "a=1", expectError: errMethod},
 		{name: "nok, no content type", givenBody: "a=1", expectError: errMedia},
 		{name: "nok, JSON", givenCT: "application/json", givenBody: `{"a":1}`, expectError: errMedia},
-		{name: "nok, malformed content type", givenCT: "application/x-www-form-urlencoded; ;", givenBody: "a=1", expectError: errMedia},
+		{name: "nok, multipart", givenCT: "multipart/form-data; boundary=x", givenBody: "a=1", expectError: errMedia},
+		{name: "nok, malformed content type", givenCT: "application/x-www-form-urlencoded; ;", givenBody: "a=1", expectError: errCType},
+		{name: "nok, malformed content type of another type", givenCT: "application/json; =", givenBody: "a=1", expectError: errCType},
+		{name: "nok, type without subtype", givenCT: "application", givenBody: "a=1", expectError: errMedia},
 		{name: "nok, body over the limit", givenCT: form, givenBody: "a=" + strings.Repeat("x", 9), givenLimit: 10, expectError: errTooLarge},
 		{name: "nok, chunked body over the limit", givenCT: form, givenBody: "a=" + strings.Repeat("x", 9), givenLimit: 10, chunked: true, expectError: errTooLarge},
 		{name: "nok, over the default limit", givenCT: form, givenBody: "a=" + strings.Repeat("x", DefaultMaxBytes), expectError: errTooLarge},
@@ -154,9 +159,113 @@ func TestQuery(t *testing.T) {
 	assert.Same(t, errRepeated, err)
 }
 
+// R-12, R-14, R-15 for one parameter: Value applies Parse's rules to the
+// parameter it reads and its encoding rules to every pair, and lets other
+// parameters repeat.
+func TestValue(t *testing.T) {
+	var testCases = []struct {
+		name        string
+		givenRaw    string
+		expect      string
+		expectError *oautherrors.Error
+	}{
+		{name: "ok, absent", givenRaw: "a=1&b=2", expect: ""},
+		{name: "ok, empty string", givenRaw: "", expect: ""},
+		{name: "ok, present", givenRaw: "a=1&access_token=t0k&b=2", expect: "t0k"},
+		{name: "ok, decoded", givenRaw: "access_token=a%2Bb+c", expect: "a+b c"},
+		{name: "ok, encoded name", givenRaw: "access%5Ftoken=t", expect: "t"},
+		{name: "ok, empty value is omitted (R-12)", givenRaw: "access_token=&access_token=t&access_token=", expect: "t"},
+		{name: "ok, other parameters may repeat", givenRaw: "tag=a&tag=b&access_token=t", expect: "t"},
+		{name: "nok, repeated (R-14)", givenRaw: "access_token=a&access_token=b", expectError: errRepeated},
+		{name: "nok, repeated after decoding", givenRaw: "access_token=a&access%5Ftoken=a", expectError: errRepeated},
+		{name: "nok, bad escape in the value", givenRaw: "access_token=%zz", expectError: errEncoding},
+		{name: "nok, bad escape in another pair", givenRaw: "access_token=t&a=%zz", expectError: errEncoding},
+		{name: "nok, semicolon separator", givenRaw: "a=1;access_token=t", expectError: errEncoding},
+		{name: "nok, invalid UTF-8 (R-15)", givenRaw: "access_token=t&a=%ff", expectError: errEncoding},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := Value(tc.givenRaw, "access_token")
+			if tc.expectError != nil {
+				assert.Same(t, tc.expectError, err)
+				assert.Empty(t, v)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.expect, v)
+		})
+	}
+}
+
+// R-20, R-105: one Authorization header at most.
+func TestAuthorization(t *testing.T) {
+	var testCases = []struct {
+		name        string
+		givenValues []string
+		expect      string
+		expectError bool
+	}{
+		{name: "ok, none"},
+		{name: "ok, one", givenValues: []string{"Basic YTpi"}, expect: "Basic YTpi"},
+		{name: "ok, one empty", givenValues: []string{""}, expect: ""},
+		{name: "nok, two of one scheme", givenValues: []string{"Basic YTpi", "Basic YTpi"}, expectError: true},
+		{name: "nok, two schemes", givenValues: []string{"Basic YTpi", "Bearer t"}, expectError: true},
+		{name: "nok, an empty one beside another", givenValues: []string{"", "Bearer t"}, expectError: true},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			for _, v := range tc.givenValues {
+				h.Add("authorization", v)
+			}
+			v, err := Authorization(h)
+			if tc.expectError {
+				assert.Same(t, errAuthorizationRepeated, err)
+				assert.Empty(t, v)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.expect, v)
+		})
+	}
+}
+
+func TestIsForm(t *testing.T) {
+	for ct, expect := range map[string]bool{
+		"application/x-www-form-urlencoded":                true,
+		"Application/X-WWW-Form-Urlencoded":                true,
+		"application/x-www-form-urlencoded; charset=utf-8": true,
+		"":                                     false,
+		"application/json":                     false,
+		"multipart/form-data; boundary=x":      false,
+		"application/x-www-form-urlencoded; ;": false,
+	} {
+		assert.Equal(t, expect, IsForm(ct), ct)
+	}
+}
+
+// ReadBody reads any method and content type within the limit.
+func TestReadBody(t *testing.T) {
+	req := httptest.NewRequest(http.MethodPut, "/", strings.NewReader("anything"))
+	req.Header.Set("Content-Type", "text/plain")
+	b, err := ReadBody(nil, req, 8)
+	require.NoError(t, err)
+	assert.Equal(t, "anything", string(b))
+
+	req = httptest.NewRequest(http.MethodPatch, "/", strings.NewReader("anything"))
+	_, err = ReadBody(nil, req, 7)
+	assert.Same(t, errTooLarge, err)
+
+	req = httptest.NewRequest(http.MethodDelete, "/", nil)
+	req.Body = nil
+	b, err = ReadBody(nil, req, 0)
+	require.NoError(t, err)
+	assert.Empty(t, b)
+}
+
 // FuzzParse checks that Parse never panics, that a successful parse holds
-// only non-empty UTF-8 values, and that it survives a round trip through
-// url.Values encoding unchanged.
+// only non-empty UTF-8 values, that it survives a round trip through
+// url.Values encoding unchanged, and that Value agrees with it.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"", "a=1", "a=1&b=2", "a=&a=1", "a=1&a=2", "a=%zz", "a=1;b=2", "a=%ff", "=v", "&&", "a=b=c",
@@ -175,6 +284,9 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &e) || e.Code != "invalid_request" {
 				t.Fatalf("error %v is not invalid_request", err)
 			}
+			if _, verr := Value(raw, "any"); err == errEncoding && verr != errEncoding {
+				t.Fatalf("Value(%q) = %v, Parse failed with %v", raw, verr, err)
+			}
 			return
 		}
 		v := url.Values{}
@@ -186,6 +298,9 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("invalid UTF-8 in %q=%q from %q", k, val, raw)
 			}
 			v.Set(k, val)
+			if got, err := Value(raw, k); err != nil || got != val {
+				t.Fatalf("Value(%q, %q) = %q, %v; Parse has %q", raw, k, got, err, val)
+			}
 		}
 		again, err := Parse(v.Encode())
 		if err != nil {
