@@ -48,11 +48,34 @@ func (s *Server) Revoke(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	token := p["token"]
+	return s.revoke(ctx, client, p["token"], p["token_type_hint"])
+}
+
+// RevokeTokenFor revokes token on behalf of the client clientID, from Go
+// code, exactly as [Server.Revoke] does once it has authenticated that
+// client (node's revokeToken): for an application that signs a user out
+// of one of its own clients, say. The same rules hold: a token of another
+// client is refused with invalid_grant and left untouched; an unknown,
+// expired or already revoked token is success; hint is "",
+// [HintAccessToken] or [HintRefreshToken]. An unknown clientID is
+// invalid_client.
+func (s *Server) RevokeTokenFor(ctx context.Context, clientID, token, hint string) error {
+	client, err := s.model.GetClient(ctx, clientID)
+	if err != nil {
+		return storeError("GetClient", err)
+	}
+	if client == nil {
+		return oerrors.ErrInvalidClient
+	}
+	return s.revoke(ctx, client, token, hint)
+}
+
+// revoke revokes token for the authenticated (or identified) client.
+func (s *Server) revoke(ctx context.Context, client *Client, token, hint string) error {
 	if token == "" {
 		return errNoToken
 	}
-	if p["token_type_hint"] == HintAccessToken {
+	if hint == HintAccessToken {
 		done, err := s.revokeAccessToken(ctx, client, token)
 		if done || err != nil {
 			return err
