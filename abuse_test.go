@@ -3,6 +3,7 @@ package oauth2server_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -519,4 +520,65 @@ func BenchmarkParseScope(b *testing.B) {
 			}
 		})
 	}
+}
+
+// a request whose client hung up is no server fault: its storage
+// error is logged at debug level, not as an ERROR any client could cause.
+func TestClientGoneIsNotLoggedAsError(t *testing.T) {
+	var logs strings.Builder
+	m := &faultModel{Model: memorymodel.New(), fail: map[string]bool{"GetClient": true}}
+	srv, err := oauth2server.New(m, oauth2server.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.NoError(t, err)
+	send := func(ctx context.Context) {
+		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader("grant_type=client_credentials")).WithContext(ctx)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("svc", "secret")
+		rec := httptest.NewRecorder()
+		srv.ServeToken(rec, req)
+		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	send(gone)
+	assert.Contains(t, logs.String(), "level=DEBUG")
+	assert.Contains(t, logs.String(), "the client went away")
+	assert.NotContains(t, logs.String(), "level=ERROR")
+
+	logs.Reset()
+	send(context.Background())
+	assert.Contains(t, logs.String(), "level=ERROR", "a real fault is still an error")
+}
+
+// Above a device cap, refusals until the window ends cost no store write.
+func TestDeviceCapRefusalsAreCheap(t *testing.T) {
+	clock := newClock()
+	m := &countingCounters{countingModel: countingModel{Model: memorymodel.New(memorymodel.WithClock(clock.Now))}}
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}}))
+	srv, err := oauth2server.New(m, oauth2server.Options{Now: clock.Now,
+		Device: oauth2server.DeviceOptions{VerificationURI: verificationURI, MaxPendingPerAddress: 2}})
+	require.NoError(t, err)
+	for i := range 50 {
+		r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+		if i < 2 {
+			require.Equal(t, http.StatusOK, r.status)
+		} else {
+			require.Equal(t, http.StatusTooManyRequests, r.status)
+		}
+	}
+	// Two admitted (two adds each: address, client), one refused (one add).
+	assert.EqualValues(t, 5, m.adds.Load(), "the 47 later refusals wrote nothing")
+	clock.Advance(10 * time.Minute)
+	r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+	assert.Equal(t, http.StatusOK, r.status, "the window ended")
+}
+
+// countingCounters counts the counter writes of a memorymodel.
+type countingCounters struct {
+	countingModel
+	adds atomic.Int64
+}
+
+func (m *countingCounters) AddCounter(ctx context.Context, key string, delta int64, window time.Duration, now time.Time) (oauth2server.Counter, error) {
+	m.adds.Add(1)
+	return m.Model.AddCounter(ctx, key, delta, window, now)
 }

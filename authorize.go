@@ -155,8 +155,7 @@ func (ar *AuthorizeRequest) fail(err error) error {
 func (s *Server) AuthorizeErrorResponse(r *http.Request, err error) (redirectURL string, page *oerrors.Error) {
 	e := oerrors.From(err)
 	if oerrors.IsServerError(e) {
-		s.opts.Logger.ErrorContext(r.Context(), "oauth2server: authorization request failed",
-			"method", r.Method, "path", r.URL.Path, "error", e.Unwrap())
+		s.logFault(r, "oauth2server: authorization request failed", e)
 	}
 	var ae *AuthorizeError
 	if stderrors.As(err, &ae) && !ae.ShowToUser() {

@@ -274,17 +274,27 @@ func (s *Server) admitDeviceAuthorization(ctx context.Context, clientID, address
 		{counterKey("device-addr", address), s.opts.Device.MaxPendingPerAddress},
 		{counterKey("device-client", clientID), s.opts.Device.MaxPendingPerClient},
 	}
+	now := s.now()
 	for _, b := range buckets {
 		if b.max <= 0 {
 			continue
 		}
-		c, err := s.counters.AddCounter(ctx, b.key, 1, window, s.now())
+		// A bucket found full stays full until its window ends (device
+		// counters only grow): this process remembers it, so that a flood
+		// above the cap costs no store write per request.
+		if n, until := s.deviceFull.Get(b.key, now); n > 0 {
+			return errDeviceThrottled.WithRetryAfter(until.Sub(now))
+		}
+		c, err := s.counters.AddCounter(ctx, b.key, 1, window, now)
 		if err != nil {
 			return storeError("AddCounter", err)
 		}
 		if c.Count > int64(b.max) {
-			return errThrottled.WithDescription(throttleDescriptionDevice).WithRetryAfter(c.ExpiresAt.Sub(s.now()))
+			s.deviceFull.Add(b.key, 1, c.ExpiresAt.Sub(now), now)
+			return errDeviceThrottled.WithRetryAfter(c.ExpiresAt.Sub(now))
 		}
 	}
 	return nil
 }
+
+var errDeviceThrottled = errThrottled.WithDescription(throttleDescriptionDevice)

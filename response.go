@@ -2,6 +2,7 @@ package oauth2server
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -29,8 +30,7 @@ type ErrorBody struct {
 func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *ErrorBody) {
 	e := oerrors.From(err)
 	if oerrors.IsServerError(e) {
-		s.opts.Logger.ErrorContext(r.Context(), "oauth2server: request failed",
-			"method", r.Method, "path", r.URL.Path, "error", e.Unwrap())
+		s.logFault(r, "oauth2server: request failed", e)
 	}
 	SetJSONHeaders(h)
 	status := e.Status
@@ -98,4 +98,16 @@ func (s *Server) ServeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, resp)
+}
+
+// logFault logs the cause of a server_error answer. A request whose client
+// went away (its context was cancelled) is no fault of the server: any
+// client can cause one by hanging up, so it is logged at debug level and
+// cannot flood the error log.
+func (s *Server) logFault(r *http.Request, msg string, e *oerrors.Error) {
+	level := slog.LevelError
+	if r.Context().Err() != nil {
+		level, msg = slog.LevelDebug, msg+": the client went away"
+	}
+	s.opts.Logger.Log(r.Context(), level, msg, "method", r.Method, "path", r.URL.Path, "error", e.Unwrap())
 }

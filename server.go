@@ -13,6 +13,7 @@ import (
 	"time"
 
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/internal/counter"
 )
 
 // Server is an OAuth 2.0 authorization server. Create it with [New]; it is
@@ -41,6 +42,9 @@ type Server struct {
 	// a bounded in-process store.
 	counters CounterModel
 	login    *LoginThrottle
+	// deviceFull remembers, in this process, the device buckets found
+	// full until their windows end.
+	deviceFull *counter.Store
 
 	jwt *jwtKeys // nil when access tokens are opaque
 
@@ -139,6 +143,7 @@ func New(model Model, opts Options) (*Server, error) {
 	} else {
 		s.counters = newMemoryCounters()
 	}
+	s.deviceFull = counter.New(1 << 14)
 	if s.login, err = NewLoginThrottle(s.counters, o.LoginThrottle, s.now); err != nil {
 		return nil, err
 	}
