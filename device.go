@@ -115,6 +115,13 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 	if !s.DeviceAuthorizationEnabled() {
 		return nil, errDeviceDisabled
 	}
+	// An address already known to be over its cap is refused before the
+	// client is looked up: a flood from it costs no store access at all.
+	address := s.ClientAddress(r)
+	now := s.now()
+	if n, until := s.deviceFull.Get(counterKey("device-addr", address), now); n > 0 {
+		return nil, errDeviceThrottled.WithRetryAfter(until.Sub(now))
+	}
 	client, err := s.clientForGrant(ctx, r, p, GrantDeviceCode)
 	if err != nil {
 		return nil, err
@@ -127,14 +134,14 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 	if err != nil {
 		return nil, err
 	}
-	if err := s.admitDeviceAuthorization(ctx, client.ID, s.ClientAddress(r)); err != nil {
+	if err := s.admitDeviceAuthorization(ctx, client.ID, address); err != nil {
 		return nil, err
 	}
 	grantID, err := s.newID()
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now = s.now()
 	dc := &DeviceCode{
 		ClientID:  client.ID,
 		Scope:     scope,
