@@ -49,9 +49,9 @@ func countStatus(recs []*httptest.ResponseRecorder) map[int]int {
 // the others count as replays.
 func TestConcurrentCodeRedemption(t *testing.T) {
 	env := newTestEnv(t, nil)
-	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID, RedirectURI: redirectURI,
+	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID, RedirectURI: testRedirect,
 		CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256", GrantID: "g", Scope: []string{"read"}})
-	body := url.Values{"grant_type": {"authorization_code"}, "code": {"c"}, "redirect_uri": {redirectURI}, "code_verifier": {rfcVerifier}}.Encode()
+	body := url.Values{"grant_type": {"authorization_code"}, "code": {"c"}, "redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier}}.Encode()
 
 	recs := env.race(50, body)
 	counts := countStatus(recs)

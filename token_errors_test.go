@@ -165,7 +165,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{name: "nok, scope exceeds the client's scopes", givenReq: tokenReq{body: cc + "&scope=read+delete", auth: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_scope", expectDesc: "The requested scope exceeds the scope registered for the client."},
 		// Grant parameters.
-		{name: "nok, authorization_code without code", givenReq: tokenReq{body: "grant_type=authorization_code&redirect_uri=" + url.QueryEscape(redirectURI), auth: basic(confID, confSecret)},
+		{name: "nok, authorization_code without code", givenReq: tokenReq{body: "grant_type=authorization_code&redirect_uri=" + url.QueryEscape(testRedirect), auth: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The code parameter is missing."},
 		{name: "nok, unknown authorization code", givenReq: tokenReq{body: "grant_type=authorization_code&code=nope", auth: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_grant", expectDesc: "The authorization code is invalid, expired, or was already used."},

@@ -37,7 +37,6 @@ const (
 	// a client form-urlencode before HTTP Basic.
 	weirdID     = "id:with%odd+chars"
 	weirdSecret = "pa:ss%wo+rd é"
-	redirectURI = "https://app.example/cb"
 	extGrant    = "urn:example:params:oauth:grant-type:test"
 )
 
@@ -60,15 +59,15 @@ func newTestEnv(t *testing.T, mutate func(*oauth2server.Options)) *testEnv {
 		oauth2server.GrantPassword, oauth2server.GrantRefreshToken, extGrant}
 	scopes := []string{"read", "write", "admin"}
 	for _, c := range []*oauth2server.Client{
-		{ID: confID, SecretHash: oauth2server.HashSecret(confSecret), RedirectURIs: []string{redirectURI}, Grants: all, Scopes: scopes},
-		{ID: pubID, RedirectURIs: []string{redirectURI}, Grants: all, Scopes: scopes, TokenEndpointAuthMethod: oauth2server.AuthMethodNone},
+		{ID: confID, SecretHash: oauth2server.HashSecret(confSecret), RedirectURIs: []string{testRedirect}, Grants: all, Scopes: scopes},
+		{ID: pubID, RedirectURIs: []string{testRedirect}, Grants: all, Scopes: scopes, TokenEndpointAuthMethod: oauth2server.AuthMethodNone},
 		{ID: basicID, SecretHash: oauth2server.HashSecret(confSecret), Grants: all, Scopes: scopes,
 			TokenEndpointAuthMethod: oauth2server.AuthMethodClientSecretBasic},
 		{ID: postID, SecretHash: oauth2server.HashSecret(confSecret), Grants: all, Scopes: scopes,
 			TokenEndpointAuthMethod: oauth2server.AuthMethodClientSecretPost},
-		{ID: limitedID, SecretHash: oauth2server.HashSecret(confSecret), RedirectURIs: []string{redirectURI},
+		{ID: limitedID, SecretHash: oauth2server.HashSecret(confSecret), RedirectURIs: []string{testRedirect},
 			Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: scopes},
-		{ID: otherID, SecretHash: oauth2server.HashSecret(confSecret), RedirectURIs: []string{redirectURI}, Grants: all, Scopes: scopes},
+		{ID: otherID, SecretHash: oauth2server.HashSecret(confSecret), RedirectURIs: []string{testRedirect}, Grants: all, Scopes: scopes},
 		{ID: nohashID, Grants: all, Scopes: scopes, TokenEndpointAuthMethod: oauth2server.AuthMethodClientSecretBasic},
 		{ID: weirdID, SecretHash: oauth2server.HashSecret(weirdSecret), Grants: all, Scopes: scopes},
 	} {
