@@ -38,8 +38,10 @@ func newServer(t *testing.T) *oauth2server.Server {
 	m := memorymodel.New(memorymodel.WithClock(func() time.Time { return testNow }))
 	ctx := context.Background()
 	require.NoError(t, m.AddClient(ctx, &oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("app-secret"),
-		Grants: []string{oauth2server.GrantClientCredentials, oauth2server.GrantDeviceCode, oauth2server.GrantRefreshToken},
+		Grants: []string{oauth2server.GrantClientCredentials, oauth2server.GrantDeviceCode, oauth2server.GrantRefreshToken,
+			oauth2server.GrantPassword},
 		Scopes: []string{"read", "write"}, Introspect: true}))
+	require.NoError(t, m.AddUser(ctx, &oauth2server.User{ID: "alice", Username: "alice"}, oauth2server.HashSecret("pw")))
 	for _, tok := range []*oauth2server.Token{
 		{AccessToken: goodToken, AccessTokenExpiresAt: testNow.Add(time.Hour), Scope: []string{"read", "write"}, ClientID: "app", UserID: "alice"},
 		{AccessToken: readToken, AccessTokenExpiresAt: testNow.Add(time.Hour), Scope: []string{"read"}, ClientID: "app"},
@@ -47,8 +49,9 @@ func newServer(t *testing.T) *oauth2server.Server {
 		require.NoError(t, m.SaveToken(ctx, tok, nil, nil))
 	}
 	srv, err := oauth2server.New(m, oauth2server.Options{Issuer: testIssuer, MaxBodyBytes: 1024,
-		Now: func() time.Time { return testNow }, Logger: slog.New(slog.DiscardHandler),
-		Device: oauth2server.DeviceOptions{VerificationURI: testIssuer + "/device"}})
+		Now: func() time.Time { return testNow }, Logger: slog.New(slog.DiscardHandler), AllowPasswordGrant: true,
+		LoginThrottle: oauth2server.LoginThrottleOptions{FreeFailures: -1},
+		Device:        oauth2server.DeviceOptions{VerificationURI: testIssuer + "/device"}})
 	require.NoError(t, err)
 	return srv
 }
@@ -144,8 +147,12 @@ func TestParityWithEcho(t *testing.T) {
 		whenContentType string
 		whenBody        string
 		whenAuth        string
+		whenRepeat      int // send the request this many times more first
 		expectStatus    int
 	}{
+		{name: "nok, password grant throttled is 429 with Retry-After", whenMethod: http.MethodPost, whenPath: "/token",
+			whenContentType: formType, whenBody: "grant_type=password&username=alice&password=wrong", whenAuth: basic,
+			whenRepeat: 1, expectStatus: http.StatusTooManyRequests},
 		{name: "ok, token client_credentials", whenMethod: http.MethodPost, whenPath: "/token", whenContentType: formType,
 			whenBody: "grant_type=client_credentials&scope=read", whenAuth: basic, expectStatus: http.StatusOK},
 		{name: "nok, token invalid_client with Basic", whenMethod: http.MethodPost, whenPath: "/token", whenContentType: formType,
@@ -229,14 +236,20 @@ func TestParityWithEcho(t *testing.T) {
 				h.ServeHTTP(rec, req)
 				return rec
 			}
-			viaEcho := serve(echoMount(t, newServer(t)))
-			viaNet := serve(netMount(t, newServer(t)))
+			echoH, netH := echoMount(t, newServer(t)), netMount(t, newServer(t))
+			for range tc.whenRepeat {
+				serve(echoH)
+				serve(netH)
+			}
+			viaEcho, viaNet := serve(echoH), serve(netH)
 
 			assert.Equal(t, tc.expectStatus, viaEcho.Code, "Echo: %s", viaEcho.Body)
 			assert.Equal(t, tc.expectStatus, viaNet.Code, "net/http: %s", viaNet.Body)
 			switch tc.expectStatus {
 			case http.StatusUnauthorized, http.StatusForbidden:
 				assert.NotEmpty(t, viaNet.Header().Get("WWW-Authenticate"))
+			case http.StatusTooManyRequests:
+				assert.NotEmpty(t, viaNet.Header().Get("Retry-After"))
 			case http.StatusMethodNotAllowed:
 				assert.Equal(t, http.MethodPost, viaNet.Header().Get("Allow"))
 			}
