@@ -194,8 +194,9 @@ func (s *Server) verificationURIComplete(userCode string) string {
 }
 
 // ServeDeviceAuthorization is an http.HandlerFunc for the device
-// authorization endpoint, for net/http users; Echo users mount
-// handlers.DeviceAuthorization.
+// authorization endpoint. net/http users should mount
+// nethttp.DeviceAuthorization instead; Echo users mount
+// handlers.DeviceAuthorization. It stays for compatibility.
 func (s *Server) ServeDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.DeviceAuthorization(r)
 	if err != nil {

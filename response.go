@@ -54,7 +54,8 @@ func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *
 }
 
 // WriteError writes err as a JSON error response with net/http (see
-// [Server.PrepareError]). Echo users mount the handlers package instead.
+// [Server.PrepareError]). Package nethttp serves every endpoint for
+// net/http, and package handlers for Echo.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.PrepareError(w.Header(), r, err)
 	WriteJSON(w, status, body)
@@ -89,8 +90,10 @@ func SetJSONHeaders(h http.Header) {
 	h["Pragma"] = v[2:3:3]
 }
 
-// ServeToken is an http.HandlerFunc for the token endpoint, for net/http
-// users; Echo users mount handlers.Token.
+// ServeToken is an http.HandlerFunc for the token endpoint. net/http users
+// should mount nethttp.Token instead, whose answers are those of the Echo
+// handlers byte for byte (no trailing newline); Echo users mount
+// handlers.Token. It stays for compatibility.
 func (s *Server) ServeToken(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.Token(r)
 	if err != nil {

@@ -14,18 +14,13 @@
 package middleware
 
 import (
-	"bytes"
 	stderrors "errors"
-	"io"
-	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/echo-oauth2/oauth2server"
-	oerrors "github.com/echo-oauth2/oauth2server/errors"
-	"github.com/echo-oauth2/oauth2server/internal/form"
+	"github.com/echo-oauth2/oauth2server/internal/bearer"
 )
 
 // AuthenticateConfig configures [AuthenticateWithConfig].
@@ -96,26 +91,24 @@ var DefaultAuthenticateConfig = AuthenticateConfig{
 // from "your token was refused" by the absence of the code in both.
 var ErrTokenMissing = stderrors.New("oauthmw: no bearer access token in the request")
 
-// descTokenMissing is the description of the answer without a token.
-const descTokenMissing = "The request has no bearer access token."
-
 // tokenMissing sets the challenge of a request without a token, realm=""
 // for none, and returns its error.
 func tokenMissing(c echo.Context, realm string) error {
-	ch := "Bearer"
-	if realm != "" {
-		ch += ` realm="` + realm + `"`
-	}
-	c.Response().Header().Set(echo.HeaderWWWAuthenticate, ch)
-	return &echo.HTTPError{Code: http.StatusUnauthorized,
-		Message: &oauth2server.ErrorBody{ErrorDescription: descTokenMissing}, Internal: ErrTokenMissing}
+	return failure(c, bearer.MissingFailure(realm))
 }
 
-var (
-	errMultipleMethods = oerrors.ErrInvalidRequest.WithDescription("The request uses more than one method to send the access token.")
-	errMalformedHeader = oerrors.ErrInvalidRequest.WithDescription("The Authorization header is not a valid Bearer credential.")
-	errScope           = oerrors.ErrInsufficientScope.WithDescription("The access token does not have the scope this resource requires.")
-)
+// failure sets the challenge of f, if any, and returns it as an
+// *echo.HTTPError with the OAuth error body as Message (RFC 6750 §3).
+func failure(c echo.Context, f *bearer.Failure) error {
+	if f.Challenge != "" {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, f.Challenge)
+	}
+	he := &echo.HTTPError{Code: f.Status, Message: f.Body, Internal: ErrTokenMissing}
+	if !f.Missing {
+		he.Internal = f.Err
+	}
+	return he
+}
 
 // tokenKey and stateKey are where the middleware keeps the verified token
 // and its own configuration in the Echo context. Echo's c.Set takes string
@@ -130,9 +123,7 @@ const (
 
 // authState is what Authenticate leaves for RequireScope besides the token.
 type authState struct {
-	srv          *oauth2server.Server
-	realm        string
-	scopeHeaders bool
+	bearer.Config
 	errorHandler func(c echo.Context, err error) error
 }
 
@@ -166,39 +157,25 @@ func AuthenticateWithConfig(config AuthenticateConfig) echo.MiddlewareFunc {
 
 // ToMiddleware validates config and returns the middleware.
 func (config AuthenticateConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
-	if config.Server == nil {
-		return nil, stderrors.New("oauthmw: AuthenticateConfig.Server is required")
+	state := &authState{Config: bearer.Config{Server: config.Server, Realm: config.Realm, Scope: config.Scope,
+		AllowQuery: config.AllowQueryToken, AllowBody: config.AllowBodyToken,
+		ScopeHeaders: config.AddScopeHeaders, Name: "oauthmw"}, errorHandler: config.ErrorHandler}
+	if err := state.Check(); err != nil {
+		return nil, err
 	}
-	if !config.Server.CanVerifyAccessTokens() {
-		// Every request would fail with server_error: say so at startup.
-		return nil, stderrors.New("oauthmw: the Server cannot verify access tokens: its model lacks " +
-			"AccessTokenModel (GetAccessToken) and it does not issue JWT access tokens (Options.JWT)")
+	skipper := config.Skipper
+	if skipper == nil {
+		skipper = DefaultAuthenticateConfig.Skipper
 	}
-	if config.Skipper == nil {
-		config.Skipper = DefaultAuthenticateConfig.Skipper
-	}
-	if config.Realm == "" {
-		config.Realm = config.Server.Realm()
-	}
-	if strings.ContainsAny(config.Realm, "\"\\\r\n") {
-		return nil, stderrors.New("oauthmw: Realm must not contain quotes, backslashes or line breaks")
-	}
-	scope, err := oauth2server.ParseScope(oauth2server.FormatScope(config.Scope))
-	if err != nil {
-		return nil, stderrors.New("oauthmw: AuthenticateConfig.Scope holds an invalid scope token")
-	}
-	config.Scope = scope
-	maxBody := config.Server.Options().MaxBodyBytes
-	state := &authState{srv: config.Server, realm: config.Realm,
-		scopeHeaders: config.AddScopeHeaders, errorHandler: config.ErrorHandler}
 
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if config.Skipper(c) {
+			if skipper(c) {
 				return next(c)
 			}
-			tok, err := config.authenticate(c, state, maxBody)
-			if err != nil {
+			tok, f := state.Authenticate(c.Response().Header(), c.Request())
+			if f != nil {
+				err := failure(c, f)
 				if config.ErrorHandler != nil {
 					if err = config.ErrorHandler(c, err); err != nil {
 						return err
@@ -215,173 +192,6 @@ func (config AuthenticateConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 			return next(c)
 		}
 	}, nil
-}
-
-// authenticate extracts and verifies the token and checks config.Scope.
-func (config *AuthenticateConfig) authenticate(c echo.Context, state *authState, maxBody int64) (*oauth2server.Token, error) {
-	// Bearer tokens travel only over TLS (RFC 6750 §5.3) when the Server
-	// requires it.
-	if err := config.Server.CheckTLS(c.Request()); err != nil {
-		return nil, bearerError(c, state, err, nil)
-	}
-	raw, err := config.extract(c.Request(), maxBody)
-	if err != nil {
-		return nil, bearerError(c, state, err, nil)
-	}
-	if raw == "" {
-		return nil, tokenMissing(c, state.realm)
-	}
-	tok, err := config.Server.ValidateAccessToken(c.Request().Context(), raw)
-	if err != nil {
-		return nil, bearerError(c, state, err, nil)
-	}
-	if err := checkScope(c, state, tok, config.Scope); err != nil {
-		return nil, err
-	}
-	return tok, nil
-}
-
-// checkScope verifies that tok covers required (RFC 6750 §3.1).
-func checkScope(c echo.Context, state *authState, tok *oauth2server.Token, required []string) error {
-	if state.scopeHeaders {
-		h := c.Response().Header()
-		h.Set("X-OAuth-Scopes", strings.Join(tok.Scope, ", "))
-		if len(required) > 0 {
-			h.Set("X-Accepted-OAuth-Scopes", strings.Join(required, ", "))
-		}
-	}
-	if len(required) == 0 {
-		return nil
-	}
-	ok, err := state.srv.VerifyScope(c.Request().Context(), tok, required)
-	if err != nil {
-		return bearerError(c, state, err, nil)
-	}
-	if !ok {
-		return bearerError(c, state, errScope, required)
-	}
-	return nil
-}
-
-// extract returns the access token from exactly one allowed method: the
-// Authorization header, the query (AllowQueryToken) or the form body
-// (AllowBodyToken). Disallowed methods are ignored. It returns "" and no
-// error when there is no token. The query and the body are read by the
-// parser of the token endpoint (internal/form), with its limit and its
-// rules for access_token: a repeat, a bad escape or invalid UTF-8 is
-// invalid_request, an empty value is no value.
-func (config *AuthenticateConfig) extract(r *http.Request, maxBody int64) (string, error) {
-	var token string
-	methods := 0
-
-	auth, err := form.Authorization(r.Header)
-	if err != nil {
-		return "", err // several Authorization headers (RFC 6750 §2)
-	}
-	// Another scheme is not ours to judge: the request carries no bearer
-	// token.
-	if scheme, rest, _ := strings.Cut(auth, " "); auth != "" && strings.EqualFold(scheme, "Bearer") {
-		t := strings.TrimLeft(rest, " ")
-		if !validBearer(t) {
-			return "", errMalformedHeader
-		}
-		token = t
-		methods++
-	}
-
-	if config.AllowQueryToken {
-		t, err := form.Value(r.URL.RawQuery, "access_token")
-		if err != nil {
-			return "", err
-		}
-		if t != "" {
-			token = t
-			methods++
-		}
-	}
-
-	if config.AllowBodyToken && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Body != nil &&
-		form.IsForm(r.Header.Get(echo.HeaderContentType)) {
-		t, err := bodyToken(r, maxBody)
-		if err != nil {
-			return "", err
-		}
-		if t != "" {
-			token = t
-			methods++
-		}
-	}
-
-	if methods > 1 {
-		return "", errMultipleMethods
-	}
-	return token, nil
-}
-
-// bodyToken reads access_token from a form body, within the Server's
-// MaxBodyBytes (413 beyond), and puts the body back for the handler.
-func bodyToken(r *http.Request, maxBody int64) (string, error) {
-	body, err := form.ReadBody(nil, r, maxBody)
-	if err != nil {
-		return "", err
-	}
-	_ = r.Body.Close()
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return form.Value(string(body), "access_token")
-}
-
-// validBearer reports whether t is a b64token (RFC 6750 §2.1):
-// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func validBearer(t string) bool {
-	end := len(strings.TrimRight(t, "="))
-	if end == 0 {
-		return false
-	}
-	for i := 0; i < end; i++ {
-		c := t[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9',
-			c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// bearerError sets the WWW-Authenticate challenge for err and returns it
-// as an *echo.HTTPError with the OAuth error body as Message (RFC 6750 §3).
-// Server faults are logged and answered without a challenge.
-func bearerError(c echo.Context, state *authState, err error, scope []string) error {
-	e := oerrors.From(err)
-	if oerrors.IsServerError(e) {
-		r := c.Request()
-		state.srv.Logger().ErrorContext(r.Context(), "oauthmw: authentication failed",
-			"method", r.Method, "path", r.URL.Path, "error", e.Unwrap())
-	} else {
-		ch := `Bearer realm="` + state.realm + `", error="` + e.Code + `"`
-		if e.Description != "" {
-			ch += `, error_description="` + quoteSafe(e.Description) + `"`
-		}
-		if len(scope) > 0 {
-			ch += `, scope="` + quoteSafe(oauth2server.FormatScope(scope)) + `"`
-		}
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, ch)
-	}
-	return &echo.HTTPError{Code: e.Status,
-		Message:  &oauth2server.ErrorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: e.URI},
-		Internal: e}
-}
-
-// quoteSafe drops the characters a quoted-string would need escaped. Our
-// descriptions and scope tokens never contain them; this is a guard.
-func quoteSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
-			return -1
-		}
-		return r
-	}, s)
 }
 
 // TokenFromContext returns the access token verified by [Authenticate].

@@ -26,7 +26,8 @@ func RequireScope(scopes ...string) echo.MiddlewareFunc {
 			if state == nil || tok == nil {
 				return tokenMissing(c, "") // no Authenticate, no realm
 			}
-			if err := checkScope(c, state, tok, scopes); err != nil {
+			if f := state.CheckScope(c.Response().Header(), c.Request(), tok, scopes); f != nil {
+				err := failure(c, f)
 				if state.errorHandler == nil {
 					return err
 				}

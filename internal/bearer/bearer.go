@@ -1,0 +1,261 @@
+// Package bearer holds what the Echo middleware and the net/http
+// middleware share to authenticate a request with a bearer access token
+// (RFC 6750): the configuration checks, the extraction of the token from
+// exactly one allowed method, its verification, the scope check and the
+// WWW-Authenticate challenge of every failure. The two packages differ
+// only in how they hand the outcome to their framework.
+package bearer
+
+import (
+	"bytes"
+	stderrors "errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/echo-oauth2/oauth2server"
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/internal/form"
+)
+
+// DescTokenMissing is the description of the answer to a request without
+// a token.
+const DescTokenMissing = "The request has no bearer access token."
+
+var (
+	errMultipleMethods = oerrors.ErrInvalidRequest.WithDescription("The request uses more than one method to send the access token.")
+	errMalformedHeader = oerrors.ErrInvalidRequest.WithDescription("The Authorization header is not a valid Bearer credential.")
+	errScope           = oerrors.ErrInsufficientScope.WithDescription("The access token does not have the scope this resource requires.")
+)
+
+// Config is a checked middleware configuration.
+type Config struct {
+	Server       *oauth2server.Server
+	Realm        string
+	Scope        []string
+	AllowQuery   bool
+	AllowBody    bool
+	ScopeHeaders bool
+	// Name prefixes the configuration errors and the log message of a
+	// server fault, e.g. "oauthmw".
+	Name string
+
+	maxBody int64
+}
+
+// Check validates c and fills its defaults: the Server's realm and its
+// body limit; Scope is parsed as a scope parameter.
+func (c *Config) Check() error {
+	if c.Server == nil {
+		return stderrors.New(c.Name + ": AuthenticateConfig.Server is required")
+	}
+	if !c.Server.CanVerifyAccessTokens() {
+		// Every request would fail with server_error: say so at startup.
+		return stderrors.New(c.Name + ": the Server cannot verify access tokens: its model lacks " +
+			"AccessTokenModel (GetAccessToken) and it does not issue JWT access tokens (Options.JWT)")
+	}
+	if c.Realm == "" {
+		c.Realm = c.Server.Realm()
+	}
+	if strings.ContainsAny(c.Realm, "\"\\\r\n") {
+		return stderrors.New(c.Name + ": Realm must not contain quotes, backslashes or line breaks")
+	}
+	scope, err := oauth2server.ParseScope(oauth2server.FormatScope(c.Scope))
+	if err != nil {
+		return stderrors.New(c.Name + ": AuthenticateConfig.Scope holds an invalid scope token")
+	}
+	c.Scope = scope
+	c.maxBody = c.Server.Options().MaxBodyBytes
+	return nil
+}
+
+// Failure is the answer to a request that failed authentication.
+type Failure struct {
+	// Status is the HTTP status: 401, 400, 403, 413, 500, ...
+	Status int
+	// Challenge is the WWW-Authenticate value; empty for a server fault,
+	// which is answered without one.
+	Challenge string
+	// Body is the JSON body: no error code when Missing.
+	Body *oauth2server.ErrorBody
+	// Missing is set when the request carried no token (RFC 6750 §3.1).
+	Missing bool
+	// Err is the OAuth error; nil when Missing.
+	Err *oerrors.Error
+}
+
+// MissingFailure is the answer to a request without a token, realm "" for
+// none: a bare Bearer challenge and a body without an error code.
+func MissingFailure(realm string) *Failure {
+	ch := "Bearer"
+	if realm != "" {
+		ch += ` realm="` + realm + `"`
+	}
+	return &Failure{Status: http.StatusUnauthorized, Challenge: ch,
+		Body: &oauth2server.ErrorBody{ErrorDescription: DescTokenMissing}, Missing: true}
+}
+
+// Authenticate extracts and verifies the token of r and checks c.Scope,
+// setting the scope headers on h when asked to. Bearer tokens travel only
+// over TLS (RFC 6750 §5.3) when the Server requires it.
+func (c *Config) Authenticate(h http.Header, r *http.Request) (*oauth2server.Token, *Failure) {
+	if err := c.Server.CheckTLS(r); err != nil {
+		return nil, c.fail(r, err, nil)
+	}
+	raw, err := c.extract(r)
+	if err != nil {
+		return nil, c.fail(r, err, nil)
+	}
+	if raw == "" {
+		return nil, MissingFailure(c.Realm)
+	}
+	tok, err := c.Server.ValidateAccessToken(r.Context(), raw)
+	if err != nil {
+		return nil, c.fail(r, err, nil)
+	}
+	if f := c.CheckScope(h, r, tok, c.Scope); f != nil {
+		return nil, f
+	}
+	return tok, nil
+}
+
+// CheckScope verifies that tok covers required (RFC 6750 §3.1), after
+// setting node oauth2-server's scope headers on h when c.ScopeHeaders.
+func (c *Config) CheckScope(h http.Header, r *http.Request, tok *oauth2server.Token, required []string) *Failure {
+	if c.ScopeHeaders {
+		h.Set("X-OAuth-Scopes", strings.Join(tok.Scope, ", "))
+		if len(required) > 0 {
+			h.Set("X-Accepted-OAuth-Scopes", strings.Join(required, ", "))
+		}
+	}
+	if len(required) == 0 {
+		return nil
+	}
+	ok, err := c.Server.VerifyScope(r.Context(), tok, required)
+	if err != nil {
+		return c.fail(r, err, nil)
+	}
+	if !ok {
+		return c.fail(r, errScope, required)
+	}
+	return nil
+}
+
+// extract returns the access token from exactly one allowed method: the
+// Authorization header, the query (AllowQuery) or the form body
+// (AllowBody). Disallowed methods are ignored. It returns "" and no error
+// when there is no token. The query and the body are read by the parser of
+// the token endpoint (internal/form), with its limit and its rules for
+// access_token: a repeat, a bad escape or invalid UTF-8 is
+// invalid_request, an empty value is no value.
+func (c *Config) extract(r *http.Request) (string, error) {
+	var token string
+	methods := 0
+
+	auth, err := form.Authorization(r.Header)
+	if err != nil {
+		return "", err // several Authorization headers (RFC 6750 §2)
+	}
+	// Another scheme is not ours to judge: the request carries no bearer
+	// token.
+	if scheme, rest, _ := strings.Cut(auth, " "); auth != "" && strings.EqualFold(scheme, "Bearer") {
+		t := strings.TrimLeft(rest, " ")
+		if !validBearer(t) {
+			return "", errMalformedHeader
+		}
+		token = t
+		methods++
+	}
+
+	if c.AllowQuery {
+		t, err := form.Value(r.URL.RawQuery, "access_token")
+		if err != nil {
+			return "", err
+		}
+		if t != "" {
+			token = t
+			methods++
+		}
+	}
+
+	if c.AllowBody && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Body != nil &&
+		form.IsForm(r.Header.Get("Content-Type")) {
+		t, err := bodyToken(r, c.maxBody)
+		if err != nil {
+			return "", err
+		}
+		if t != "" {
+			token = t
+			methods++
+		}
+	}
+
+	if methods > 1 {
+		return "", errMultipleMethods
+	}
+	return token, nil
+}
+
+// bodyToken reads access_token from a form body, within the Server's
+// MaxBodyBytes (413 beyond), and puts the body back for the handler.
+func bodyToken(r *http.Request, maxBody int64) (string, error) {
+	body, err := form.ReadBody(nil, r, maxBody)
+	if err != nil {
+		return "", err
+	}
+	_ = r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return form.Value(string(body), "access_token")
+}
+
+// validBearer reports whether t is a b64token (RFC 6750 §2.1):
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func validBearer(t string) bool {
+	end := len(strings.TrimRight(t, "="))
+	if end == 0 {
+		return false
+	}
+	for i := 0; i < end; i++ {
+		c := t[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9',
+			c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// fail builds the answer to err with its challenge (RFC 6750 §3). Server
+// faults are logged and answered without a challenge.
+func (c *Config) fail(r *http.Request, err error, scope []string) *Failure {
+	e := oerrors.From(err)
+	f := &Failure{Status: e.Status, Err: e,
+		Body: &oauth2server.ErrorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: e.URI}}
+	if oerrors.IsServerError(e) {
+		c.Server.Logger().ErrorContext(r.Context(), c.Name+": authentication failed",
+			"method", r.Method, "path", r.URL.Path, "error", e.Unwrap())
+		return f
+	}
+	ch := `Bearer realm="` + c.Realm + `", error="` + e.Code + `"`
+	if e.Description != "" {
+		ch += `, error_description="` + quoteSafe(e.Description) + `"`
+	}
+	if len(scope) > 0 {
+		ch += `, scope="` + quoteSafe(oauth2server.FormatScope(scope)) + `"`
+	}
+	f.Challenge = ch
+	return f
+}
+
+// quoteSafe drops the characters a quoted-string would need escaped. Our
+// descriptions and scope tokens never contain them; this is a guard.
+func quoteSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
+			return -1
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,128 @@
+package nethttp
+
+import (
+	stderrors "errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/echo-oauth2/oauth2server"
+)
+
+// DefaultJWKSMaxAge is how long resource servers and proxies may cache the
+// JWK Set. A new key must be published at least this long before it signs
+// (docs/jwt.md, "Rotation"). It equals handlers.DefaultJWKSMaxAge.
+const DefaultJWKSMaxAge = 15 * time.Minute
+
+// MetadataCacheControl lets clients cache the metadata document briefly: it
+// changes only with a redeploy. It equals handlers.MetadataCacheControl.
+const MetadataCacheControl = "public, max-age=3600"
+
+// JWKSConfig configures the JWK Set handler (see [JWKSWithConfig]).
+type JWKSConfig struct {
+	// Server publishes its public signing keys. Required.
+	Server *oauth2server.Server
+
+	// MaxAge is how long clients and proxies may cache the set
+	// (Cache-Control: public, max-age), in whole seconds. Optional.
+	// Default [DefaultJWKSMaxAge]; negative is an error.
+	MaxAge time.Duration
+}
+
+// JWKS returns the handler of the JWK Set (RFC 7517) with the public keys
+// that verify the server's JWT access tokens, cacheable for
+// [DefaultJWKSMaxAge]. It answers 404 when access tokens are opaque. Mount
+// it for GET and HEAD:
+//
+//	mux.Handle("GET /oauth/jwks.json", nethttp.JWKS(srv))
+//
+// (a ServeMux pattern for GET matches HEAD too). It panics when srv is nil.
+func JWKS(srv *oauth2server.Server) http.Handler {
+	return JWKSWithConfig(JWKSConfig{Server: srv})
+}
+
+// JWKSWithConfig returns the [JWKS] handler with cfg. It panics when cfg
+// is invalid; [JWKSConfig.ToHandler] returns the error instead.
+func JWKSWithConfig(cfg JWKSConfig) http.Handler {
+	h, err := cfg.ToHandler()
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// ToHandler returns the JWK Set handler (see [JWKS]), or an error when
+// the configuration is invalid.
+func (cfg JWKSConfig) ToHandler() (http.Handler, error) {
+	if cfg.Server == nil {
+		return nil, stderrors.New("nethttp: JWKSConfig.Server is required")
+	}
+	if cfg.MaxAge < 0 {
+		return nil, stderrors.New("nethttp: JWKSConfig.MaxAge must not be negative")
+	}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = DefaultJWKSMaxAge
+	}
+	srv := cfg.Server
+	cache := "public, max-age=" + strconv.FormatInt(int64(cfg.MaxAge/time.Second), 10)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		set := srv.JWKS()
+		if set == nil {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Cache-Control", cache)
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		writeDocument(w, set)
+	}), nil
+}
+
+// MetadataConfig configures the metadata handler (see
+// [MetadataWithConfig]).
+type MetadataConfig struct {
+	// Server is described by the document. Required.
+	Server *oauth2server.Server
+
+	// Endpoints are the absolute URLs at which the Server's endpoints are
+	// mounted; the document lists exactly these. Required: there is no
+	// default, since only the application knows where it mounted them.
+	Endpoints oauth2server.Endpoints
+}
+
+// MetadataWithConfig returns the handler of the authorization server
+// metadata (RFC 8414) for cfg.Endpoints. Mount it for GET and HEAD at
+// [oauth2server.MetadataURL] of the issuer: for an issuer without a path,
+// mux.Handle("GET /.well-known/oauth-authorization-server", h).
+//
+// There is no Metadata(srv) with defaults: the document must list the
+// endpoints where the application mounted them.
+//
+// MetadataWithConfig panics when cfg is invalid;
+// [MetadataConfig.ToHandler] returns the error instead.
+func MetadataWithConfig(cfg MetadataConfig) http.Handler {
+	h, err := cfg.ToHandler()
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// ToHandler returns the metadata handler (see [MetadataWithConfig]), or an
+// error when the configuration is invalid: no Server, or as
+// [oauth2server.Server.Metadata] fails, when Options.Issuer is empty, an
+// endpoint URL is not an absolute https URL (http only on loopback), or a
+// JWKS URL is given while access tokens are opaque. The document is built
+// once, here.
+func (cfg MetadataConfig) ToHandler() (http.Handler, error) {
+	if cfg.Server == nil {
+		return nil, stderrors.New("nethttp: MetadataConfig.Server is required")
+	}
+	m, err := cfg.Server.Metadata(cfg.Endpoints)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", MetadataCacheControl)
+		writeDocument(w, m)
+	}), nil
+}
