@@ -11,7 +11,7 @@ import (
 // hundreds of scopes still fits. It equals the default body cap, which
 // bounds tokens sent to introspection and revocation anyway; a header
 // is bounded only by the HTTP server (1 MiB by default in net/http).
-const maxAccessTokenBytes = 64 << 10
+const maxAccessTokenBytes = DefaultMaxBodyBytes
 
 // ValidateAccessToken checks an access token presented to a protected
 // resource and returns what it grants. A JWT (when the server issues JWT
