@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -27,13 +32,29 @@ type cluster struct {
 	served []int // the instance of each request, in order
 }
 
+// startCluster starts three processes of the example binary, as a
+// deployment runs them: nothing but the database and the session key is
+// shared.
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
-	return startClusterAt(t, nil)
+	uri, key := mongoURI(t), newSessionKey(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cl := &cluster{testServer: &testServer{base: "http://" + ln.Addr().String()}}
+	bin := exampleBinary(t)
+	var backends []*url.URL
+	for range 3 {
+		backends = append(backends, startProcess(t, bin, "-mongo-uri", uri, "-session-key", base64.StdEncoding.EncodeToString(key),
+			"-issuer", cl.base))
+	}
+	cl.serve(t, ln, backends)
+	return cl
 }
 
-// startClusterAt starts a cluster whose instances read the time from now
-// (nil: the real clock), as servers with synchronised clocks do.
+// startClusterAt starts a cluster of three instances in this test process
+// whose clocks read now, as servers with synchronised clocks do: for the
+// tests that must move time. They share nothing but the database and the
+// session key either; the example has no package-level state.
 func startClusterAt(t *testing.T, now func() time.Time) *cluster {
 	t.Helper()
 	uri, key := mongoURI(t), newSessionKey(t)
@@ -47,6 +68,13 @@ func startClusterAt(t *testing.T, now func() time.Time) *cluster {
 		require.NoError(t, err)
 		backends = append(backends, u)
 	}
+	cl.serve(t, ln, backends)
+	return cl
+}
+
+// serve runs the round-robin proxy in front of backends on ln.
+func (cl *cluster) serve(t *testing.T, ln net.Listener, backends []*url.URL) {
+	t.Helper()
 	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		cl.mu.Lock()
 		i := len(cl.served) % len(backends)
@@ -59,7 +87,75 @@ func startClusterAt(t *testing.T, now func() time.Time) *cluster {
 	hs.Listener = ln
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return cl
+}
+
+// lockedBuffer collects a process's output, written by os/exec's copying
+// goroutine and read by the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// exampleBinary builds the example into a directory of the test.
+func exampleBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "example")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+// startProcess runs the example binary on a free loopback port with args
+// and returns its base URL once it answers.
+func startProcess(t *testing.T, bin string, args ...string) *url.URL {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // the process takes the port over
+	cmd := exec.Command(bin, append([]string{"-addr", addr}, args...)...)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/.well-known/oauth-authorization-server")
+		if err == nil {
+			_ = resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("example process did not start: %s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	return u
 }
 
 // requests returns how many requests each instance served.
