@@ -582,3 +582,29 @@ func (m *countingCounters) AddCounter(ctx context.Context, key string, delta int
 	m.adds.Add(1)
 	return m.Model.AddCounter(ctx, key, delta, window, now)
 }
+
+// A store fault while checking a password is no failure: after many of
+// them the account is not delayed (R-112, failures only).
+func TestPasswordGrantStoreFaultIsNoFailure(t *testing.T) {
+	m := &faultModel{Model: memorymodel.New(), fail: map[string]bool{}}
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("s"),
+		Grants: []string{oauth2server.GrantPassword}, Scopes: []string{"read"}}))
+	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("right")))
+	srv, err := oauth2server.New(m, oauth2server.Options{AllowPasswordGrant: true, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	login := func() int {
+		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(url.Values{
+			"grant_type": {"password"}, "username": {"alice"}, "password": {"right"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("app", "s")
+		rec := httptest.NewRecorder()
+		srv.ServeToken(rec, req)
+		return rec.Code
+	}
+	m.fail["GetUser"] = true
+	for range 10 {
+		require.Equal(t, http.StatusServiceUnavailable, login())
+	}
+	m.fail["GetUser"] = false
+	assert.Equal(t, http.StatusOK, login(), "not delayed by the outage")
+}

@@ -33,6 +33,9 @@ func (s *Server) grantPassword(ctx context.Context, req *TokenRequest) (*issue, 
 	}
 	user, err := s.users.GetUser(ctx, username, password)
 	if err != nil {
+		// A store fault says nothing about the password: it must not
+		// count as a failure, or an outage would delay every account.
+		_ = s.login.Succeeded(ctx, username, address)
 		return nil, storeError("GetUser", err)
 	}
 	if user == nil {

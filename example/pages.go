@@ -111,6 +111,8 @@ func (a *app) login(c echo.Context) error {
 	}
 	user, err := a.model.GetUser(c.Request().Context(), username, postForm(c, "password"))
 	if err != nil {
+		// A store fault is no wrong password: give the charge back.
+		a.loginSucceeded(c, username)
 		return a.serverError(c, err)
 	}
 	if user == nil {
