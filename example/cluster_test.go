@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"net"
@@ -89,25 +88,6 @@ func (cl *cluster) serve(t *testing.T, ln net.Listener, backends []*url.URL) {
 	t.Cleanup(hs.Close)
 }
 
-// lockedBuffer collects a process's output, written by os/exec's copying
-// goroutine and read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // exampleBinary builds the example into a directory of the test.
 func exampleBinary(t *testing.T) string {
 	t.Helper()
@@ -126,7 +106,7 @@ func startProcess(t *testing.T, bin string, args ...string) *url.URL {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close()) // the process takes the port over
 	cmd := exec.Command(bin, append([]string{"-addr", addr}, args...)...)
-	out := &lockedBuffer{}
+	out := &syncBuffer{} // written by os/exec, read by the test
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
