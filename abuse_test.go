@@ -608,3 +608,44 @@ func TestPasswordGrantStoreFaultIsNoFailure(t *testing.T) {
 	m.fail["GetUser"] = false
 	assert.Equal(t, http.StatusOK, login(), "not delayed by the outage")
 }
+
+// A refusal by the client's cap gives the address its charge back, and a
+// request whose address cannot be told gets no address bucket (all such
+// requests would share one).
+func TestDeviceCapsAddressRefundAndUnknownAddress(t *testing.T) {
+	m := memorymodel.New()
+	for _, id := range []string{"tv", "radio"} {
+		require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: id, Grants: []string{oauth2server.GrantDeviceCode}}))
+	}
+	srv, err := oauth2server.New(m, oauth2server.Options{TrustedProxies: []string{"192.0.2.1"},
+		Device: oauth2server.DeviceOptions{VerificationURI: verificationURI, MaxPendingPerAddress: 2, MaxPendingPerClient: 1}})
+	require.NoError(t, err)
+	start := func(clientID, from string) int {
+		req := httptest.NewRequest(http.MethodPost, "/device_authorization", strings.NewReader("client_id="+clientID))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if from == "pipe" {
+			req.RemoteAddr = "pipe"
+		} else {
+			req.Header.Set("X-Forwarded-For", from)
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeDeviceAuthorization(rec, req)
+		return rec.Code
+	}
+	require.Equal(t, http.StatusOK, start("tv", "198.51.100.7"))
+	for range 3 {
+		require.Equal(t, http.StatusTooManyRequests, start("tv", "198.51.100.7"), "the client's cap")
+	}
+	// Had the refused requests kept their address charges, the address
+	// (cap 2) would be full now.
+	assert.Equal(t, http.StatusOK, start("radio", "198.51.100.7"), "the address still has room")
+
+	m2 := memorymodel.New()
+	require.NoError(t, m2.AddClient(context.Background(), &oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}}))
+	srv, err = oauth2server.New(m2, oauth2server.Options{
+		Device: oauth2server.DeviceOptions{VerificationURI: verificationURI, MaxPendingPerAddress: 2}})
+	require.NoError(t, err)
+	for i := range 5 {
+		assert.Equal(t, http.StatusOK, start("tv", "pipe"), "request %d without an address", i)
+	}
+}

@@ -117,10 +117,14 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 	}
 	// An address already known to be over its cap is refused before the
 	// client is looked up: a flood from it costs no store access at all.
-	address := s.ClientAddress(r)
-	now := s.now()
-	if n, until := s.deviceFull.Get(counterKey("device-addr", address), now); n > 0 {
-		return nil, errDeviceThrottled.WithRetryAfter(until.Sub(now))
+	addrKey := ""
+	if address := s.ClientAddress(r); address != "" && s.opts.Device.MaxPendingPerAddress > 0 {
+		// An address that cannot be told ("" from a unix socket, say)
+		// gets no bucket: all such requests would share one.
+		addrKey = counterKey("device-addr", address)
+	}
+	if err := s.deviceBucketFull(addrKey); err != nil {
+		return nil, err
 	}
 	client, err := s.clientForGrant(ctx, r, p, GrantDeviceCode)
 	if err != nil {
@@ -134,14 +138,23 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 	if err != nil {
 		return nil, err
 	}
-	if err := s.admitDeviceAuthorization(ctx, client.ID, address); err != nil {
+	charged, err := s.admitDeviceAuthorization(ctx, addrKey, client.ID)
+	if err != nil {
 		return nil, err
 	}
+	saved := false
+	defer func() {
+		if !saved {
+			// Nothing was stored: give the charges back, so that a store
+			// fault does not use up an address's or a client's budget.
+			s.refundDevice(ctx, charged)
+		}
+	}()
 	grantID, err := s.newID()
 	if err != nil {
 		return nil, err
 	}
-	now = s.now()
+	now := s.now()
 	dc := &DeviceCode{
 		ClientID:  client.ID,
 		Scope:     scope,
@@ -162,6 +175,7 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 		}
 		err = s.devices.SaveDeviceCode(ctx, dc.Clone())
 		if err == nil {
+			saved = true
 			break
 		}
 		if !stderrors.Is(err, ErrUserCodeTaken) || try == 2 {
@@ -268,41 +282,68 @@ func NormalizeUserCode(input string) (string, bool) {
 	return string(out), true
 }
 
+// deviceBucketFull refuses a request to a bucket this process found full:
+// device buckets are not refunded once full, so one stays full until its
+// window ends, and a flood above the cap then costs no store access.
+func (s *Server) deviceBucketFull(key string) error {
+	if key == "" {
+		return nil
+	}
+	now := s.now()
+	if n, until := s.deviceFull.Get(key, now); n > 0 {
+		return errDeviceThrottled.WithRetryAfter(until.Sub(now))
+	}
+	return nil
+}
+
 // admitDeviceAuthorization charges one device authorization to the source
-// address, then to the client, and refuses with 429 once either has
-// started its cap within Device.CodeLifetime.
-// Each request is charged to the next bucket only after the previous one
-// admitted it, so one address cannot drain the client's budget.
-func (s *Server) admitDeviceAuthorization(ctx context.Context, clientID, address string) error {
-	window := s.opts.Device.CodeLifetime
+// address (addrKey, "" for none), then to the client, and refuses with 429
+// once either has started its cap within Device.CodeLifetime (R-110,
+// The client is charged only after the address admitted the
+// request, so one address cannot drain the client's budget, and a refusal
+// by the client gives the address its charge back. It returns the keys it
+// charged, for [Server.refundDevice] when the request fails later.
+func (s *Server) admitDeviceAuthorization(ctx context.Context, addrKey, clientID string) ([]string, error) {
 	buckets := []struct {
 		key string
 		max int
 	}{
-		{counterKey("device-addr", address), s.opts.Device.MaxPendingPerAddress},
+		{addrKey, s.opts.Device.MaxPendingPerAddress},
 		{counterKey("device-client", clientID), s.opts.Device.MaxPendingPerClient},
 	}
-	now := s.now()
+	var charged []string
 	for _, b := range buckets {
-		if b.max <= 0 {
+		if b.key == "" || b.max <= 0 {
 			continue
 		}
-		// A bucket found full stays full until its window ends (device
-		// counters only grow): this process remembers it, so that a flood
-		// above the cap costs no store write per request.
-		if n, until := s.deviceFull.Get(b.key, now); n > 0 {
-			return errDeviceThrottled.WithRetryAfter(until.Sub(now))
+		if err := s.deviceBucketFull(b.key); err != nil {
+			s.refundDevice(ctx, charged)
+			return nil, err
 		}
-		c, err := s.counters.AddCounter(ctx, b.key, 1, window, now)
+		now := s.now()
+		c, err := s.counters.AddCounter(ctx, b.key, 1, s.opts.Device.CodeLifetime, now)
 		if err != nil {
-			return storeError("AddCounter", err)
+			s.refundDevice(ctx, charged)
+			return nil, storeError("AddCounter", err)
 		}
 		if c.Count > int64(b.max) {
 			s.deviceFull.Add(b.key, 1, c.ExpiresAt.Sub(now), now)
-			return errDeviceThrottled.WithRetryAfter(c.ExpiresAt.Sub(now))
+			s.refundDevice(ctx, charged)
+			return nil, errDeviceThrottled.WithRetryAfter(c.ExpiresAt.Sub(now))
 		}
+		charged = append(charged, b.key)
 	}
-	return nil
+	return charged, nil
+}
+
+// refundDevice gives back the charges of a device authorization that
+// stored nothing. It runs even when the request's context was cancelled;
+// a refund that fails is lost, which errs on the strict side.
+func (s *Server) refundDevice(ctx context.Context, keys []string) {
+	ctx = context.WithoutCancel(ctx)
+	for _, k := range keys {
+		_, _ = s.counters.AddCounter(ctx, k, -1, s.opts.Device.CodeLifetime, s.now())
+	}
 }
 
 var errDeviceThrottled = errThrottled.WithDescription(throttleDescriptionDevice)

@@ -2,6 +2,7 @@ package oauth2server_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"testing"
@@ -143,4 +144,24 @@ func tokenErr(t *testing.T, srv *oauth2server.Server, dc string) error {
 	req := httptestForm(url.Values{"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {"tv"}, "device_code": {dc}})
 	_, err := srv.Token(req)
 	return err
+}
+
+// a device authorization that stored nothing gives its charges
+// back: a store outage does not use up an address's budget.
+func TestDeviceFailedSaveIsRefunded(t *testing.T) {
+	f := &faultyDevices{Model: memorymodel.New(), fail: errStore}
+	require.NoError(t, f.AddClient(context.Background(), &oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+	srv, err := oauth2server.New(f, oauth2server.Options{Logger: slog.New(slog.DiscardHandler),
+		Device: oauth2server.DeviceOptions{VerificationURI: verificationURI, MaxPendingPerAddress: 2}})
+	require.NoError(t, err)
+	f.failing = "SaveDeviceCode"
+	for range 5 {
+		r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+		require.Equal(t, http.StatusServiceUnavailable, r.status)
+	}
+	f.failing = ""
+	for range 2 {
+		r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+		assert.Equal(t, http.StatusOK, r.status, "the outage charged nothing")
+	}
 }
