@@ -120,9 +120,10 @@ func (s *Server) lookupUserCode(ctx context.Context, input string) (string, *Dev
 	// found: only unknown codes count, and concurrent
 	// guesses of one key cannot overrun its limit.
 	refund := func(n int) {
+		rctx := context.WithoutCancel(ctx) // even when the request was cancelled
 		for _, b := range buckets[:n] {
 			if b.key != "" {
-				_, _ = s.counters.AddCounter(ctx, b.key, -1, window, now)
+				_, _ = s.counters.AddCounter(rctx, b.key, -1, window, now)
 			}
 		}
 	}

@@ -18,9 +18,8 @@ type Counter struct {
 // throttle of the Server: pending device authorizations per client and per
 // source address, unknown user codes, failed password logins
 // ([LoginThrottle]). Implement it in the shared database so that every
-// instance of a deployment draws from the same budgets (RFC 9449 §11.1,
-// R-115); N instances with per-process counters allow N times
-// every limit.
+// instance of a deployment draws from the same budgets; N
+// instances with per-process counters allow N times every limit.
 //
 // Without it the Server keeps the counters in process memory (bounded, the
 // entries closest to expiry are dropped first when full), which is right

@@ -42,7 +42,8 @@ type Options struct {
 	// Optional for the token endpoint alone.
 	Issuer string
 
-	// Grants restricts the server to exactly these grant types. Optional.
+	// Grants restricts the server to exactly these grant types (and
+	// password when AllowPasswordGrant is set). Optional.
 	// Default nil: every built-in grant the model supports, except
 	// password (see AllowPasswordGrant) and the device grant without
 	// Device.VerificationURI, plus ExtensionGrants. A listed grant whose
@@ -148,10 +149,17 @@ type Options struct {
 	// in production whenever the server could be reached without TLS.
 	RequireTLS bool
 	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
-	// prefixes) whose X-Forwarded-Proto header RequireTLS believes.
-	// Optional. Default none: forwarded headers are ignored, because any
-	// client can send them (RFC 9700 §4.13). A trusted proxy must overwrite
-	// the header on every request it forwards.
+	// prefixes) whose forwarded headers are believed: X-Forwarded-Proto
+	// for RequireTLS, and X-Forwarded-For for [Server.ClientAddress], the
+	// source address of every per-address throttle. Optional. Default
+	// none: forwarded headers are ignored, because any client can send
+	// them (RFC 9700 §4.13). A trusted proxy must overwrite
+	// X-Forwarded-Proto and append the address it saw to X-Forwarded-For.
+	//
+	// SECURITY: behind a proxy, list it. Otherwise every request seems to
+	// come from the proxy's address, and the per-address limits (device
+	// authorizations, failed logins, user code guesses) are shared by all
+	// clients, so one stranger can use them up for everybody.
 	TrustedProxies []string
 
 	// MaxBodyBytes caps request bodies, and the query of authorization
@@ -286,7 +294,7 @@ type DeviceOptions struct {
 	// MaxPendingPerAddress caps the device authorizations one source
 	// address ([Server.ClientAddress]) may start within CodeLifetime; above
 	// it [Server.DeviceAuthorization] answers 429 slow_down with
-	// Retry-After and stores nothing. Windows are fixed, so at most
+	// Retry-After and stores no device code. Windows are fixed, so at most
 	// twice this many are pending at any moment. Optional. Default 20;
 	// negative disables it.
 	MaxPendingPerAddress int

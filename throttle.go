@@ -135,8 +135,10 @@ func (t *LoginThrottle) Attempt(ctx context.Context, account, address string) (w
 	var charged []string // refunded when the attempt is refused
 	defer func() {
 		if wait > 0 || err != nil {
+			// A refund must happen even when the request was cancelled.
+			rctx := context.WithoutCancel(ctx)
 			for _, k := range charged {
-				_, _ = t.store.AddCounter(ctx, k, -1, t.opts.Window, now)
+				_, _ = t.store.AddCounter(rctx, k, -1, t.opts.Window, now)
 			}
 		}
 	}()
@@ -194,6 +196,7 @@ func (t *LoginThrottle) Succeeded(ctx context.Context, account, address string) 
 		return nil
 	}
 	now := t.now()
+	ctx = context.WithoutCancel(ctx) // a refund must happen even when the request was cancelled
 	if address != "" && t.opts.MaxAddressFailures > 0 {
 		if _, err := t.store.AddCounter(ctx, counterKey("login-addr", address), -1, t.opts.Window, now); err != nil {
 			return err
@@ -249,12 +252,22 @@ func (s *Server) ClientAddress(r *http.Request) string {
 	if s.trustedProxy(peer) {
 		// Walk X-Forwarded-For from the right: each trusted proxy appended
 		// the address it saw; the first untrusted one is the client.
-		// Anything left of it may have been written by the client.
+		// Anything left of it may have been written by the client, so it
+		// is never split or parsed, and at most maxForwardedHops hops are.
 		hops := r.Header.Values("X-Forwarded-For")
+		n := 0
 		for i := len(hops) - 1; i >= 0; i-- {
-			parts := strings.Split(hops[i], ",")
-			for j := len(parts) - 1; j >= 0; j-- {
-				a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			for rest := hops[i]; rest != ""; {
+				var hop string
+				if k := strings.LastIndexByte(rest, ','); k >= 0 {
+					rest, hop = rest[:k], rest[k+1:]
+				} else {
+					rest, hop = "", rest
+				}
+				if n++; n > maxForwardedHops {
+					return groupAddress(peer)
+				}
+				a, err := netip.ParseAddr(strings.TrimSpace(hop))
 				if err != nil {
 					return groupAddress(peer)
 				}
@@ -268,6 +281,10 @@ func (s *Server) ClientAddress(r *http.Request) string {
 	}
 	return groupAddress(peer)
 }
+
+// maxForwardedHops bounds the X-Forwarded-For hops ClientAddress reads: a
+// chain of trusted proxies is a handful long.
+const maxForwardedHops = 16
 
 func (s *Server) trustedProxy(a netip.Addr) bool {
 	for _, p := range s.proxies {

@@ -173,7 +173,7 @@ func testCounters(t *testing.T, newSetup func(t *testing.T) Setup) {
 
 	t.Run("ok, concurrent adds to a new counter each see a different count", func(t *testing.T) {
 		// Every throttle's bound holds across instances only if no
-		// increment is lost (RFC 9449 §11.1, R-115).
+		// increment is lost.
 		m := setup(t)
 		n, key := now(), counterKey()
 		seen := addTogether(t, m, key, time.Minute, n)
