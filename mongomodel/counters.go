@@ -117,9 +117,13 @@ func (m *Model) AddCounter(ctx context.Context, key string, delta int64, window 
 		_, err = m.counters.InsertOne(ctx, next)
 		if err == nil {
 			if next.N%counterPruneEvery == 0 {
-				if err := m.pruneCounter(ctx, key, next.N, next.Written); err != nil {
-					return oauth2server.Counter{}, wrap("add counter", err)
-				}
+				// The add is done and counted: a failed prune must not
+				// report it as failed (the caller would count it twice,
+				// or refuse a claim that succeeded). The next prune of the
+				// key deletes what this one left.
+				pctx, pcancel := m.op(context.WithoutCancel(ctx)) // a timeout of its own
+				_ = m.pruneCounter(pctx, key, next.N, next.Written)
+				pcancel()
 			}
 			return oauth2server.Counter{Count: next.Count, ExpiresAt: next.EndsAt}, nil
 		}
