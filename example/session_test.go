@@ -124,9 +124,10 @@ func TestLoginFormCookie(t *testing.T) {
 	t.Run("nok, forged cookie", func(t *testing.T) {
 		c := browser(t)
 		_, body := get(t, c, ts.base+loginPath)
-		v := []byte(cookieOf(c))
-		v[3] ^= 1 // a bit of the expiry
-		c.Jar.SetCookies(u, []*http.Cookie{{Name: loginCookie, Value: string(v), Path: loginPath}})
+		raw, err := b64.DecodeString(cookieOf(c))
+		require.NoError(t, err)
+		raw[len(raw)-1] ^= 1 // a bit of the MAC: the cookie still decodes, only hmac.Equal can refuse it
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: loginCookie, Value: b64.EncodeToString(raw), Path: loginPath}})
 		assert.Equal(t, http.StatusForbidden, login(c, csrfToken(t, body)))
 	})
 	t.Run("nok, no cookie", func(t *testing.T) {
