@@ -92,7 +92,7 @@ func FailOnSkip() Option { return func(c *runConfig) { c.failOnSkip = true } }
 type report struct {
 	cfg     runConfig
 	mu      sync.Mutex
-	ran     int
+	cases   map[string]bool     // names of the tests that made a setup
 	skipped map[string][]string // reason -> cases
 }
 
@@ -120,7 +120,7 @@ func (r *report) summary() string {
 		n += len(cases)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "modeltest: %d cases ran, %d skipped", r.ran-n, n)
+	fmt.Fprintf(&b, "modeltest: %d cases ran, %d skipped", r.leaves()-n, n)
 	reasons := make([]string, 0, len(r.skipped))
 	for reason := range r.skipped {
 		reasons = append(reasons, reason)
@@ -130,6 +130,26 @@ func (r *report) summary() string {
 		fmt.Fprintf(&b, "\n  %d skipped: %s", len(r.skipped[reason]), reason)
 	}
 	return b.String()
+}
+
+// leaves counts the cases: the tests that made a setup and have no sub-test
+// that made one too (a capability probes with a setup of its own before
+// its cases run; a skipped probe stands for the whole capability).
+func (r *report) leaves() int {
+	n := 0
+	for name := range r.cases {
+		leaf := true
+		for other := range r.cases {
+			if strings.HasPrefix(other, name+"/") {
+				leaf = false
+				break
+			}
+		}
+		if leaf {
+			n++
+		}
+	}
+	return n
 }
 
 // capabilityTest is the suite of one storage capability.
@@ -166,7 +186,7 @@ func capabilities() []capabilityTest {
 // [FailOnSkip] a case that would be skipped fails instead.
 func Run(t *testing.T, newSetup func(t *testing.T) Setup, opts ...Option) {
 	t.Helper()
-	r := &report{skipped: map[string][]string{}}
+	r := &report{cases: map[string]bool{}, skipped: map[string][]string{}}
 	for _, o := range opts {
 		o(&r.cfg)
 	}
@@ -176,13 +196,13 @@ func Run(t *testing.T, newSetup func(t *testing.T) Setup, opts ...Option) {
 	t.Log(r.summary())
 }
 
-// checked wraps newSetup with the checks every case relies on, and counts
-// the cases (each case makes one setup).
+// checked wraps newSetup with the checks every case relies on, and records
+// the case for the summary.
 func checked(newSetup func(t *testing.T) Setup, r *report) func(t *testing.T) Setup {
 	return func(t *testing.T) Setup {
 		t.Helper()
 		r.mu.Lock()
-		r.ran++
+		r.cases[t.Name()] = true
 		r.mu.Unlock()
 		s := newSetup(t)
 		require.NotNil(t, s.Model, "Setup.Model is required")
