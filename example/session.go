@@ -69,7 +69,8 @@ type sessionStore interface {
 	// when the store is full.
 	create(ctx context.Context, s *session) error
 	// get returns the session with key, or nil when there is none or it
-	// has expired at now; it records now as its last use.
+	// has expired at now; it records now as its last use (the MongoDB
+	// store at most once a minute, so that a page view is a read).
 	get(ctx context.Context, key string, now time.Time) (*session, error)
 	// delete removes the session with key; a missing one is no error.
 	delete(ctx context.Context, key string) error
