@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -224,4 +226,16 @@ func TestHTTPErrorHandlerNil(t *testing.T) {
 	e.HTTPErrorHandler(errors.New("template broke"), c)
 	assert.Contains(t, logs.String(), `level=ERROR msg="example: request failed"`)
 	assert.Contains(t, logs.String(), "template broke")
+}
+
+// R-117: a username in the logs is keyed, so a password typed into the
+// username field cannot be found by hashing a dictionary.
+func TestAccountDigestIsKeyed(t *testing.T) {
+	a1 := &app{sessions: &sessionManager{keys: deriveFormKeys(newSessionKey(t))}}
+	a2 := &app{sessions: &sessionManager{keys: deriveFormKeys(newSessionKey(t))}}
+	plain := sha256.Sum256([]byte("hunter2"))
+	assert.Len(t, a1.accountDigest("hunter2"), 12)
+	assert.Equal(t, a1.accountDigest("hunter2"), a1.accountDigest("hunter2"), "stable under one key")
+	assert.NotEqual(t, a1.accountDigest("hunter2"), a2.accountDigest("hunter2"), "another key, another digest")
+	assert.NotEqual(t, hex.EncodeToString(plain[:6]), a1.accountDigest("hunter2"), "not a plain hash")
 }

@@ -117,7 +117,7 @@ func (a *app) login(c echo.Context) error {
 	}
 	if user == nil {
 		a.cfg.Logger.DebugContext(c.Request().Context(), "example: login failed",
-			"address", a.srv.ClientAddress(c.Request()), "account", accountDigest(username))
+			"address", a.srv.ClientAddress(c.Request()), "account", a.accountDigest(username))
 		return a.pages.render(c, http.StatusUnauthorized, "login.html", loginData{
 			CSRF: csrf, ReturnTo: returnTo, Username: username,
 			Error: "Invalid username or password.",

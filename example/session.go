@@ -205,6 +205,7 @@ type formKeys struct {
 	consent []byte // handlers.AuthorizeConfig.CSRFKey
 	login   []byte // the login form's cookie and token
 	session []byte // the forms of a logged-in session
+	log     []byte // usernames in logs (accountDigest)
 }
 
 // minSessionKeyBytes is the shortest accepted session key: 256 bits, the
@@ -221,6 +222,7 @@ func deriveFormKeys(key []byte) formKeys {
 		consent: derive("consent"),
 		login:   derive("login"),
 		session: derive("session"),
+		log:     derive("log"),
 	}
 }
 
