@@ -662,3 +662,22 @@ func TestClientAddressBoundsForwardedHops(t *testing.T) {
 	allocs := testing.AllocsPerRun(5, func() { srv.ClientAddress(r) })
 	assert.Less(t, allocs, 10.0, "no split of the whole header")
 }
+
+// ReleaseClaim undoes the caller's own claim; a value that another
+// caller also tried to claim meanwhile stays spent (the safe side).
+func TestReleaseClaim(t *testing.T) {
+	ctx := context.Background()
+	srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{})
+	require.NoError(t, err)
+	claim := func() bool {
+		ok, err := srv.ClaimOnce(ctx, "test", "v", time.Minute)
+		require.NoError(t, err)
+		return ok
+	}
+	require.True(t, claim())
+	require.NoError(t, srv.ReleaseClaim(ctx, "test", "v", time.Minute))
+	require.True(t, claim(), "claimable again after the release")
+	require.False(t, claim(), "spent")
+	require.NoError(t, srv.ReleaseClaim(ctx, "test", "v", time.Minute))
+	assert.False(t, claim(), "a concurrent attempt keeps it spent")
+}

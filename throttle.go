@@ -321,3 +321,15 @@ func (s *Server) ClaimOnce(ctx context.Context, purpose, value string, ttl time.
 	}
 	return c.Count == 1, nil
 }
+
+// ReleaseClaim undoes the caller's own successful claim made with
+// [Server.ClaimOnce], when its request then failed for a reason of the
+// server's (a storage fault): the value may be claimed again. If another
+// caller also tried to claim the value meanwhile, it stays spent, which
+// errs on the safe side. Never call it when the claimed value was used.
+func (s *Server) ReleaseClaim(ctx context.Context, purpose, value string, ttl time.Duration) error {
+	if _, err := s.counters.AddCounter(context.WithoutCancel(ctx), counterKey("once-"+purpose, value), -1, ttl, s.now()); err != nil {
+		return storeError("AddCounter", err)
+	}
+	return nil
+}

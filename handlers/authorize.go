@@ -261,12 +261,16 @@ func (h *authorizeHandler) serve(c echo.Context) error {
 		})
 	}
 
-	d, err := h.readDecision(c, user, session, canonical)
+	d, claimed, err := h.readDecision(c, user, session, canonical)
 	if err != nil {
 		return h.showError(c, err)
 	}
 	target, err := h.srv.Authorize(r.Context(), ar, user, d)
 	if err != nil {
+		if oerrors.IsServerError(err) {
+			// Our fault, not the form's: the user may post it again.
+			_ = h.srv.ReleaseClaim(r.Context(), "consent", claimed, h.cfg.CSRFMaxAge+csrfSkew)
+		}
 		redirect, page := h.srv.AuthorizeErrorResponse(r, err)
 		if page != nil {
 			return h.cfg.RenderError(c, page)
@@ -288,27 +292,26 @@ func (h *authorizeHandler) now() time.Time { return h.srv.Options().Now() }
 
 // readDecision parses the consent form body. The form is ours, not an OAuth
 // request, so FieldScope may repeat; the decision and token may not.
-func (h *authorizeHandler) readDecision(c echo.Context, user *oauth2server.User, session, canonical string) (oauth2server.Decision, error) {
-	var d oauth2server.Decision
+func (h *authorizeHandler) readDecision(c echo.Context, user *oauth2server.User, session, canonical string) (d oauth2server.Decision, claimed string, err error) {
 	r := c.Request()
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" || r.Body == nil {
-		return d, errBadDecision
+		return d, "", errBadDecision
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, h.srv.Options().MaxBodyBytes))
 	if err != nil {
-		return d, errBadDecision
+		return d, "", errBadDecision
 	}
 	vals, err := url.ParseQuery(string(body))
 	if err != nil {
-		return d, errBadDecision
+		return d, "", errBadDecision
 	}
 	if len(vals[FieldCSRFToken]) != 1 || !h.checkCSRF(vals[FieldCSRFToken][0], user.ID, session, canonical, h.now()) {
-		return d, errBadConsentForm
+		return d, "", errBadConsentForm
 	}
 
 	if len(vals[FieldDecision]) != 1 {
-		return d, errBadDecision
+		return d, "", errBadDecision
 	}
 	switch vals[FieldDecision][0] {
 	case DecisionApprove:
@@ -321,18 +324,18 @@ func (h *authorizeHandler) readDecision(c echo.Context, user *oauth2server.User,
 		}
 	case DecisionDeny:
 	default:
-		return d, errBadDecision
+		return d, "", errBadDecision
 	}
 	// Single use: of any number of posts of one form, on any instance,
 	// one gets through (a double click or a replay issues no second code).
 	first, err := h.srv.ClaimOnce(r.Context(), "consent", vals[FieldCSRFToken][0], h.cfg.CSRFMaxAge+csrfSkew)
 	if err != nil {
-		return d, err
+		return d, "", err
 	}
 	if !first {
-		return d, errBadConsentForm
+		return d, "", errBadConsentForm
 	}
-	return d, nil
+	return d, vals[FieldCSRFToken][0], nil
 }
 
 // canonicalQuery re-encodes the validated parameters in sorted order, so

@@ -3,11 +3,13 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -760,4 +762,38 @@ func TestAuthorizeSessionFromRequestFault(t *testing.T) {
 	rec := f.do(http.MethodGet, "/authorize?"+codeQuery().Encode(), "alice", nil)
 	assertShown(t, rec, http.StatusServiceUnavailable, "server_error")
 	assert.NotContains(t, rec.Body.String(), "session store down")
+}
+
+// failOnceCodes fails the first SaveAuthorizationCode, as a storage fault.
+type failOnceCodes struct {
+	*memorymodel.Model
+	failed atomic.Bool
+}
+
+func (m *failOnceCodes) SaveAuthorizationCode(ctx context.Context, code *oauth2server.AuthorizationCode, c *oauth2server.Client, u *oauth2server.User) error {
+	if m.failed.CompareAndSwap(false, true) {
+		return errors.New("store down")
+	}
+	return m.Model.SaveAuthorizationCode(ctx, code, c, u)
+}
+
+// A consent form whose approval failed for a fault of the server's is not
+// spent: the user can post it again.
+func TestAuthorizeConsentFormNotSpentByAServerFault(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, oauth2server.Options{}, handlers.AuthorizeConfig{})
+	m := &failOnceCodes{Model: f.model}
+	srv, err := oauth2server.New(m, oauth2server.Options{Issuer: testIssuer, Now: f.srv.Options().Now, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	f.srv = srv
+	f.e = echo.New()
+	f.e.Any("/authorize", handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader}))
+
+	action, token := f.consent(codeQuery(), "alice")
+	form := url.Values{"csrf_token": {token}, "decision": {"approve"}}
+	rec := f.do(http.MethodPost, "/authorize"+action, "alice", form)
+	require.Equal(t, http.StatusSeeOther, rec.Code)
+	require.Contains(t, rec.Header().Get("Location"), "error=server_error", "RFC 6749 §4.1.2.1")
+	assertCodeRedirect(t, http.StatusSeeOther, f.do(http.MethodPost, "/authorize"+action, "alice", form), confRedirect, "xyz")
+	assertShown(t, f.do(http.MethodPost, "/authorize"+action, "alice", form), http.StatusForbidden, "invalid_request")
 }
