@@ -31,11 +31,11 @@ func (s *Server) ValidateAccessToken(ctx context.Context, token string) (*Token,
 		// header and claims are decoded or the store is asked.
 		return nil, errTokenUnknown
 	}
-	if s.jwt != nil && looksLikeJWT(token) {
+	if s.jwtAccess && looksLikeJWT(token) {
 		return s.verifyJWTAccessToken(ctx, token)
 	}
 	if s.accessTokens == nil {
-		if s.jwt != nil {
+		if s.jwtAccess {
 			// A server issuing JWTs knows no other access tokens.
 			return nil, errTokenUnknown
 		}

@@ -67,6 +67,16 @@ type AuthorizeRequest struct {
 	// Params holds every query parameter, once each, unknown ones included
 	// (RFC 6749 §3.1 says to ignore them; extensions may read them).
 	Params map[string]string
+	// ResponseMode is how the response reaches the client: query,
+	// fragment or form_post (the response_mode parameter, or the response
+	// type's default). With form_post the endpoint answers with a page that
+	// posts the response ([AuthorizeResponse]).
+	ResponseMode string
+
+	// OpenID is set when the request is an OpenID Connect authentication
+	// request: the scope has openid and the Server is an OpenID Provider.
+	// The fields below it are only set then.
+	OpenID *OpenIDRequest
 
 	redirectParam string // the redirect_uri parameter as sent, "" when absent
 	fragment      bool
@@ -83,6 +93,9 @@ type Decision struct {
 	// that, and an empty, non-nil Scope is a denial when anything was
 	// requested.
 	Scope []string
+	// Authentication is how the user logged in, for the ID tokens of an
+	// OpenID Connect request (auth_time, acr, amr). Ignored otherwise.
+	Authentication Authentication
 }
 
 // AuthorizeError is an error of the authorization endpoint. Either it is
@@ -99,6 +112,7 @@ type AuthorizeError struct {
 	redirect string
 	state    string
 	fragment bool
+	mode     string // the response mode of a redirected error
 	issuer   string
 }
 
@@ -143,7 +157,7 @@ func showError(err error) error {
 // fail returns err as an error redirected to the client of ar.
 func (ar *AuthorizeRequest) fail(err error) error {
 	return &AuthorizeError{Err: oerrors.From(err), redirect: ar.RedirectURI, state: ar.State,
-		fragment: ar.fragment, issuer: ar.issuer}
+		fragment: ar.fragment, mode: ar.ResponseMode, issuer: ar.issuer}
 }
 
 // AuthorizeErrorResponse says how to answer err from
@@ -237,6 +251,10 @@ func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, e
 		fragment:      p["response_type"] == ResponseTypeToken && s.opts.AllowImplicitGrant,
 		issuer:        s.opts.Issuer,
 	}
+	if err := ar.setResponseMode(p["response_mode"]); err != nil {
+		// an unsupported mode gives no way to answer the client.
+		return nil, showError(err)
+	}
 	if perr != nil {
 		return nil, ar.fail(perr)
 	}
@@ -273,6 +291,9 @@ func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, e
 		if err := s.checkChallenge(ar, p); err != nil {
 			return nil, ar.fail(err)
 		}
+	}
+	if err := s.checkOpenIDRequest(ar, p); err != nil {
+		return nil, ar.fail(err)
 	}
 	ar.validated = true
 	return ar, nil
@@ -394,7 +415,11 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 	}
 	switch ar.ResponseType {
 	case ResponseTypeCode:
-		code, err := s.issueCode(ctx, ar, user, granted)
+		sess, err := s.openIDSession(ar, granted, d.Authentication)
+		if err != nil {
+			return "", ar.fail(err)
+		}
+		code, err := s.issueCode(ctx, ar, user, granted, sess)
 		if err != nil {
 			return "", ar.fail(err)
 		}
@@ -417,7 +442,7 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 }
 
 // issueCode generates and saves an authorization code (RFC 6749 §4.1.2).
-func (s *Server) issueCode(ctx context.Context, ar *AuthorizeRequest, user *User, scope []string) (string, error) {
+func (s *Server) issueCode(ctx context.Context, ar *AuthorizeRequest, user *User, scope []string, sess *OpenIDSession) (string, error) {
 	if s.codes == nil {
 		return "", errBadResponseType
 	}
@@ -441,6 +466,7 @@ func (s *Server) issueCode(ctx context.Context, ar *AuthorizeRequest, user *User
 		CodeChallengeMethod: ar.CodeChallengeMethod,
 		GrantID:             grantID,
 		IssuedAt:            now,
+		OpenID:              sess,
 	}
 	if err := s.codes.SaveAuthorizationCode(ctx, code, ar.Client, user); err != nil {
 		return "", storeError("SaveAuthorizationCode", err)

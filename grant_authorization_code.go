@@ -80,6 +80,13 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 		return nil, s.codeReplayed(ctx, code)
 	}
 	is := &issue{userID: code.UserID, scope: code.Scope, grantID: code.GrantID, refresh: true}
+	if code.OpenID != nil {
+		// The tokens keep the login, not the nonce: the nonce is echoed by
+		// this exchange's ID token only.
+		is.nonce = code.OpenID.Nonce
+		is.openID = code.OpenID.Clone()
+		is.openID.Nonce = ""
+	}
 	if code.UserID != "" {
 		is.user = &User{ID: code.UserID}
 	}

@@ -70,7 +70,7 @@ func (s *Server) grantDeviceCode(ctx context.Context, req *TokenRequest) (*issue
 		// twice.
 		return nil, s.deviceCodeReplayed(ctx, dc)
 	}
-	is := &issue{userID: dc.UserID, scope: dc.Scope, grantID: dc.GrantID, refresh: true}
+	is := &issue{userID: dc.UserID, scope: dc.Scope, grantID: dc.GrantID, refresh: true, idToken: true}
 	if dc.UserID != "" {
 		is.user = &User{ID: dc.UserID}
 	}

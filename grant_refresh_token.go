@@ -56,7 +56,8 @@ func (s *Server) grantRefreshToken(ctx context.Context, req *TokenRequest) (*iss
 	if tok.UserID == "" {
 		user = nil
 	}
-	is := &issue{user: user, userID: tok.UserID, scope: scope, grantID: tok.GrantID, extra: tok.Extra}
+	is := &issue{user: user, userID: tok.UserID, scope: scope, grantID: tok.GrantID, extra: tok.Extra,
+		openID: tok.OpenID.Clone()}
 	if len(scope) != len(granted) {
 		is.refreshScope = granted
 	}

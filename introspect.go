@@ -113,7 +113,7 @@ func (s *Server) introspect(ctx context.Context, caller *Client, token, hint str
 // introspectAccessToken returns the answer for an access token, inactive
 // when it is a known but dead token, or nil when token is no access token.
 func (s *Server) introspectAccessToken(ctx context.Context, _ *Client, token string) (*IntrospectionResponse, error) {
-	if s.jwt != nil && looksLikeJWT(token) {
+	if s.jwtAccess && looksLikeJWT(token) {
 		c, err := s.parseJWTAccessToken(token, 0)
 		if err != nil {
 			if oerrors.IsServerError(err) {

@@ -78,5 +78,9 @@ func (t *TokenResponse) appendJSON(b []byte) []byte {
 		b = append(b, `,"scope":`...)
 		b = appendJSONString(b, t.Scope)
 	}
+	if t.IDToken != "" {
+		b = append(b, `,"id_token":`...)
+		b = appendJSONString(b, t.IDToken)
+	}
 	return append(b, '}')
 }

@@ -59,7 +59,7 @@ func (c *accessTokenClaims) GetAudience() (jwt.ClaimStrings, error)  { return c.
 // a signed JWT (with Token.ID as its jti) when the server issues JWTs, the
 // generator's or a random opaque string otherwise.
 func (s *Server) setAccessToken(ctx context.Context, client *Client, user *User, tok *Token) error {
-	if s.jwt == nil {
+	if !s.jwtAccess {
 		t, err := s.newAccessToken(ctx, client, user, tok.Scope)
 		tok.AccessToken = t
 		return err
@@ -232,7 +232,7 @@ func claimsToken(raw string, c *accessTokenClaims) (*Token, error) {
 // pinned, typ, exact iss, aud, exp and iat with [JWTOptions.Leeway], then
 // the jti deny-list. The result has no GrantID and no refresh token.
 func (s *Server) verifyJWTAccessToken(ctx context.Context, raw string) (*Token, error) {
-	if s.jwt == nil {
+	if !s.jwtAccess {
 		return nil, errTokenInvalid
 	}
 	c, err := s.parseJWTAccessToken(raw, s.opts.JWT.Leeway)

@@ -91,6 +91,8 @@ type jwtKey struct {
 	method jwt.SigningMethod
 	header string
 	sigLen int
+	// idHeader is the encoded JOSE header of the key's ID tokens.
+	idHeader string
 }
 
 // jwtKeys holds the keys of a Server that issues JWT access tokens.
@@ -113,11 +115,14 @@ const (
 
 func (s *Server) setupJWT() error {
 	o := &s.opts
-	if o.JWT == nil {
+	if o.JWT == nil && o.OpenID == nil {
 		if len(o.SigningKeys) > 0 || o.AllowGeneratedKeys || o.GeneratedKeyAlgorithm != "" {
-			return errorf("SigningKeys, AllowGeneratedKeys and GeneratedKeyAlgorithm sign JWTs: set Options.JWT for JWT access tokens, or leave them empty")
+			return errorf("SigningKeys, AllowGeneratedKeys and GeneratedKeyAlgorithm sign JWTs: set Options.JWT for JWT access tokens or Options.OpenID for ID tokens, or leave them empty")
 		}
 		return nil
+	}
+	if o.JWT == nil {
+		return s.setupKeys(0)
 	}
 	// A copy: New never writes through the caller's pointer.
 	jo := *o.JWT
@@ -139,18 +144,44 @@ func (s *Server) setupJWT() error {
 	case jo.Leeway > MaxJWTLeeway:
 		return errorf("JWT.Leeway %s exceeds %s: a leeway is for clock skew, not for extending lifetimes", jo.Leeway, MaxJWTLeeway)
 	}
+	if err := s.setupKeys(jo.Leeway); err != nil {
+		return err
+	}
+	s.jwtAccess = true
+	return nil
+}
+
+// setupKeys parses Options.SigningKeys (or generates a key when allowed)
+// for JWT access tokens and ID tokens, and makes the access token parsers
+// with leeway.
+func (s *Server) setupKeys(leeway time.Duration) error {
+	o := &s.opts
+	what := "JWT access tokens"
+	if o.JWT == nil {
+		what = "OpenID Connect ID tokens"
+	}
 	keys := o.SigningKeys
 	if len(keys) == 0 {
 		if !o.AllowGeneratedKeys {
-			return errorf("JWT access tokens need signing keys: set Options.SigningKeys to a PEM private key " +
-				"(e.g. from `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072`), " +
-				"or set AllowGeneratedKeys for development only")
+			return errorf("%s need signing keys: set Options.SigningKeys to a PEM private key "+
+				"(e.g. from `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072`), "+
+				"or set AllowGeneratedKeys for development only", what)
 		}
 		k, err := generateKey(o.GeneratedKeyAlgorithm)
 		if err != nil {
 			return err
 		}
 		keys = []SigningKey{k}
+		if o.OpenID != nil && o.GeneratedKeyAlgorithm != "" && o.GeneratedKeyAlgorithm != AlgRS256 {
+			// ID tokens are RS256 unless a client registered another
+			// algorithm (OIDC Core §15.1, Registration §2).
+			rk, err := generateKey(AlgRS256)
+			if err != nil {
+				return err
+			}
+			rk.Active = false
+			keys = append(keys, rk)
+		}
 	}
 	ks := &jwtKeys{byKID: make(map[string]*jwtKey, len(keys))}
 	for i, sk := range keys {
@@ -180,8 +211,8 @@ func (s *Server) setupJWT() error {
 		return errorf("SigningKeys: no key is Active; mark exactly one")
 	}
 	s.jwt = ks
-	ks.parsers = map[time.Duration]*jwt.Parser{0: s.newJWTParser(0), jo.Leeway: s.newJWTParser(jo.Leeway)}
-	return nil
+	ks.parsers = map[time.Duration]*jwt.Parser{0: s.newJWTParser(0), leeway: s.newJWTParser(leeway)}
+	return s.setupIDTokenKeys()
 }
 
 // generateKey makes an in-memory key for AllowGeneratedKeys.
@@ -361,9 +392,10 @@ func thumbprint(j JSONWebKey) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// JWKS returns the public keys that verify this Server's JWT access tokens:
-// the active key and every previous key still configured (RFC 8414 §2
-// "jwks_uri"). It returns nil when access tokens are opaque.
+// JWKS returns the public keys that verify this Server's JWTs (access
+// tokens and ID tokens): the active key, every other key still configured
+// (RFC 8414 §2 "jwks_uri"). It returns nil when the Server signs nothing
+// (opaque access tokens and no OpenID Connect).
 func (s *Server) JWKS() *JSONWebKeySet {
 	if s.jwt == nil {
 		return nil
@@ -374,4 +406,8 @@ func (s *Server) JWKS() *JSONWebKeySet {
 }
 
 // IssuesJWT reports whether access tokens are JWTs (RFC 9068).
-func (s *Server) IssuesJWT() bool { return s.jwt != nil }
+func (s *Server) IssuesJWT() bool { return s.jwtAccess }
+
+// PublishesJWKS reports whether the Server signs JWTs, access tokens or ID
+// tokens, and so needs its JWKS endpoint mounted.
+func (s *Server) PublishesJWKS() bool { return s.jwt != nil }

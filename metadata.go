@@ -21,6 +21,11 @@ type Endpoints struct {
 	// DeviceAuthorization is the device authorization endpoint (RFC 8628
 	// §4), listed only when the device grant is enabled.
 	DeviceAuthorization string
+	// UserInfo and EndSession are the OpenID Connect UserInfo (OIDC Core
+	// §5.3) and end session (RP-Initiated Logout §2) endpoints; only with
+	// Options.OpenID.
+	UserInfo   string
+	EndSession string
 }
 
 // Metadata is the authorization server metadata document (RFC 8414 §2).
@@ -44,6 +49,19 @@ type Metadata struct {
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint,omitempty"`
+
+	// OpenID Provider members (OIDC Discovery §3), set when the Server is
+	// an OpenID Provider.
+	UserInfoEndpoint                 string   `json:"userinfo_endpoint,omitempty"`
+	EndSessionEndpoint               string   `json:"end_session_endpoint,omitempty"`
+	ScopesSupported                  []string `json:"scopes_supported,omitempty"`
+	ClaimsSupported                  []string `json:"claims_supported,omitempty"`
+	SubjectTypesSupported            []string `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	ACRValuesSupported               []string `json:"acr_values_supported,omitempty"`
+	ClaimsParameterSupported         bool     `json:"claims_parameter_supported,omitempty"`
+	RequestParameterSupported        *bool    `json:"request_parameter_supported,omitempty"`
+	RequestURIParameterSupported     *bool    `json:"request_uri_parameter_supported,omitempty"`
 }
 
 // MetadataURL returns the URL at which metadata for issuer must be served
@@ -71,6 +89,7 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 	for name, v := range map[string]string{
 		"Authorization": ep.Authorization, "Token": ep.Token, "Revocation": ep.Revocation,
 		"Introspection": ep.Introspection, "JWKS": ep.JWKS, "DeviceAuthorization": ep.DeviceAuthorization,
+		"UserInfo": ep.UserInfo, "EndSession": ep.EndSession,
 	} {
 		if v == "" {
 			continue
@@ -82,7 +101,10 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 		}
 	}
 	if ep.JWKS != "" && s.jwt == nil {
-		return nil, errorf("a JWKS endpoint is given but access tokens are opaque")
+		return nil, errorf("a JWKS endpoint is given but the Server signs no JWT (opaque access tokens, no OpenID Connect)")
+	}
+	if (ep.UserInfo != "" || ep.EndSession != "") && s.oidc == nil {
+		return nil, errorf("UserInfo and EndSession endpoints need Options.OpenID")
 	}
 	if ep.DeviceAuthorization != "" && !s.DeviceAuthorizationEnabled() {
 		return nil, errorf("a device authorization endpoint is given but the device grant is not enabled")
@@ -137,5 +159,6 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 			m.CodeChallengeMethodsSupported = append(m.CodeChallengeMethodsSupported, PKCEMethodPlain)
 		}
 	}
+	s.addOpenIDMetadata(m, ep)
 	return m, nil
 }

@@ -54,6 +54,19 @@ type Client struct {
 	// confidential client. It then sees every access token, and refresh
 	// tokens only when they were issued to itself (RFC 7662 §4).
 	Introspect bool
+	// PostLogoutRedirectURIs are where the end session endpoint may send
+	// the user after logout, matched exactly (RP-Initiated Logout §3).
+	PostLogoutRedirectURIs []string
+	// SubjectType is the client's subject type for OpenID Connect:
+	// "public" (the default, also when empty) or "pairwise" (OIDC Core §8).
+	SubjectType string
+	// SectorIdentifier is the sector of pairwise subjects, usually a host.
+	// Optional: the host of the redirect URIs when they share one.
+	SectorIdentifier string
+	// IDTokenSignedResponseAlg is the algorithm of the client's ID tokens
+	// (RS256, ES256 or EdDSA; OIDC Registration §2). Optional. Default
+	// RS256. A key of that algorithm must be among Options.SigningKeys.
+	IDTokenSignedResponseAlg string
 	// Extra holds model-specific data; oauth2server does not read it.
 	Extra map[string]any
 }
@@ -126,6 +139,9 @@ type Token struct {
 	// Models keep revoked refresh tokens until they expire so that reuse can
 	// be detected (RFC 9700 §4.14.2).
 	Revoked bool
+	// OpenID is the OpenID Connect authentication this belongs to; nil
+	// for plain OAuth. Store and return it unchanged.
+	OpenID *OpenIDSession
 	// Extra holds extended attributes. They are included in the token
 	// response only with [Options.AllowExtendedTokenAttributes].
 	Extra map[string]any
@@ -158,6 +174,9 @@ type AuthorizationCode struct {
 	// redeemed codes until they expire so that a replay can be detected
 	// and the tokens it produced revoked (RFC 6749 §4.1.2).
 	Revoked bool
+	// OpenID is the OpenID Connect authentication this belongs to; nil
+	// for plain OAuth. Store and return it unchanged.
+	OpenID *OpenIDSession
 	// Extra holds model-specific data; oauth2server does not read it.
 	Extra map[string]any
 }

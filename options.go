@@ -107,11 +107,22 @@ type Options struct {
 	// fails naming what is missing.
 	JWT *JWTOptions
 
-	// SigningKeys are the keys of every JWT the server signs (today the
-	// JWT access tokens): exactly one is active and signs, the others
-	// (previous keys, kept during a rotation) only verify and are still
-	// published in the JWKS. Required with JWT unless AllowGeneratedKeys is
-	// set; keys without anything to sign are an error. Parsed once by [New].
+	// OpenID makes the Server an OpenID Provider (OIDC Core 1.0): requests
+	// with the openid scope get ID tokens, and the UserInfo, Discovery and
+	// end session endpoints can be mounted; see docs/openid-connect.md.
+	// Optional. Default nil: plain OAuth. It needs Issuer, signing keys with
+	// an RS256 private key (or AllowGeneratedKeys), the authorization_code
+	// grant and a model that implements [UserClaimsModel]; [New] fails
+	// naming what is missing.
+	OpenID *OpenIDOptions
+
+	// SigningKeys are the keys of every JWT the server signs (JWT access
+	// tokens, ID tokens): exactly one is active and signs access tokens,
+	// the others (previous keys, kept during a rotation) only verify and
+	// are still published in the JWKS; ID tokens are signed with the
+	// active key of their algorithm, or the first private key of it.
+	// Required with JWT or OpenID unless AllowGeneratedKeys is set; keys
+	// without anything to sign are an error. Parsed once by [New].
 	SigningKeys []SigningKey
 	// AllowGeneratedKeys lets [New] generate an in-memory signing key when
 	// SigningKeys is empty. Optional. Default false: JWT without keys is an

@@ -100,7 +100,7 @@ func (s *Server) revoke(ctx context.Context, client *Client, token, hint string)
 // always (the deny-list is required), opaque ones when they can be found and
 // revoked.
 func (s *Server) canRevokeAccessTokens() bool {
-	return s.jwt != nil || (s.accessTokens != nil && s.refresh != nil)
+	return s.jwtAccess || (s.accessTokens != nil && s.refresh != nil)
 }
 
 // revokeRefreshToken revokes the family of a refresh token of client. It
@@ -137,7 +137,7 @@ func (s *Server) revokeRefreshToken(ctx context.Context, client *Client, token s
 // revokeAccessToken revokes an access token of client. It reports whether
 // the token was found as an access token.
 func (s *Server) revokeAccessToken(ctx context.Context, client *Client, token string) (bool, error) {
-	if s.jwt != nil && looksLikeJWT(token) {
+	if s.jwtAccess && looksLikeJWT(token) {
 		if found, err := s.revokeJWT(ctx, client, token); found || err != nil {
 			return found, err
 		}

@@ -46,7 +46,9 @@ type Server struct {
 	// full until their windows end.
 	deviceFull *counter.Store
 
-	jwt *jwtKeys // nil when access tokens are opaque
+	jwt       *jwtKeys // nil when the Server signs no JWT
+	jwtAccess bool     // access tokens are JWTs (Options.JWT)
+	oidc      *openID  // nil without Options.OpenID
 
 	proxies []netip.Prefix // Options.TrustedProxies, parsed
 
@@ -68,6 +70,15 @@ type issue struct {
 	refresh      bool
 	extra        map[string]any
 	refreshScope []string // refresh token scope when narrower access scope
+	// openID is the OpenID Connect session the token joins (nil for plain
+	// OAuth), and nonce the nonce of its ID token (only at a code
+	// exchange). An ID token is issued when openID is set and the scope
+	// has openid.
+	openID *OpenIDSession
+	nonce  string
+	// idToken is set when the grant may return an ID token without a
+	// stored session (the device grant).
+	idToken bool
 }
 
 func errorf(format string, args ...any) error {
@@ -157,6 +168,9 @@ func New(model Model, opts Options) (*Server, error) {
 	if err := s.setupGrants(); err != nil {
 		return nil, err
 	}
+	if err := s.setupOpenID(); err != nil {
+		return nil, err
+	}
 	if err := s.setupJWT(); err != nil {
 		return nil, err
 	}
@@ -173,7 +187,7 @@ func New(model Model, opts Options) (*Server, error) {
 // verify the access tokens this server issues: they are JWTs, or the model
 // implements [AccessTokenModel]. The middleware package refuses to protect
 // routes with a Server that cannot.
-func (s *Server) CanVerifyAccessTokens() bool { return s.jwt != nil || s.accessTokens != nil }
+func (s *Server) CanVerifyAccessTokens() bool { return s.jwtAccess || s.accessTokens != nil }
 
 // builtinGrant describes a built-in grant: its handler and the capability
 // it needs (nil error when present).

@@ -31,6 +31,9 @@ type TokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IDToken is the ID token of an OpenID Connect grant (OIDC Core
+	// §3.1.3.3).
+	IDToken string `json:"id_token,omitempty"`
 	// Extra holds extended attributes ([Options.AllowExtendedTokenAttributes]).
 	Extra map[string]any `json:"-"`
 	// Token is the issued token as saved in the model.
@@ -108,7 +111,19 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.tokenResponse(tok, is), nil
+	resp := s.tokenResponse(tok, is)
+	if (is.openID != nil || is.idToken) && tok.UserID != "" && s.isOpenID(tok.Scope) {
+		// OIDC Core §3.1.3.3 (code), §12.2 (refresh: same sub and
+		// auth_time, no nonce); the device grant likewise when openid was
+		// granted. The tokens are saved already: a signing failure is a
+		// server_error the client retries with a new grant.
+		resp.IDToken, err = s.issueIDToken(ctx, &idTokenParams{client: client, userID: tok.UserID,
+			session: is.openID, scope: tok.Scope, nonce: is.nonce, accessToken: tok.AccessToken})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
 }
 
 // readForm opens the token, revocation, introspection and device
@@ -277,6 +292,7 @@ func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*To
 		UserID:               userID,
 		GrantID:              is.grantID,
 		IssuedAt:             now,
+		OpenID:               is.openID,
 		Extra:                is.extra,
 	}
 	if tok.GrantID == "" {

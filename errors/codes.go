@@ -78,3 +78,29 @@ var (
 	ErrExpiredToken = &Error{Code: "expired_token", Status: http.StatusBadRequest,
 		Description: "The device code has expired."}
 )
+
+// OpenID Connect Core 1.0 §3.1.2.6 error codes of the authorization
+// endpoint. They are redirected to the client, never shown, and answer a
+// request that asked for no user interaction (prompt=none) or that the
+// provider cannot serve.
+var (
+	// ErrInteractionRequired: the request needs some user interaction.
+	ErrInteractionRequired = &Error{Code: "interaction_required", Status: http.StatusBadRequest,
+		Description: "The authorization server requires user interaction to proceed."}
+	// ErrLoginRequired: the user must authenticate.
+	ErrLoginRequired = &Error{Code: "login_required", Status: http.StatusBadRequest,
+		Description: "The authorization server requires the user to authenticate."}
+	// ErrAccountSelectionRequired: the user must choose an account.
+	ErrAccountSelectionRequired = &Error{Code: "account_selection_required", Status: http.StatusBadRequest,
+		Description: "The user must select an account."}
+	// ErrConsentRequired: the user must consent.
+	ErrConsentRequired = &Error{Code: "consent_required", Status: http.StatusBadRequest,
+		Description: "The authorization server requires the user's consent."}
+	// ErrRequestNotSupported: the request parameter (a request object) is
+	// not supported.
+	ErrRequestNotSupported = &Error{Code: "request_not_supported", Status: http.StatusBadRequest,
+		Description: "The request parameter is not supported."}
+	// ErrRequestURINotSupported: the request_uri parameter is not supported.
+	ErrRequestURINotSupported = &Error{Code: "request_uri_not_supported", Status: http.StatusBadRequest,
+		Description: "The request_uri parameter is not supported."}
+)

@@ -52,9 +52,10 @@ type Model struct {
 
 	mu            sync.RWMutex
 	clients       map[string]*oauth2server.Client
-	users         map[string]*userRecord // by username
-	dummyHash     string                 // like the last added user's hash, for unknown users
-	clientUsers   map[string]string      // client id -> username
+	users         map[string]*userRecord    // by username
+	userClaims    map[string]map[string]any // by user id; an entry per user
+	dummyHash     string                    // like the last added user's hash, for unknown users
+	clientUsers   map[string]string         // client id -> username
 	access        map[string]*oauth2server.Token
 	refresh       map[string]*oauth2server.Token
 	codes         map[string]*oauth2server.AuthorizationCode
@@ -79,6 +80,7 @@ func New(opts ...Option) *Model {
 		now:           time.Now,
 		clients:       make(map[string]*oauth2server.Client),
 		users:         make(map[string]*userRecord),
+		userClaims:    make(map[string]map[string]any),
 		clientUsers:   make(map[string]string),
 		access:        make(map[string]*oauth2server.Token),
 		refresh:       make(map[string]*oauth2server.Token),
@@ -118,6 +120,7 @@ func cloneClient(c *oauth2server.Client) *oauth2server.Client {
 		cp.RedirectURIs = slices.Clone(c.RedirectURIs)
 		cp.Grants = slices.Clone(c.Grants)
 		cp.Scopes = slices.Clone(c.Scopes)
+		cp.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 		cp.Extra = maps.Clone(c.Extra)
 		return &cp
 	}
@@ -126,6 +129,7 @@ func cloneClient(c *oauth2server.Client) *oauth2server.Client {
 	box.c.RedirectURIs, buf = copyInto(buf, c.RedirectURIs)
 	box.c.Grants, buf = copyInto(buf, c.Grants)
 	box.c.Scopes, _ = copyInto(buf, c.Scopes)
+	box.c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	box.c.Extra = maps.Clone(c.Extra)
 	return &box.c
 }
@@ -141,6 +145,7 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 		cp := *t
 		cp.Scope = slices.Clone(t.Scope)
 		cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope)
+		cp.OpenID = t.OpenID.Clone()
 		cp.Extra = maps.Clone(t.Extra)
 		return &cp
 	}
@@ -148,6 +153,7 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 	buf := box.buf[:]
 	box.t.Scope, buf = copyInto(buf, t.Scope)
 	box.t.RefreshTokenScope, _ = copyInto(buf, t.RefreshTokenScope)
+	box.t.OpenID = t.OpenID.Clone()
 	box.t.Extra = maps.Clone(t.Extra)
 	return &box.t
 }
@@ -166,6 +172,7 @@ func copyInto(buf, src []string) (dst, rest []string) {
 func cloneCode(c *oauth2server.AuthorizationCode) *oauth2server.AuthorizationCode {
 	cp := *c
 	cp.Scope = slices.Clone(c.Scope)
+	cp.OpenID = c.OpenID.Clone()
 	cp.Extra = maps.Clone(c.Extra)
 	return &cp
 }
@@ -211,6 +218,9 @@ func (m *Model) AddUser(ctx context.Context, u *oauth2server.User, passwordHash 
 		return ErrDuplicate
 	}
 	m.users[u.Username] = &userRecord{user: *cloneUser(u), passwordHash: passwordHash}
+	if _, ok := m.userClaims[u.ID]; !ok {
+		m.userClaims[u.ID] = map[string]any{}
+	}
 	// An unknown username must cost what a known one does, so the dummy
 	// follows the kind and cost of the stored hashes.
 	m.dummyHash = oauth2server.DummyHashLike(passwordHash)
