@@ -218,8 +218,16 @@ func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, e
 		// before it is parsed.
 		return nil, showError(errQueryTooLarge)
 	}
-	p, perr := form.Query(r)
-	if perr != nil {
+	var p form.Params
+	var perr error
+	if IsAuthorizePost(r) {
+		// OIDC Core §3.1.2.1: the request may come as a form POST. A
+		// malformed body is shown, never redirected: which redirect URI to
+		// trust is not known.
+		if p, perr = form.ParseBody(nil, r, s.opts.MaxBodyBytes); perr != nil {
+			return nil, showError(perr)
+		}
+	} else if p, perr = form.Query(r); perr != nil {
 		// A malformed or repeated parameter can still be redirected if
 		// client_id and redirect_uri are each unambiguous.
 		if p = lenientQuery(r.URL.RawQuery); p == nil {

@@ -387,3 +387,11 @@ func (s *Server) openIDSession(ar *AuthorizeRequest, granted []string, auth Auth
 	return &OpenIDSession{Nonce: o.Nonce, AuthTime: auth.Time.Truncate(time.Second), ACR: auth.ACR,
 		AMR: slices.Clone(auth.AMR), Claims: o.claimsRaw}, nil
 }
+
+// IsAuthorizePost reports whether r is an authorization request sent as a
+// form POST (OIDC Core §3.1.2.1): a POST without a query. A POST with a
+// query is the consent form of package handlers, whose action is the
+// validated request's query.
+func IsAuthorizePost(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.RawQuery == ""
+}

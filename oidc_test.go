@@ -512,3 +512,26 @@ func TestValidateEndSession(t *testing.T) {
 		})
 	}
 }
+
+// OIDC Core §3.1.2.1: an authorization request may be a form POST.
+func TestAuthorizeRequestByPost(t *testing.T) {
+	e := newOIDCEnv(t, nil)
+	q := url.Values{"client_id": {rpID}, "response_type": {"code"}, "redirect_uri": {testRedirect}, "state": {"xyz"},
+		"scope": {"openid"}, "nonce": {testNonce}, "code_challenge": {rpChallenge}, "code_challenge_method": {"S256"}}
+	r := httptest.NewRequest(http.MethodPost, "/authorize", strings.NewReader(q.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	require.True(t, oauth2server.IsAuthorizePost(r))
+	ar, err := e.srv.ValidateAuthorizeRequest(r)
+	require.NoError(t, err)
+	assert.Equal(t, testNonce, ar.OpenID.Nonce)
+
+	r = httptest.NewRequest(http.MethodPost, "/authorize", strings.NewReader(q.Encode()+"&state=again"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	_, err = e.srv.ValidateAuthorizeRequest(r)
+	var ae *oauth2server.AuthorizeError
+	require.ErrorAs(t, err, &ae)
+	assert.True(t, ae.ShowToUser(), "a bad body is shown, not redirected")
+
+	r = httptest.NewRequest(http.MethodPost, "/authorize?"+q.Encode(), strings.NewReader("decision=approve"))
+	assert.False(t, oauth2server.IsAuthorizePost(r), "a POST with a query is the consent form")
+}
