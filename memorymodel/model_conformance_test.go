@@ -12,6 +12,7 @@ func TestConformance(t *testing.T) {
 		m := memorymodel.New()
 		// The same Setup as mongomodel's: the administrative methods of
 		// both models have the signatures modeltest asks for.
-		return modeltest.Setup{Model: m, AddClient: m.AddClient, AddUser: m.AddUser, SetClientUser: m.SetClientUser}
+		return modeltest.Setup{Model: m, AddClient: m.AddClient, AddUser: m.AddUser, SetClientUser: m.SetClientUser,
+			SetUserClaims: m.SetUserClaims}
 	})
 }

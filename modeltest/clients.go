@@ -14,16 +14,20 @@ import (
 // fullClient is a client with every field set.
 func fullClient() *oauth2server.Client {
 	return &oauth2server.Client{
-		ID:                      random("client-"),
-		SecretHash:              oauth2server.HashSecret("s3cret"),
-		RedirectURIs:            []string{"https://app.example/cb", "https://app.example/cb2"},
-		Grants:                  []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken, oauth2server.GrantClientCredentials},
-		Scopes:                  []string{"read", "write"},
-		AccessTokenLifetime:     5 * time.Minute,
-		RefreshTokenLifetime:    48 * time.Hour,
-		TokenEndpointAuthMethod: oauth2server.AuthMethodClientSecretBasic,
-		Introspect:              true,
-		Extra:                   extra(),
+		ID:                       random("client-"),
+		SecretHash:               oauth2server.HashSecret("s3cret"),
+		RedirectURIs:             []string{"https://app.example/cb", "https://app.example/cb2"},
+		Grants:                   []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken, oauth2server.GrantClientCredentials},
+		Scopes:                   []string{"read", "write"},
+		AccessTokenLifetime:      5 * time.Minute,
+		RefreshTokenLifetime:     48 * time.Hour,
+		TokenEndpointAuthMethod:  oauth2server.AuthMethodClientSecretBasic,
+		Introspect:               true,
+		PostLogoutRedirectURIs:   []string{"https://app.example/bye"},
+		SubjectType:              oauth2server.SubjectPairwise,
+		SectorIdentifier:         "app.example",
+		IDTokenSignedResponseAlg: oauth2server.AlgES256,
+		Extra:                    extra(),
 	}
 }
 
@@ -40,6 +44,10 @@ func assertClient(t *testing.T, want, got *oauth2server.Client) {
 	assert.Equal(t, want.RefreshTokenLifetime, got.RefreshTokenLifetime)
 	assert.Equal(t, want.TokenEndpointAuthMethod, got.TokenEndpointAuthMethod)
 	assert.Equal(t, want.Introspect, got.Introspect, "Introspect")
+	assertStrings(t, want.PostLogoutRedirectURIs, got.PostLogoutRedirectURIs, "PostLogoutRedirectURIs")
+	assert.Equal(t, want.SubjectType, got.SubjectType, "SubjectType")
+	assert.Equal(t, want.SectorIdentifier, got.SectorIdentifier, "SectorIdentifier")
+	assert.Equal(t, want.IDTokenSignedResponseAlg, got.IDTokenSignedResponseAlg, "IDTokenSignedResponseAlg")
 	assertExtra(t, want.Extra, got.Extra, "Extra")
 }
 

@@ -27,6 +27,7 @@ func fullCode() *oauth2server.AuthorizationCode {
 		CodeChallengeMethod: oauth2server.PKCEMethodS256,
 		GrantID:             random("grant-"),
 		IssuedAt:            n,
+		OpenID:              openIDSession(true),
 		Extra:               extra(),
 	}
 }
@@ -46,6 +47,7 @@ func assertCode(t *testing.T, want, got *oauth2server.AuthorizationCode) {
 	assert.Equal(t, want.GrantID, got.GrantID, "GrantID")
 	assertTime(t, want.IssuedAt, got.IssuedAt, "IssuedAt")
 	assert.Equal(t, want.Revoked, got.Revoked, "Revoked")
+	assertOpenID(t, want.OpenID, got.OpenID)
 	assertExtra(t, want.Extra, got.Extra, "Extra")
 }
 

@@ -71,6 +71,10 @@ type Setup struct {
 	// behalf the client acts in the client_credentials grant. Optional:
 	// without it the [oauth2server.ClientUserModel] cases are skipped.
 	SetClientUser func(ctx context.Context, clientID, username string) error
+	// SetUserClaims sets the OpenID Connect claims of the user with the
+	// given ID. Optional: without it the [oauth2server.UserClaimsModel]
+	// cases are skipped.
+	SetUserClaims func(ctx context.Context, userID string, claims map[string]any) error
 
 	// report is the run's record of skipped cases, set by Run.
 	report *report
@@ -173,6 +177,7 @@ func capabilities() []capabilityTest {
 		{"ConsentModel", testConsents},
 		{"CounterModel", testCounters},
 		{"Server", testServer},
+		{"UserClaimsModel", testUserClaims},
 	}
 }
 

@@ -30,8 +30,35 @@ func fullToken() *oauth2server.Token {
 		UserID:                random("user-"),
 		GrantID:               random("grant-"),
 		IssuedAt:              n,
+		OpenID:                openIDSession(false),
 		Extra:                 extra(),
 	}
+}
+
+// openIDSession is an OpenID Connect session as the Server stores it: on a
+// code with the nonce, on a token without.
+func openIDSession(nonce bool) *oauth2server.OpenIDSession {
+	o := &oauth2server.OpenIDSession{AuthTime: now().Add(-time.Minute), ACR: "urn:example:acr:mfa",
+		AMR: []string{"pwd", "otp"}, Claims: `{"userinfo":{"email":null}}`}
+	if nonce {
+		o.Nonce = random("nonce-")
+	}
+	return o
+}
+
+// assertOpenID checks an OpenIDSession field by field.
+func assertOpenID(t *testing.T, want, got *oauth2server.OpenIDSession) {
+	t.Helper()
+	if want == nil {
+		assert.Nil(t, got, "OpenID")
+		return
+	}
+	require.NotNil(t, got, "OpenID")
+	assert.Equal(t, want.Nonce, got.Nonce, "OpenID.Nonce")
+	assertTime(t, want.AuthTime, got.AuthTime, "OpenID.AuthTime")
+	assert.Equal(t, want.ACR, got.ACR, "OpenID.ACR")
+	assertStrings(t, want.AMR, got.AMR, "OpenID.AMR")
+	assert.Equal(t, want.Claims, got.Claims, "OpenID.Claims")
 }
 
 // accessOnlyToken is a token without refresh token, as client_credentials
@@ -108,6 +135,7 @@ func assertToken(t *testing.T, want, got *oauth2server.Token, by lookup) {
 	assert.Equal(t, want.ClientID, got.ClientID, "ClientID")
 	assert.Equal(t, want.UserID, got.UserID, "UserID")
 	assert.Equal(t, want.GrantID, got.GrantID, "GrantID")
+	assertOpenID(t, want.OpenID, got.OpenID)
 	assertTime(t, want.IssuedAt, got.IssuedAt, "IssuedAt")
 	assert.Equal(t, want.Revoked, got.Revoked, "Revoked")
 	assertExtra(t, want.Extra, got.Extra, "Extra")

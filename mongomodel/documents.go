@@ -35,6 +35,10 @@ type clientDoc struct {
 	RefreshTokenLifetime    time.Duration  `bson:"refreshTokenLifetime,omitempty"`
 	TokenEndpointAuthMethod string         `bson:"tokenEndpointAuthMethod,omitempty"`
 	Introspect              bool           `bson:"introspect,omitempty"`
+	PostLogoutRedirectURIs  []string       `bson:"postLogoutRedirectUris,omitempty"`
+	SubjectType             string         `bson:"subjectType,omitempty"`
+	SectorIdentifier        string         `bson:"sectorIdentifier,omitempty"`
+	IDTokenAlg              string         `bson:"idTokenSignedResponseAlg,omitempty"`
 	Extra                   map[string]any `bson:"extra,omitempty"`
 }
 
@@ -49,22 +53,30 @@ func clientToDoc(c *oauth2server.Client) clientDoc {
 		RefreshTokenLifetime:    c.RefreshTokenLifetime,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		Introspect:              c.Introspect,
+		PostLogoutRedirectURIs:  c.PostLogoutRedirectURIs,
+		SubjectType:             c.SubjectType,
+		SectorIdentifier:        c.SectorIdentifier,
+		IDTokenAlg:              c.IDTokenSignedResponseAlg,
 		Extra:                   c.Extra,
 	}
 }
 
 func (d *clientDoc) client() *oauth2server.Client {
 	return &oauth2server.Client{
-		ID:                      d.ID,
-		SecretHash:              d.SecretHash,
-		RedirectURIs:            d.RedirectURIs,
-		Grants:                  d.Grants,
-		Scopes:                  d.Scopes,
-		AccessTokenLifetime:     d.AccessTokenLifetime,
-		RefreshTokenLifetime:    d.RefreshTokenLifetime,
-		TokenEndpointAuthMethod: d.TokenEndpointAuthMethod,
-		Introspect:              d.Introspect,
-		Extra:                   d.Extra,
+		ID:                       d.ID,
+		SecretHash:               d.SecretHash,
+		RedirectURIs:             d.RedirectURIs,
+		Grants:                   d.Grants,
+		Scopes:                   d.Scopes,
+		AccessTokenLifetime:      d.AccessTokenLifetime,
+		RefreshTokenLifetime:     d.RefreshTokenLifetime,
+		TokenEndpointAuthMethod:  d.TokenEndpointAuthMethod,
+		Introspect:               d.Introspect,
+		PostLogoutRedirectURIs:   d.PostLogoutRedirectURIs,
+		SubjectType:              d.SubjectType,
+		SectorIdentifier:         d.SectorIdentifier,
+		IDTokenSignedResponseAlg: d.IDTokenAlg,
+		Extra:                    d.Extra,
 	}
 }
 
@@ -73,6 +85,8 @@ type userDoc struct {
 	Username     string         `bson:"username"`
 	PasswordHash string         `bson:"passwordHash"`
 	Extra        map[string]any `bson:"extra,omitempty"`
+	// Claims are the OpenID Connect claims (SetUserClaims).
+	Claims map[string]any `bson:"claims,omitempty"`
 }
 
 func (d *userDoc) user() *oauth2server.User {
@@ -98,6 +112,7 @@ type tokenDoc struct {
 	GrantID          string         `bson:"grant,omitempty"`
 	IssuedAt         time.Time      `bson:"issuedAt"`
 	Revoked          bool           `bson:"revoked"`
+	OpenID           *openIDDoc     `bson:"openid,omitempty"`
 	Extra            map[string]any `bson:"extra,omitempty"`
 	// ExpiresAt is the later of the two expiry times, for the TTL index
 	// and DeleteExpired: a revoked refresh token is kept until it expires
@@ -116,6 +131,7 @@ func tokenToDoc(t *oauth2server.Token) tokenDoc {
 		GrantID:         t.GrantID,
 		IssuedAt:        t.IssuedAt,
 		Revoked:         t.Revoked,
+		OpenID:          openIDToDoc(t.OpenID),
 		Extra:           t.Extra,
 		ExpiresAt:       t.AccessTokenExpiresAt,
 	}
@@ -153,6 +169,7 @@ func (d *tokenDoc) token(accessToken, refreshToken string) *oauth2server.Token {
 		GrantID:              d.GrantID,
 		IssuedAt:             d.IssuedAt,
 		Revoked:              d.Revoked,
+		OpenID:               d.OpenID.session(),
 		Extra:                d.Extra,
 	}
 	if d.RefreshExpiresAt != nil {
@@ -174,6 +191,7 @@ type codeDoc struct {
 	GrantID             string         `bson:"grant,omitempty"`
 	IssuedAt            time.Time      `bson:"issuedAt"`
 	Revoked             bool           `bson:"revoked"`
+	OpenID              *openIDDoc     `bson:"openid,omitempty"`
 	Extra               map[string]any `bson:"extra,omitempty"`
 }
 
@@ -190,6 +208,7 @@ func codeToDoc(c *oauth2server.AuthorizationCode) codeDoc {
 		GrantID:             c.GrantID,
 		IssuedAt:            c.IssuedAt,
 		Revoked:             c.Revoked,
+		OpenID:              openIDToDoc(c.OpenID),
 		Extra:               c.Extra,
 	}
 }
@@ -207,8 +226,32 @@ func (d *codeDoc) code(code string) *oauth2server.AuthorizationCode {
 		GrantID:             d.GrantID,
 		IssuedAt:            d.IssuedAt,
 		Revoked:             d.Revoked,
+		OpenID:              d.OpenID.session(),
 		Extra:               d.Extra,
 	}
+}
+
+// openIDDoc is an OpenIDSession.
+type openIDDoc struct {
+	Nonce    string    `bson:"nonce,omitempty"`
+	AuthTime time.Time `bson:"authTime,omitempty"`
+	ACR      string    `bson:"acr,omitempty"`
+	AMR      []string  `bson:"amr,omitempty"`
+	Claims   string    `bson:"claims,omitempty"`
+}
+
+func openIDToDoc(o *oauth2server.OpenIDSession) *openIDDoc {
+	if o == nil {
+		return nil
+	}
+	return &openIDDoc{Nonce: o.Nonce, AuthTime: o.AuthTime, ACR: o.ACR, AMR: o.AMR, Claims: o.Claims}
+}
+
+func (d *openIDDoc) session() *oauth2server.OpenIDSession {
+	if d == nil {
+		return nil
+	}
+	return &oauth2server.OpenIDSession{Nonce: d.Nonce, AuthTime: d.AuthTime, ACR: d.ACR, AMR: d.AMR, Claims: d.Claims}
 }
 
 // grantDoc is the tombstone of a revoked grant family.

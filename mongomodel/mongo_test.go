@@ -67,6 +67,7 @@ func TestConformance(t *testing.T) {
 	client := connect(t)
 	modeltest.Run(t, func(t *testing.T) modeltest.Setup {
 		m, _ := newModel(t, client, mongomodel.Options{})
-		return modeltest.Setup{Model: m, AddClient: m.AddClient, AddUser: m.AddUser, SetClientUser: m.SetClientUser}
+		return modeltest.Setup{Model: m, AddClient: m.AddClient, AddUser: m.AddUser, SetClientUser: m.SetClientUser,
+			SetUserClaims: m.SetUserClaims}
 	})
 }
