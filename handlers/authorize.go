@@ -111,22 +111,10 @@ type AuthorizeConfig struct {
 	Consents oauth2server.ConsentModel
 }
 
-// ConsentPage is what [AuthorizeConfig.Render] renders.
-type ConsentPage struct {
-	// Request is the validated authorization request.
-	Request *oauth2server.AuthorizeRequest
-	// User is the logged-in user.
-	User *oauth2server.User
-	// Action is the URL the consent form must POST to: the endpoint with
-	// the request's query, so that the POST validates the whole request
-	// again instead of trusting form fields for the client or redirect URI.
-	Action string
-	// CSRFToken must be posted as [FieldCSRFToken]. It binds the form to
-	// the user, to this exact request and, with SessionFromRequest, to the
-	// login session; it expires after CSRFMaxAge and is spent when posted
-	// (RFC 6749 §10.12).
-	CSRFToken string
-}
+// ConsentPage is what [AuthorizeConfig.Render] renders. It is the root
+// package's type, so that one template serves this handler and package
+// nethttp's alike.
+type ConsentPage = oauth2server.ConsentPage
 
 var (
 	errLoginRequired = &oerrors.Error{Code: "login_required", Status: http.StatusUnauthorized,
