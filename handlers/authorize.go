@@ -15,24 +15,28 @@ import (
 // Form fields of the consent form POST. A custom consent page must send
 // them to the [ConsentPage.Action] URL.
 const (
-	// FieldDecision carries [DecisionApprove] or [DecisionDeny].
+	// FieldDecision, "decision", carries [DecisionApprove] or
+	// [DecisionDeny].
 	FieldDecision = authorize.FieldDecision
-	// FieldCSRFToken carries [ConsentPage.CSRFToken].
+	// FieldCSRFToken, "csrf_token", carries [ConsentPage.CSRFToken].
 	FieldCSRFToken = authorize.FieldCSRFToken
-	// FieldScope carries granted scopes. It may repeat (one checkbox per
-	// scope) and each value may hold several space-separated scopes. When
-	// the field is absent the whole scope of the request is granted; a page
-	// with checkboxes must therefore also send one empty FieldScope value,
-	// so that unticking every box grants nothing (a denial).
+	// FieldScope, "scope", carries granted scopes. It may repeat (one
+	// checkbox per scope) and each value may hold several space-separated
+	// scopes. When the field is absent the whole scope of the request is
+	// granted; a page with checkboxes must therefore also send one empty
+	// FieldScope value, so that unticking every box grants nothing (a
+	// denial).
 	FieldScope = authorize.FieldScope
 
-	// DecisionApprove approves the request.
+	// DecisionApprove, "approve", approves the request.
 	DecisionApprove = authorize.DecisionApprove
-	// DecisionDeny denies the request; the client receives access_denied.
+	// DecisionDeny, "deny", denies the request; the client receives
+	// access_denied.
 	DecisionDeny = authorize.DecisionDeny
 )
 
-// DefaultCSRFMaxAge is how long a consent form stays valid by default.
+// DefaultCSRFMaxAge, 30 minutes, is how long a consent form stays valid
+// by default.
 const DefaultCSRFMaxAge = authorize.DefaultCSRFMaxAge
 
 // AuthorizeConfig configures the authorization endpoint handler (see
@@ -169,10 +173,14 @@ func bindHooks(cfg *AuthorizeConfig, c echo.Context) authorize.Hooks {
 		h.LoginRequired = func(http.ResponseWriter, *http.Request) error { return cfg.LoginRequired(c) }
 	}
 	if cfg.Render != nil {
-		h.Render = func(_ http.ResponseWriter, _ *http.Request, page *ConsentPage) error { return cfg.Render(c, page) }
+		h.Render = func(_ http.ResponseWriter, _ *http.Request, page *ConsentPage) error {
+			return cfg.Render(c, page)
+		}
 	}
 	if cfg.RenderError != nil {
-		h.RenderError = func(_ http.ResponseWriter, _ *http.Request, err *oerrors.Error) error { return cfg.RenderError(c, err) }
+		h.RenderError = func(_ http.ResponseWriter, _ *http.Request, err *oerrors.Error) error {
+			return cfg.RenderError(c, err)
+		}
 	}
 	return h
 }
