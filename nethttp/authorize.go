@@ -19,11 +19,12 @@ const (
 	FieldDecision = authorize.FieldDecision
 	// FieldCSRFToken, "csrf_token", carries [ConsentPage.CSRFToken].
 	FieldCSRFToken = authorize.FieldCSRFToken
-	// FieldScope, "scope", carries granted scopes. It may repeat (one checkbox per
-	// scope) and each value may hold several space-separated scopes. When
-	// the field is absent the whole scope of the request is granted; a page
-	// with checkboxes must therefore also send one empty FieldScope value,
-	// so that unticking every box grants nothing (a denial).
+	// FieldScope, "scope", carries granted scopes. It may repeat (one
+	// checkbox per scope) and each value may hold several space-separated
+	// scopes. When the field is absent the whole scope of the request is
+	// granted; a page with checkboxes must therefore also send one empty
+	// FieldScope value, so that unticking every box grants nothing (a
+	// denial).
 	FieldScope = authorize.FieldScope
 
 	// DecisionApprove, "approve", approves the request.
