@@ -89,7 +89,10 @@ type AuthorizeConfig struct {
 	// stands in for one: an error is logged as a server fault and, if
 	// Render wrote nothing yet, answered with the built-in server_error
 	// page. Render the template into a buffer first to get that page
-	// instead of half a page.
+	// instead of half a page. To tell whether it wrote, the handler passes
+	// its own wrapper of the ResponseWriter to the hooks: reach Flush and
+	// the like through http.NewResponseController(w), not a type
+	// assertion.
 	Render func(w http.ResponseWriter, r *http.Request, page *ConsentPage) error
 
 	// RenderError renders an error that must be shown to the user rather
