@@ -306,9 +306,10 @@ func groupAddress(a netip.Addr) string {
 
 // ClaimOnce reports whether this is the first claim of value for purpose
 // within ttl: of any number of claims, concurrent ones and ones on other
-// instances included, exactly one gets true. The handlers package spends
-// consent forms with it; use it for anything else that must be single use
-// (a form, a nonce, a one-time link). value is stored only as a digest.
+// instances included, exactly one gets true. The authorization endpoints
+// of packages handlers and nethttp spend consent forms with it; use it for
+// anything else that must be single use (a form, a nonce, a one-time
+// link). value is stored only as a digest.
 //
 // The claim is a counter of the model's [CounterModel], so its guarantee
 // is the store's: shared by every instance when the model implements it,

@@ -1,48 +1,43 @@
 package handlers
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	stderrors "errors"
-	"io"
-	"mime"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/echo-oauth2/oauth2server"
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/internal/authorize"
 )
 
 // Form fields of the consent form POST. A custom consent page must send
 // them to the [ConsentPage.Action] URL.
 const (
-	// FieldDecision carries [DecisionApprove] or [DecisionDeny].
-	FieldDecision = "decision"
-	// FieldCSRFToken carries [ConsentPage.CSRFToken].
-	FieldCSRFToken = "csrf_token"
-	// FieldScope carries granted scopes. It may repeat (one checkbox per
-	// scope) and each value may hold several space-separated scopes. When
-	// the field is absent the whole scope of the request is granted; a page
-	// with checkboxes must therefore also send one empty FieldScope value,
-	// so that unticking every box grants nothing (a denial).
-	FieldScope = "scope"
+	// FieldDecision, "decision", carries [DecisionApprove] or
+	// [DecisionDeny].
+	FieldDecision = authorize.FieldDecision
+	// FieldCSRFToken, "csrf_token", carries [ConsentPage.CSRFToken].
+	FieldCSRFToken = authorize.FieldCSRFToken
+	// FieldScope, "scope", carries granted scopes. It may repeat (one
+	// checkbox per scope) and each value may hold several space-separated
+	// scopes. When the field is absent the whole scope of the request is
+	// granted; a page with checkboxes must therefore also send one empty
+	// FieldScope value, so that unticking every box grants nothing (a
+	// denial).
+	FieldScope = authorize.FieldScope
 
-	// DecisionApprove approves the request.
-	DecisionApprove = "approve"
-	// DecisionDeny denies the request; the client receives access_denied.
-	DecisionDeny = "deny"
+	// DecisionApprove, "approve", approves the request.
+	DecisionApprove = authorize.DecisionApprove
+	// DecisionDeny, "deny", denies the request; the client receives
+	// access_denied.
+	DecisionDeny = authorize.DecisionDeny
 )
 
-// DefaultCSRFMaxAge is how long a consent form stays valid by default.
-const DefaultCSRFMaxAge = 30 * time.Minute
+// DefaultCSRFMaxAge, 30 minutes, is how long a consent form stays valid
+// by default.
+const DefaultCSRFMaxAge = authorize.DefaultCSRFMaxAge
 
 // AuthorizeConfig configures the authorization endpoint handler (see
 // [AuthorizeWithConfig]). Server and UserFromRequest are required.
@@ -111,33 +106,10 @@ type AuthorizeConfig struct {
 	Consents oauth2server.ConsentModel
 }
 
-// ConsentPage is what [AuthorizeConfig.Render] renders.
-type ConsentPage struct {
-	// Request is the validated authorization request.
-	Request *oauth2server.AuthorizeRequest
-	// User is the logged-in user.
-	User *oauth2server.User
-	// Action is the URL the consent form must POST to: the endpoint with
-	// the request's query, so that the POST validates the whole request
-	// again instead of trusting form fields for the client or redirect URI.
-	Action string
-	// CSRFToken must be posted as [FieldCSRFToken]. It binds the form to
-	// the user, to this exact request and, with SessionFromRequest, to the
-	// login session; it expires after CSRFMaxAge and is spent when posted
-	// (RFC 6749 §10.12).
-	CSRFToken string
-}
-
-var (
-	errLoginRequired = &oerrors.Error{Code: "login_required", Status: http.StatusUnauthorized,
-		Description: "Log in to continue."}
-	errBadMethod = oerrors.ErrInvalidRequest.WithStatus(http.StatusMethodNotAllowed).
-			WithDescription("The authorization endpoint accepts GET, HEAD and POST only.")
-	errBadConsentForm = oerrors.ErrInvalidRequest.WithStatus(http.StatusForbidden).
-				WithDescription("The consent form is invalid or expired. Go back to the application and try again.")
-	errBadDecision = oerrors.ErrInvalidRequest.
-			WithDescription("The consent form did not carry a valid decision.")
-)
+// ConsentPage is what [AuthorizeConfig.Render] renders. It is the root
+// package's type, so that one template serves this handler and package
+// nethttp's alike.
+type ConsentPage = oauth2server.ConsentPage
 
 // AuthorizeWithConfig returns the handler of the authorization endpoint
 // (RFC 6749 §3.1). Mount it for GET, HEAD and POST:
@@ -178,228 +150,39 @@ func (cfg AuthorizeConfig) ToHandler() (echo.HandlerFunc, error) {
 	if cfg.UserFromRequest == nil {
 		return nil, stderrors.New("handlers: AuthorizeConfig.UserFromRequest is required")
 	}
-	if cfg.CSRFKey == nil {
-		cfg.CSRFKey = make([]byte, 32)
-		if _, err := rand.Read(cfg.CSRFKey); err != nil {
-			return nil, err
-		}
-	} else if len(cfg.CSRFKey) < 32 {
-		return nil, stderrors.New("handlers: AuthorizeConfig.CSRFKey must be at least 32 bytes")
-	}
-	if cfg.CSRFMaxAge < 0 {
-		return nil, stderrors.New("handlers: AuthorizeConfig.CSRFMaxAge must not be negative")
-	}
-	if cfg.CSRFMaxAge == 0 {
-		cfg.CSRFMaxAge = DefaultCSRFMaxAge
-	}
-	if cfg.LoginRequired == nil {
-		cfg.LoginRequired = func(c echo.Context) error { return renderErrorPage(c, errLoginRequired) }
-	}
-	if cfg.Render == nil {
-		cfg.Render = renderConsentPage
-	}
-	if cfg.RenderError == nil {
-		cfg.RenderError = renderErrorPage
-	}
-	h := &authorizeHandler{srv: cfg.Server, cfg: cfg}
-	return h.serve, nil
-}
-
-type authorizeHandler struct {
-	srv *oauth2server.Server
-	cfg AuthorizeConfig
-}
-
-func (h *authorizeHandler) serve(c echo.Context) error {
-	setPageHeaders(c.Response().Header())
-	r := c.Request()
-	redirectStatus := http.StatusFound
-	switch r.Method {
-	case http.MethodGet, http.MethodHead: // HEAD is GET without the body
-	case http.MethodPost:
-		redirectStatus = http.StatusSeeOther // RFC 9700 §4.12: never 307
-	default:
-		c.Response().Header().Set("Allow", "GET, HEAD, POST")
-		return h.cfg.RenderError(c, errBadMethod)
-	}
-
-	ar, err := h.srv.ValidateAuthorizeRequest(r)
-	var errorURL string
+	ep, err := authorize.New(authorize.Config{Name: "handlers", Server: cfg.Server, CSRFKey: cfg.CSRFKey,
+		MaxAge: cfg.CSRFMaxAge, Consents: cfg.Consents})
 	if err != nil {
-		var page *oerrors.Error
-		if errorURL, page = h.srv.AuthorizeErrorResponse(r, err); page != nil {
-			return h.cfg.RenderError(c, page)
+		return nil, err
+	}
+	return func(c echo.Context) error {
+		return ep.Serve(c.Response(), c.Request(), bindHooks(&cfg, c))
+	}, nil
+}
+
+// bindHooks binds the configured hooks to the request's context. A hook
+// left nil stays nil: the endpoint then uses its built-in page.
+func bindHooks(cfg *AuthorizeConfig, c echo.Context) authorize.Hooks {
+	h := authorize.Hooks{
+		User: func(*http.Request) (*oauth2server.User, error) { return cfg.UserFromRequest(c) },
+	}
+	if cfg.SessionFromRequest != nil {
+		h.Session = func(*http.Request) (string, error) { return cfg.SessionFromRequest(c) }
+	}
+	if cfg.LoginRequired != nil {
+		h.LoginRequired = func(http.ResponseWriter, *http.Request) error { return cfg.LoginRequired(c) }
+	}
+	if cfg.Render != nil {
+		h.Render = func(_ http.ResponseWriter, _ *http.Request, page *ConsentPage) error {
+			return cfg.Render(c, page)
 		}
 	}
-	user, uerr := h.cfg.UserFromRequest(c)
-	if uerr != nil {
-		return h.showError(c, oerrors.ServerError(uerr))
-	}
-	if user == nil {
-		return h.cfg.LoginRequired(c)
-	}
-	if err != nil {
-		return c.Redirect(redirectStatus, errorURL)
-	}
-
-	session := ""
-	if h.cfg.SessionFromRequest != nil {
-		if session, err = h.cfg.SessionFromRequest(c); err != nil {
-			return h.showError(c, oerrors.ServerError(err))
+	if cfg.RenderError != nil {
+		h.RenderError = func(_ http.ResponseWriter, _ *http.Request, err *oerrors.Error) error {
+			return cfg.RenderError(c, err)
 		}
 	}
-	canonical := canonicalQuery(ar.Params)
-	if r.Method != http.MethodPost {
-		if handled, err := h.rememberedConsent(c, ar, user); handled {
-			return err
-		}
-		return h.cfg.Render(c, &ConsentPage{
-			Request:   ar,
-			User:      user,
-			Action:    "?" + canonical,
-			CSRFToken: h.csrfToken(user.ID, session, canonical, h.now()),
-		})
-	}
-
-	d, claimed, err := h.readDecision(c, user, session, canonical)
-	if err != nil {
-		return h.showError(c, err)
-	}
-	target, err := h.srv.Authorize(r.Context(), ar, user, d)
-	if err != nil {
-		if oerrors.IsServerError(err) {
-			// Our fault, not the form's: the user may post it again.
-			_ = h.srv.ReleaseClaim(r.Context(), "consent", claimed, h.cfg.CSRFMaxAge+csrfSkew)
-		}
-		redirect, page := h.srv.AuthorizeErrorResponse(r, err)
-		if page != nil {
-			return h.cfg.RenderError(c, page)
-		}
-		target = redirect
-	} else {
-		h.rememberConsent(c, ar, user, d)
-	}
-	return c.Redirect(redirectStatus, target)
-}
-
-// showError logs server faults and shows err on the error page.
-func (h *authorizeHandler) showError(c echo.Context, err error) error {
-	_, page := h.srv.AuthorizeErrorResponse(c.Request(), oerrors.From(err))
-	return h.cfg.RenderError(c, page)
-}
-
-func (h *authorizeHandler) now() time.Time { return h.srv.Options().Now() }
-
-// readDecision parses the consent form body. The form is ours, not an OAuth
-// request, so FieldScope may repeat; the decision and token may not.
-func (h *authorizeHandler) readDecision(c echo.Context, user *oauth2server.User, session, canonical string) (d oauth2server.Decision, claimed string, err error) {
-	r := c.Request()
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" || r.Body == nil {
-		return d, "", errBadDecision
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, h.srv.Options().MaxBodyBytes))
-	if err != nil {
-		return d, "", errBadDecision
-	}
-	vals, err := url.ParseQuery(string(body))
-	if err != nil {
-		return d, "", errBadDecision
-	}
-	if len(vals[FieldCSRFToken]) != 1 || !h.checkCSRF(vals[FieldCSRFToken][0], user.ID, session, canonical, h.now()) {
-		return d, "", errBadConsentForm
-	}
-
-	if len(vals[FieldDecision]) != 1 {
-		return d, "", errBadDecision
-	}
-	switch vals[FieldDecision][0] {
-	case DecisionApprove:
-		d.Approved = true
-		if scopes, ok := vals[FieldScope]; ok {
-			d.Scope = []string{}
-			for _, s := range scopes {
-				d.Scope = append(d.Scope, strings.Fields(s)...)
-			}
-		}
-	case DecisionDeny:
-	default:
-		return d, "", errBadDecision
-	}
-	// Single use: of any number of posts of one form, on any instance,
-	// one gets through (a double click or a replay issues no second code).
-	first, err := h.srv.ClaimOnce(r.Context(), "consent", vals[FieldCSRFToken][0], h.cfg.CSRFMaxAge+csrfSkew)
-	if err != nil {
-		return d, "", err
-	}
-	if !first {
-		return d, "", errBadConsentForm
-	}
-	return d, vals[FieldCSRFToken][0], nil
-}
-
-// canonicalQuery re-encodes the validated parameters in sorted order, so
-// that the consent form's action and its CSRF binding do not depend on how
-// the browser or the template escaped the original query.
-func canonicalQuery(p map[string]string) string {
-	v := make(url.Values, len(p))
-	for k, val := range p {
-		v.Set(k, val)
-	}
-	return v.Encode()
-}
-
-// csrfSkew is the clock difference between instances tolerated for a
-// form's timestamp.
-const csrfSkew = time.Minute
-
-// csrfToken returns "<unix time>.<nonce>.<base64url HMAC>" over the time,
-// the nonce, the user, the session and the request: a form cannot be used
-// for another user, session or request, nor after CSRFMaxAge. The random
-// nonce makes every rendered form a token of its own, so that spending one
-// (two tabs on the same request) leaves the other valid.
-func (h *authorizeHandler) csrfToken(userID, session, query string, now time.Time) string {
-	ts := strconv.FormatInt(now.Unix(), 10)
-	var n [16]byte
-	_, _ = rand.Read(n[:]) // crypto/rand.Read never fails
-	nonce := base64.RawURLEncoding.EncodeToString(n[:])
-	return ts + "." + nonce + "." + base64.RawURLEncoding.EncodeToString(h.csrfMAC(ts, nonce, userID, session, query))
-}
-
-func (h *authorizeHandler) csrfMAC(ts, nonce, userID, session, query string) []byte {
-	m := hmac.New(sha256.New, h.cfg.CSRFKey)
-	for _, part := range [...]string{"oauth2server consent v2", ts, nonce, userID, session, query} {
-		// Length-prefix every part so that no two inputs concatenate alike.
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
-		m.Write(n[:])
-		m.Write([]byte(part))
-	}
-	return m.Sum(nil)
-}
-
-func (h *authorizeHandler) checkCSRF(token, userID, session, query string, now time.Time) bool {
-	ts, rest, ok := strings.Cut(token, ".")
-	if !ok {
-		return false
-	}
-	nonce, sig, ok := strings.Cut(rest, ".")
-	if !ok || len(nonce) != 22 {
-		return false
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return false
-	}
-	age := now.Sub(time.Unix(sec, 0))
-	if age < -csrfSkew || age > h.cfg.CSRFMaxAge {
-		return false
-	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil {
-		return false
-	}
-	return hmac.Equal(got, h.csrfMAC(ts, nonce, userID, session, query))
+	return h
 }
 
 // RedirectToLogin returns an [AuthorizeConfig.LoginRequired] hook that
@@ -407,32 +190,6 @@ func (h *authorizeHandler) checkCSRF(token, userID, session, query string, now t
 // return_to parameter. The login page must check that return_to is a path
 // on its own site before redirecting there after login.
 func RedirectToLogin(loginURL string) func(c echo.Context) error {
-	return func(c echo.Context) error {
-		sep := "?"
-		if strings.Contains(loginURL, "?") {
-			sep = "&"
-		}
-		status := http.StatusFound
-		if c.Request().Method == http.MethodPost {
-			status = http.StatusSeeOther
-		}
-		return c.Redirect(status, loginURL+sep+"return_to="+url.QueryEscape(c.Request().URL.RequestURI()))
-	}
-}
-
-// setPageHeaders sets the headers every authorization endpoint response
-// needs: no framing (RFC 9700 §4.16), no referrer leaking the code or the
-// request (RFC 9700 §4.2.4), no caching, and no CORS (RFC 9700 §2.6) even if
-// a CORS middleware ran before.
-func setPageHeaders(h http.Header) {
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "frame-ancestors 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("X-Content-Type-Options", "nosniff")
-	for _, k := range [...]string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
-		"Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Expose-Headers"} {
-		h.Del(k)
-	}
+	redirect := authorize.RedirectToLogin(loginURL)
+	return func(c echo.Context) error { return redirect(c.Response(), c.Request()) }
 }

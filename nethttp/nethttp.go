@@ -22,8 +22,13 @@
 // configuration, and (XConfig).ToHandler() or ToMiddleware() which returns
 // the error.
 //
-// The authorization endpoint, with its pages and consent form, is served
-// by package handlers only.
+// The authorization endpoint ([AuthorizeWithConfig]) answers a browser
+// instead: it redirects to the client or renders a page, its consent form
+// protected by a single-use CSRF token. Its logic is the one package
+// handlers runs, so that the two cannot drift apart; only its hooks differ,
+// taking the *http.Request where Echo's take an echo.Context, and a hook's
+// error, which Echo would hand to its HTTPErrorHandler, is logged and
+// answered with the built-in server_error page.
 package nethttp
 
 import (

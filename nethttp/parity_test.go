@@ -2,15 +2,24 @@ package nethttp_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	stderrors "errors"
+	"html"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -261,6 +270,540 @@ func TestParityWithEcho(t *testing.T) {
 				return
 			}
 			assert.JSONEq(t, normalize(t, viaEcho.Body.String()), normalize(t, viaNet.Body.String()))
+		})
+	}
+}
+
+const (
+	authzRedirect = "https://client.example/cb"
+	userHeader    = "X-Test-User"
+	sessionHeader = "X-Test-Session"
+	faultyUser    = "fault" // UserFromRequest fails for this user
+)
+
+var (
+	errSessionStore = stderrors.New("session store is down")
+	csrfFieldRe     = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	formActionRe    = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+)
+
+// authzSide is one layer's authorization endpoint with its own Server,
+// model and clock.
+type authzSide struct {
+	name  string
+	h     http.Handler
+	srv   *oauth2server.Server
+	model *memorymodel.Model
+	clock *atomic.Pointer[time.Time]
+}
+
+// userFromRequest stands in for a session lookup: the user named by a
+// test header, nobody without it, a fault for faultyUser.
+func userFromRequest(r *http.Request) (*oauth2server.User, error) {
+	switch id := r.Header.Get(userHeader); id {
+	case "":
+		return nil, nil
+	case faultyUser:
+		return nil, errSessionStore
+	default:
+		return &oauth2server.User{ID: id, Username: id}, nil
+	}
+}
+
+func sessionFromRequest(r *http.Request) (string, error) { return r.Header.Get(sessionHeader), nil }
+
+// newAuthzServer returns a Server with a confidential client "web" for the
+// code flow, whose clock and model's clock is the returned pointer.
+func newAuthzServer(t *testing.T) (*oauth2server.Server, *memorymodel.Model, *atomic.Pointer[time.Time]) {
+	t.Helper()
+	clock := &atomic.Pointer[time.Time]{}
+	now := testNow
+	clock.Store(&now)
+	tick := func() time.Time { return *clock.Load() }
+	m := memorymodel.New(memorymodel.WithClock(tick))
+	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "web",
+		SecretHash: oauth2server.HashSecret("web-secret"), RedirectURIs: []string{authzRedirect},
+		Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"read", "write"}}))
+	srv, err := oauth2server.New(m, oauth2server.Options{Issuer: testIssuer, Now: tick,
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	return srv, m, clock
+}
+
+// echoAuthz mounts the endpoint with package handlers: /authorize with
+// the default login page, /authorize-login with RedirectToLogin, and the
+// token endpoint to redeem codes.
+func echoAuthz(t *testing.T) *authzSide {
+	srv, m, clock := newAuthzServer(t)
+	cfg := handlers.AuthorizeConfig{
+		Server:             srv,
+		UserFromRequest:    func(c echo.Context) (*oauth2server.User, error) { return userFromRequest(c.Request()) },
+		SessionFromRequest: func(c echo.Context) (string, error) { return sessionFromRequest(c.Request()) },
+		CSRFMaxAge:         10 * time.Minute,
+		Consents:           m,
+	}
+	e := echo.New()
+	// A CORS middleware in front, whose headers the endpoint removes.
+	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"*"}}))
+	e.Any("/authorize", handlers.AuthorizeWithConfig(cfg))
+	cfg.LoginRequired = handlers.RedirectToLogin("/login")
+	e.Any("/authorize-login", handlers.AuthorizeWithConfig(cfg))
+	e.Any("/token", handlers.Token(srv))
+	return &authzSide{name: "Echo", h: e, srv: srv, model: m, clock: clock}
+}
+
+// netAuthz mounts the same with package nethttp.
+func netAuthz(t *testing.T) *authzSide {
+	srv, m, clock := newAuthzServer(t)
+	cfg := nethttp.AuthorizeConfig{
+		Server:             srv,
+		UserFromRequest:    userFromRequest,
+		SessionFromRequest: sessionFromRequest,
+		CSRFMaxAge:         10 * time.Minute,
+		Consents:           m,
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/authorize", nethttp.AuthorizeWithConfig(cfg))
+	cfg.LoginRequired = nethttp.RedirectToLogin("/login")
+	mux.Handle("/authorize-login", nethttp.AuthorizeWithConfig(cfg))
+	mux.Handle("/token", nethttp.Token(srv))
+	// A CORS middleware in front, whose headers the endpoint removes.
+	cors := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") != "" {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return &authzSide{name: "net/http", h: cors, srv: srv, model: m, clock: clock}
+}
+
+// do sends one request as user (none when "") in session "s1".
+func (s *authzSide) do(method, target, user string, form url.Values) *httptest.ResponseRecorder {
+	var req *http.Request
+	if form != nil {
+		req = httptest.NewRequest(method, testIssuer+target, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", formType)
+	} else {
+		req = httptest.NewRequest(method, testIssuer+target, nil)
+	}
+	if user != "" {
+		req.Header.Set(userHeader, user)
+	}
+	req.Header.Set(sessionHeader, "s1")
+	req.Header.Set("Origin", "https://elsewhere.example")
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	return rec
+}
+
+// consentForm returns the action and CSRF token of a consent page.
+func consentForm(t *testing.T, rec *httptest.ResponseRecorder) (action, token string) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	a := formActionRe.FindStringSubmatch(rec.Body.String())
+	require.Len(t, a, 2, rec.Body.String())
+	tok := csrfFieldRe.FindStringSubmatch(rec.Body.String())
+	require.Len(t, tok, 2, rec.Body.String())
+	return html.UnescapeString(a[1]), html.UnescapeString(tok[1])
+}
+
+// authzQuery is a valid code request of client "web", with kv replacing
+// (or, with "", removing) parameters.
+func authzQuery(kv ...string) string {
+	v := url.Values{"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {authzRedirect},
+		"state": {"xyz"}, "scope": {"read"}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			v.Del(kv[i])
+		} else {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	return v.Encode()
+}
+
+// location returns the query of a response's Location, which must be at
+// the client's redirect URI.
+func location(t *testing.T, rec *httptest.ResponseRecorder) url.Values {
+	t.Helper()
+	loc, err := url.Parse(rec.Header().Get("Location"))
+	require.NoError(t, err)
+	require.Equal(t, authzRedirect, loc.Scheme+"://"+loc.Host+loc.Path, "Location")
+	return loc.Query()
+}
+
+// normalizePage replaces what differs between two servers in an answer of
+// the authorization endpoint: the consent form's CSRF token (its nonce and
+// MAC), and the code in a Location.
+func normalizePage(t *testing.T, rec *httptest.ResponseRecorder) (body, loc string) {
+	t.Helper()
+	body = csrfFieldRe.ReplaceAllString(rec.Body.String(), `name="csrf_token" value="<csrf>"`)
+	loc = rec.Header().Get("Location")
+	if u, err := url.Parse(loc); err == nil && u.Query().Has("code") {
+		q := u.Query()
+		q.Set("code", "<code>")
+		u.RawQuery = q.Encode()
+		loc = u.String()
+	}
+	return body, loc
+}
+
+// assertPageHeaders checks the headers every answer of the authorization
+// endpoint carries: no framing, no referrer, no caching, no CORS.
+func assertPageHeaders(t *testing.T, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	h := rec.Header()
+	assert.Equal(t, "DENY", h.Get("X-Frame-Options"))
+	assert.Contains(t, h.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	assert.Equal(t, "no-referrer", h.Get("Referrer-Policy"))
+	assert.Equal(t, "no-store", h.Get("Cache-Control"))
+	assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
+	assert.Empty(t, h.Get("Access-Control-Allow-Origin"))
+}
+
+// assertErrorPage checks an error shown to the user, not redirected.
+func assertErrorPage(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) {
+	t.Helper()
+	assert.Equal(t, status, rec.Code, rec.Body.String())
+	assert.Empty(t, rec.Header().Get("Location"), "shown, never redirected")
+	assert.Equal(t, "text/html; charset=UTF-8", rec.Header().Get("Content-Type"))
+	assert.Contains(t, rec.Body.String(), "<code>"+code+"</code>")
+}
+
+// The authorization endpoint answers the same through package handlers
+// and package nethttp: each case runs the same steps against both, which
+// must agree on every answer's status, headers, Location and page (the
+// CSRF token and the code aside), and must each behave as expected.
+func TestAuthorizeParityWithEcho(t *testing.T) {
+	t.Parallel()
+	approve := func(t *testing.T, s *authzSide, user string) (page, post *httptest.ResponseRecorder) {
+		page = s.do(http.MethodGet, "/authorize?"+authzQuery(), user, nil)
+		action, token := consentForm(t, page)
+		post = s.do(http.MethodPost, "/authorize"+action, user,
+			url.Values{nethttp.FieldCSRFToken: {token}, nethttp.FieldDecision: {nethttp.DecisionApprove}})
+		return page, post
+	}
+	var testCases = []struct {
+		name string
+		// whenSteps sends the requests; their answers are compared.
+		whenSteps func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder
+		// expect checks the answers of one side and its stored state.
+		expect func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder)
+	}{
+		{
+			name: "ok, GET shows the consent page",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/authorize?"+authzQuery("scope", "read write"), "alice", nil),
+					s.do(http.MethodHead, "/authorize?"+authzQuery("scope", "read write"), "alice", nil),
+				}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				for _, rec := range recs {
+					assert.Equal(t, http.StatusOK, rec.Code)
+					assert.Empty(t, rec.Header().Get("Location"))
+					assert.Equal(t, "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+						rec.Header().Get("Content-Security-Policy"))
+					assert.Contains(t, rec.Body.String(), "<li>write</li>")
+					action, token := consentForm(t, rec)
+					assert.Equal(t, "?"+authzQuery("scope", "read write"), action)
+					assert.Len(t, strings.Split(token, "."), 3, "time.nonce.mac")
+				}
+			},
+		},
+		{
+			name: "nok, without a user the default page asks to log in",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/authorize?"+authzQuery(), "", nil),
+					// Not even a redirectable error goes to the client.
+					s.do(http.MethodGet, "/authorize?"+authzQuery("scope", "admin"), "", nil),
+				}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				for _, rec := range recs {
+					assertErrorPage(t, rec, http.StatusUnauthorized, "login_required")
+				}
+			},
+		},
+		{
+			name: "nok, without a user RedirectToLogin sends to the login page",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/authorize-login?"+authzQuery(), "", nil),
+					s.do(http.MethodPost, "/authorize-login?"+authzQuery(), "", url.Values{"decision": {"approve"}}),
+				}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				want := "/login?return_to=" + url.QueryEscape("/authorize-login?"+authzQuery())
+				assert.Equal(t, http.StatusFound, recs[0].Code)
+				assert.Equal(t, want, recs[0].Header().Get("Location"))
+				assert.Equal(t, http.StatusSeeOther, recs[1].Code, "after POST")
+				assert.Equal(t, want, recs[1].Header().Get("Location"))
+			},
+		},
+		{
+			name: "nok, an unknown client is shown, not redirected",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/authorize?"+authzQuery("client_id", "nobody"), "alice", nil),
+					s.do(http.MethodPost, "/authorize?"+authzQuery("client_id", "nobody"), "alice", url.Values{"decision": {"approve"}}),
+				}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				for _, rec := range recs {
+					assertErrorPage(t, rec, http.StatusBadRequest, "invalid_request")
+					assert.Contains(t, rec.Body.String(), "The client_id is not registered.")
+				}
+			},
+		},
+		{
+			name: "nok, an unregistered redirect URI is shown, not redirected",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/authorize?"+authzQuery("redirect_uri", "https://evil.example/cb"), "alice", nil),
+					// Also when another error could have been redirected.
+					s.do(http.MethodGet, "/authorize?"+authzQuery("redirect_uri", "https://evil.example/cb", "response_type", ""), "alice", nil),
+				}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				for _, rec := range recs {
+					assertErrorPage(t, rec, http.StatusBadRequest, "invalid_request")
+					assert.NotContains(t, rec.Body.String(), "evil")
+				}
+			},
+		},
+		{
+			name: "nok, an invalid scope is redirected to the client",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/authorize?"+authzQuery("scope", "admin"), "alice", nil),
+					s.do(http.MethodPost, "/authorize?"+authzQuery("scope", "admin"), "alice", url.Values{"decision": {"approve"}}),
+				}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				assert.Equal(t, http.StatusFound, recs[0].Code)
+				assert.Equal(t, http.StatusSeeOther, recs[1].Code, "after POST, never 307")
+				for _, rec := range recs {
+					q := location(t, rec)
+					assert.Equal(t, "invalid_scope", q.Get("error"))
+					assert.Equal(t, "xyz", q.Get("state"))
+					assert.Equal(t, testIssuer, q.Get("iss"))
+					assert.Empty(t, q.Get("code"))
+				}
+			},
+		},
+		{
+			name: "ok, approve redirects with a code that redeems",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				page, post := approve(t, s, "alice")
+				require.Equal(t, http.StatusSeeOther, post.Code, post.Body.String())
+				exchange := httptest.NewRequest(http.MethodPost, testIssuer+"/token", strings.NewReader(url.Values{
+					"grant_type": {"authorization_code"}, "code": {location(t, post).Get("code")},
+					"redirect_uri": {authzRedirect}}.Encode()))
+				exchange.Header.Set("Content-Type", formType)
+				exchange.SetBasicAuth("web", "web-secret")
+				token := httptest.NewRecorder()
+				s.h.ServeHTTP(token, exchange)
+				return []*httptest.ResponseRecorder{page, post, token}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				q := location(t, recs[1])
+				assert.Equal(t, []string{"code", "iss", "state"}, slices.Sorted(maps.Keys(q)))
+				assert.Equal(t, "xyz", q.Get("state"))
+				assert.Equal(t, testIssuer, q.Get("iss"))
+				code, err := s.model.GetAuthorizationCode(context.Background(), q.Get("code"))
+				require.NoError(t, err)
+				require.NotNil(t, code, "the code is stored")
+				assert.Equal(t, "alice", code.UserID)
+				assert.Equal(t, []string{"read"}, code.Scope)
+
+				require.Equal(t, http.StatusOK, recs[2].Code, recs[2].Body.String())
+				var resp struct {
+					AccessToken string `json:"access_token"`
+					Scope       string `json:"scope"`
+				}
+				require.NoError(t, json.Unmarshal(recs[2].Body.Bytes(), &resp))
+				tok, err := s.model.GetAccessToken(context.Background(), resp.AccessToken)
+				require.NoError(t, err)
+				require.NotNil(t, tok, "the access token is stored")
+				assert.Equal(t, "alice", tok.UserID)
+				assert.Equal(t, "web", tok.ClientID)
+				assert.Equal(t, "read", resp.Scope)
+
+				consent, err := s.model.FindConsent(context.Background(), "web", "alice")
+				require.NoError(t, err)
+				require.NotNil(t, consent, "the approval is remembered")
+				assert.Equal(t, []string{"read"}, consent.Scope)
+			},
+		},
+		{
+			name: "nok, deny redirects with access_denied",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				action, token := consentForm(t, s.do(http.MethodGet, "/authorize?"+authzQuery(), "alice", nil))
+				return []*httptest.ResponseRecorder{s.do(http.MethodPost, "/authorize"+action, "alice",
+					url.Values{nethttp.FieldCSRFToken: {token}, nethttp.FieldDecision: {nethttp.DecisionDeny}})}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				assert.Equal(t, http.StatusSeeOther, recs[0].Code)
+				q := location(t, recs[0])
+				assert.Equal(t, "access_denied", q.Get("error"))
+				assert.Equal(t, "xyz", q.Get("state"))
+				assert.Empty(t, q.Get("code"))
+				consent, err := s.model.FindConsent(context.Background(), "web", "alice")
+				require.NoError(t, err)
+				assert.Nil(t, consent, "a denial is not remembered")
+			},
+		},
+		{
+			name: "nok, a forged CSRF token is refused",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				action, token := consentForm(t, s.do(http.MethodGet, "/authorize?"+authzQuery(), "alice", nil))
+				parts := strings.Split(token, ".")
+				forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(make([]byte, 32))
+				approveWith := func(user, tok string) *httptest.ResponseRecorder {
+					return s.do(http.MethodPost, "/authorize"+action, user,
+						url.Values{nethttp.FieldCSRFToken: {tok}, nethttp.FieldDecision: {nethttp.DecisionApprove}})
+				}
+				return []*httptest.ResponseRecorder{
+					approveWith("alice", forged),
+					approveWith("alice", ""),
+					approveWith("mallory", token), // another user's form
+				}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				for _, rec := range recs {
+					assertErrorPage(t, rec, http.StatusForbidden, "invalid_request")
+					assert.Contains(t, rec.Body.String(), "The consent form is invalid or expired.")
+				}
+			},
+		},
+		{
+			name: "nok, an expired CSRF token is refused",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				action, token := consentForm(t, s.do(http.MethodGet, "/authorize?"+authzQuery(), "alice", nil))
+				later := testNow.Add(11 * time.Minute) // CSRFMaxAge is 10 minutes
+				s.clock.Store(&later)
+				return []*httptest.ResponseRecorder{s.do(http.MethodPost, "/authorize"+action, "alice",
+					url.Values{nethttp.FieldCSRFToken: {token}, nethttp.FieldDecision: {nethttp.DecisionApprove}})}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				assertErrorPage(t, recs[0], http.StatusForbidden, "invalid_request")
+			},
+		},
+		{
+			name: "nok, a replayed form is refused",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				action, token := consentForm(t, s.do(http.MethodGet, "/authorize?"+authzQuery(), "alice", nil))
+				form := url.Values{nethttp.FieldCSRFToken: {token}, nethttp.FieldDecision: {nethttp.DecisionApprove}}
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodPost, "/authorize"+action, "alice", form),
+					s.do(http.MethodPost, "/authorize"+action, "alice", form),
+				}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				assert.Equal(t, http.StatusSeeOther, recs[0].Code)
+				assert.NotEmpty(t, location(t, recs[0]).Get("code"))
+				assertErrorPage(t, recs[1], http.StatusForbidden, "invalid_request")
+			},
+		},
+		{
+			name: "nok, PUT is 405 with Allow",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{s.do(http.MethodPut, "/authorize?"+authzQuery(), "alice", nil)}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				assertErrorPage(t, recs[0], http.StatusMethodNotAllowed, "invalid_request")
+				assert.Equal(t, "GET, HEAD, POST", recs[0].Header().Get("Allow"))
+			},
+		},
+		{
+			name: "ok, remembered consent skips the page",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				require.NoError(t, s.model.SaveConsent(context.Background(), &oauth2server.Consent{
+					ClientID: "web", UserID: "alice", Scope: []string{"read", "write"}}))
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/authorize?"+authzQuery("state", "again"), "alice", nil),
+					// Wider than the consent: the page again.
+					s.do(http.MethodGet, "/authorize?"+authzQuery("scope", "read write admin"), "alice", nil),
+				}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				assert.Equal(t, http.StatusFound, recs[0].Code)
+				q := location(t, recs[0])
+				assert.Equal(t, "again", q.Get("state"))
+				code, err := s.model.GetAuthorizationCode(context.Background(), q.Get("code"))
+				require.NoError(t, err)
+				require.NotNil(t, code)
+				assert.Equal(t, "alice", code.UserID)
+				// admin is beyond the client's scopes: an error for the client.
+				assert.Equal(t, "invalid_scope", location(t, recs[1]).Get("error"))
+			},
+		},
+		{
+			name: "nok, a form of another session is refused",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				action, token := consentForm(t, s.do(http.MethodGet, "/authorize?"+authzQuery(), "alice", nil))
+				req := httptest.NewRequest(http.MethodPost, testIssuer+"/authorize"+action, strings.NewReader(url.Values{
+					nethttp.FieldCSRFToken: {token}, nethttp.FieldDecision: {nethttp.DecisionApprove}}.Encode()))
+				req.Header.Set("Content-Type", formType)
+				req.Header.Set(userHeader, "alice")
+				req.Header.Set(sessionHeader, "s2")
+				rec := httptest.NewRecorder()
+				s.h.ServeHTTP(rec, req)
+				return []*httptest.ResponseRecorder{rec}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				assertErrorPage(t, recs[0], http.StatusForbidden, "invalid_request")
+			},
+		},
+		{
+			name: "nok, a UserFromRequest fault is a server_error page",
+			whenSteps: func(t *testing.T, s *authzSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{s.do(http.MethodGet, "/authorize?"+authzQuery(), faultyUser, nil)}
+			},
+			expect: func(t *testing.T, s *authzSide, recs []*httptest.ResponseRecorder) {
+				assertErrorPage(t, recs[0], http.StatusServiceUnavailable, "server_error")
+				assert.NotContains(t, recs[0].Body.String(), errSessionStore.Error())
+			},
+		},
+	}
+	headers := []string{"Cache-Control", "Pragma", "Content-Type", "Allow", "X-Frame-Options",
+		"Content-Security-Policy", "Referrer-Policy", "X-Content-Type-Options", "Access-Control-Allow-Origin"}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			viaEcho, viaNet := echoAuthz(t), netAuthz(t)
+			echoRecs, netRecs := tc.whenSteps(t, viaEcho), tc.whenSteps(t, viaNet)
+			require.Len(t, netRecs, len(echoRecs))
+			for i := range echoRecs {
+				e, n := echoRecs[i], netRecs[i]
+				assert.Equal(t, e.Code, n.Code, "step %d status", i)
+				for _, h := range headers {
+					assert.Equal(t, e.Header().Values(h), n.Header().Values(h), "step %d %s", i, h)
+				}
+				if strings.HasPrefix(e.Header().Get("Content-Type"), "application/json") {
+					assert.JSONEq(t, normalize(t, e.Body.String()), normalize(t, n.Body.String()), "step %d", i)
+				} else {
+					eBody, eLoc := normalizePage(t, e)
+					nBody, nLoc := normalizePage(t, n)
+					assert.Equal(t, eLoc, nLoc, "step %d Location", i)
+					assert.Equal(t, eBody, nBody, "step %d body", i)
+				}
+				if !strings.HasPrefix(e.Header().Get("Content-Type"), "application/json") {
+					assertPageHeaders(t, e)
+					assertPageHeaders(t, n)
+				}
+			}
+			for _, s := range []*authzSide{viaEcho, viaNet} {
+				t.Run(s.name, func(t *testing.T) {
+					recs := echoRecs
+					if s == viaNet {
+						recs = netRecs
+					}
+					tc.expect(t, s, recs)
+				})
+			}
 		})
 	}
 }

@@ -1,12 +1,10 @@
-package handlers
+package authorize
 
 import (
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/echo-oauth2/oauth2server"
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
@@ -34,45 +32,44 @@ func consentSkippable(ar *oauth2server.AuthorizeRequest) bool {
 // rememberedConsent answers a GET whose user already approved the client for
 // every scope of the request, without showing the consent page. handled is
 // false when the page must be shown.
-func (h *authorizeHandler) rememberedConsent(c echo.Context, ar *oauth2server.AuthorizeRequest,
-	user *oauth2server.User) (handled bool, err error) {
-	if h.cfg.Consents == nil || !consentSkippable(ar) {
+func (q *request) rememberedConsent(ar *oauth2server.AuthorizeRequest, user *oauth2server.User) (handled bool, err error) {
+	if q.consents == nil || !consentSkippable(ar) {
 		return false, nil
 	}
-	r := c.Request()
-	consent, err := h.cfg.Consents.FindConsent(r.Context(), ar.Client.ID, user.ID)
+	r := q.r
+	consent, err := q.consents.FindConsent(r.Context(), ar.Client.ID, user.ID)
 	if err != nil {
-		return true, h.showError(c, oerrors.ServerError(fmt.Errorf("handlers: FindConsent: %w", err)))
+		return true, q.showError(oerrors.ServerError(fmt.Errorf("%s: FindConsent: %w", q.name, err)))
 	}
 	if !oauth2server.ConsentCovers(consent, ar.Scope) {
 		return false, nil
 	}
-	target, err := h.srv.Authorize(r.Context(), ar, user, oauth2server.Decision{Approved: true, Scope: ar.Scope})
+	target, err := q.srv.Authorize(r.Context(), ar, user, oauth2server.Decision{Approved: true, Scope: ar.Scope})
 	if err != nil {
-		redirect, page := h.srv.AuthorizeErrorResponse(r, err)
+		errURL, page := q.srv.AuthorizeErrorResponse(r, err)
 		if page != nil {
-			return true, h.cfg.RenderError(c, page)
+			return true, q.RenderError(q.w, r, page)
 		}
-		target = redirect
+		target = errURL
 	}
-	return true, c.Redirect(http.StatusFound, target)
+	redirect(q.w, http.StatusFound, target)
+	return true, nil
 }
 
 // rememberConsent adds the scope the user just approved to what they
 // approved for the client before. A store fault is logged and does not
 // fail the request: the code is already issued, and the next request only
 // shows the consent page again.
-func (h *authorizeHandler) rememberConsent(c echo.Context, ar *oauth2server.AuthorizeRequest,
-	user *oauth2server.User, d oauth2server.Decision) {
-	if h.cfg.Consents == nil || !d.Approved {
+func (q *request) rememberConsent(ar *oauth2server.AuthorizeRequest, user *oauth2server.User, d oauth2server.Decision) {
+	if q.consents == nil || !d.Approved {
 		return
 	}
-	ctx := c.Request().Context()
+	ctx := q.r.Context()
 	granted := d.Scope
 	if granted == nil {
 		granted = ar.Scope
 	}
-	old, err := h.cfg.Consents.FindConsent(ctx, ar.Client.ID, user.ID)
+	old, err := q.consents.FindConsent(ctx, ar.Client.ID, user.ID)
 	if err == nil {
 		scope := slices.Clone(granted)
 		if old != nil {
@@ -82,11 +79,11 @@ func (h *authorizeHandler) rememberConsent(c echo.Context, ar *oauth2server.Auth
 				}
 			}
 		}
-		err = h.cfg.Consents.SaveConsent(ctx, &oauth2server.Consent{
-			ClientID: ar.Client.ID, UserID: user.ID, Scope: scope, GrantedAt: h.now(),
+		err = q.consents.SaveConsent(ctx, &oauth2server.Consent{
+			ClientID: ar.Client.ID, UserID: user.ID, Scope: scope, GrantedAt: q.now(),
 		})
 	}
 	if err != nil {
-		h.srv.Logger().ErrorContext(ctx, "handlers: remembering consent failed", "client_id", ar.Client.ID, "error", err)
+		q.srv.Logger().ErrorContext(ctx, q.name+": remembering consent failed", "client_id", ar.Client.ID, "error", err)
 	}
 }
