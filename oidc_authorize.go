@@ -1,6 +1,7 @@
 package oauth2server
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	stderrors "errors"
@@ -394,4 +395,39 @@ func (s *Server) openIDSession(ar *AuthorizeRequest, granted []string, auth Auth
 // validated request's query.
 func IsAuthorizePost(r *http.Request) bool {
 	return r.Method == http.MethodPost && r.URL.RawQuery == ""
+}
+
+// LoginPrompt is what the authorization endpoint tells the login step when
+// it sends the user there: in the context of the request its LoginRequired
+// hook receives ([LoginPromptFromContext]).
+type LoginPrompt struct {
+	// Request is the validated authorization request, nil when it was not
+	// valid (the login comes first, so that errors are never redirected
+	// for an anonymous visitor).
+	Request *AuthorizeRequest
+	// Reauthenticate is set when a user is logged in but must
+	// authenticate again (prompt=login or select_account, or max_age):
+	// the login page must ask for credentials even with a live session.
+	Reauthenticate bool
+	// LoginHint is the login_hint of the request, to prefill the form.
+	LoginHint string
+	// ReturnTo is where the login page sends the user back: the
+	// authorization endpoint's path with the request's query, without what
+	// the login satisfies ([AuthorizeRequest.LoginReturnQuery]).
+	ReturnTo string
+}
+
+type loginPromptKey struct{}
+
+// ContextWithLoginPrompt returns ctx carrying p, for the LoginRequired
+// hook of the authorization endpoint.
+func ContextWithLoginPrompt(ctx context.Context, p *LoginPrompt) context.Context {
+	return context.WithValue(ctx, loginPromptKey{}, p)
+}
+
+// LoginPromptFromContext returns the LoginPrompt of the request being sent
+// to the login step, if any.
+func LoginPromptFromContext(ctx context.Context) (*LoginPrompt, bool) {
+	p, ok := ctx.Value(loginPromptKey{}).(*LoginPrompt)
+	return p, ok
 }

@@ -60,6 +60,15 @@ type AuthorizeConfig struct {
 	// request only. An error is a server fault.
 	SessionFromRequest func(c echo.Context) (string, error)
 
+	// AuthenticationFromRequest reports how the logged-in user of the
+	// request authenticated: when (auth_time), with what assurance (acr)
+	// and methods (amr). Required when the Server is an OpenID Provider
+	// ([oauth2server.Options.OpenID]): max_age and prompt=login are judged
+	// by its Time, which must be the last time the user actively logged in,
+	// not the last request of the session. Ignored otherwise. An
+	// error is a server fault.
+	AuthenticationFromRequest func(c echo.Context) (oauth2server.Authentication, error)
+
 	// LoginRequired answers a request without a logged-in user, typically
 	// by redirecting to a login page that comes back to the request's URL
 	// afterwards (see [RedirectToLogin]). It runs before any error is
@@ -150,6 +159,9 @@ func (cfg AuthorizeConfig) ToHandler() (echo.HandlerFunc, error) {
 	if cfg.UserFromRequest == nil {
 		return nil, stderrors.New("handlers: AuthorizeConfig.UserFromRequest is required")
 	}
+	if cfg.Server.OpenIDEnabled() && cfg.AuthenticationFromRequest == nil {
+		return nil, stderrors.New("handlers: AuthorizeConfig.AuthenticationFromRequest is required for OpenID Connect (auth_time)")
+	}
 	ep, err := authorize.New(authorize.Config{Name: "handlers", Server: cfg.Server, CSRFKey: cfg.CSRFKey,
 		MaxAge: cfg.CSRFMaxAge, Consents: cfg.Consents})
 	if err != nil {
@@ -169,8 +181,17 @@ func bindHooks(cfg *AuthorizeConfig, c echo.Context) authorize.Hooks {
 	if cfg.SessionFromRequest != nil {
 		h.Session = func(*http.Request) (string, error) { return cfg.SessionFromRequest(c) }
 	}
+	if cfg.AuthenticationFromRequest != nil {
+		h.Authentication = func(*http.Request) (oauth2server.Authentication, error) {
+			return cfg.AuthenticationFromRequest(c)
+		}
+	}
 	if cfg.LoginRequired != nil {
-		h.LoginRequired = func(http.ResponseWriter, *http.Request) error { return cfg.LoginRequired(c) }
+		h.LoginRequired = func(_ http.ResponseWriter, r *http.Request) error {
+			// r carries the LoginPrompt and the URL to come back to.
+			c.SetRequest(r)
+			return cfg.LoginRequired(c)
+		}
 	}
 	if cfg.Render != nil {
 		h.Render = func(_ http.ResponseWriter, _ *http.Request, page *ConsentPage) error {

@@ -70,6 +70,15 @@ type AuthorizeConfig struct {
 	// server fault.
 	SessionFromRequest func(r *http.Request) (string, error)
 
+	// AuthenticationFromRequest reports how the logged-in user of the
+	// request authenticated: when (auth_time), with what assurance (acr)
+	// and methods (amr). Required when the Server is an OpenID Provider
+	// ([oauth2server.Options.OpenID]): max_age and prompt=login are judged
+	// by its Time, which must be the last time the user actively logged in,
+	// not the last request of the session. Ignored otherwise. An
+	// error is a server fault.
+	AuthenticationFromRequest func(r *http.Request) (oauth2server.Authentication, error)
+
 	// LoginRequired answers a request without a logged-in user, typically
 	// by redirecting to a login page that comes back to the request's URL
 	// afterwards (see [RedirectToLogin]). It runs before any error is
@@ -176,16 +185,20 @@ func (cfg AuthorizeConfig) ToHandler() (http.Handler, error) {
 	if cfg.UserFromRequest == nil {
 		return nil, stderrors.New("nethttp: AuthorizeConfig.UserFromRequest is required")
 	}
+	if cfg.Server.OpenIDEnabled() && cfg.AuthenticationFromRequest == nil {
+		return nil, stderrors.New("nethttp: AuthorizeConfig.AuthenticationFromRequest is required for OpenID Connect (auth_time)")
+	}
 	ep, err := authorize.New(authorize.Config{Name: "nethttp", Server: cfg.Server, CSRFKey: cfg.CSRFKey,
 		MaxAge: cfg.CSRFMaxAge, Consents: cfg.Consents})
 	if err != nil {
 		return nil, err
 	}
 	h := &authorizeHandler{ep: ep, srv: cfg.Server, hooks: authorize.Hooks{
-		User:        cfg.UserFromRequest,
-		Session:     cfg.SessionFromRequest,
-		Render:      cfg.Render,
-		RenderError: cfg.RenderError,
+		User:           cfg.UserFromRequest,
+		Session:        cfg.SessionFromRequest,
+		Authentication: cfg.AuthenticationFromRequest,
+		Render:         cfg.Render,
+		RenderError:    cfg.RenderError,
 	}}
 	if cfg.LoginRequired != nil {
 		login := cfg.LoginRequired

@@ -69,11 +69,14 @@ type Config struct {
 // A nil Session binds forms to no session; a nil LoginRequired, Render or
 // RenderError is the built-in page. User is required.
 type Hooks struct {
-	User          func(r *http.Request) (*oauth2server.User, error)
-	Session       func(r *http.Request) (string, error)
-	LoginRequired func(w http.ResponseWriter, r *http.Request) error
-	Render        func(w http.ResponseWriter, r *http.Request, page *oauth2server.ConsentPage) error
-	RenderError   func(w http.ResponseWriter, r *http.Request, err *oerrors.Error) error
+	User    func(r *http.Request) (*oauth2server.User, error)
+	Session func(r *http.Request) (string, error)
+	// Authentication reports how the user logged in (auth_time, acr,
+	// amr); required when the Server is an OpenID Provider.
+	Authentication func(r *http.Request) (oauth2server.Authentication, error)
+	LoginRequired  func(w http.ResponseWriter, r *http.Request) error
+	Render         func(w http.ResponseWriter, r *http.Request, page *oauth2server.ConsentPage) error
+	RenderError    func(w http.ResponseWriter, r *http.Request, err *oerrors.Error) error
 }
 
 // Endpoint is a checked configuration: the authorization endpoint without
@@ -152,6 +155,10 @@ func (q *request) serve() error {
 		q.w.Header().Set("Allow", "GET, HEAD, POST")
 		return q.RenderError(q.w, r, errBadMethod)
 	}
+	// A POST without a query is an authorization request sent as a form
+	// (OIDC Core §3.1.2.1), answered as a GET is; a POST with the query
+	// of a validated request is the consent form.
+	decisionPost := r.Method == http.MethodPost && !oauth2server.IsAuthorizePost(r)
 
 	ar, err := q.srv.ValidateAuthorizeRequest(r)
 	var errorURL string
@@ -165,12 +172,31 @@ func (q *request) serve() error {
 	if uerr != nil {
 		return q.showError(oerrors.ServerError(uerr))
 	}
-	if user == nil {
-		return q.LoginRequired(q.w, r)
+	if user == nil && (ar == nil || !ar.OpenID.HasPrompt(oauth2server.PromptNone)) {
+		// No redirect of any error for an anonymous visitor (RFC 9700
+		// §4.11.2), except prompt=none's login_required below.
+		return q.login(ar, false)
 	}
 	if err != nil {
-		redirect(q.w, redirectStatus, errorURL)
-		return nil
+		return q.respond(redirectStatus, errorURL, oauth2server.ResponseModeOf(nil, err))
+	}
+	var auth oauth2server.Authentication
+	if user != nil && q.Authentication != nil {
+		if auth, err = q.Authentication(r); err != nil {
+			return q.showError(oerrors.ServerError(err))
+		}
+	}
+	if !decisionPost {
+		// The login must satisfy the request (prompt, max_age,
+		// id_token_hint); a consent form's request was checked when the
+		// form was shown, and the form is bound to this user's session.
+		need, err := q.srv.CheckLogin(ar, user, auth)
+		if err != nil {
+			return q.fail(redirectStatus, ar, err)
+		}
+		if need == oauth2server.InteractionLogin {
+			return q.login(ar, user != nil)
+		}
 	}
 
 	session := ""
@@ -180,9 +206,12 @@ func (q *request) serve() error {
 		}
 	}
 	canonical := canonicalQuery(ar.Params)
-	if r.Method != http.MethodPost {
-		if handled, err := q.rememberedConsent(ar, user); handled {
+	if !decisionPost {
+		if handled, err := q.rememberedConsent(ar, user, auth); handled {
 			return err
+		}
+		if err := ar.ConsentRequired(); err != nil {
+			return q.fail(redirectStatus, ar, err) // prompt=none: no page
 		}
 		return q.Render(q.w, r, &oauth2server.ConsentPage{
 			Request:   ar,
@@ -196,22 +225,55 @@ func (q *request) serve() error {
 	if err != nil {
 		return q.showError(err)
 	}
+	d.Authentication = auth
 	target, err := q.srv.Authorize(r.Context(), ar, user, d)
 	if err != nil {
 		if oerrors.IsServerError(err) {
 			// Our fault, not the form's: the user may post it again.
 			_ = q.srv.ReleaseClaim(r.Context(), consentPurpose, claimed, q.maxAge+csrfSkew)
 		}
-		errURL, page := q.srv.AuthorizeErrorResponse(r, err)
-		if page != nil {
-			return q.RenderError(q.w, r, page)
-		}
-		target = errURL
-	} else {
-		q.rememberConsent(ar, user, d)
+		return q.fail(redirectStatus, ar, err)
 	}
-	redirect(q.w, redirectStatus, target)
+	q.rememberConsent(ar, user, d)
+	return q.respond(redirectStatus, target, ar.ResponseMode)
+}
+
+// respond sends the response to the client: a redirect, or with form_post
+// a page that posts it.
+func (q *request) respond(status int, target, mode string) error {
+	oauth2server.AuthorizeResponse(q.w, status, target, mode)
 	return nil
+}
+
+// fail answers err of a validated request: redirected to the client, or
+// shown when it cannot be.
+func (q *request) fail(status int, ar *oauth2server.AuthorizeRequest, err error) error {
+	errURL, page := q.srv.AuthorizeErrorResponse(q.r, err)
+	if page != nil {
+		return q.RenderError(q.w, q.r, page)
+	}
+	return q.respond(status, errURL, ar.ResponseMode)
+}
+
+// login hands the request to the LoginRequired hook, with a LoginPrompt in
+// its context and, for a valid request, the URL to come back to as the
+// request's URL: the request's query without what the login satisfies,
+// also when the request came as a form POST.
+func (q *request) login(ar *oauth2server.AuthorizeRequest, reauth bool) error {
+	r := q.r
+	p := &oauth2server.LoginPrompt{Request: ar, Reauthenticate: reauth, ReturnTo: r.URL.RequestURI()}
+	if ar != nil {
+		p.ReturnTo = r.URL.EscapedPath() + "?" + ar.LoginReturnQuery()
+		if ar.OpenID != nil {
+			p.LoginHint = ar.OpenID.LoginHint
+		}
+		u := *r.URL
+		u.RawQuery = ar.LoginReturnQuery()
+		r = r.Clone(r.Context())
+		r.URL = &u
+	}
+	r = r.WithContext(oauth2server.ContextWithLoginPrompt(r.Context(), p))
+	return q.LoginRequired(q.w, r)
 }
 
 // showError logs server faults and shows err on the error page.

@@ -32,8 +32,11 @@ func consentSkippable(ar *oauth2server.AuthorizeRequest) bool {
 // rememberedConsent answers a GET whose user already approved the client for
 // every scope of the request, without showing the consent page. handled is
 // false when the page must be shown.
-func (q *request) rememberedConsent(ar *oauth2server.AuthorizeRequest, user *oauth2server.User) (handled bool, err error) {
-	if q.consents == nil || !consentSkippable(ar) {
+func (q *request) rememberedConsent(ar *oauth2server.AuthorizeRequest, user *oauth2server.User,
+	auth oauth2server.Authentication) (handled bool, err error) {
+	if q.consents == nil || !consentSkippable(ar) || ar.MustAskConsent() {
+		// prompt=consent asks again even when the user approved before
+		//
 		return false, nil
 	}
 	r := q.r
@@ -44,16 +47,16 @@ func (q *request) rememberedConsent(ar *oauth2server.AuthorizeRequest, user *oau
 	if !oauth2server.ConsentCovers(consent, ar.Scope) {
 		return false, nil
 	}
-	target, err := q.srv.Authorize(r.Context(), ar, user, oauth2server.Decision{Approved: true, Scope: ar.Scope})
-	if err != nil {
-		errURL, page := q.srv.AuthorizeErrorResponse(r, err)
-		if page != nil {
-			return true, q.RenderError(q.w, r, page)
-		}
-		target = errURL
+	target, err := q.srv.Authorize(r.Context(), ar, user,
+		oauth2server.Decision{Approved: true, Scope: ar.Scope, Authentication: auth})
+	status := http.StatusFound
+	if r.Method == http.MethodPost {
+		status = http.StatusSeeOther
 	}
-	redirect(q.w, http.StatusFound, target)
-	return true, nil
+	if err != nil {
+		return true, q.fail(status, ar, err)
+	}
+	return true, q.respond(status, target, ar.ResponseMode)
 }
 
 // rememberConsent adds the scope the user just approved to what they

@@ -107,7 +107,19 @@ func RedirectToLogin(loginURL string) func(w http.ResponseWriter, r *http.Reques
 		if r.Method == http.MethodPost {
 			status = http.StatusSeeOther
 		}
-		redirect(w, status, loginURL+sep+"return_to="+url.QueryEscape(r.URL.RequestURI()))
+		target := loginURL + sep + "return_to=" + url.QueryEscape(r.URL.RequestURI())
+		if p, ok := oauth2server.LoginPromptFromContext(r.Context()); ok {
+			// The login page must ask for credentials even with a live
+			// session (prompt=login, max_age; R-128), and may prefill the
+			// hint.
+			if p.Reauthenticate {
+				target += "&prompt=login"
+			}
+			if p.LoginHint != "" {
+				target += "&login_hint=" + url.QueryEscape(p.LoginHint)
+			}
+		}
+		redirect(w, status, target)
 		return nil
 	}
 }
