@@ -61,8 +61,9 @@ type app struct {
 	pages    *pages
 	demo     *demoRequest
 	closers  []func(context.Context) error
-	// metrics are served at /metrics.
-	metrics *metrics
+	// metrics are served at /metrics; readiness answers /readyz.
+	metrics   *metrics
+	readiness *readiness
 	// throttleLog keeps throttled logins at info level once per address
 	// and window.
 	throttleLog *onceLog
@@ -102,7 +103,7 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 		return nil, nil, fmt.Errorf("session key: %w", errSessionKeyShort)
 	}
 	a := &app{cfg: cfg, throttleLog: newOnceLog(throttleLogWindow, 10000),
-		metrics: newMetrics()}
+		metrics: newMetrics(), readiness: &readiness{logger: cfg.Logger}}
 	issuer := cfg.Issuer
 	if issuer == "" && cfg.Data != nil {
 		issuer = cfg.Data.Issuer
@@ -268,6 +269,7 @@ func (a *app) openMongo(ctx context.Context) (*mongomodel.Model, error) {
 		return nil, fmt.Errorf("-mongo-uri: %w", err)
 	}
 	a.closers = append(a.closers, client.Disconnect)
+	a.readiness.check = func(ctx context.Context) error { return client.Ping(ctx, nil) }
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := client.Ping(ctx, nil); err != nil {
@@ -385,8 +387,11 @@ func (a *app) routes() (*echo.Echo, error) {
 	}))
 	e.Use(a.pagesRequireTLS)
 
-	// Operations (docs/operations.md): Prometheus metrics.
+	// Operations (docs/operations.md): Prometheus metrics, liveness and
+	// readiness.
 	e.GET(metricsPath, a.metrics.handler(), noStore)
+	e.GET(healthPath, a.healthz, noStore)
+	e.GET(readyPath, a.readyz, noStore)
 
 	static, _ := fs.Sub(assets, "static")
 	e.StaticFS("/static", static)

@@ -20,8 +20,12 @@ import (
 	"github.com/echo-oauth2/oauth2server/modelobserve"
 )
 
-// metricsPath serves the metrics (docs/operations.md).
-const metricsPath = "/metrics"
+// Paths of the operational endpoints (docs/operations.md).
+const (
+	metricsPath = "/metrics"
+	healthPath  = "/healthz"
+	readyPath   = "/readyz"
+)
 
 // Label values that stand for everything outside a bounded set: a stranger
 // chooses paths, methods and grant types, and must not create a series per

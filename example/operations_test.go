@@ -3,12 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -171,4 +176,154 @@ func TestMetricsLabels(t *testing.T) {
 	} {
 		assert.Equal(t, expect, challengeError(h), h)
 	}
+}
+
+// /healthz asks nothing of the store; /readyz in memory is always ready.
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	for path, expect := range map[string]string{healthPath: "ok\n", readyPath: "ready\n"} {
+		resp, body := get(t, http.DefaultClient, ts.base+path)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+		assert.Equal(t, expect, body, path)
+		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"), path)
+		assert.Equal(t, http.StatusOK, do(t, http.MethodHead, ts.base+path, nil), "HEAD %s", path)
+	}
+}
+
+// The operational endpoints answer over plain HTTP even where the pages
+// require TLS: probes and scrapers reach the instance directly.
+func TestOperationsWithoutTLS(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{Issuer: "https://as.example.com"})
+	for _, path := range []string{healthPath, readyPath, metricsPath} {
+		assert.Equal(t, http.StatusOK, do(t, http.MethodGet, ts.base+path, nil), path)
+	}
+	assert.Equal(t, http.StatusBadRequest, do(t, http.MethodGet, ts.base+loginPath, nil), "a page still requires TLS")
+}
+
+// cutProxy forwards TCP connections to a MongoDB server until it is cut,
+// then refuses them, until it is restored on the same address: to the
+// example, MongoDB stops and comes back, while the server other tests use
+// runs on.
+type cutProxy struct {
+	t      *testing.T
+	target string
+	addr   string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]bool
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	p := &cutProxy{t: t, target: target, addr: "127.0.0.1:0", conns: map[net.Conn]bool{}}
+	p.restore()
+	p.addr = p.ln.Addr().String()
+	t.Cleanup(p.cut)
+	return p
+}
+
+// restore listens (again) and forwards.
+func (p *cutProxy) restore() {
+	p.t.Helper()
+	var ln net.Listener
+	require.Eventually(p.t, func() bool {
+		var err error
+		ln, err = net.Listen("tcp", p.addr)
+		return err == nil
+	}, 5*time.Second, 20*time.Millisecond, "listen again on %s", p.addr)
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.forward(c)
+		}
+	}()
+}
+
+func (p *cutProxy) forward(c net.Conn) {
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		_ = c.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.ln == nil { // cut meanwhile
+		p.mu.Unlock()
+		_ = c.Close()
+		_ = up.Close()
+		return
+	}
+	p.conns[c], p.conns[up] = true, true
+	p.mu.Unlock()
+	go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
+	_, _ = io.Copy(c, up)
+	_ = c.Close()
+}
+
+// cut closes the listener and every connection.
+func (p *cutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		_ = p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	clear(p.conns)
+}
+
+// /readyz pings MongoDB: 503 while it does not answer, 200 again once it
+// does; /healthz stays 200 throughout.
+func TestReadyzMongo(t *testing.T) {
+	t.Parallel()
+	uri, err := url.Parse(mongoURI(t))
+	require.NoError(t, err)
+	p := newCutProxy(t, uri.Host)
+	uri.Host = p.addr
+	ts := startApp(t, appConfig{MongoURI: uri.String(), SessionKey: newSessionKey(t)})
+
+	require.Equal(t, http.StatusOK, do(t, http.MethodGet, ts.base+readyPath, nil))
+	p.cut()
+	require.Eventually(t, func() bool {
+		return do(t, http.MethodGet, ts.base+readyPath, nil) == http.StatusServiceUnavailable
+	}, 15*time.Second, 100*time.Millisecond, "not ready once MongoDB is gone")
+	resp, body := get(t, http.DefaultClient, ts.base+readyPath)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, "not ready\n", body, "no cause for the prober")
+	assert.Equal(t, http.StatusOK, do(t, http.MethodGet, ts.base+healthPath, nil), "alive all the same")
+
+	p.restore()
+	require.Eventually(t, func() bool {
+		return do(t, http.MethodGet, ts.base+readyPath, nil) == http.StatusOK
+	}, 20*time.Second, 100*time.Millisecond, "ready once MongoDB is back")
+}
+
+// Probes share one check per readyTTL: a flood of /readyz pings the store
+// once.
+func TestReadinessCached(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	pings := 0
+	r := &readiness{logger: slog.New(slog.NewTextHandler(io.Discard, nil)), check: func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		pings++
+		return errors.New("down")
+	}}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() { assert.False(t, r.ready(context.Background())) })
+	}
+	wg.Wait()
+	assert.Equal(t, 1, pings)
 }
