@@ -14,6 +14,7 @@ package otelmodel
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -57,24 +58,41 @@ func NewObserver(opts Options) modelobserve.Observer {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
-	return observer{tracer: tp.Tracer(ScopeName)}
+	return &observer{tracer: tp.Tracer(ScopeName)}
 }
 
 type observer struct {
 	tracer trace.Tracer
+	// specs caches the name and start options of each method's spans
+	// (method -> *spanSpec): there are at most thirty.
+	specs sync.Map
+}
+
+type spanSpec struct {
+	name string
+	opts []trace.SpanStartOption
 }
 
 // Start starts the span; the model gets it in its context, so the spans of
 // a database driver's instrumentation become its children.
-func (o observer) Start(ctx context.Context, method string) context.Context {
-	ctx, _ = o.tracer.Start(ctx, SpanNamePrefix+method,
-		trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(MethodKey.String(method)))
+func (o *observer) Start(ctx context.Context, method string) context.Context {
+	v, ok := o.specs.Load(method)
+	if !ok {
+		v, _ = o.specs.LoadOrStore(method, &spanSpec{
+			name: SpanNamePrefix + method,
+			opts: []trace.SpanStartOption{
+				trace.WithSpanKind(trace.SpanKindInternal),
+				trace.WithAttributes(MethodKey.String(method)),
+			},
+		})
+	}
+	spec := v.(*spanSpec)
+	ctx, _ = o.tracer.Start(ctx, spec.name, spec.opts...)
 	return ctx
 }
 
 // End ends the span Start put into ctx.
-func (o observer) End(ctx context.Context, _ string, _ time.Time, err error) {
+func (o *observer) End(ctx context.Context, _ string, _ time.Time, err error) {
 	span := trace.SpanFromContext(ctx)
 	if err != nil {
 		span.RecordError(err)

@@ -100,3 +100,32 @@ func TestWrapCapabilities(t *testing.T) {
 	_, ok = oauth2server.Capability[oauth2server.DeviceCodeModel](otelmodel.Wrap(mem, otelmodel.Options{TracerProvider: tp}))
 	assert.True(t, ok)
 }
+
+// The cost of a span per call: go test -bench . ./otelmodel
+func BenchmarkGetClient(b *testing.B) {
+	mem := memorymodel.New()
+	sdk := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(discard{})))
+	b.Cleanup(func() { _ = sdk.Shutdown(context.Background()) })
+	for _, bc := range []struct {
+		name  string
+		model oauth2server.Model
+	}{
+		{"bare memorymodel", mem},
+		{"global no-op provider", otelmodel.Wrap(mem, otelmodel.Options{})},
+		{"SDK, every span sampled", otelmodel.Wrap(mem, otelmodel.Options{TracerProvider: sdk})},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			ctx := context.Background()
+			for b.Loop() {
+				_, _ = bc.model.GetClient(ctx, "nobody")
+			}
+		})
+	}
+}
+
+// discard is a span exporter that drops everything.
+type discard struct{}
+
+func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discard) Shutdown(context.Context) error                             { return nil }
