@@ -109,7 +109,7 @@ func (a *app) login(c echo.Context) error {
 	} else if wait > 0 {
 		return a.loginThrottled(c, loginData{CSRF: csrf, ReturnTo: returnTo, Username: username}, wait)
 	}
-	user, err := a.model.GetUser(c.Request().Context(), username, postForm(c, "password"))
+	user, err := a.users.GetUser(c.Request().Context(), username, postForm(c, "password"))
 	if err != nil {
 		// A store fault is no wrong password: give the charge back.
 		a.loginSucceeded(c, username)
