@@ -46,6 +46,8 @@ var capabilities = []capability{
 		func(l link, m oauth2server.DeviceCodeModel) oauth2server.Model { return &devices{l, m} }),
 	capabilityOf("RevokedJTIModel", []string{"RevokeJTI", "IsJTIRevoked"},
 		func(l link, m oauth2server.RevokedJTIModel) oauth2server.Model { return &jtis{l, m} }),
+	capabilityOf("UserClaimsModel", []string{"GetUserClaims"},
+		func(l link, m oauth2server.UserClaimsModel) oauth2server.Model { return &userClaims{l, m} }),
 }
 
 // Each link below implements Model and Unwrap (from link) and one
@@ -357,5 +359,19 @@ func (l *jtis) IsJTIRevoked(ctx context.Context, jti string) (bool, error) {
 	ctx, t := l.start(ctx, "IsJTIRevoked")
 	v, err := l.m.IsJTIRevoked(ctx, jti)
 	l.obs.End(ctx, "IsJTIRevoked", t, err)
+	return v, err
+}
+
+type userClaims struct {
+	link
+	m oauth2server.UserClaimsModel
+}
+
+var _ oauth2server.UserClaimsModel = (*userClaims)(nil)
+
+func (l *userClaims) GetUserClaims(ctx context.Context, userID string) (map[string]any, error) {
+	ctx, t := l.start(ctx, "GetUserClaims")
+	v, err := l.m.GetUserClaims(ctx, userID)
+	l.obs.End(ctx, "GetUserClaims", t, err)
 	return v, err
 }

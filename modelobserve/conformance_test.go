@@ -34,6 +34,6 @@ func TestConformance(t *testing.T) {
 	modeltest.Run(t, func(t *testing.T) modeltest.Setup {
 		m := memorymodel.New()
 		return modeltest.Setup{Model: modelobserve.Wrap(m, obs), AddClient: m.AddClient, AddUser: m.AddUser,
-			SetClientUser: m.SetClientUser}
+			SetClientUser: m.SetClientUser, SetUserClaims: m.SetUserClaims}
 	}, modeltest.FailOnSkip())
 }

@@ -57,6 +57,7 @@ func allCapabilities() []capabilityCheck {
 		check[oauth2server.CounterModel]("CounterModel"),
 		check[oauth2server.DeviceCodeModel]("DeviceCodeModel"),
 		check[oauth2server.RevokedJTIModel]("RevokedJTIModel"),
+		check[oauth2server.UserClaimsModel]("UserClaimsModel"),
 	}
 }
 
@@ -64,7 +65,7 @@ func allCapabilities() []capabilityCheck {
 // all but the generators and validators, which have defaults.
 var storageCapabilities = []string{
 	"AccessTokenModel", "RefreshTokenModel", "GrantModel", "AuthorizationCodeModel", "PasswordModel",
-	"ClientUserModel", "ConsentModel", "CounterModel", "DeviceCodeModel", "RevokedJTIModel",
+	"ClientUserModel", "ConsentModel", "CounterModel", "DeviceCodeModel", "RevokedJTIModel", "UserClaimsModel",
 }
 
 // full is memorymodel with the six optional hooks too: every capability.
@@ -141,7 +142,7 @@ func TestWrapKeepsCapabilities(t *testing.T) {
 	var testCases = []struct {
 		name         string
 		givenModel   oauth2server.Model
-		expectExists []string // nil: all sixteen
+		expectExists []string // nil: all seventeen
 	}{
 		{name: "ok, memorymodel", givenModel: mem, expectExists: storageCapabilities},
 		{name: "ok, mongomodel", givenModel: offlineMongo(t), expectExists: storageCapabilities},
@@ -313,6 +314,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	cn, _ := oauth2server.Capability[oauth2server.CounterModel](m)
 	dm, _ := oauth2server.Capability[oauth2server.DeviceCodeModel](m)
 	jm, _ := oauth2server.Capability[oauth2server.RevokedJTIModel](m)
+	uc, _ := oauth2server.Capability[oauth2server.UserClaimsModel](m)
 
 	tok := &oauth2server.Token{AccessToken: "a", RefreshToken: "r", GrantID: "g"}
 	code := &oauth2server.AuthorizationCode{Code: "c"}
@@ -350,9 +352,10 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(dm.ConsumeDeviceCode(ctx, "d"))
 	e(jm.RevokeJTI(ctx, "j", time.Now().Add(time.Minute)))
 	e2(jm.IsJTIRevoked(ctx, "j"))
+	e2(uc.GetUserClaims(ctx, "u"))
 
 	methods := modelobserve.Methods(m)
-	require.Len(t, methods, 30, "two methods of Model and 28 of the sixteen capabilities")
+	require.Len(t, methods, 31, "two methods of Model and 29 of the seventeen capabilities")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	assert.Equal(t, methods, rec.starts, "Start, once per call, in the order of the calls")
@@ -414,5 +417,5 @@ func TestMethods(t *testing.T) {
 	mem := memorymodel.New()
 	assert.Equal(t, []string{"GetClient", "SaveToken", "GetAccessToken"}, modelobserve.Methods(accessOnly{mem, mem}))
 	assert.Equal(t, []string{"GetClient", "SaveToken"}, modelobserve.Methods(onlyCore{mem}))
-	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+2+6+2)
+	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+2+6+2+1)
 }
