@@ -19,6 +19,7 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
+	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 // scopeOf returns n distinct syntactically valid scope tokens.
@@ -96,7 +97,7 @@ func TestScopeCapsAtTokenEndpoint(t *testing.T) {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.SetBasicAuth("svc", "secret")
 			rec := httptest.NewRecorder()
-			srv.ServeToken(rec, req)
+			nethttp.Token(srv).ServeHTTP(rec, req)
 			if tt.expectCode == "" {
 				assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 			} else {
@@ -139,7 +140,7 @@ func TestScopeCapsAtAuthorizationEndpoint(t *testing.T) {
 // R-108 at the device authorization endpoint.
 func TestScopeCapsAtDeviceAuthorization(t *testing.T) {
 	e := newDeviceEnv(t, oauth2server.Options{})
-	r := serve(t, e.srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}, "scope": {scopeOf(101)}}, "", "")
+	r := serve(t, nethttp.DeviceAuthorization(e.srv), url.Values{"client_id": {"tv"}, "scope": {scopeOf(101)}}, "", "")
 	assert.Equal(t, http.StatusBadRequest, r.status)
 	assert.Equal(t, "invalid_request", r.errorCode())
 }
@@ -223,7 +224,7 @@ func TestDeviceAuthorizationCaps(t *testing.T) {
 			req.Header.Set("X-Forwarded-For", from)
 		}
 		rec := httptest.NewRecorder()
-		srv.ServeDeviceAuthorization(rec, req)
+		nethttp.DeviceAuthorization(srv).ServeHTTP(rec, req)
 		return rec
 	}
 	assertThrottled := func(t *testing.T, rec *httptest.ResponseRecorder, retryAfter string) {
@@ -432,7 +433,7 @@ func TestPasswordGrantThrottle(t *testing.T) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth("app", "s")
 		rec := httptest.NewRecorder()
-		srv.ServeToken(rec, req)
+		nethttp.Token(srv).ServeHTTP(rec, req)
 		return rec
 	}
 	for range 5 {
@@ -534,7 +535,7 @@ func TestClientGoneIsNotLoggedAsError(t *testing.T) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth("svc", "secret")
 		rec := httptest.NewRecorder()
-		srv.ServeToken(rec, req)
+		nethttp.Token(srv).ServeHTTP(rec, req)
 		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	}
 	gone, cancel := context.WithCancel(context.Background())
@@ -558,7 +559,7 @@ func TestDeviceCapRefusalsAreCheap(t *testing.T) {
 		Device: oauth2server.DeviceOptions{VerificationURI: verificationURI, MaxPendingPerAddress: 2}})
 	require.NoError(t, err)
 	for i := range 50 {
-		r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+		r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
 		if i < 2 {
 			require.Equal(t, http.StatusOK, r.status)
 		} else {
@@ -568,7 +569,7 @@ func TestDeviceCapRefusalsAreCheap(t *testing.T) {
 	// Two admitted (two adds each: address, client), one refused (one add).
 	assert.EqualValues(t, 5, m.adds.Load(), "the 47 later refusals wrote nothing")
 	clock.Advance(10 * time.Minute)
-	r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+	r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
 	assert.Equal(t, http.StatusOK, r.status, "the window ended")
 }
 
@@ -598,7 +599,7 @@ func TestPasswordGrantStoreFaultIsNoFailure(t *testing.T) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth("app", "s")
 		rec := httptest.NewRecorder()
-		srv.ServeToken(rec, req)
+		nethttp.Token(srv).ServeHTTP(rec, req)
 		return rec.Code
 	}
 	m.fail["GetUser"] = true
@@ -629,7 +630,7 @@ func TestDeviceCapsAddressRefundAndUnknownAddress(t *testing.T) {
 			req.Header.Set("X-Forwarded-For", from)
 		}
 		rec := httptest.NewRecorder()
-		srv.ServeDeviceAuthorization(rec, req)
+		nethttp.DeviceAuthorization(srv).ServeHTTP(rec, req)
 		return rec.Code
 	}
 	require.Equal(t, http.StatusOK, start("tv", "198.51.100.7"))

@@ -14,6 +14,7 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
+	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 // faultyDevices is the memory model with failures injected into its
@@ -83,11 +84,11 @@ func newFaultyEnv(t *testing.T) (*faultyDevices, *oauth2server.Server) {
 func TestDeviceUserCodeCollisionRetry(t *testing.T) {
 	f, srv := newFaultyEnv(t)
 	f.takenSaves = 2
-	r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+	r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
 	assert.Equal(t, http.StatusOK, r.status, "third try succeeds")
 
 	f.takenSaves = 3
-	r = serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+	r = serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
 	assert.Equal(t, "server_error", r.errorCode())
 }
@@ -102,7 +103,7 @@ func TestDeviceStorageFaults(t *testing.T) {
 		when   func(t *testing.T, srv *oauth2server.Server, dc, uc string) error
 	}{
 		{"nok, save", "SaveDeviceCode", func(t *testing.T, srv *oauth2server.Server, _, _ string) error {
-			r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+			r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
 			assert.Equal(t, http.StatusServiceUnavailable, r.status)
 			assert.NotContains(t, r.body["error_description"], "store is down")
 			return oautherrors.ErrServerError
@@ -129,7 +130,7 @@ func TestDeviceStorageFaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, srv := newFaultyEnv(t)
-			r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+			r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
 			require.Equal(t, http.StatusOK, r.status)
 			f.failing = tc.method
 			err := tc.when(t, srv, r.body["device_code"].(string), r.body["user_code"].(string))
@@ -156,12 +157,12 @@ func TestDeviceFailedSaveIsRefunded(t *testing.T) {
 	require.NoError(t, err)
 	f.failing = "SaveDeviceCode"
 	for range 5 {
-		r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+		r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
 		require.Equal(t, http.StatusServiceUnavailable, r.status)
 	}
 	f.failing = ""
 	for range 2 {
-		r := serve(t, srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+		r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
 		assert.Equal(t, http.StatusOK, r.status, "the outage charged nothing")
 	}
 }

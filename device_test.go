@@ -18,6 +18,7 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
+	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 const verificationURI = "https://as.example.com/device"
@@ -65,7 +66,7 @@ func (r response) errorCode() string {
 	return s
 }
 
-func serve(t *testing.T, h http.HandlerFunc, form url.Values, basicUser, basicPass string) response {
+func serve(t *testing.T, h http.Handler, form url.Values, basicUser, basicPass string) response {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -73,7 +74,7 @@ func serve(t *testing.T, h http.HandlerFunc, form url.Values, basicUser, basicPa
 		req.SetBasicAuth(basicUser, basicPass)
 	}
 	rec := httptest.NewRecorder()
-	h(rec, req)
+	h.ServeHTTP(rec, req)
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
 	return response{status: rec.Code, header: rec.Header(), body: body}
@@ -86,7 +87,7 @@ func (e *deviceEnv) authorize(t *testing.T, scope string) (deviceCode, userCode 
 	if scope != "" {
 		form.Set("scope", scope)
 	}
-	r := serve(t, e.srv.ServeDeviceAuthorization, form, "", "")
+	r := serve(t, nethttp.DeviceAuthorization(e.srv), form, "", "")
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	return r.body["device_code"].(string), r.body["user_code"].(string)
 }
@@ -94,7 +95,7 @@ func (e *deviceEnv) authorize(t *testing.T, scope string) (deviceCode, userCode 
 // poll runs a device access token request of clientID.
 func (e *deviceEnv) poll(t *testing.T, clientID, deviceCode string) response {
 	t.Helper()
-	return serve(t, e.srv.ServeToken, url.Values{
+	return serve(t, nethttp.Token(e.srv), url.Values{
 		"grant_type":  {oauth2server.GrantDeviceCode},
 		"client_id":   {clientID},
 		"device_code": {deviceCode},
@@ -104,7 +105,7 @@ func (e *deviceEnv) poll(t *testing.T, clientID, deviceCode string) response {
 // the device code has 256 bits; R-63: the response is not cached.
 func TestDeviceAuthorizationResponse(t *testing.T) {
 	e := newDeviceEnv(t, oauth2server.Options{})
-	r := serve(t, e.srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}, "scope": {"read"}}, "", "")
+	r := serve(t, nethttp.DeviceAuthorization(e.srv), url.Values{"client_id": {"tv"}, "scope": {"read"}}, "", "")
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
 	assert.Equal(t, "no-cache", r.header.Get("Pragma"))
@@ -137,7 +138,7 @@ func TestDeviceAuthorizationOptions(t *testing.T) {
 			Interval:        2 * time.Second,
 		},
 	})
-	r := serve(t, e.srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+	r := serve(t, nethttp.DeviceAuthorization(e.srv), url.Values{"client_id": {"tv"}}, "", "")
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.Equal(t, "https://as.example.com/device?lang=en&user_code="+r.body["user_code"].(string), r.body["verification_uri_complete"])
 	assert.EqualValues(t, 90, r.body["expires_in"])
@@ -196,7 +197,7 @@ func TestDeviceAuthorizationBadRequests(t *testing.T) {
 				req.SetBasicAuth(tc.givenBasic[0], tc.givenBasic[1])
 			}
 			rec := httptest.NewRecorder()
-			e.srv.ServeDeviceAuthorization(rec, req)
+			nethttp.DeviceAuthorization(e.srv).ServeHTTP(rec, req)
 			assert.Equal(t, tc.expectStatus, rec.Code, rec.Body.String())
 			assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
 			var body map[string]any
@@ -258,7 +259,7 @@ func TestDeviceTokenErrors(t *testing.T) {
 			default:
 				form.Set("device_code", tc.whenCode)
 			}
-			r := serve(t, e.srv.ServeToken, form, "", "")
+			r := serve(t, nethttp.Token(e.srv), form, "", "")
 			assert.Equal(t, http.StatusBadRequest, r.status)
 			assert.Equal(t, tc.expectError, r.errorCode(), r.body)
 			assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
@@ -368,7 +369,7 @@ func TestDeviceTokenConcurrentRedemption(t *testing.T) {
 			defer wg.Done()
 			start.Wait()
 			rec := httptest.NewRecorder()
-			e.srv.ServeToken(rec, req)
+			nethttp.Token(e.srv).ServeHTTP(rec, req)
 			statuses <- rec.Code
 		}()
 	}
@@ -384,7 +385,7 @@ func TestDeviceTokenConcurrentRedemption(t *testing.T) {
 
 func TestDeviceConfidentialClientMustAuthenticateWhenPolling(t *testing.T) {
 	e := newDeviceEnv(t, oauth2server.Options{})
-	r := serve(t, e.srv.ServeDeviceAuthorization, url.Values{}, "cli", "s3cret")
+	r := serve(t, nethttp.DeviceAuthorization(e.srv), url.Values{}, "cli", "s3cret")
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	dc, uc := r.body["device_code"].(string), r.body["user_code"].(string)
 	require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "bob"}, nil))
@@ -394,7 +395,7 @@ func TestDeviceConfidentialClientMustAuthenticateWhenPolling(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, r.status)
 	assert.Equal(t, "invalid_client", r.errorCode())
 
-	r = serve(t, e.srv.ServeToken, url.Values{"grant_type": {oauth2server.GrantDeviceCode}, "device_code": {dc}}, "cli", "s3cret")
+	r = serve(t, nethttp.Token(e.srv), url.Values{"grant_type": {oauth2server.GrantDeviceCode}, "device_code": {dc}}, "cli", "s3cret")
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.NotContains(t, r.body, "refresh_token", "cli lacks the refresh_token grant")
 }

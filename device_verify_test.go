@@ -14,6 +14,7 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
+	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 func TestNormalizeUserCode(t *testing.T) {
@@ -312,7 +313,7 @@ func TestNewDeviceOptions(t *testing.T) {
 func TestDeviceDisabled(t *testing.T) {
 	srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{})
 	require.NoError(t, err)
-	r := serve(t, srv.ServeDeviceAuthorization, map[string][]string{"client_id": {"tv"}}, "", "")
+	r := serve(t, nethttp.DeviceAuthorization(srv), map[string][]string{"client_id": {"tv"}}, "", "")
 	assert.Equal(t, "unsupported_grant_type", r.errorCode())
 	_, err = srv.LookupUserCode(context.Background(), "BCDF-GHJK")
 	assert.Error(t, err)

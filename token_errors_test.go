@@ -14,7 +14,7 @@ import (
 
 // TestTokenEndpointErrors covers every request-parsing and client
 // authentication error of the token endpoint, with its exact code, status
-// and headers, through handlers.Token on Echo and Server.ServeToken.
+// and headers, through handlers.Token on Echo and nethttp.Token.
 func TestTokenEndpointErrors(t *testing.T) {
 	cc := "grant_type=client_credentials"
 	confBody := cc + "&client_id=" + confID + "&client_secret=" + confSecret

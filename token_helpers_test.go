@@ -20,6 +20,7 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	"github.com/echo-oauth2/oauth2server/handlers"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
+	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 // Client fixtures of newTestEnv. Secrets are what the client sends; the
@@ -171,11 +172,11 @@ func (env *testEnv) doRequest(req *http.Request) tokenResp {
 	return decodeToken(env.t, rec)
 }
 
-// serve sends r through Server.ServeToken (net/http).
+// serve sends r through nethttp.Token (net/http).
 func (env *testEnv) serve(r tokenReq) tokenResp {
 	env.t.Helper()
 	rec := httptest.NewRecorder()
-	env.srv.ServeToken(rec, r.build())
+	nethttp.Token(env.srv).ServeHTTP(rec, r.build())
 	return decodeToken(env.t, rec)
 }
 
