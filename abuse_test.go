@@ -19,7 +19,6 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
-	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 // scopeOf returns n distinct syntactically valid scope tokens.
@@ -31,40 +30,13 @@ func scopeOf(n int) string {
 	return strings.Join(toks, " ")
 }
 
-// countingModel counts the calls that prove a request was refused before
-// any storage work.
-type countingModel struct {
-	*memorymodel.Model
-	getClient, saveDevice, getUser, getAccess atomic.Int64
-}
-
-func (m *countingModel) GetAccessToken(ctx context.Context, token string) (*oauth2server.Token, error) {
-	m.getAccess.Add(1)
-	return m.Model.GetAccessToken(ctx, token)
-}
-
-func (m *countingModel) GetClient(ctx context.Context, id string) (*oauth2server.Client, error) {
-	m.getClient.Add(1)
-	return m.Model.GetClient(ctx, id)
-}
-
-func (m *countingModel) SaveDeviceCode(ctx context.Context, dc *oauth2server.DeviceCode) error {
-	m.saveDevice.Add(1)
-	return m.Model.SaveDeviceCode(ctx, dc)
-}
-
-func (m *countingModel) GetUser(ctx context.Context, username, password string) (*oauth2server.User, error) {
-	m.getUser.Add(1)
-	return m.Model.GetUser(ctx, username, password)
-}
-
 // R-108, R-107: a scope over the caps is invalid_request at once, before
 // the client is looked up or its secret hashed; below the caps the scope
 // is judged as usual.
 func TestScopeCapsAtTokenEndpoint(t *testing.T) {
 	tests := []struct {
 		name        string
-		givenOpts   oauth2server.Options
+		givenOpts   func(*oauth2server.Options)
 		givenScope  string
 		expectCode  string
 		expectStore bool // the client was looked up
@@ -76,16 +48,17 @@ func TestScopeCapsAtTokenEndpoint(t *testing.T) {
 		{name: "nok, duplicates count", givenScope: strings.TrimSpace(strings.Repeat("read ", 101)), expectCode: "invalid_request"},
 		{name: "ok, 100 duplicates", givenScope: strings.TrimSpace(strings.Repeat("read ", 100)), expectStore: true},
 		{name: "ok, doubled spaces do not count as tokens", givenScope: "read" + strings.Repeat(" ", 200) + "write", expectStore: true},
-		{name: "nok, a lower cap", givenOpts: oauth2server.Options{MaxScopeTokens: 1}, givenScope: "read write", expectCode: "invalid_request"},
-		{name: "ok, a higher cap", givenOpts: oauth2server.Options{MaxScopeTokens: 200, MaxScopeBytes: 1 << 20}, givenScope: scopeOf(150), expectCode: "invalid_scope", expectStore: true},
+		{name: "nok, a lower cap", givenOpts: func(o *oauth2server.Options) { o.MaxScopeTokens = 1 }, givenScope: "read write", expectCode: "invalid_request"},
+		{name: "ok, a higher cap", givenOpts: func(o *oauth2server.Options) { o.MaxScopeTokens, o.MaxScopeBytes = 200, 1<<20 }, givenScope: scopeOf(150),
+			expectCode: "invalid_scope", expectStore: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := &countingModel{Model: memorymodel.New()}
-			require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "svc", SecretHash: oauth2server.HashSecret("secret"),
-				Grants: []string{oauth2server.GrantClientCredentials}, Scopes: []string{"read", "write"}}))
-			srv, err := oauth2server.New(m, tt.givenOpts)
-			require.NoError(t, err)
+			var m *countingModel
+			e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+				m = &countingModel{Model: mm}
+				return m
+			}), withOptions(tt.givenOpts))
 			body := url.Values{"grant_type": {"client_credentials"}, "scope": {tt.givenScope}}.Encode()
 			if len(body) > 64<<10 {
 				// Over the body cap the answer is 413; the scope cap is
@@ -93,18 +66,14 @@ func TestScopeCapsAtTokenEndpoint(t *testing.T) {
 				body = body[:64<<10]
 				tt.givenScope = ""
 			}
-			req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth("svc", "secret")
-			rec := httptest.NewRecorder()
-			nethttp.Token(srv).ServeHTTP(rec, req)
+			r := e.serve(tokenReq{body: body, auth: basic(confID, confSecret)})
 			if tt.expectCode == "" {
-				assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+				assert.Equal(t, http.StatusOK, r.status, r.raw)
 			} else {
-				assert.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
-				assert.Contains(t, rec.Body.String(), `"error":"`+tt.expectCode+`"`)
+				assert.Equal(t, http.StatusBadRequest, r.status, r.raw)
+				assert.Contains(t, r.raw, `"error":"`+tt.expectCode+`"`)
 			}
-			assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+			assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
 			assert.Equal(t, tt.expectStore, m.getClient.Load() > 0, "client looked up")
 		})
 	}
@@ -114,15 +83,15 @@ func TestScopeCapsAtTokenEndpoint(t *testing.T) {
 // error is redirected like any invalid request of a known client; a query
 // over the size cap is shown, not redirected, and nothing is looked up.
 func TestScopeCapsAtAuthorizationEndpoint(t *testing.T) {
-	m := &countingModel{Model: memorymodel.New()}
-	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "web", SecretHash: oauth2server.HashSecret("s"),
-		RedirectURIs: []string{testRedirect}, Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"read"}}))
-	srv, err := oauth2server.New(m, oauth2server.Options{})
-	require.NoError(t, err)
-	q := url.Values{"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {testRedirect}, "state": {"st"}}
+	var m *countingModel
+	e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+		m = &countingModel{Model: mm}
+		return m
+	}))
+	q := url.Values{"response_type": {"code"}, "client_id": {confID}, "redirect_uri": {testRedirect}, "state": {"st"}}
 
 	q.Set("scope", scopeOf(101))
-	_, err = srv.ValidateAuthorizeRequest(httptest.NewRequest(http.MethodGet, "/authorize?"+q.Encode(), nil))
+	_, err := e.srv.ValidateAuthorizeRequest(httptest.NewRequest(http.MethodGet, "/authorize?"+q.Encode(), nil))
 	var ae *oauth2server.AuthorizeError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "invalid_request", oautherrors.From(err).Code)
@@ -130,7 +99,7 @@ func TestScopeCapsAtAuthorizationEndpoint(t *testing.T) {
 
 	q.Set("scope", scopeOf(100_000))
 	m.getClient.Store(0)
-	_, err = srv.ValidateAuthorizeRequest(httptest.NewRequest(http.MethodGet, "/authorize?"+q.Encode(), nil))
+	_, err = e.srv.ValidateAuthorizeRequest(httptest.NewRequest(http.MethodGet, "/authorize?"+q.Encode(), nil))
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "invalid_request", oautherrors.From(err).Code)
 	assert.True(t, ae.ShowToUser(), "an oversized query is shown, never redirected")
@@ -139,8 +108,8 @@ func TestScopeCapsAtAuthorizationEndpoint(t *testing.T) {
 
 // R-108 at the device authorization endpoint.
 func TestScopeCapsAtDeviceAuthorization(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{})
-	r := serve(t, nethttp.DeviceAuthorization(e.srv), url.Values{"client_id": {"tv"}, "scope": {scopeOf(101)}}, "", "")
+	e := newTestEnv(t)
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}, "scope": {scopeOf(101)}}, "", "")
 	assert.Equal(t, http.StatusBadRequest, r.status)
 	assert.Equal(t, "invalid_request", r.errorCode())
 }
@@ -204,27 +173,27 @@ func FuzzParseScope(f *testing.F) {
 // address, then per client; above a cap the answer is 429 slow_down with
 // Retry-After and nothing is stored; the window ends.
 func TestDeviceAuthorizationCaps(t *testing.T) {
-	newEnv := func(t *testing.T, opts oauth2server.Options) (*oauth2server.Server, *countingModel, *testClock) {
-		clock := newClock()
-		m := &countingModel{Model: memorymodel.New(memorymodel.WithClock(clock.Now))}
-		for _, id := range []string{"tv", "radio"} {
-			require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: id, Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
-		}
-		opts.Device.VerificationURI = verificationURI
-		opts.Now = clock.Now
-		opts.TrustedProxies = []string{"192.0.2.1"} // httptest's RemoteAddr
-		srv, err := oauth2server.New(m, opts)
-		require.NoError(t, err)
-		return srv, m, clock
+	// newCapsEnv caps pending authorizations per address and per client
+	// (0 is the default, -1 no cap) and adds a second device client.
+	newCapsEnv := func(t *testing.T, perAddress, perClient int) (*testEnv, *countingModel) {
+		var m *countingModel
+		e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+			m = &countingModel{Model: mm}
+			return m
+		}), withOptions(func(o *oauth2server.Options) {
+			o.Device.MaxPendingPerAddress, o.Device.MaxPendingPerClient = perAddress, perClient
+			o.TrustedProxies = []string{"192.0.2.1"} // httptest's RemoteAddr
+		}))
+		require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "radio", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+		return e, m
 	}
-	start := func(srv *oauth2server.Server, clientID, from string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, "/device_authorization", strings.NewReader("client_id="+clientID))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	start := func(e *testEnv, clientID, from string) *httptest.ResponseRecorder {
+		req := tokenReq{path: "/device_authorization", body: "client_id=" + clientID}.build()
 		if from != "" {
 			req.Header.Set("X-Forwarded-For", from)
 		}
 		rec := httptest.NewRecorder()
-		nethttp.DeviceAuthorization(srv).ServeHTTP(rec, req)
+		e.mux.ServeHTTP(rec, req)
 		return rec
 	}
 	assertThrottled := func(t *testing.T, rec *httptest.ResponseRecorder, retryAfter string) {
@@ -236,43 +205,43 @@ func TestDeviceAuthorizationCaps(t *testing.T) {
 	}
 
 	t.Run("per address", func(t *testing.T) {
-		srv, m, clock := newEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{MaxPendingPerAddress: 3}})
+		e, m := newCapsEnv(t, 3, 0)
 		for range 3 {
-			require.Equal(t, http.StatusOK, start(srv, "tv", "198.51.100.7").Code)
+			require.Equal(t, http.StatusOK, start(e, tvID, "198.51.100.7").Code)
 		}
-		clock.Advance(time.Minute)
-		assertThrottled(t, start(srv, "tv", "198.51.100.7"), "540")
-		assertThrottled(t, start(srv, "radio", "198.51.100.7"), "540")
+		e.clock.Advance(time.Minute)
+		assertThrottled(t, start(e, tvID, "198.51.100.7"), "540")
+		assertThrottled(t, start(e, "radio", "198.51.100.7"), "540")
 		assert.EqualValues(t, 3, m.saveDevice.Load(), "nothing stored above the cap")
-		assert.Equal(t, http.StatusOK, start(srv, "tv", "203.0.113.9").Code, "another address is not affected")
+		assert.Equal(t, http.StatusOK, start(e, tvID, "203.0.113.9").Code, "another address is not affected")
 		// IPv6 addresses count per /64.
 		for i := range 3 {
-			require.Equal(t, http.StatusOK, start(srv, "tv", fmt.Sprintf("2001:db8:1:2::%d", i+1)).Code)
+			require.Equal(t, http.StatusOK, start(e, tvID, fmt.Sprintf("2001:db8:1:2::%d", i+1)).Code)
 		}
-		assertThrottled(t, start(srv, "tv", "2001:db8:1:2:ffff::1"), "600")
-		assert.Equal(t, http.StatusOK, start(srv, "tv", "2001:db8:1:3::1").Code)
+		assertThrottled(t, start(e, tvID, "2001:db8:1:2:ffff::1"), "600")
+		assert.Equal(t, http.StatusOK, start(e, tvID, "2001:db8:1:3::1").Code)
 
-		clock.Advance(9 * time.Minute)
-		assert.Equal(t, http.StatusOK, start(srv, "tv", "198.51.100.7").Code, "the window ended")
+		e.clock.Advance(9 * time.Minute)
+		assert.Equal(t, http.StatusOK, start(e, tvID, "198.51.100.7").Code, "the window ended")
 	})
 	t.Run("per client, after the address", func(t *testing.T) {
-		srv, m, _ := newEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{MaxPendingPerAddress: 2, MaxPendingPerClient: 5}})
+		e, m := newCapsEnv(t, 2, 5)
 		// One address over its own cap does not drain the client's budget.
 		for i := range 10 {
-			rec := start(srv, "tv", "198.51.100.7")
+			rec := start(e, tvID, "198.51.100.7")
 			require.Equal(t, map[bool]int{true: http.StatusOK, false: http.StatusTooManyRequests}[i < 2], rec.Code)
 		}
 		for i := range 3 {
-			require.Equal(t, http.StatusOK, start(srv, "tv", fmt.Sprint("203.0.113.", i+1)).Code)
+			require.Equal(t, http.StatusOK, start(e, tvID, fmt.Sprint("203.0.113.", i+1)).Code)
 		}
-		assertThrottled(t, start(srv, "tv", "203.0.113.50"), "600")
+		assertThrottled(t, start(e, tvID, "203.0.113.50"), "600")
 		assert.EqualValues(t, 5, m.saveDevice.Load())
-		assert.Equal(t, http.StatusOK, start(srv, "radio", "203.0.113.50").Code, "another client is not affected")
+		assert.Equal(t, http.StatusOK, start(e, "radio", "203.0.113.50").Code, "another client is not affected")
 	})
 	t.Run("disabled", func(t *testing.T) {
-		srv, m, _ := newEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{MaxPendingPerAddress: -1, MaxPendingPerClient: -1}})
+		e, m := newCapsEnv(t, -1, -1)
 		for range 50 {
-			require.Equal(t, http.StatusOK, start(srv, "tv", "").Code)
+			require.Equal(t, http.StatusOK, start(e, tvID, "").Code)
 		}
 		assert.EqualValues(t, 50, m.saveDevice.Load())
 	})
@@ -420,43 +389,36 @@ func TestLoginThrottleOptions(t *testing.T) {
 // R-66, R-112, R-116: the password grant is throttled per username; a
 // delayed request is 429 with Retry-After and never reaches GetUser.
 func TestPasswordGrantThrottle(t *testing.T) {
-	clock := newClock()
-	m := &countingModel{Model: memorymodel.New(memorymodel.WithClock(clock.Now))}
-	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("s"),
-		Grants: []string{oauth2server.GrantPassword}, Scopes: []string{"read"}}))
-	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("right")))
-	srv, err := oauth2server.New(m, oauth2server.Options{AllowPasswordGrant: true, Now: clock.Now})
-	require.NoError(t, err)
-	login := func(user, pass string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(url.Values{
-			"grant_type": {"password"}, "username": {user}, "password": {pass}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("app", "s")
-		rec := httptest.NewRecorder()
-		nethttp.Token(srv).ServeHTTP(rec, req)
-		return rec
+	var m *countingModel
+	e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+		m = &countingModel{Model: mm}
+		return m
+	}), withOptions(func(o *oauth2server.Options) { o.AllowPasswordGrant = true }))
+	login := func(user, pass string) answer {
+		return e.serve(tokenReq{body: url.Values{"grant_type": {"password"}, "username": {user}, "password": {pass}}.Encode(),
+			auth: basic(confID, confSecret)})
 	}
 	for range 5 {
-		require.Equal(t, http.StatusOK, login("alice", "right").Code, "successes never count")
+		require.Equal(t, http.StatusOK, login("alice", "alice-password").status, "successes never count")
 	}
 	for range 6 {
-		rec := login("alice", "wrong")
-		require.Equal(t, http.StatusBadRequest, rec.Code)
-		require.Contains(t, rec.Body.String(), "invalid_grant")
+		r := login("alice", "wrong")
+		require.Equal(t, http.StatusBadRequest, r.status)
+		require.Contains(t, r.raw, "invalid_grant")
 	}
 	calls := m.getUser.Load()
-	rec := login("alice", "right")
-	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
-	assert.Contains(t, rec.Body.String(), `"error":"slow_down"`)
-	assert.Equal(t, "1", rec.Header().Get("Retry-After"))
-	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	r := login("alice", "alice-password")
+	assert.Equal(t, http.StatusTooManyRequests, r.status)
+	assert.Contains(t, r.raw, `"error":"slow_down"`)
+	assert.Equal(t, "1", r.header.Get("Retry-After"))
+	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
 	assert.Equal(t, calls, m.getUser.Load(), "a delayed request does not check the password")
 	// An unknown account is throttled like a known one would be: the
 	// answer tells nothing about existence; it is not delayed by alice.
-	assert.Equal(t, http.StatusBadRequest, login("bob", "x").Code)
+	assert.Equal(t, http.StatusBadRequest, login("bob", "x").status)
 
-	clock.Advance(time.Second)
-	assert.Equal(t, http.StatusOK, login("alice", "right").Code, "a delay, never a lock")
+	e.clock.Advance(time.Second)
+	assert.Equal(t, http.StatusOK, login("alice", "alice-password").status, "a delay, never a lock")
 }
 
 // ClientAddress believes X-Forwarded-For only from trusted proxies and
@@ -496,13 +458,15 @@ func TestClientAddress(t *testing.T) {
 // An access token longer than any the server issues is refused before a
 // lookup.
 func TestValidateAccessTokenLengthCap(t *testing.T) {
-	m := &countingModel{Model: memorymodel.New()}
-	srv, err := oauth2server.New(m, oauth2server.Options{})
-	require.NoError(t, err)
-	_, err = srv.ValidateAccessToken(context.Background(), strings.Repeat("a", 65<<10))
+	var m *countingModel
+	e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+		m = &countingModel{Model: mm}
+		return m
+	}))
+	_, err := e.srv.ValidateAccessToken(context.Background(), strings.Repeat("a", 65<<10))
 	assert.Equal(t, "invalid_token", oautherrors.From(err).Code)
 	assert.Zero(t, m.getAccess.Load(), "not looked up")
-	_, err = srv.ValidateAccessToken(context.Background(), strings.Repeat("a", 64<<10))
+	_, err = e.srv.ValidateAccessToken(context.Background(), strings.Repeat("a", 64<<10))
 	assert.Equal(t, "invalid_token", oautherrors.From(err).Code)
 	assert.EqualValues(t, 1, m.getAccess.Load(), "looked up at the cap")
 }
@@ -527,16 +491,14 @@ func BenchmarkParseScope(b *testing.B) {
 // error is logged at debug level, not as an ERROR any client could cause.
 func TestClientGoneIsNotLoggedAsError(t *testing.T) {
 	var logs strings.Builder
-	m := &faultModel{Model: memorymodel.New(), fail: map[string]bool{"GetClient": true}}
-	srv, err := oauth2server.New(m, oauth2server.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	require.NoError(t, err)
+	e := newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model {
+		return &faultModel{Model: m, fail: map[string]bool{"GetClient": true}}
+	}), withOptions(func(o *oauth2server.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}))
 	send := func(ctx context.Context) {
-		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader("grant_type=client_credentials")).WithContext(ctx)
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("svc", "secret")
-		rec := httptest.NewRecorder()
-		nethttp.Token(srv).ServeHTTP(rec, req)
-		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		req := tokenReq{body: "grant_type=client_credentials", auth: basic(confID, confSecret)}.build().WithContext(ctx)
+		assert.Equal(t, http.StatusServiceUnavailable, e.serveRequest(req).status)
 	}
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -552,14 +514,13 @@ func TestClientGoneIsNotLoggedAsError(t *testing.T) {
 
 // Above a device cap, refusals until the window ends cost no store write.
 func TestDeviceCapRefusalsAreCheap(t *testing.T) {
-	clock := newClock()
-	m := &countingCounters{countingModel: countingModel{Model: memorymodel.New(memorymodel.WithClock(clock.Now))}}
-	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}}))
-	srv, err := oauth2server.New(m, oauth2server.Options{Now: clock.Now,
-		Device: oauth2server.DeviceOptions{VerificationURI: verificationURI, MaxPendingPerAddress: 2}})
-	require.NoError(t, err)
+	var m *countingCounters
+	e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+		m = &countingCounters{countingModel: countingModel{Model: mm}}
+		return m
+	}), withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = 2 }))
 	for i := range 50 {
-		r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
+		r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
 		if i < 2 {
 			require.Equal(t, http.StatusOK, r.status)
 		} else {
@@ -568,8 +529,8 @@ func TestDeviceCapRefusalsAreCheap(t *testing.T) {
 	}
 	// Two admitted (two adds each: address, client), one refused (one add).
 	assert.EqualValues(t, 5, m.adds.Load(), "the 47 later refusals wrote nothing")
-	clock.Advance(10 * time.Minute)
-	r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
+	e.clock.Advance(10 * time.Minute)
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
 	assert.Equal(t, http.StatusOK, r.status, "the window ended")
 }
 
@@ -587,20 +548,14 @@ func (m *countingCounters) AddCounter(ctx context.Context, key string, delta int
 // A store fault while checking a password is no failure: after many of
 // them the account is not delayed (R-112, failures only).
 func TestPasswordGrantStoreFaultIsNoFailure(t *testing.T) {
-	m := &faultModel{Model: memorymodel.New(), fail: map[string]bool{}}
-	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("s"),
-		Grants: []string{oauth2server.GrantPassword}, Scopes: []string{"read"}}))
-	require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("right")))
-	srv, err := oauth2server.New(m, oauth2server.Options{AllowPasswordGrant: true, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
+	m := &faultModel{fail: map[string]bool{}}
+	e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+		m.Model = mm
+		return m
+	}), withOptions(func(o *oauth2server.Options) { o.AllowPasswordGrant = true }))
 	login := func() int {
-		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(url.Values{
-			"grant_type": {"password"}, "username": {"alice"}, "password": {"right"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("app", "s")
-		rec := httptest.NewRecorder()
-		nethttp.Token(srv).ServeHTTP(rec, req)
-		return rec.Code
+		return e.serve(tokenReq{body: url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}}.Encode(),
+			auth: basic(confID, confSecret)}).status
 	}
 	m.fail["GetUser"] = true
 	for range 10 {
@@ -614,40 +569,33 @@ func TestPasswordGrantStoreFaultIsNoFailure(t *testing.T) {
 // request whose address cannot be told gets no address bucket (all such
 // requests would share one).
 func TestDeviceCapsAddressRefundAndUnknownAddress(t *testing.T) {
-	m := memorymodel.New()
-	for _, id := range []string{"tv", "radio"} {
-		require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: id, Grants: []string{oauth2server.GrantDeviceCode}}))
-	}
-	srv, err := oauth2server.New(m, oauth2server.Options{TrustedProxies: []string{"192.0.2.1"},
-		Device: oauth2server.DeviceOptions{VerificationURI: verificationURI, MaxPendingPerAddress: 2, MaxPendingPerClient: 1}})
-	require.NoError(t, err)
-	start := func(clientID, from string) int {
-		req := httptest.NewRequest(http.MethodPost, "/device_authorization", strings.NewReader("client_id="+clientID))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	start := func(e *testEnv, clientID, from string) int {
+		req := tokenReq{path: "/device_authorization", body: "client_id=" + clientID}.build()
 		if from == "pipe" {
 			req.RemoteAddr = "pipe"
 		} else {
 			req.Header.Set("X-Forwarded-For", from)
 		}
 		rec := httptest.NewRecorder()
-		nethttp.DeviceAuthorization(srv).ServeHTTP(rec, req)
+		e.mux.ServeHTTP(rec, req)
 		return rec.Code
 	}
-	require.Equal(t, http.StatusOK, start("tv", "198.51.100.7"))
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
+		o.TrustedProxies = []string{"192.0.2.1"}
+		o.Device.MaxPendingPerAddress, o.Device.MaxPendingPerClient = 2, 1
+	}))
+	require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "radio", Grants: []string{oauth2server.GrantDeviceCode}}))
+	require.Equal(t, http.StatusOK, start(e, tvID, "198.51.100.7"))
 	for range 3 {
-		require.Equal(t, http.StatusTooManyRequests, start("tv", "198.51.100.7"), "the client's cap")
+		require.Equal(t, http.StatusTooManyRequests, start(e, tvID, "198.51.100.7"), "the client's cap")
 	}
 	// Had the refused requests kept their address charges, the address
 	// (cap 2) would be full now.
-	assert.Equal(t, http.StatusOK, start("radio", "198.51.100.7"), "the address still has room")
+	assert.Equal(t, http.StatusOK, start(e, "radio", "198.51.100.7"), "the address still has room")
 
-	m2 := memorymodel.New()
-	require.NoError(t, m2.AddClient(context.Background(), &oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}}))
-	srv, err = oauth2server.New(m2, oauth2server.Options{
-		Device: oauth2server.DeviceOptions{VerificationURI: verificationURI, MaxPendingPerAddress: 2}})
-	require.NoError(t, err)
+	e = newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = 2 }))
 	for i := range 5 {
-		assert.Equal(t, http.StatusOK, start("tv", "pipe"), "request %d without an address", i)
+		assert.Equal(t, http.StatusOK, start(e, tvID, "pipe"), "request %d without an address", i)
 	}
 }
 

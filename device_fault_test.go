@@ -2,7 +2,6 @@ package oauth2server_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
-	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 // faultyDevices is the memory model with failures injected into its
@@ -72,23 +70,25 @@ func (f *faultyDevices) ConsumeDeviceCode(ctx context.Context, dc string) (bool,
 	return f.Model.ConsumeDeviceCode(ctx, dc)
 }
 
-func newFaultyEnv(t *testing.T) (*faultyDevices, *oauth2server.Server) {
+// newFaultyEnv is a testEnv whose model is the memorymodel inside f.
+func newFaultyEnv(t *testing.T, options ...envOption) (*faultyDevices, *testEnv) {
 	t.Helper()
-	f := &faultyDevices{Model: memorymodel.New(), fail: errStore}
-	require.NoError(t, f.AddClient(context.Background(), &oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
-	srv, err := oauth2server.New(f, oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}})
-	require.NoError(t, err)
-	return f, srv
+	var f *faultyDevices
+	e := newTestEnv(t, append(options, withModel(func(m *memorymodel.Model) oauth2server.Model {
+		f = &faultyDevices{Model: m, fail: errStore}
+		return f
+	}))...)
+	return f, e
 }
 
 func TestDeviceUserCodeCollisionRetry(t *testing.T) {
-	f, srv := newFaultyEnv(t)
+	f, e := newFaultyEnv(t)
 	f.takenSaves = 2
-	r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
 	assert.Equal(t, http.StatusOK, r.status, "third try succeeds")
 
 	f.takenSaves = 3
-	r = serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
+	r = e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
 	assert.Equal(t, "server_error", r.errorCode())
 }
@@ -100,69 +100,65 @@ func TestDeviceStorageFaults(t *testing.T) {
 	tests := []struct {
 		name   string
 		method string
-		when   func(t *testing.T, srv *oauth2server.Server, dc, uc string) error
+		when   func(t *testing.T, e *testEnv, dc, uc string) error
 	}{
-		{"nok, save", "SaveDeviceCode", func(t *testing.T, srv *oauth2server.Server, _, _ string) error {
-			r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
+		{"nok, save", "SaveDeviceCode", func(t *testing.T, e *testEnv, _, _ string) error {
+			r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
 			assert.Equal(t, http.StatusServiceUnavailable, r.status)
 			assert.NotContains(t, r.body["error_description"], "store is down")
 			return oautherrors.ErrServerError
 		}},
-		{"nok, lookup", "GetDeviceCodeByUserCode", func(t *testing.T, srv *oauth2server.Server, _, uc string) error {
-			_, err := srv.LookupUserCode(ctx, uc)
+		{"nok, lookup", "GetDeviceCodeByUserCode", func(t *testing.T, e *testEnv, _, uc string) error {
+			_, err := e.srv.LookupUserCode(ctx, uc)
 			return err
 		}},
-		{"nok, decision", "SetDeviceDecision", func(t *testing.T, srv *oauth2server.Server, _, uc string) error {
-			return srv.ApproveDevice(ctx, uc, alice, nil)
+		{"nok, decision", "SetDeviceDecision", func(t *testing.T, e *testEnv, _, uc string) error {
+			return e.srv.ApproveDevice(ctx, uc, alice, nil)
 		}},
-		{"nok, poll", "PollDeviceCode", func(t *testing.T, srv *oauth2server.Server, dc, _ string) error {
-			return tokenErr(t, srv, dc)
+		{"nok, poll", "PollDeviceCode", func(t *testing.T, e *testEnv, dc, _ string) error {
+			return tokenErr(e, dc)
 		}},
-		{"nok, raise interval", "RaiseDeviceInterval", func(t *testing.T, srv *oauth2server.Server, dc, _ string) error {
-			require.ErrorIs(t, tokenErr(t, srv, dc), oautherrors.ErrAuthorizationPending)
-			return tokenErr(t, srv, dc)
+		{"nok, raise interval", "RaiseDeviceInterval", func(t *testing.T, e *testEnv, dc, _ string) error {
+			require.ErrorIs(t, tokenErr(e, dc), oautherrors.ErrAuthorizationPending)
+			return tokenErr(e, dc)
 		}},
-		{"nok, consume", "ConsumeDeviceCode", func(t *testing.T, srv *oauth2server.Server, dc, uc string) error {
-			require.NoError(t, srv.ApproveDevice(ctx, uc, alice, nil))
-			return tokenErr(t, srv, dc)
+		{"nok, consume", "ConsumeDeviceCode", func(t *testing.T, e *testEnv, dc, uc string) error {
+			require.NoError(t, e.srv.ApproveDevice(ctx, uc, alice, nil))
+			return tokenErr(e, dc)
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, srv := newFaultyEnv(t)
-			r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
+			f, e := newFaultyEnv(t)
+			r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
 			require.Equal(t, http.StatusOK, r.status)
 			f.failing = tc.method
-			err := tc.when(t, srv, r.body["device_code"].(string), r.body["user_code"].(string))
+			err := tc.when(t, e, r.body["device_code"].(string), r.body["user_code"].(string))
 			assert.ErrorIs(t, err, oautherrors.ErrServerError)
 			assert.True(t, oautherrors.IsServerError(err))
 		})
 	}
 }
 
-func tokenErr(t *testing.T, srv *oauth2server.Server, dc string) error {
-	t.Helper()
-	req := httptestForm(url.Values{"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {"tv"}, "device_code": {dc}})
-	_, err := srv.Token(req)
+// tokenErr polls for the device code as tvID and returns the Server's error.
+func tokenErr(e *testEnv, dc string) error {
+	_, err := e.srv.Token(tokenReq{body: url.Values{"grant_type": {oauth2server.GrantDeviceCode},
+		"client_id": {tvID}, "device_code": {dc}}.Encode()}.build())
 	return err
 }
 
 // a device authorization that stored nothing gives its charges
 // back: a store outage does not use up an address's budget.
 func TestDeviceFailedSaveIsRefunded(t *testing.T) {
-	f := &faultyDevices{Model: memorymodel.New(), fail: errStore}
-	require.NoError(t, f.AddClient(context.Background(), &oauth2server.Client{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
-	srv, err := oauth2server.New(f, oauth2server.Options{Logger: slog.New(slog.DiscardHandler),
-		Device: oauth2server.DeviceOptions{VerificationURI: verificationURI, MaxPendingPerAddress: 2}})
-	require.NoError(t, err)
+	f, e := newFaultyEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = 2 }))
 	f.failing = "SaveDeviceCode"
 	for range 5 {
-		r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
+		r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
 		require.Equal(t, http.StatusServiceUnavailable, r.status)
 	}
 	f.failing = ""
 	for range 2 {
-		r := serve(t, nethttp.DeviceAuthorization(srv), url.Values{"client_id": {"tv"}}, "", "")
+		r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
 		assert.Equal(t, http.StatusOK, r.status, "the outage charged nothing")
 	}
 }

@@ -3,6 +3,7 @@ package oauth2server_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +15,6 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
-	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 func TestNormalizeUserCode(t *testing.T) {
@@ -49,11 +49,11 @@ func TestNormalizeUserCode(t *testing.T) {
 
 func TestUserCodeAlphabetAndFormat(t *testing.T) {
 	// 200 authorizations from one test address: lift its cap.
-	e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{MaxPendingPerAddress: -1}})
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = -1 }))
 	seen := map[string]bool{}
 	letters := map[rune]int{}
 	for range 200 {
-		_, uc := e.authorize(t, "")
+		_, uc := e.startDevice("")
 		require.Regexp(t, userCodeRE, uc)
 		norm, ok := oauth2server.NormalizeUserCode(strings.ToLower(uc))
 		require.True(t, ok)
@@ -70,15 +70,15 @@ func TestUserCodeAlphabetAndFormat(t *testing.T) {
 }
 
 func TestLookupUserCode(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{})
-	_, uc := e.authorize(t, "read")
+	e := newTestEnv(t)
+	_, uc := e.startDevice("read")
 	ctx := context.Background()
 
 	got, err := e.srv.LookupUserCode(ctx, strings.ToLower(strings.ReplaceAll(uc, "-", " ")))
 	require.NoError(t, err)
 	assert.Equal(t, uc, got.UserCode)
 	assert.Empty(t, got.DeviceCode, "the device code never reaches the verification page")
-	assert.Equal(t, "tv", got.ClientID)
+	assert.Equal(t, tvID, got.ClientID)
 	assert.Equal(t, []string{"read"}, got.Scope)
 
 	_, err = e.srv.LookupUserCode(ctx, "BCDF-GHJK")
@@ -90,7 +90,7 @@ func TestLookupUserCode(t *testing.T) {
 	_, err = e.srv.LookupUserCode(ctx, uc)
 	assert.ErrorIs(t, err, oauth2server.ErrInvalidUserCode, "decided")
 
-	_, uc2 := e.authorize(t, "")
+	_, uc2 := e.startDevice("")
 	e.clock.Advance(10 * time.Minute)
 	_, err = e.srv.LookupUserCode(ctx, uc2)
 	assert.ErrorIs(t, err, oauth2server.ErrInvalidUserCode, "expired")
@@ -101,8 +101,8 @@ func TestApproveDevice(t *testing.T) {
 	ctx := context.Background()
 	alice := &oauth2server.User{ID: "alice"}
 	t.Run("nok, scope beyond the request", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{})
-		_, uc := e.authorize(t, "read")
+		e := newTestEnv(t)
+		_, uc := e.startDevice("read")
 		err := e.srv.ApproveDevice(ctx, uc, alice, []string{"read", "write"})
 		assert.ErrorIs(t, err, oautherrors.ErrInvalidScope)
 		got, err := e.srv.LookupUserCode(ctx, uc)
@@ -110,14 +110,14 @@ func TestApproveDevice(t *testing.T) {
 		assert.Equal(t, oauth2server.DeviceCodePending, got.Status)
 	})
 	t.Run("nok, no user", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{})
-		_, uc := e.authorize(t, "read")
+		e := newTestEnv(t)
+		_, uc := e.startDevice("read")
 		assert.Error(t, e.srv.ApproveDevice(ctx, uc, nil, nil))
 		assert.Error(t, e.srv.ApproveDevice(ctx, uc, &oauth2server.User{}, nil))
 	})
 	t.Run("ok, decided once", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{})
-		_, uc := e.authorize(t, "read write")
+		e := newTestEnv(t)
+		_, uc := e.startDevice("read write")
 		require.NoError(t, e.srv.ApproveDevice(ctx, uc, alice, []string{"write"}))
 		assert.ErrorIs(t, e.srv.ApproveDevice(ctx, uc, alice, nil), oauth2server.ErrInvalidUserCode)
 		assert.ErrorIs(t, e.srv.DenyDevice(ctx, uc), oauth2server.ErrInvalidUserCode)
@@ -128,8 +128,8 @@ func TestApproveDevice(t *testing.T) {
 		assert.Equal(t, []string{"write"}, stored.Scope)
 	})
 	t.Run("ok, concurrent decisions: exactly one wins", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{})
-		_, uc := e.authorize(t, "")
+		e := newTestEnv(t)
+		_, uc := e.startDevice("")
 		var wg, start sync.WaitGroup
 		start.Add(1)
 		results := make(chan error, 20)
@@ -172,8 +172,8 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		return fmt.Sprintf("BBBB-%c%c%c%c", a[i/8000%20], a[i/400%20], a[i/20%20], a[i%20])
 	}
 	t.Run("per key", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeMaxFailures: 3}})
-		_, uc := e.authorize(t, "")
+		e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.UserCodeMaxFailures = 3 }))
+		_, uc := e.startDevice("")
 		attacker := oauth2server.WithAttemptKey(ctx, "192.0.2.1")
 		victim := oauth2server.WithAttemptKey(ctx, "198.51.100.7")
 		for i := range 3 {
@@ -190,13 +190,13 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		assert.NoError(t, err, "another key is not affected")
 
 		e.clock.Advance(10 * time.Minute)
-		_, uc2 := e.authorize(t, "")
+		_, uc2 := e.startDevice("")
 		_, err = e.srv.LookupUserCode(attacker, uc2)
 		assert.NoError(t, err, "the window ended")
 	})
 	t.Run("found codes and typos do not count", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeMaxFailures: 2}})
-		_, uc := e.authorize(t, "")
+		e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.UserCodeMaxFailures = 2 }))
+		_, uc := e.startDevice("")
 		user := oauth2server.WithAttemptKey(ctx, "192.0.2.1")
 		for range 10 {
 			_, err := e.srv.LookupUserCode(user, uc)
@@ -206,8 +206,11 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		}
 	})
 	t.Run("per account, whatever the addresses", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeMaxFailures: 2, UserCodeMaxAccountFailures: 5}})
-		_, uc := e.authorize(t, "")
+		e := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
+			o.Device.UserCodeMaxFailures = 2
+			o.Device.UserCodeMaxAccountFailures = 5
+		}))
+		_, uc := e.startDevice("")
 		mallory := oauth2server.WithAttemptAccount(ctx, "mallory")
 		// One account guessing from many addresses: each address stays
 		// under its limit, the account does not.
@@ -227,7 +230,7 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		assert.NoError(t, err)
 	})
 	t.Run("concurrent guesses cannot overrun the limit", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeMaxFailures: 7}})
+		e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.UserCodeMaxFailures = 7 }))
 		attacker := oauth2server.WithAttemptKey(ctx, "192.0.2.1")
 		var wg, start sync.WaitGroup
 		start.Add(1)
@@ -251,7 +254,10 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 		assert.Equal(t, map[string]int{"invalid_user_code": 7, "too_many_attempts": 93}, counts)
 	})
 	t.Run("disabled", func(t *testing.T) {
-		e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeMaxFailures: -1, UserCodeMaxAccountFailures: -1}})
+		e := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
+			o.Device.UserCodeMaxFailures = -1
+			o.Device.UserCodeMaxAccountFailures = -1
+		}))
 		attacker := oauth2server.WithAttemptKey(ctx, "192.0.2.1")
 		for i := range 50 {
 			_, err := e.srv.LookupUserCode(attacker, guess(i))
@@ -276,10 +282,10 @@ func TestNewDeviceOptions(t *testing.T) {
 			Grants: []string{oauth2server.GrantDeviceCode}}, expectEnabled: true},
 		{name: "ok, not listed", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI},
 			Grants: []string{oauth2server.GrantClientCredentials}}},
-		{name: "ok, model without the capability", givenModel: plainModel{m}, givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}}},
+		{name: "ok, model without the capability", givenModel: verifyingModel{minimalModel{m}}, givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}}},
 		{name: "nok, listed without URI", givenOpts: oauth2server.Options{Grants: []string{oauth2server.GrantDeviceCode}},
 			expectErr: "needs Options.Device.VerificationURI"},
-		{name: "nok, listed without the capability", givenModel: plainModel{m},
+		{name: "nok, listed without the capability", givenModel: verifyingModel{minimalModel{m}},
 			givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}, Grants: []string{oauth2server.GrantDeviceCode}},
 			expectErr: "needs DeviceCodeModel"},
 		{name: "nok, http URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "http://as.example.com/device"}}, expectErr: "must use https"},
@@ -311,31 +317,16 @@ func TestNewDeviceOptions(t *testing.T) {
 }
 
 func TestDeviceDisabled(t *testing.T) {
-	srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{})
-	require.NoError(t, err)
-	r := serve(t, nethttp.DeviceAuthorization(srv), map[string][]string{"client_id": {"tv"}}, "", "")
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.VerificationURI = "" }))
+	require.False(t, e.srv.DeviceAuthorizationEnabled())
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
 	assert.Equal(t, "unsupported_grant_type", r.errorCode())
-	_, err = srv.LookupUserCode(context.Background(), "BCDF-GHJK")
+	_, err := e.srv.LookupUserCode(context.Background(), "BCDF-GHJK")
 	assert.Error(t, err)
 	assert.NotErrorIs(t, err, oauth2server.ErrInvalidUserCode)
 }
 
 func TestDeviceIntervalRoundedToSeconds(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{Device: oauth2server.DeviceOptions{Interval: 300 * time.Millisecond}})
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.Interval = 300 * time.Millisecond }))
 	assert.Equal(t, time.Second, e.srv.Options().Device.Interval)
-}
-
-// plainModel hides every optional capability of the memory model.
-type plainModel struct{ m *memorymodel.Model }
-
-func (p plainModel) GetClient(ctx context.Context, id string) (*oauth2server.Client, error) {
-	return p.m.GetClient(ctx, id)
-}
-
-func (p plainModel) SaveToken(ctx context.Context, t *oauth2server.Token, c *oauth2server.Client, u *oauth2server.User) error {
-	return p.m.SaveToken(ctx, t, c, u)
-}
-
-func (p plainModel) GetAccessToken(ctx context.Context, token string) (*oauth2server.Token, error) {
-	return p.m.GetAccessToken(ctx, token)
 }

@@ -16,20 +16,14 @@ import (
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 )
 
-// RFC 7636 Appendix B.
-const (
-	rfcVerifier  = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-	rfcChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-)
-
 // client_credentials issues no refresh token and grants the
 // client's scopes when none is requested.
 func TestClientCredentialsGrant(t *testing.T) {
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 
 	t.Run("ok, no scope requested grants the registered scopes", func(t *testing.T) {
 		env.t = t
-		r := env.post(url.Values{"grant_type": {"client_credentials"}})
+		r := env.confToken(url.Values{"grant_type": {"client_credentials"}})
 		requireOK(t, r)
 		assert.Equal(t, "read write admin", r.body["scope"])
 		assert.EqualValues(t, 3600, r.body["expires_in"])
@@ -43,14 +37,14 @@ func TestClientCredentialsGrant(t *testing.T) {
 	})
 	t.Run("ok, requested scope, duplicates and extra spaces dropped", func(t *testing.T) {
 		env.t = t
-		r := env.post(url.Values{"grant_type": {"client_credentials"}, "scope": {"write  read write"}})
+		r := env.confToken(url.Values{"grant_type": {"client_credentials"}, "scope": {"write  read write"}})
 		requireOK(t, r)
 		assert.Equal(t, "write read", r.body["scope"])
 	})
 	t.Run("ok, the user of the client from GetUserFromClient", func(t *testing.T) {
 		env.t = t
 		require.NoError(t, env.model.SetClientUser(context.Background(), confID, "alice"))
-		r := env.post(url.Values{"grant_type": {"client_credentials"}})
+		r := env.confToken(url.Values{"grant_type": {"client_credentials"}})
 		requireOK(t, r)
 		assert.Equal(t, "u-alice", env.accessToken(str(r.body["access_token"])).UserID)
 	})
@@ -66,10 +60,10 @@ func TestClientCredentialsGrant(t *testing.T) {
 
 // the password grant works only when listed.
 func TestPasswordGrant(t *testing.T) {
-	env := newTestEnv(t, func(o *oauth2server.Options) {
+	env := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
 		o.Grants = []string{oauth2server.GrantPassword, oauth2server.GrantRefreshToken}
 		o.AllowPasswordGrant = true
-	})
+	}))
 	var testCases = []struct {
 		name         string
 		givenParams  url.Values
@@ -89,11 +83,11 @@ func TestPasswordGrant(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env.t = t
 			tc.givenParams.Set("grant_type", "password")
-			var r tokenResp
+			var r answer
 			if tc.givenPublic {
-				r = env.postPublic(tc.givenParams)
+				r = env.pubToken(tc.givenParams)
 			} else {
-				r = env.post(tc.givenParams)
+				r = env.confToken(tc.givenParams)
 			}
 			if tc.expectStatus != 200 {
 				requireError(t, r, tc.expectStatus, tc.expectCode, false)
@@ -107,17 +101,17 @@ func TestPasswordGrant(t *testing.T) {
 	}
 	t.Run("nok, unknown user and wrong password look the same", func(t *testing.T) {
 		env.t = t
-		a := env.post(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"x"}})
-		b := env.post(url.Values{"grant_type": {"password"}, "username": {"bob"}, "password": {"x"}})
+		a := env.confToken(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"x"}})
+		b := env.confToken(url.Values{"grant_type": {"password"}, "username": {"bob"}, "password": {"x"}})
 		assert.Equal(t, a.raw, b.raw)
 	})
 	t.Run("ok, public clients allowed by RequireClientAuthentication", func(t *testing.T) {
-		env := newTestEnv(t, func(o *oauth2server.Options) {
+		env := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
 			o.Grants = []string{oauth2server.GrantPassword}
 			o.AllowPasswordGrant = true
 			o.RequireClientAuthentication = map[string]bool{oauth2server.GrantPassword: false}
-		})
-		r := env.postPublic(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}})
+		}))
+		r := env.pubToken(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}})
 		requireOK(t, r)
 		assert.NotContains(t, r.body, "refresh_token", "refresh_token grant not enabled")
 	})
@@ -125,9 +119,9 @@ func TestPasswordGrant(t *testing.T) {
 
 func TestS256ChallengeRFC7636AppendixB(t *testing.T) {
 	//
-	assert.Equal(t, rfcChallenge, oauth2server.S256Challenge(rfcVerifier))
-	assert.True(t, oauth2server.ValidPKCEString(rfcVerifier))
-	assert.True(t, oauth2server.ValidPKCEString(rfcChallenge))
+	assert.Equal(t, oauth2server.RFC7636Challenge, oauth2server.S256Challenge(oauth2server.RFC7636Verifier))
+	assert.True(t, oauth2server.ValidPKCEString(oauth2server.RFC7636Verifier))
+	assert.True(t, oauth2server.ValidPKCEString(oauth2server.RFC7636Challenge))
 }
 
 func TestValidPKCEString(t *testing.T) {
@@ -169,13 +163,13 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 		expectDesc   string
 	}{
 		{name: "ok, confidential client, S256 with the RFC 7636 Appendix B vector",
-			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256"},
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier}},
+			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256"},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}},
 			expectStatus: 200},
 		{name: "ok, public client with S256",
-			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256"},
+			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256"},
 			givenPublic:  true,
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier}},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}},
 			expectStatus: 200},
 		{name: "ok, confidential client without PKCE",
 			givenCode:    code{ClientID: confID, RedirectURI: testRedirect},
@@ -187,43 +181,43 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 			expectStatus: 200},
 		{name: "ok, plain when AllowPlainPKCE",
 			givenOpts:    func(o *oauth2server.Options) { o.AllowPlainPKCE = true },
-			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect, CodeChallenge: rfcVerifier, CodeChallengeMethod: "plain"},
+			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Verifier, CodeChallengeMethod: "plain"},
 			givenPublic:  true,
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier}},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}},
 			expectStatus: 200},
 		{name: "nok, plain refused by default (R-59)",
-			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect, CodeChallenge: rfcVerifier, CodeChallengeMethod: "plain"},
+			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Verifier, CodeChallengeMethod: "plain"},
 			givenPublic:  true,
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier}},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}},
 			expectStatus: 400, expectCode: "invalid_grant"},
 		{name: "nok, unknown challenge method (R-54)",
-			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S512"},
+			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S512"},
 			givenPublic:  true,
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier}},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}},
 			expectStatus: 400, expectCode: "invalid_grant"},
 		{name: "nok, verifier missing (R-56)",
-			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256"},
+			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256"},
 			givenParams:  url.Values{"redirect_uri": {testRedirect}},
 			expectStatus: 400, expectCode: "invalid_grant", expectDesc: "The code_verifier parameter is required for this code."},
 		{name: "nok, verifier mismatch (R-56)",
-			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256"},
+			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256"},
 			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {strings.Repeat("a", 43)}},
 			expectStatus: 400, expectCode: "invalid_grant", expectDesc: "The code_verifier does not match the code_challenge."},
 		{name: "nok, the challenge itself as verifier",
-			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256"},
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcChallenge}},
+			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256"},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Challenge}},
 			expectStatus: 400, expectCode: "invalid_grant"},
 		{name: "nok, verifier too short (R-59)",
-			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256"},
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier[:42]}},
+			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256"},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier[:42]}},
 			expectStatus: 400, expectCode: "invalid_request", expectDesc: "The code_verifier is malformed (RFC 7636 section 4.1)."},
 		{name: "nok, verifier with a forbidden character",
-			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256"},
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier + "+"}},
+			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256"},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier + "+"}},
 			expectStatus: 400, expectCode: "invalid_request"},
 		{name: "nok, PKCE downgrade (R-57)",
 			givenCode:    code{ClientID: confID, RedirectURI: testRedirect},
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier}},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}},
 			expectStatus: 400, expectCode: "invalid_grant", expectDesc: "A code_verifier was sent for a code issued without code_challenge."},
 		{name: "nok, public client code without challenge (R-53)",
 			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect},
@@ -256,22 +250,22 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 			givenParams:  url.Values{"redirect_uri": {testRedirect}},
 			expectStatus: 400, expectCode: "invalid_grant", expectDesc: "The authorization code is invalid, expired, or was already used."},
 		{name: "nok, public client presents a confidential client's code (R-50)",
-			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256"},
+			givenCode:    code{ClientID: confID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256"},
 			givenPublic:  true,
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier}},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}},
 			expectStatus: 400, expectCode: "invalid_grant"},
 		{name: "nok, public clients refused by RequireClientAuthentication",
 			givenOpts: func(o *oauth2server.Options) {
 				o.RequireClientAuthentication = map[string]bool{oauth2server.GrantAuthorizationCode: true}
 			},
-			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect, CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256"},
+			givenCode:    code{ClientID: pubID, RedirectURI: testRedirect, CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256"},
 			givenPublic:  true,
-			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier}},
+			givenParams:  url.Values{"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}},
 			expectStatus: 400, expectCode: "unauthorized_client"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
-			env := newTestEnv(t, tc.givenOpts)
+			env := newTestEnv(t, withOptions(tc.givenOpts))
 			c := tc.givenCode
 			c.Code = "code-" + strings.ReplaceAll(tc.name, " ", "-")
 			c.Scope = []string{"read", "write"}
@@ -280,11 +274,11 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 			env.saveCode(&c)
 			tc.givenParams.Set("grant_type", "authorization_code")
 			tc.givenParams.Set("code", c.Code)
-			var r tokenResp
+			var r answer
 			if tc.givenPublic {
-				r = env.postPublic(tc.givenParams)
+				r = env.pubToken(tc.givenParams)
 			} else {
-				r = env.post(tc.givenParams)
+				r = env.confToken(tc.givenParams)
 			}
 			if tc.expectStatus != 200 {
 				requireError(t, r, tc.expectStatus, tc.expectCode, false)
@@ -311,10 +305,10 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 
 // an expired code is refused.
 func TestAuthorizationCodeExpired(t *testing.T) {
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID, ExpiresAt: env.clock.Now().Add(60 * time.Second)})
-	env.clock.Add(60 * time.Second)
-	r := env.post(url.Values{"grant_type": {"authorization_code"}, "code": {"c"}})
+	env.clock.Advance(60 * time.Second)
+	r := env.confToken(url.Values{"grant_type": {"authorization_code"}, "code": {"c"}})
 	requireError(t, r, http.StatusBadRequest, "invalid_grant", false)
 	assert.Equal(t, "The authorization code is invalid, expired, or was already used.", r.body["error_description"])
 }
@@ -324,57 +318,49 @@ func TestAuthorizationCodeExpired(t *testing.T) {
 func TestAuthorizationCodeReplayRevokesTokens(t *testing.T) {
 	for _, grantID := range []string{"grant-7", ""} {
 		t.Run("grant id "+grantID, func(t *testing.T) {
-			env := newTestEnv(t, nil)
+			env := newTestEnv(t)
 			env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID, RedirectURI: testRedirect,
-				CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256", GrantID: grantID, Scope: []string{"read"}})
-			params := url.Values{"grant_type": {"authorization_code"}, "code": {"c"}, "redirect_uri": {testRedirect}, "code_verifier": {rfcVerifier}}
-			first := env.post(params)
+				CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256", GrantID: grantID, Scope: []string{"read"}})
+			params := url.Values{"grant_type": {"authorization_code"}, "code": {"c"}, "redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}}
+			first := env.confToken(params)
 			requireOK(t, first)
-			refreshed := env.post(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {str(first.body["refresh_token"])}})
+			refreshed := env.confToken(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {str(first.body["refresh_token"])}})
 			requireOK(t, refreshed)
 			require.False(t, env.accessToken(str(refreshed.body["access_token"])).Revoked)
 
-			replay := env.post(params)
+			replay := env.confToken(params)
 			requireError(t, replay, http.StatusBadRequest, "invalid_grant", false)
 			assert.True(t, env.accessToken(str(first.body["access_token"])).Revoked)
 			assert.True(t, env.refreshToken(str(first.body["refresh_token"])).Revoked)
 			assert.True(t, env.accessToken(str(refreshed.body["access_token"])).Revoked)
 			assert.True(t, env.refreshToken(str(refreshed.body["refresh_token"])).Revoked)
 
-			again := env.post(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {str(refreshed.body["refresh_token"])}})
+			again := env.confToken(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {str(refreshed.body["refresh_token"])}})
 			requireError(t, again, http.StatusBadRequest, "invalid_grant", false)
 		})
 	}
 	t.Run("replay by another client revokes nothing", func(t *testing.T) {
-		env := newTestEnv(t, nil)
+		env := newTestEnv(t)
 		env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID, GrantID: "g"})
-		first := env.post(url.Values{"grant_type": {"authorization_code"}, "code": {"c"}})
+		first := env.confToken(url.Values{"grant_type": {"authorization_code"}, "code": {"c"}})
 		requireOK(t, first)
-		other := env.do(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic(otherID, confSecret)})
+		other := env.do(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic(otherID, otherSecret)})
 		requireError(t, other, http.StatusBadRequest, "invalid_grant", false)
 		assert.False(t, env.accessToken(str(first.body["access_token"])).Revoked)
 	})
 }
 
-func refreshParams(rt string, scope ...string) url.Values {
-	v := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
-	if len(scope) > 0 {
-		v.Set("scope", strings.Join(scope, " "))
-	}
-	return v
-}
-
 // R-70..R-73: refresh token rotation, reuse detection and scope rules.
 func TestRefreshTokenGrant(t *testing.T) {
-	issue := func(env *testEnv, public bool) tokenResp {
+	issue := func(env *testEnv, public bool) answer {
 		env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: map[bool]string{true: pubID, false: confID}[public],
-			CodeChallenge: rfcChallenge, CodeChallengeMethod: "S256", Scope: []string{"read", "write"}, UserID: "u-alice", GrantID: "fam"})
-		params := url.Values{"grant_type": {"authorization_code"}, "code": {"c"}, "code_verifier": {rfcVerifier}}
-		var r tokenResp
+			CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256", Scope: []string{"read", "write"}, UserID: "u-alice", GrantID: "fam"})
+		params := url.Values{"grant_type": {"authorization_code"}, "code": {"c"}, "code_verifier": {oauth2server.RFC7636Verifier}}
+		var r answer
 		if public {
-			r = env.postPublic(params)
+			r = env.pubToken(params)
 		} else {
-			r = env.post(params)
+			r = env.confToken(params)
 		}
 		requireOK(env.t, r)
 		require.NotEmpty(env.t, r.body["refresh_token"])
@@ -382,10 +368,10 @@ func TestRefreshTokenGrant(t *testing.T) {
 	}
 
 	t.Run("ok, rotation: the old refresh token is invalid afterwards (R-73)", func(t *testing.T) {
-		env := newTestEnv(t, nil)
+		env := newTestEnv(t)
 		first := issue(env, false)
 		rt1 := str(first.body["refresh_token"])
-		second := env.post(refreshParams(rt1))
+		second := env.confToken(refreshParams(rt1))
 		requireOK(t, second)
 		rt2 := str(second.body["refresh_token"])
 		assert.NotEmpty(t, rt2)
@@ -400,10 +386,10 @@ func TestRefreshTokenGrant(t *testing.T) {
 
 	t.Run("nok, reuse of a rotated refresh token revokes the family (R-73)", func(t *testing.T) {
 		for _, public := range []bool{false, true} {
-			env := newTestEnv(t, nil)
-			post := env.post
+			env := newTestEnv(t)
+			post := env.confToken
 			if public {
-				post = env.postPublic
+				post = env.pubToken
 			}
 			first := issue(env, public)
 			rt1 := str(first.body["refresh_token"])
@@ -423,9 +409,9 @@ func TestRefreshTokenGrant(t *testing.T) {
 	})
 
 	t.Run("ok, narrower scope narrows only the access token (R-72, R-74)", func(t *testing.T) {
-		env := newTestEnv(t, nil)
+		env := newTestEnv(t)
 		first := issue(env, false)
-		narrow := env.post(refreshParams(str(first.body["refresh_token"]), "read"))
+		narrow := env.confToken(refreshParams(str(first.body["refresh_token"]), "read"))
 		requireOK(t, narrow)
 		assert.Equal(t, "read", narrow.body["scope"])
 		tok := env.refreshToken(str(narrow.body["refresh_token"]))
@@ -433,31 +419,31 @@ func TestRefreshTokenGrant(t *testing.T) {
 		assert.Equal(t, []string{"read", "write"}, tok.RefreshTokenScope)
 
 		// The new refresh token still carries the original scope.
-		wide := env.post(refreshParams(str(narrow.body["refresh_token"])))
+		wide := env.confToken(refreshParams(str(narrow.body["refresh_token"])))
 		requireOK(t, wide)
 		assert.Equal(t, "read write", wide.body["scope"])
-		again := env.post(refreshParams(str(wide.body["refresh_token"]), "write"))
+		again := env.confToken(refreshParams(str(wide.body["refresh_token"]), "write"))
 		requireOK(t, again)
 		assert.Equal(t, "write", again.body["scope"])
 	})
 
 	t.Run("nok, wider scope is invalid_scope (R-71)", func(t *testing.T) {
-		env := newTestEnv(t, nil)
+		env := newTestEnv(t)
 		first := issue(env, false)
 		rt := str(first.body["refresh_token"])
-		r := env.post(refreshParams(rt, "read", "admin"))
+		r := env.confToken(refreshParams(rt, "read", "admin"))
 		requireError(t, r, http.StatusBadRequest, "invalid_scope", false)
 		assert.Equal(t, "The requested scope exceeds the scope of the refresh token.", r.body["error_description"])
 		assert.False(t, env.refreshToken(rt).Revoked, "a refused refresh keeps the token")
-		requireOK(t, env.post(refreshParams(rt)))
+		requireOK(t, env.confToken(refreshParams(rt)))
 	})
 
 	t.Run("ok, DisableRefreshTokenRotation keeps a confidential client's token", func(t *testing.T) {
-		env := newTestEnv(t, func(o *oauth2server.Options) { o.DisableRefreshTokenRotation = true })
+		env := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.DisableRefreshTokenRotation = true }))
 		first := issue(env, false)
 		rt := str(first.body["refresh_token"])
 		for i := 0; i < 3; i++ {
-			r := env.post(refreshParams(rt))
+			r := env.confToken(refreshParams(rt))
 			requireOK(t, r)
 			assert.NotContains(t, r.body, "refresh_token")
 			assert.Equal(t, "fam", env.accessToken(str(r.body["access_token"])).GrantID)
@@ -466,10 +452,10 @@ func TestRefreshTokenGrant(t *testing.T) {
 	})
 
 	t.Run("ok, DisableRefreshTokenRotation still rotates public clients' tokens", func(t *testing.T) {
-		env := newTestEnv(t, func(o *oauth2server.Options) { o.DisableRefreshTokenRotation = true })
+		env := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.DisableRefreshTokenRotation = true }))
 		first := issue(env, true)
 		rt := str(first.body["refresh_token"])
-		r := env.postPublic(refreshParams(rt))
+		r := env.pubToken(refreshParams(rt))
 		requireOK(t, r)
 		assert.NotEmpty(t, r.body["refresh_token"])
 		assert.NotEqual(t, rt, r.body["refresh_token"])
@@ -477,35 +463,35 @@ func TestRefreshTokenGrant(t *testing.T) {
 	})
 
 	t.Run("nok, refresh token of another client (R-70)", func(t *testing.T) {
-		env := newTestEnv(t, nil)
+		env := newTestEnv(t)
 		first := issue(env, false)
 		rt := str(first.body["refresh_token"])
-		r := env.do(tokenReq{body: refreshParams(rt).Encode(), auth: basic(otherID, confSecret)})
+		r := env.do(tokenReq{body: refreshParams(rt).Encode(), auth: basic(otherID, otherSecret)})
 		requireError(t, r, http.StatusBadRequest, "invalid_grant", false)
 		assert.Equal(t, "The refresh token is invalid, expired, or revoked.", r.body["error_description"])
-		pub := env.postPublic(refreshParams(rt))
+		pub := env.pubToken(refreshParams(rt))
 		requireError(t, pub, http.StatusBadRequest, "invalid_grant", false)
 		assert.False(t, env.refreshToken(rt).Revoked, "another client cannot revoke the token")
-		requireOK(t, env.post(refreshParams(rt)))
+		requireOK(t, env.confToken(refreshParams(rt)))
 	})
 
 	t.Run("nok, expired refresh token (R-75)", func(t *testing.T) {
-		env := newTestEnv(t, func(o *oauth2server.Options) { o.RefreshTokenLifetime = time.Hour })
+		env := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.RefreshTokenLifetime = time.Hour }))
 		first := issue(env, false)
-		env.clock.Add(time.Hour)
-		r := env.post(refreshParams(str(first.body["refresh_token"])))
+		env.clock.Advance(time.Hour)
+		r := env.confToken(refreshParams(str(first.body["refresh_token"])))
 		requireError(t, r, http.StatusBadRequest, "invalid_grant", false)
 	})
 
 	t.Run("nok, an access token is not a refresh token", func(t *testing.T) {
-		env := newTestEnv(t, nil)
+		env := newTestEnv(t)
 		first := issue(env, false)
-		r := env.post(refreshParams(str(first.body["access_token"])))
+		r := env.confToken(refreshParams(str(first.body["access_token"])))
 		requireError(t, r, http.StatusBadRequest, "invalid_grant", false)
 	})
 
 	t.Run("nok, client without the refresh_token grant gets none and cannot refresh", func(t *testing.T) {
-		env := newTestEnv(t, nil)
+		env := newTestEnv(t)
 		env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: limitedID, Scope: []string{"read"}})
 		r := env.do(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic(limitedID, confSecret)})
 		requireOK(t, r)
@@ -529,15 +515,15 @@ func TestExtensionGrant(t *testing.T) {
 			return nil, oautherrors.ErrInvalidGrant.WithDescription("The assertion is invalid.")
 		}
 	})
-	env := newTestEnv(t, func(o *oauth2server.Options) {
+	env := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
 		o.ExtensionGrants = map[string]oauth2server.ExtensionGrant{extGrant: handler}
-	})
+	}))
 	assert.True(t, env.srv.GrantEnabled(extGrant))
 	assert.Contains(t, env.srv.GrantTypes(), extGrant)
 
 	t.Run("ok, tokens issued", func(t *testing.T) {
 		env.t = t
-		r := env.post(url.Values{"grant_type": {extGrant}, "assertion": {"good"}, "scope": {"read"}})
+		r := env.confToken(url.Values{"grant_type": {extGrant}, "assertion": {"good"}, "scope": {"read"}})
 		requireOK(t, r)
 		assert.Equal(t, "read", r.body["scope"])
 		assert.NotEmpty(t, r.body["refresh_token"])
@@ -549,29 +535,29 @@ func TestExtensionGrant(t *testing.T) {
 	})
 	t.Run("nok, scope beyond the client's", func(t *testing.T) {
 		env.t = t
-		r := env.post(url.Values{"grant_type": {extGrant}, "assertion": {"good"}, "scope": {"root"}})
+		r := env.confToken(url.Values{"grant_type": {extGrant}, "assertion": {"good"}, "scope": {"root"}})
 		requireError(t, r, http.StatusBadRequest, "invalid_scope", false)
 	})
 	t.Run("nok, the grant's own error", func(t *testing.T) {
 		env.t = t
-		r := env.post(url.Values{"grant_type": {extGrant}, "assertion": {"bad"}})
+		r := env.confToken(url.Values{"grant_type": {extGrant}, "assertion": {"bad"}})
 		requireError(t, r, http.StatusBadRequest, "invalid_grant", false)
 		assert.Equal(t, "The assertion is invalid.", r.body["error_description"])
 	})
 	t.Run("nok, nil result", func(t *testing.T) {
 		env.t = t
-		r := env.post(url.Values{"grant_type": {extGrant}, "assertion": {"nil"}})
+		r := env.confToken(url.Values{"grant_type": {extGrant}, "assertion": {"nil"}})
 		requireError(t, r, http.StatusBadRequest, "invalid_grant", false)
 	})
 	t.Run("nok, a fault is server_error without its text", func(t *testing.T) {
 		env.t = t
-		r := env.post(url.Values{"grant_type": {extGrant}, "assertion": {"fault"}})
+		r := env.confToken(url.Values{"grant_type": {extGrant}, "assertion": {"fault"}})
 		requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
 		assert.NotContains(t, r.raw, "upstream")
 	})
 	t.Run("nok, public clients refused by default", func(t *testing.T) {
 		env.t = t
-		r := env.postPublic(url.Values{"grant_type": {extGrant}, "assertion": {"good"}})
+		r := env.pubToken(url.Values{"grant_type": {extGrant}, "assertion": {"good"}})
 		requireError(t, r, http.StatusBadRequest, "unauthorized_client", false)
 	})
 }
@@ -587,11 +573,11 @@ func TestAllowExtendedTokenAttributes(t *testing.T) {
 		}}, nil
 	})
 	for _, allow := range []bool{true, false} {
-		env := newTestEnv(t, func(o *oauth2server.Options) {
+		env := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
 			o.ExtensionGrants = map[string]oauth2server.ExtensionGrant{extGrant: handler}
 			o.AllowExtendedTokenAttributes = allow
-		})
-		for _, transport := range []func(tokenReq) tokenResp{env.do, env.serve} {
+		}))
+		for _, transport := range []func(tokenReq) answer{env.do, env.serve} {
 			r := transport(tokenReq{body: url.Values{"grant_type": {extGrant}}.Encode(), auth: basic(confID, confSecret)})
 			requireOK(t, r)
 			assert.NotEqual(t, "evil", r.body["access_token"])

@@ -30,16 +30,6 @@ import (
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
 
-// coreOnly exposes only the mandatory Model methods of a memorymodel.
-type coreOnly struct{ m *memorymodel.Model }
-
-func (c coreOnly) GetClient(ctx context.Context, id string) (*oauth2server.Client, error) {
-	return c.m.GetClient(ctx, id)
-}
-func (c coreOnly) SaveToken(ctx context.Context, t *oauth2server.Token, cl *oauth2server.Client, u *oauth2server.User) error {
-	return c.m.SaveToken(ctx, t, cl, u)
-}
-
 func TestNewJWTOptions(t *testing.T) {
 	t.Parallel()
 	rsaKey, rsaPEM := genKey(t, "RS256")
@@ -105,7 +95,7 @@ func TestNewJWTOptions(t *testing.T) {
 			o.Audience = ""
 			return o
 		}(), expectError: "need Audience"},
-		{name: "nok, JWT with a model without a deny-list", givenModel: coreOnly{memorymodel.New()},
+		{name: "nok, JWT with a model without a deny-list", givenModel: minimalModel{memorymodel.New()},
 			givenOpts: jwtOpts(oauth2server.SigningKey{PEM: rsaPEM}), expectError: "need RevokedJTIModel"},
 		{name: "nok, leeway too large", givenOpts: func() oauth2server.Options {
 			o := jwtOpts(oauth2server.SigningKey{PEM: rsaPEM})
@@ -164,39 +154,39 @@ func TestNewJWTOptions(t *testing.T) {
 func TestJWTAccessTokenClaims(t *testing.T) {
 	t.Parallel()
 	_, keyPEM := genKey(t, "RS256")
-	e := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: keyPEM, KeyID: "key-1"}))
+	e := newTestEnv(t, withJWT(oauth2server.SigningKey{PEM: keyPEM, KeyID: "key-1"}))
 
 	t.Run("ok, client_credentials: sub is the client", func(t *testing.T) {
-		at := e.clientCredentials("app", "app-secret")
+		at := e.clientCredentials(confID, confSecret)
 		h, c := jwtParts(t, at)
 		assert.Equal(t, "at+jwt", h["typ"])
 		assert.Equal(t, "RS256", h["alg"])
 		assert.Equal(t, "key-1", h["kid"])
 		assert.Equal(t, testIssuer, c["iss"])
 		assert.Equal(t, []any{testAudience}, c["aud"])
-		assert.Equal(t, "app", c["sub"])
-		assert.Equal(t, "app", c["client_id"])
-		assert.Equal(t, "read write", c["scope"])
+		assert.Equal(t, confID, c["sub"])
+		assert.Equal(t, confID, c["client_id"])
+		assert.Equal(t, "read write admin", c["scope"], "the client's registered scopes")
 		assert.EqualValues(t, e.clock.Now().Unix(), c["iat"])
 		assert.EqualValues(t, e.clock.Now().Add(time.Hour).Unix(), c["exp"])
 		require.NotEmpty(t, c["jti"])
 
 		// The record is saved with ID = jti, for revocation and introspection.
-		rec, err := e.m.GetAccessToken(context.Background(), at)
+		rec, err := e.model.GetAccessToken(context.Background(), at)
 		require.NoError(t, err)
 		require.NotNil(t, rec)
 		assert.Equal(t, c["jti"], rec.ID)
 
 		tok, err := e.srv.ValidateAccessToken(context.Background(), at)
 		require.NoError(t, err)
-		assert.Equal(t, "app", tok.ClientID)
+		assert.Equal(t, confID, tok.ClientID)
 		assert.Empty(t, tok.UserID)
-		assert.Equal(t, []string{"read", "write"}, tok.Scope)
+		assert.Equal(t, []string{"read", "write", "admin"}, tok.Scope)
 		assert.Equal(t, c["jti"], tok.ID)
 	})
 	t.Run("ok, user token: sub is the user, jti unique", func(t *testing.T) {
-		at1, _ := e.codeFlow("app", "app-secret", "user-1")
-		at2, _ := e.codeFlow("app", "app-secret", "user-1")
+		at1, _ := e.codeFlow(confID, confSecret, "user-1")
+		at2, _ := e.codeFlow(confID, confSecret, "user-1")
 		_, c1 := jwtParts(t, at1)
 		_, c2 := jwtParts(t, at2)
 		assert.Equal(t, "user-1", c1["sub"])
@@ -209,11 +199,11 @@ func TestJWTAccessTokenClaims(t *testing.T) {
 	// R-98: when sub equals client_id the verifier cannot tell a user from
 	// the client, and fails safe: the token has no user.
 	t.Run("ok, sub colliding with the client id means no user", func(t *testing.T) {
-		at, _ := e.codeFlow("app", "app-secret", "app")
+		at, _ := e.codeFlow(confID, confSecret, confID)
 		tok, err := e.srv.ValidateAccessToken(context.Background(), at)
 		require.NoError(t, err)
 		assert.Empty(t, tok.UserID)
-		assert.Equal(t, "app", tok.ClientID)
+		assert.Equal(t, confID, tok.ClientID)
 	})
 }
 
@@ -280,8 +270,8 @@ func TestJWKSIndependentVerifier(t *testing.T) {
 		t.Run("ok, "+alg, func(t *testing.T) {
 			_, keyPEM := genKey(t, alg)
 			_, prevPEM := genKey(t, "EdDSA")
-			e := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: keyPEM, Active: true}, oauth2server.SigningKey{PEM: prevPEM}))
-			at := e.clientCredentials("app", "app-secret")
+			e := newTestEnv(t, withJWT(oauth2server.SigningKey{PEM: keyPEM, Active: true}, oauth2server.SigningKey{PEM: prevPEM}))
+			at := e.clientCredentials(confID, confSecret)
 
 			rec := e.get("/jwks.json")
 			require.Equal(t, http.StatusOK, rec.Code)
@@ -351,11 +341,11 @@ func TestJWTVerificationRejects(t *testing.T) {
 	rsaKey, rsaPEM := genKey(t, "RS256")
 	ecKey, ecPEM := genKey(t, "ES256")
 	otherKey, _ := genKey(t, "RS256")
-	e := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: rsaPEM, KeyID: "rsa", Active: true},
+	e := newTestEnv(t, withJWT(oauth2server.SigningKey{PEM: rsaPEM, KeyID: "rsa", Active: true},
 		oauth2server.SigningKey{PEM: ecPEM, KeyID: "ec"}))
 	now := e.clock.Now()
 	claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
-		c := jwt.MapClaims{"iss": testIssuer, "aud": testAudience, "sub": "user-1", "client_id": "app",
+		c := jwt.MapClaims{"iss": testIssuer, "aud": testAudience, "sub": "user-1", "client_id": confID,
 			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "jti-1", "scope": "read"}
 		if mod != nil {
 			mod(c)
@@ -442,8 +432,8 @@ func TestJWTKeyRotation(t *testing.T) {
 	t.Parallel()
 	oldKey, oldPEM := genKey(t, "RS256")
 	_, newPEM := genKey(t, "ES256")
-	before := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: oldPEM, KeyID: "2026-01"}))
-	old := before.clientCredentials("app", "app-secret")
+	before := newTestEnv(t, withJWT(oauth2server.SigningKey{PEM: oldPEM, KeyID: "2026-01"}))
+	old := before.clientCredentials(confID, confSecret)
 
 	// The same store, restarted with the new key active and the old one
 	// kept (public part only) for verification.
@@ -452,9 +442,9 @@ func TestJWTKeyRotation(t *testing.T) {
 			{PEM: newPEM, KeyID: "2026-04", Active: true},
 			{PEM: publicPEM(t, oldKey.Public()), KeyID: "2026-01"},
 		}}
-	during, err := oauth2server.New(before.m, opts)
+	during, err := oauth2server.New(before.model, opts)
 	require.NoError(t, err)
-	fresh, err := during.Token(tokenRequest(t, "app", "app-secret"))
+	fresh, err := during.Token(tokenReq{body: "grant_type=client_credentials", auth: basic(confID, confSecret)}.build())
 	require.NoError(t, err)
 	h, _ := jwtParts(t, fresh.AccessToken)
 	assert.Equal(t, "2026-04", h["kid"])
@@ -476,7 +466,7 @@ func TestJWTKeyRotation(t *testing.T) {
 	assert.Equal(t, "The access token has expired.", oerrors.From(err).Description)
 
 	opts.SigningKeys = opts.SigningKeys[:1]
-	after, err := oauth2server.New(before.m, opts)
+	after, err := oauth2server.New(before.model, opts)
 	require.NoError(t, err)
 	before.clock.Advance(-time.Hour) // old token not expired, but its key is gone
 	_, err = after.ValidateAccessToken(context.Background(), old)
@@ -490,56 +480,46 @@ func TestJWTKeyRotation(t *testing.T) {
 func TestJWTRevocation(t *testing.T) {
 	t.Parallel()
 	_, keyPEM := genKey(t, "EdDSA")
-	e := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: keyPEM}))
+	e := newTestEnv(t, withJWT(oauth2server.SigningKey{PEM: keyPEM}))
 
 	t.Run("ok, revoking the JWT", func(t *testing.T) {
-		at, rt := e.codeFlow("app", "app-secret", "user-1")
+		at, rt := e.codeFlow(confID, confSecret, "user-1")
 		require.NoError(t, e.valid(at))
-		rec := e.revoke(at, "access_token", "app", "app-secret")
+		rec := e.revoke(at, "access_token", confID, confSecret)
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 		err := e.valid(at)
 		require.ErrorIs(t, err, oerrors.ErrInvalidToken)
 		assert.Equal(t, "The access token was revoked.", oerrors.From(err).Description)
 		assert.JSONEq(t, `{"active":false}`, e.introspect(at, "").Body.String())
 		// The refresh token issued with it goes too (RFC 7009 §2.1 MAY).
-		assert.Equal(t, http.StatusBadRequest, e.refresh("app", "app-secret", rt).Code)
+		assert.Equal(t, http.StatusBadRequest, e.refresh(confID, confSecret, rt).Code)
 	})
 	t.Run("ok, revoking the refresh token kills the JWT", func(t *testing.T) {
-		at, rt := e.codeFlow("app", "app-secret", "user-2")
-		require.Equal(t, http.StatusOK, e.revoke(rt, "", "app", "app-secret").Code)
+		at, rt := e.codeFlow(confID, confSecret, "user-2")
+		require.Equal(t, http.StatusOK, e.revoke(rt, "", confID, confSecret).Code)
 		assert.ErrorIs(t, e.valid(at), oerrors.ErrInvalidToken)
 		assert.JSONEq(t, `{"active":false}`, e.introspect(at, "").Body.String())
 	})
 	t.Run("ok, refresh token reuse kills the newest JWT", func(t *testing.T) {
-		_, rt := e.codeFlow("app", "app-secret", "user-3")
-		rec := e.refresh("app", "app-secret", rt)
+		_, rt := e.codeFlow(confID, confSecret, "user-3")
+		rec := e.refresh(confID, confSecret, rt)
 		require.Equal(t, http.StatusOK, rec.Code)
 		at2 := decode(t, rec)["access_token"].(string)
 		require.NoError(t, e.valid(at2))
-		require.Equal(t, http.StatusBadRequest, e.refresh("app", "app-secret", rt).Code) // reuse
+		require.Equal(t, http.StatusBadRequest, e.refresh(confID, confSecret, rt).Code) // reuse
 		assert.ErrorIs(t, e.valid(at2), oerrors.ErrInvalidToken)
 	})
 	t.Run("nok, another client cannot revoke the JWT", func(t *testing.T) {
-		at, _ := e.codeFlow("app", "app-secret", "user-4")
-		rec := e.revoke(at, "access_token", "other", "other-secret")
+		at, _ := e.codeFlow(confID, confSecret, "user-4")
+		rec := e.revoke(at, "access_token", otherID, otherSecret)
 		assert.Equal(t, http.StatusBadRequest, rec.Code)
 		assert.Equal(t, "invalid_grant", decode(t, rec)["error"])
 		assert.NoError(t, e.valid(at))
 	})
 	t.Run("ok, an expired or forged JWT is an unknown token", func(t *testing.T) {
-		at := e.clientCredentials("app", "app-secret")
+		at := e.clientCredentials(confID, confSecret)
 		forged := at[:len(at)-4] + "AAAA"
-		assert.Equal(t, http.StatusOK, e.revoke(forged, "access_token", "app", "app-secret").Code)
+		assert.Equal(t, http.StatusOK, e.revoke(forged, "access_token", confID, confSecret).Code)
 		assert.NoError(t, e.valid(at))
 	})
-}
-
-// tokenRequest is a client_credentials request for Server.Token.
-func tokenRequest(t *testing.T, clientID, secret string) *http.Request {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "/token", strings.NewReader("grant_type=client_credentials"))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(clientID, secret)
-	return req
 }

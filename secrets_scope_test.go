@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -133,37 +132,31 @@ func TestVerifyScope(t *testing.T) {
 // Options.Rand feeds default token generation: 256-bit codes and tokens
 // a failing source is a server fault, never a weak token.
 func TestRandSource(t *testing.T) {
-	m := memorymodel.New()
-	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
-		Grants: []string{"client_credentials", "authorization_code", "refresh_token"}, RefreshTokenLifetime: time.Hour}))
-	newEnv := func(r io.Reader) *testEnv {
-		srv, err := oauth2server.New(m, oauth2server.Options{Rand: r, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		require.NoError(t, err)
-		return &testEnv{t: t, model: m, srv: srv}
+	envWithRand := func(r io.Reader) *testEnv {
+		return newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Rand = r }))
 	}
 	cc := tokenReq{body: "grant_type=client_credentials", auth: basic(confID, confSecret)}
 
-	r := newEnv(bytes.NewReader(make([]byte, 1024))).serve(cc)
+	r := envWithRand(bytes.NewReader(make([]byte, 1024))).serve(cc)
 	requireOK(t, r)
 	assert.Equal(t, strings.Repeat("A", 43), r.body["access_token"], "32 bytes from Rand, base64url")
 
 	// 16 bytes for the grant id, then the access token fails.
-	r = newEnv(io.MultiReader(bytes.NewReader(make([]byte, 16)), iotest.ErrReader(io.ErrUnexpectedEOF))).serve(cc)
+	r = envWithRand(io.MultiReader(bytes.NewReader(make([]byte, 16)), iotest.ErrReader(io.ErrUnexpectedEOF))).serve(cc)
 	requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
-	r = newEnv(iotest.ErrReader(io.ErrUnexpectedEOF)).serve(cc)
+	r = envWithRand(iotest.ErrReader(io.ErrUnexpectedEOF)).serve(cc)
 	requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
 
 	// Grant id comes from the code; access token 32 bytes; the refresh token fails.
-	require.NoError(t, m.SaveAuthorizationCode(context.Background(), &oauth2server.AuthorizationCode{
-		Code: "c", ClientID: confID, ExpiresAt: time.Now().Add(time.Minute)}, nil, nil))
-	env := newEnv(io.MultiReader(bytes.NewReader(bytes.Repeat([]byte{1}, 32)), iotest.ErrReader(io.ErrUnexpectedEOF)))
+	env := envWithRand(io.MultiReader(bytes.NewReader(bytes.Repeat([]byte{1}, 32)), iotest.ErrReader(io.ErrUnexpectedEOF)))
+	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID})
 	r = env.serve(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic(confID, confSecret)})
 	requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
 }
 
 // Client.RefreshTokenLifetime overrides the option.
 func TestPerClientRefreshLifetime(t *testing.T) {
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 	require.NoError(t, env.model.AddClient(context.Background(), &oauth2server.Client{ID: "short-rt", SecretHash: oauth2server.HashSecret("x"),
 		Grants: []string{"authorization_code", "refresh_token"}, RefreshTokenLifetime: time.Hour}))
 	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: "short-rt"})

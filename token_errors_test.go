@@ -111,7 +111,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		// by taking the first (RFC 9110 §11.6.2: one credential).
 		{name: "nok, two identical Basic headers", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
-		{name: "nok, two Basic headers of different clients", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: basic(otherID, confSecret)},
+		{name: "nok, two Basic headers of different clients", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: basic(otherID, otherSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
 		{name: "nok, Basic and Bearer headers", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: "Bearer abc"},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
@@ -174,12 +174,12 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{name: "nok, unknown refresh token", givenReq: tokenReq{body: "grant_type=refresh_token&refresh_token=nope", auth: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_grant", expectDesc: "The refresh token is invalid, expired, or revoked."},
 	}
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 	for _, tc := range testCases {
 		for _, transport := range []string{"echo", "net/http"} {
 			t.Run(tc.name+" ("+transport+")", func(t *testing.T) {
 				env.t = t
-				var r tokenResp
+				var r answer
 				if transport == "echo" {
 					r = env.do(tc.givenReq)
 				} else {
@@ -222,7 +222,7 @@ func TestTokenEndpointAcceptedRequests(t *testing.T) {
 		{"ok, empty pairs are skipped", tokenReq{body: "&&" + cc + "&&", auth: basic(confID, confSecret)}, confID},
 		{"ok, body exactly at the cap", tokenReq{body: cc + "&pad=" + strings.Repeat("a", 64<<10-len(cc)-len("&pad=")), auth: basic(confID, confSecret)}, confID},
 	}
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
 			env.t = t
@@ -236,7 +236,7 @@ func TestTokenEndpointAcceptedRequests(t *testing.T) {
 // R-23, R-28, Part 2 §3: an unknown client and a wrong secret get the same
 // answer, byte for byte, with and without the Authorization header.
 func TestUnknownClientAndWrongSecretIndistinguishable(t *testing.T) {
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 	cc := "grant_type=client_credentials"
 	unknownBasic := env.do(tokenReq{body: cc, auth: basic("nobody", "x")})
 	wrongBasic := env.do(tokenReq{body: cc, auth: basic(confID, "x")})
@@ -254,7 +254,7 @@ func TestUnknownClientAndWrongSecretIndistinguishable(t *testing.T) {
 
 // Part 2 §2: a chunked body without Content-Length is capped as well.
 func TestTokenBodyCapWithoutContentLength(t *testing.T) {
-	env := newTestEnv(t, func(o *oauth2server.Options) { o.MaxBodyBytes = 100 })
+	env := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.MaxBodyBytes = 100 }))
 	req := tokenReq{body: "grant_type=client_credentials&pad=" + strings.Repeat("a", 200), auth: basic(confID, confSecret)}.build()
 	req.ContentLength = -1
 	r := env.doRequest(req)
@@ -267,7 +267,7 @@ func TestTokenBodyCapWithoutContentLength(t *testing.T) {
 // R-17, R-40: error responses never echo request input, and their
 // descriptions stay within RFC 6749 Appendix A.8.
 func TestErrorsDoNotEchoInput(t *testing.T) {
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 	evil := "<script>alert(1)</script>\"\r\nX-Injected: 1"
 	for _, body := range []string{
 		url.Values{"grant_type": {evil}}.Encode(),
