@@ -1,6 +1,7 @@
 package oauth2server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -290,6 +291,40 @@ func TestErrorsDoNotEchoInput(t *testing.T) {
 			require.NotEmpty(t, str(r.body["error_description"]), r.raw)
 			for _, c := range str(r.body["error_description"]) {
 				assert.True(t, c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e), "%q", c)
+			}
+		}
+	}
+}
+
+// node's allowExtendedTokenAttributes: Token.Extra appears in the response
+// only when enabled and never replaces or adds a standard member.
+func TestAllowExtendedTokenAttributes(t *testing.T) {
+	handler := oauth2server.ExtensionGrantFunc(func(_ context.Context, req *oauth2server.TokenRequest) (*oauth2server.GrantResult, error) {
+		return &oauth2server.GrantResult{Scope: []string{"read"}, Extra: map[string]any{
+			"id_token": "xyz", "tenant": 42.0,
+			"access_token": "evil", "token_type": "evil", "expires_in": "evil",
+			"refresh_token": "evil", "scope": "evil",
+		}}, nil
+	})
+	for _, allow := range []bool{true, false} {
+		env := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
+			o.ExtensionGrants = map[string]oauth2server.ExtensionGrant{extGrant: handler}
+			o.AllowExtendedTokenAttributes = allow
+		}))
+		for _, transport := range []func(tokenReq) answer{env.do, env.serve} {
+			r := transport(tokenReq{body: url.Values{"grant_type": {extGrant}}.Encode(), auth: basic(confID, confSecret)})
+			requireOK(t, r)
+			assert.NotEqual(t, "evil", r.body["access_token"])
+			assert.Equal(t, "Bearer", r.body["token_type"])
+			assert.EqualValues(t, 3600, r.body["expires_in"])
+			assert.Equal(t, "read", r.body["scope"])
+			assert.NotContains(t, r.body, "refresh_token", "no refresh token was issued")
+			if allow {
+				assert.Equal(t, "xyz", r.body["id_token"])
+				assert.EqualValues(t, 42, r.body["tenant"])
+			} else {
+				assert.NotContains(t, r.body, "id_token")
+				assert.NotContains(t, r.body, "tenant")
 			}
 		}
 	}
