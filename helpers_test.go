@@ -806,3 +806,9 @@ func (f *faultModel) ValidateScope(_ context.Context, c *oauth2server.Client, _ 
 	}
 	return scope, nil
 }
+
+// unwrappingModel is a Model wrapper (for logging, metrics, ...) that
+// hides every capability of the wrapped model except through Unwrap.
+type unwrappingModel struct{ minimalModel }
+
+func (w unwrappingModel) Unwrap() oauth2server.Model { return w.m }

@@ -3,10 +3,13 @@ package oauth2server_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -15,12 +18,6 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
-
-// unwrappingModel is a Model wrapper (for logging, metrics, ...) that
-// hides every capability of the wrapped model except through Unwrap.
-type unwrappingModel struct{ minimalModel }
-
-func (w unwrappingModel) Unwrap() oauth2server.Model { return w.m }
 
 func TestNewErrors(t *testing.T) {
 	noop := oauth2server.ExtensionGrantFunc(func(context.Context, *oauth2server.TokenRequest) (*oauth2server.GrantResult, error) {
@@ -268,30 +265,27 @@ func TestRevokeGrantFault(t *testing.T) {
 	}
 }
 
-// A ScopeValidator decides the scope; a nil result for a requested scope
-// is a refusal (node's falsy result).
-func TestScopeValidatorModel(t *testing.T) {
-	env := newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model { return &faultModel{Model: m, fail: map[string]bool{}} }))
-	r := env.serve(tokenReq{body: "grant_type=client_credentials", auth: basic(confID, confSecret)})
-	requireOK(t, r)
-	assert.Equal(t, "default", r.body["scope"])
-	assert.Equal(t, "generated-access", r.body["access_token"])
-	r = env.serve(tokenReq{body: "grant_type=client_credentials&scope=anything", auth: basic(confID, confSecret)})
-	requireOK(t, r)
-	assert.Equal(t, "anything", r.body["scope"])
-	r = env.serve(tokenReq{body: "grant_type=client_credentials&scope=refuse", auth: basic(confID, confSecret)})
-	requireError(t, r, http.StatusBadRequest, "invalid_scope", false)
-}
+// Options.Rand feeds default token generation: 256-bit codes and tokens
+// a failing source is a server fault, never a weak token.
+func TestRandSource(t *testing.T) {
+	envWithRand := func(r io.Reader) *testEnv {
+		return newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Rand = r }))
+	}
+	cc := tokenReq{body: "grant_type=client_credentials", auth: basic(confID, confSecret)}
 
-// Capability finds a capability on a model or on the models it wraps, as
-// New does.
-func TestCapability(t *testing.T) {
-	m := memorymodel.New()
-	_, ok := oauth2server.Capability[oauth2server.RefreshTokenModel](minimalModel{m})
-	assert.False(t, ok, "minimalModel hides it and wraps no Model")
-	got, ok := oauth2server.Capability[oauth2server.RefreshTokenModel](unwrappingModel{minimalModel{m}})
-	assert.True(t, ok, "found through Unwrap")
-	assert.Same(t, m, got)
-	_, ok = oauth2server.Capability[oauth2server.AccessTokenModel](nil)
-	assert.False(t, ok)
+	r := envWithRand(bytes.NewReader(make([]byte, 1024))).serve(cc)
+	requireOK(t, r)
+	assert.Equal(t, strings.Repeat("A", 43), r.body["access_token"], "32 bytes from Rand, base64url")
+
+	// 16 bytes for the grant id, then the access token fails.
+	r = envWithRand(io.MultiReader(bytes.NewReader(make([]byte, 16)), iotest.ErrReader(io.ErrUnexpectedEOF))).serve(cc)
+	requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
+	r = envWithRand(iotest.ErrReader(io.ErrUnexpectedEOF)).serve(cc)
+	requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
+
+	// Grant id comes from the code; access token 32 bytes; the refresh token fails.
+	env := envWithRand(io.MultiReader(bytes.NewReader(bytes.Repeat([]byte{1}, 32)), iotest.ErrReader(io.ErrUnexpectedEOF)))
+	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID})
+	r = env.serve(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic(confID, confSecret)})
+	requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
 }

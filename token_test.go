@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -328,4 +329,15 @@ func TestAllowExtendedTokenAttributes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Client.RefreshTokenLifetime overrides the option.
+func TestPerClientRefreshLifetime(t *testing.T) {
+	env := newTestEnv(t)
+	require.NoError(t, env.model.AddClient(context.Background(), &oauth2server.Client{ID: "short-rt", SecretHash: oauth2server.HashSecret("x"),
+		Grants: []string{"authorization_code", "refresh_token"}, RefreshTokenLifetime: time.Hour}))
+	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: "short-rt"})
+	r := env.do(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic("short-rt", "x")})
+	requireOK(t, r)
+	assert.Equal(t, env.clock.Now().Add(time.Hour), env.refreshToken(str(r.body["refresh_token"])).RefreshTokenExpiresAt)
 }
