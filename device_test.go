@@ -3,12 +3,14 @@ package oauth2server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 
 	"github.com/echo-oauth2/oauth2server"
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
 
 var userCodeRE = regexp.MustCompile(`^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$`)
@@ -330,4 +333,149 @@ func TestDeviceForeignPollChangesNothing(t *testing.T) {
 	d, err := e.model.GetDeviceCodeByUserCode(context.Background(), uc)
 	require.NoError(t, err)
 	assert.Equal(t, 5*time.Second, d.Interval, "not raised")
+}
+
+// R-110, R-114, R-116: device authorizations are capped per source
+// address, then per client; above a cap the answer is 429 slow_down with
+// Retry-After and nothing is stored; the window ends.
+func TestDeviceAuthorizationCaps(t *testing.T) {
+	// newCapsEnv caps pending authorizations per address and per client
+	// (0 is the default, -1 no cap) and adds a second device client.
+	newCapsEnv := func(t *testing.T, perAddress, perClient int) (*testEnv, *countingModel) {
+		var m *countingModel
+		e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+			m = &countingModel{Model: mm}
+			return m
+		}), withOptions(func(o *oauth2server.Options) {
+			o.Device.MaxPendingPerAddress, o.Device.MaxPendingPerClient = perAddress, perClient
+			o.TrustedProxies = []string{"192.0.2.1"} // httptest's RemoteAddr
+		}))
+		require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "radio", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+		return e, m
+	}
+	start := func(e *testEnv, clientID, from string) *httptest.ResponseRecorder {
+		req := tokenReq{path: "/device_authorization", body: "client_id=" + clientID}.build()
+		if from != "" {
+			req.Header.Set("X-Forwarded-For", from)
+		}
+		rec := httptest.NewRecorder()
+		e.mux.ServeHTTP(rec, req)
+		return rec
+	}
+	assertThrottled := func(t *testing.T, rec *httptest.ResponseRecorder, retryAfter string) {
+		t.Helper()
+		assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+		assert.Contains(t, rec.Body.String(), `"error":"slow_down"`)
+		assert.Equal(t, retryAfter, rec.Header().Get("Retry-After"))
+		assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	}
+
+	t.Run("per address", func(t *testing.T) {
+		e, m := newCapsEnv(t, 3, 0)
+		for range 3 {
+			require.Equal(t, http.StatusOK, start(e, tvID, "198.51.100.7").Code)
+		}
+		e.clock.Advance(time.Minute)
+		assertThrottled(t, start(e, tvID, "198.51.100.7"), "540")
+		assertThrottled(t, start(e, "radio", "198.51.100.7"), "540")
+		assert.EqualValues(t, 3, m.saveDevice.Load(), "nothing stored above the cap")
+		assert.Equal(t, http.StatusOK, start(e, tvID, "203.0.113.9").Code, "another address is not affected")
+		// IPv6 addresses count per /64.
+		for i := range 3 {
+			require.Equal(t, http.StatusOK, start(e, tvID, fmt.Sprintf("2001:db8:1:2::%d", i+1)).Code)
+		}
+		assertThrottled(t, start(e, tvID, "2001:db8:1:2:ffff::1"), "600")
+		assert.Equal(t, http.StatusOK, start(e, tvID, "2001:db8:1:3::1").Code)
+
+		e.clock.Advance(9 * time.Minute)
+		assert.Equal(t, http.StatusOK, start(e, tvID, "198.51.100.7").Code, "the window ended")
+	})
+	t.Run("per client, after the address", func(t *testing.T) {
+		e, m := newCapsEnv(t, 2, 5)
+		// One address over its own cap does not drain the client's budget.
+		for i := range 10 {
+			rec := start(e, tvID, "198.51.100.7")
+			require.Equal(t, map[bool]int{true: http.StatusOK, false: http.StatusTooManyRequests}[i < 2], rec.Code)
+		}
+		for i := range 3 {
+			require.Equal(t, http.StatusOK, start(e, tvID, fmt.Sprint("203.0.113.", i+1)).Code)
+		}
+		assertThrottled(t, start(e, tvID, "203.0.113.50"), "600")
+		assert.EqualValues(t, 5, m.saveDevice.Load())
+		assert.Equal(t, http.StatusOK, start(e, "radio", "203.0.113.50").Code, "another client is not affected")
+	})
+	t.Run("disabled", func(t *testing.T) {
+		e, m := newCapsEnv(t, -1, -1)
+		for range 50 {
+			require.Equal(t, http.StatusOK, start(e, tvID, "").Code)
+		}
+		assert.EqualValues(t, 50, m.saveDevice.Load())
+	})
+}
+
+// Above a device cap, refusals until the window ends cost no store write.
+func TestDeviceCapRefusalsAreCheap(t *testing.T) {
+	var m *countingCounters
+	e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+		m = &countingCounters{countingModel: countingModel{Model: mm}}
+		return m
+	}), withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = 2 }))
+	for i := range 50 {
+		r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+		if i < 2 {
+			require.Equal(t, http.StatusOK, r.status)
+		} else {
+			require.Equal(t, http.StatusTooManyRequests, r.status)
+		}
+	}
+	// Two admitted (two adds each: address, client), one refused (one add).
+	assert.EqualValues(t, 5, m.adds.Load(), "the 47 later refusals wrote nothing")
+	e.clock.Advance(10 * time.Minute)
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+	assert.Equal(t, http.StatusOK, r.status, "the window ended")
+}
+
+// countingCounters counts the counter writes of a memorymodel.
+type countingCounters struct {
+	countingModel
+	adds atomic.Int64
+}
+
+func (m *countingCounters) AddCounter(ctx context.Context, key string, delta int64, window time.Duration, now time.Time) (oauth2server.Counter, error) {
+	m.adds.Add(1)
+	return m.Model.AddCounter(ctx, key, delta, window, now)
+}
+
+// A refusal by the client's cap gives the address its charge back, and a
+// request whose address cannot be told gets no address bucket (all such
+// requests would share one).
+func TestDeviceCapsAddressRefundAndUnknownAddress(t *testing.T) {
+	start := func(e *testEnv, clientID, from string) int {
+		req := tokenReq{path: "/device_authorization", body: "client_id=" + clientID}.build()
+		if from == "pipe" {
+			req.RemoteAddr = "pipe"
+		} else {
+			req.Header.Set("X-Forwarded-For", from)
+		}
+		rec := httptest.NewRecorder()
+		e.mux.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
+		o.TrustedProxies = []string{"192.0.2.1"}
+		o.Device.MaxPendingPerAddress, o.Device.MaxPendingPerClient = 2, 1
+	}))
+	require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "radio", Grants: []string{oauth2server.GrantDeviceCode}}))
+	require.Equal(t, http.StatusOK, start(e, tvID, "198.51.100.7"))
+	for range 3 {
+		require.Equal(t, http.StatusTooManyRequests, start(e, tvID, "198.51.100.7"), "the client's cap")
+	}
+	// Had the refused requests kept their address charges, the address
+	// (cap 2) would be full now.
+	assert.Equal(t, http.StatusOK, start(e, "radio", "198.51.100.7"), "the address still has room")
+
+	e = newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = 2 }))
+	for i := range 5 {
+		assert.Equal(t, http.StatusOK, start(e, tvID, "pipe"), "request %d without an address", i)
+	}
 }

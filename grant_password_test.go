@@ -1,12 +1,16 @@
 package oauth2server_test
 
 import (
+	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
 
 // R-66: the password grant works only when listed.
@@ -66,4 +70,59 @@ func TestPasswordGrant(t *testing.T) {
 		requireOK(t, r)
 		assert.NotContains(t, r.body, "refresh_token", "refresh_token grant not enabled")
 	})
+}
+
+// R-66, R-112, R-116: the password grant is throttled per username; a
+// delayed request is 429 with Retry-After and never reaches GetUser.
+func TestPasswordGrantThrottle(t *testing.T) {
+	var m *countingModel
+	e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+		m = &countingModel{Model: mm}
+		return m
+	}), withOptions(func(o *oauth2server.Options) { o.AllowPasswordGrant = true }))
+	login := func(user, pass string) answer {
+		return e.serve(tokenReq{body: url.Values{"grant_type": {"password"}, "username": {user}, "password": {pass}}.Encode(),
+			auth: basic(confID, confSecret)})
+	}
+	for range 5 {
+		require.Equal(t, http.StatusOK, login("alice", "alice-password").status, "successes never count")
+	}
+	for range 6 {
+		r := login("alice", "wrong")
+		require.Equal(t, http.StatusBadRequest, r.status)
+		require.Contains(t, r.raw, "invalid_grant")
+	}
+	calls := m.getUser.Load()
+	r := login("alice", "alice-password")
+	assert.Equal(t, http.StatusTooManyRequests, r.status)
+	assert.Contains(t, r.raw, `"error":"slow_down"`)
+	assert.Equal(t, "1", r.header.Get("Retry-After"))
+	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
+	assert.Equal(t, calls, m.getUser.Load(), "a delayed request does not check the password")
+	// An unknown account is throttled like a known one would be: the
+	// answer tells nothing about existence; it is not delayed by alice.
+	assert.Equal(t, http.StatusBadRequest, login("bob", "x").status)
+
+	e.clock.Advance(time.Second)
+	assert.Equal(t, http.StatusOK, login("alice", "alice-password").status, "a delay, never a lock")
+}
+
+// A store fault while checking a password is no failure: after many of
+// them the account is not delayed (R-112, failures only).
+func TestPasswordGrantStoreFaultIsNoFailure(t *testing.T) {
+	m := &faultModel{fail: map[string]bool{}}
+	e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+		m.Model = mm
+		return m
+	}), withOptions(func(o *oauth2server.Options) { o.AllowPasswordGrant = true }))
+	login := func() int {
+		return e.serve(tokenReq{body: url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}}.Encode(),
+			auth: basic(confID, confSecret)}).status
+	}
+	m.fail["GetUser"] = true
+	for range 10 {
+		require.Equal(t, http.StatusServiceUnavailable, login())
+	}
+	m.fail["GetUser"] = false
+	assert.Equal(t, http.StatusOK, login(), "not delayed by the outage")
 }
