@@ -94,11 +94,6 @@ func (m *redirectModel) GetClient(_ context.Context, id string) (*Client, error)
 func (m *redirectModel) SaveToken(context.Context, *Token, *Client, *User) error { return nil }
 func (m *redirectModel) GetAccessToken(context.Context, string) (*Token, error)  { return nil, nil }
 
-// tokenlessModel has neither AccessTokenModel nor any other capability.
-type tokenlessModel struct{}
-
-func (tokenlessModel) GetClient(context.Context, string) (*Client, error)      { return nil, nil }
-func (tokenlessModel) SaveToken(context.Context, *Token, *Client, *User) error { return nil }
 func (m *redirectModel) ValidateRedirectURI(_ context.Context, uri string, _ *Client) (bool, error) {
 	if m.fail {
 		return false, stderrors.New("boom")
@@ -175,19 +170,4 @@ func TestAuthorizeMisuse(t *testing.T) {
 	redirect, page = srv2.AuthorizeErrorResponse(r, err)
 	assert.Empty(t, redirect)
 	assert.Equal(t, "server_error", page.Code)
-}
-
-// ValidateAccessToken needs a token and, for opaque tokens, the model's
-// AccessTokenModel.
-func TestValidateAccessTokenWithoutModel(t *testing.T) {
-	t.Parallel()
-	_, err := New(tokenlessModel{}, Options{})
-	require.ErrorContains(t, err, "opaque access tokens need AccessTokenModel", "New refuses a server whose tokens nothing can verify")
-	srv, err := New(tokenlessModel{}, Options{Grants: []string{}})
-	require.NoError(t, err, "a server that issues no tokens")
-	_, err = srv.ValidateAccessToken(context.Background(), "")
-	assert.ErrorIs(t, err, oerrors.ErrInvalidToken)
-	_, err = srv.ValidateAccessToken(context.Background(), "x")
-	assert.True(t, oerrors.IsServerError(err))
-	assert.ErrorContains(t, err, "AccessTokenModel")
 }

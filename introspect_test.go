@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/echo-oauth2/oauth2server"
+	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
 
@@ -175,4 +176,30 @@ func TestIntrospectCaller(t *testing.T) {
 			withOptions(func(o *oauth2server.Options) { o.Grants = []string{} }))
 		assertInactive(t, e.introspect("x", ""))
 	})
+}
+
+// IntrospectToken answers from Go code what the introspection endpoint
+// answers, as the server itself: every token is visible.
+func TestIntrospectTokenInCode(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEnv(t)
+	access, refresh := e.codeFlow(confID, confSecret, "u-1")
+
+	got, err := e.srv.IntrospectToken(ctx, access, "")
+	require.NoError(t, err)
+	assert.True(t, got.Active)
+	assert.Equal(t, confID, got.ClientID)
+	assert.Equal(t, "u-1", got.Subject)
+
+	got, err = e.srv.IntrospectToken(ctx, refresh, oauth2server.HintRefreshToken)
+	require.NoError(t, err)
+	assert.True(t, got.Active, "a refresh token of any client is visible to the server itself")
+	assert.Equal(t, confID, got.ClientID)
+
+	got, err = e.srv.IntrospectToken(ctx, "unknown", "")
+	require.NoError(t, err)
+	assert.Equal(t, &oauth2server.IntrospectionResponse{Active: false}, got)
+
+	_, err = e.srv.IntrospectToken(ctx, "", "")
+	assert.Equal(t, "invalid_request", oautherrors.From(err).Code)
 }

@@ -7,13 +7,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/echo-oauth2/oauth2server"
-	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
 
@@ -42,8 +41,8 @@ func TestRevokeRefreshTokenRevokesFamily(t *testing.T) {
 	assertOAuthError(t, e.refresh(confID, confSecret, rt2), http.StatusBadRequest, "invalid_grant")
 	for _, tok := range []string{at, at2} {
 		err := e.valid(tok)
-		require.ErrorIs(t, err, oerrors.ErrInvalidToken)
-		assert.Equal(t, "The access token was revoked.", oerrors.From(err).Description)
+		require.ErrorIs(t, err, oautherrors.ErrInvalidToken)
+		assert.Equal(t, "The access token was revoked.", oautherrors.From(err).Description)
 	}
 }
 
@@ -54,7 +53,7 @@ func TestRevokeAccessToken(t *testing.T) {
 	e := newTestEnv(t)
 	at, rt := e.codeFlow(confID, confSecret, "user-1")
 	assertRevoked200(t, e.revoke(at, "access_token", confID, confSecret))
-	assert.ErrorIs(t, e.valid(at), oerrors.ErrInvalidToken)
+	assert.ErrorIs(t, e.valid(at), oautherrors.ErrInvalidToken)
 	assertOAuthError(t, e.refresh(confID, confSecret, rt), http.StatusBadRequest, "invalid_grant")
 	// Revoking again is still success.
 	assertRevoked200(t, e.revoke(at, "access_token", confID, confSecret))
@@ -84,7 +83,7 @@ func TestRevokeHints(t *testing.T) {
 				tok = rt
 			}
 			assertRevoked200(t, e.revoke(tok, tc.givenHint, confID, confSecret))
-			assert.ErrorIs(t, e.valid(at), oerrors.ErrInvalidToken)
+			assert.ErrorIs(t, e.valid(at), oautherrors.ErrInvalidToken)
 			assertOAuthError(t, e.refresh(confID, confSecret, rt), http.StatusBadRequest, "invalid_grant")
 		})
 	}
@@ -200,50 +199,34 @@ func TestRevokeUnsupportedAndFaults(t *testing.T) {
 		at := e.clientCredentials(confID, confSecret)
 		assertOAuthError(t, e.revoke(at, "access_token", confID, confSecret), http.StatusServiceUnavailable, "server_error")
 		err := e.valid(at)
-		assert.True(t, oerrors.IsServerError(err))
+		assert.True(t, oautherrors.IsServerError(err))
 		assertOAuthError(t, e.introspect(at, ""), http.StatusServiceUnavailable, "server_error")
 	})
 }
 
-// ValidateAccessToken for opaque tokens: precise invalid_token
-// descriptions.
-func TestValidateAccessTokenOpaque(t *testing.T) {
-	t.Parallel()
+// RevokeTokenFor revokes on behalf of a client with the rules of the
+// revocation endpoint.
+func TestRevokeTokenForInCode(t *testing.T) {
+	ctx := context.Background()
 	e := newTestEnv(t)
-	at := e.clientCredentials(confID, confSecret)
-	revoked := e.clientCredentials(otherID, otherSecret)
-	assertRevoked200(t, e.revoke(revoked, "", otherID, otherSecret))
-	expired := e.clientCredentials(confID, confSecret)
+	access, refresh := e.codeFlow(confID, confSecret, "u-1")
 
-	tok, err := e.srv.ValidateAccessToken(context.Background(), at)
+	err := e.srv.RevokeTokenFor(ctx, otherID, refresh, "")
+	assert.Equal(t, "invalid_grant", oautherrors.From(err).Code, "another client's token")
+	require.NoError(t, e.valid(access), "left untouched")
+
+	err = e.srv.RevokeTokenFor(ctx, "nobody", refresh, "")
+	assert.Equal(t, "invalid_client", oautherrors.From(err).Code)
+
+	assert.NoError(t, e.srv.RevokeTokenFor(ctx, confID, "unknown", ""), "an unknown token is success")
+	_, err = e.srv.IntrospectToken(ctx, refresh, "")
 	require.NoError(t, err)
-	assert.Equal(t, confID, tok.ClientID)
 
-	e.clock.Advance(time.Hour)
-	for _, tc := range []struct{ name, token, desc string }{
-		{"nok, missing", "", "The access token is missing."},
-		{"nok, unknown", "nope", "The access token is unknown."},
-		{"nok, revoked", revoked, "The access token was revoked."},
-		{"nok, expired", expired, "The access token has expired."},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := e.valid(tc.token)
-			require.ErrorIs(t, err, oerrors.ErrInvalidToken)
-			assert.Equal(t, tc.desc, oerrors.From(err).Description)
-		})
-	}
-	t.Run("nok, no AccessTokenModel", func(t *testing.T) {
-		// An opaque-token server cannot check tokens without the model:
-		// it fails closed with server_error, naming the interface in logs.
-		// Only possible for a server that issues no tokens: New refuses
-		// the others.
-		e := newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} }),
-			withOptions(func(o *oauth2server.Options) { o.Grants = []string{} }))
-		assert.False(t, e.srv.CanVerifyAccessTokens())
-		assert.True(t, oerrors.IsServerError(e.valid("x")))
-	})
-	t.Run("nok, model fault", func(t *testing.T) {
-		e := newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model { return &faulty{Model: m, failAccess: true} }))
-		assert.True(t, oerrors.IsServerError(e.valid("x")))
-	})
+	require.NoError(t, e.srv.RevokeTokenFor(ctx, confID, refresh, oauth2server.HintRefreshToken))
+	assert.Error(t, e.valid(access), "the family's access token is revoked too")
+	got, err := e.srv.IntrospectToken(ctx, refresh, "")
+	require.NoError(t, err)
+	assert.False(t, got.Active)
+
+	assert.Equal(t, "invalid_request", oautherrors.From(e.srv.RevokeTokenFor(ctx, confID, "", "")).Code)
 }
