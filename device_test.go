@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,204 +134,6 @@ func TestDeviceAuthorizationBadRequests(t *testing.T) {
 			}
 		})
 	}
-}
-
-// every answer of RFC 8628 §3.5, and the bad requests of §3.4.
-func TestDeviceTokenErrors(t *testing.T) {
-	tests := []struct {
-		name        string
-		given       func(t *testing.T, e *testEnv, userCode string)
-		whenClient  string
-		whenCode    string // "" uses the issued device code; "-" sends none
-		expectError string
-	}{
-		{name: "nok, pending", given: func(*testing.T, *testEnv, string) {}, expectError: "authorization_pending"},
-		{name: "nok, denied", given: func(t *testing.T, e *testEnv, uc string) {
-			require.NoError(t, e.srv.DenyDevice(context.Background(), uc))
-		}, expectError: "access_denied"},
-		{name: "nok, expired", given: func(t *testing.T, e *testEnv, _ string) {
-			e.clock.Advance(10 * time.Minute)
-		}, expectError: "expired_token"},
-		{name: "nok, approved but expired", given: func(t *testing.T, e *testEnv, uc string) {
-			require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "u1"}, nil))
-			e.clock.Advance(10*time.Minute + time.Second)
-		}, expectError: "expired_token"},
-		{name: "nok, unknown device code", given: func(*testing.T, *testEnv, string) {}, whenCode: "not-a-device-code", expectError: "invalid_grant"},
-		{name: "nok, another client's device code", given: func(t *testing.T, e *testEnv, uc string) {
-			require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "u1"}, nil))
-		}, whenClient: "other-tv", expectError: "invalid_grant"},
-		{name: "nok, no device_code", given: func(*testing.T, *testEnv, string) {}, whenCode: "-", expectError: "invalid_request"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEnv(t)
-			require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "other-tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
-			dc, uc := e.startDevice("read")
-			tc.given(t, e, uc)
-			form := url.Values{"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {tvID}, "device_code": {dc}}
-			if tc.whenClient != "" {
-				form.Set("client_id", tc.whenClient)
-			}
-			switch tc.whenCode {
-			case "":
-			case "-":
-				form.Del("device_code")
-			default:
-				form.Set("device_code", tc.whenCode)
-			}
-			r := e.serve(tokenReq{body: form.Encode()})
-			assert.Equal(t, http.StatusBadRequest, r.status)
-			assert.Equal(t, tc.expectError, r.errorCode(), r.body)
-			assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
-			assert.NotContains(t, r.body, "access_token")
-		})
-	}
-}
-
-func TestDeviceTokenErrorsAreSentinels(t *testing.T) {
-	e := newTestEnv(t)
-	dc, _ := e.startDevice("")
-	_, err := e.srv.Token(tokenReq{body: url.Values{
-		"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {tvID}, "device_code": {dc}}.Encode()}.build())
-	assert.ErrorIs(t, err, oautherrors.ErrAuthorizationPending)
-}
-
-// RFC 8628 §3.5: polling sooner than the interval is slow_down, and the
-// interval grows by 5 seconds for this and all later polls.
-func TestDeviceTokenSlowDown(t *testing.T) {
-	e := newTestEnv(t)
-	dc, uc := e.startDevice("")
-	interval := func() time.Duration {
-		d, err := e.model.GetDeviceCodeByUserCode(context.Background(), uc)
-		require.NoError(t, err)
-		return d.Interval
-	}
-
-	assert.Equal(t, "authorization_pending", e.poll(tvID, dc).errorCode(), "first poll")
-	e.clock.Advance(5 * time.Second)
-	assert.Equal(t, "authorization_pending", e.poll(tvID, dc).errorCode(), "after the interval")
-
-	e.clock.Advance(1 * time.Second)
-	r := e.poll(tvID, dc)
-	assert.Equal(t, http.StatusBadRequest, r.status)
-	assert.Equal(t, "slow_down", r.errorCode())
-	assert.Equal(t, 10*time.Second, interval(), "raised by 5 s")
-
-	// The old interval is now too fast as well.
-	e.clock.Advance(5 * time.Second)
-	assert.Equal(t, "slow_down", e.poll(tvID, dc).errorCode())
-	assert.Equal(t, 15*time.Second, interval())
-
-	e.clock.Advance(15 * time.Second)
-	assert.Equal(t, "authorization_pending", e.poll(tvID, dc).errorCode(), "honouring the raised interval")
-	assert.Equal(t, 15*time.Second, interval())
-
-	// A little jitter below the interval is forgiven.
-	e.clock.Advance(14 * time.Second)
-	assert.Equal(t, "authorization_pending", e.poll(tvID, dc).errorCode())
-}
-
-// R-49 (single use, here of the device code) and R-62: the approved code
-// yields tokens of the approving user once.
-func TestDeviceTokenIssuedOnce(t *testing.T) {
-	e := newTestEnv(t)
-	dc, uc := e.startDevice("read write")
-	require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "alice"}, []string{"read"}))
-
-	r := e.poll(tvID, dc)
-	require.Equal(t, http.StatusOK, r.status, r.body)
-	assert.Equal(t, "Bearer", r.body["token_type"])
-	assert.Equal(t, "read", r.body["scope"], "the scope the user granted")
-	assert.NotEmpty(t, r.body["refresh_token"], "the client has the refresh_token grant")
-	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
-
-	tok, err := e.model.GetAccessToken(context.Background(), r.body["access_token"].(string))
-	require.NoError(t, err)
-	require.NotNil(t, tok)
-	assert.Equal(t, "alice", tok.UserID)
-	assert.Equal(t, tvID, tok.ClientID)
-	stored, err := e.model.GetDeviceCodeByUserCode(context.Background(), uc)
-	require.NoError(t, err)
-	assert.Equal(t, stored.GrantID, tok.GrantID)
-	assert.Equal(t, oauth2server.DeviceCodeRedeemed, stored.Status)
-
-	e.clock.Advance(5 * time.Second)
-	r = e.poll(tvID, dc)
-	assert.Equal(t, http.StatusBadRequest, r.status)
-	assert.Equal(t, "invalid_grant", r.errorCode())
-
-	// R-49 by analogy: a redeemed device code presented again may have
-	// leaked, so the tokens it produced are revoked.
-	tok, err = e.model.GetAccessToken(context.Background(), tok.AccessToken)
-	require.NoError(t, err)
-	assert.True(t, tok.Revoked, "the replay revoked the issued token")
-}
-
-func TestDeviceTokenConcurrentRedemption(t *testing.T) {
-	e := newTestEnv(t)
-	dc, uc := e.startDevice("")
-	require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "alice"}, nil))
-
-	const n = 32
-	statuses := make(chan int, n)
-	// The requests are built first and released together, so that the
-	// redemptions really overlap.
-	var wg, start sync.WaitGroup
-	start.Add(1)
-	for range n {
-		wg.Add(1)
-		req := tokenReq{body: url.Values{
-			"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {tvID}, "device_code": {dc}}.Encode()}.build()
-		go func() {
-			defer wg.Done()
-			start.Wait()
-			rec := httptest.NewRecorder()
-			e.mux.ServeHTTP(rec, req)
-			statuses <- rec.Code
-		}()
-	}
-	start.Done()
-	wg.Wait()
-	close(statuses)
-	counts := map[int]int{}
-	for s := range statuses {
-		counts[s]++
-	}
-	assert.Equal(t, map[int]int{200: 1, 400: n - 1}, counts)
-}
-
-func TestDeviceConfidentialClientMustAuthenticateWhenPolling(t *testing.T) {
-	e := newTestEnv(t)
-	r := e.deviceAuthorization(url.Values{}, cliID, cliSecret)
-	require.Equal(t, http.StatusOK, r.status, r.body)
-	dc, uc := r.body["device_code"].(string), r.body["user_code"].(string)
-	require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "bob"}, nil))
-
-	// client_id alone does not identify a confidential client.
-	r = e.poll(cliID, dc)
-	assert.Equal(t, http.StatusUnauthorized, r.status)
-	assert.Equal(t, "invalid_client", r.errorCode())
-
-	r = e.serve(tokenReq{body: url.Values{"grant_type": {oauth2server.GrantDeviceCode}, "device_code": {dc}}.Encode(), auth: basic(cliID, cliSecret)})
-	require.Equal(t, http.StatusOK, r.status, r.body)
-	assert.NotContains(t, r.body, "refresh_token", "cli lacks the refresh_token grant")
-}
-
-// Bad input changes nothing: another client polling with a stolen device
-// code gets invalid_grant, and the real device's next poll is not pushed
-// into slow_down by it.
-func TestDeviceForeignPollChangesNothing(t *testing.T) {
-	e := newTestEnv(t)
-	require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "other-tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
-	dc, uc := e.startDevice("")
-	assert.Equal(t, "authorization_pending", e.poll(tvID, dc).errorCode(), "first poll")
-	e.clock.Advance(5 * time.Second)
-	assert.Equal(t, "invalid_grant", e.poll("other-tv", dc).errorCode())
-	e.clock.Advance(time.Second)
-	assert.Equal(t, "authorization_pending", e.poll(tvID, dc).errorCode(), "6 s after its own last poll")
-	d, err := e.model.GetDeviceCodeByUserCode(context.Background(), uc)
-	require.NoError(t, err)
-	assert.Equal(t, 5*time.Second, d.Interval, "not raised")
 }
 
 // device authorizations are capped per source
@@ -477,5 +278,272 @@ func TestDeviceCapsAddressRefundAndUnknownAddress(t *testing.T) {
 	e = newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = 2 }))
 	for i := range 5 {
 		assert.Equal(t, http.StatusOK, start(e, tvID, "pipe"), "request %d without an address", i)
+	}
+}
+
+func TestNormalizeUserCode(t *testing.T) {
+	tests := []struct {
+		name   string
+		given  string
+		expect string
+	}{
+		{name: "ok, canonical", given: "BCDF-GHJK", expect: "BCDF-GHJK"},
+		{name: "ok, lower case", given: "bcdf-ghjk", expect: "BCDF-GHJK"},
+		{name: "ok, no dash", given: "bcdfGHJK", expect: "BCDF-GHJK"},
+		{name: "ok, spaces and dashes anywhere", given: " b c-d f  g-h-j k ", expect: "BCDF-GHJK"},
+		{name: "ok, tab", given: "BCDF\tGHJK", expect: "BCDF-GHJK"},
+		{name: "nok, empty", given: ""},
+		{name: "nok, too short", given: "BCDF-GHJ"},
+		{name: "nok, too long", given: "BCDF-GHJKL"},
+		{name: "nok, vowel", given: "BCDF-GHJA"},
+		{name: "nok, Y", given: "BCDF-GHJY"},
+		{name: "nok, digit", given: "BCDF-GHJ1"},
+		{name: "nok, other separator", given: "BCDF_GHJK"},
+		{name: "nok, non-ASCII", given: "BCDF-GHJÄ"},
+		{name: "nok, huge input", given: strings.Repeat("-", 100) + "BCDFGHJK"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := oauth2server.NormalizeUserCode(tc.given)
+			assert.Equal(t, tc.expect != "", ok)
+			assert.Equal(t, tc.expect, got)
+		})
+	}
+}
+
+func TestUserCodeAlphabetAndFormat(t *testing.T) {
+	// 200 authorizations from one test address: lift its cap.
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = -1 }))
+	seen := map[string]bool{}
+	letters := map[rune]int{}
+	for range 200 {
+		_, uc := e.startDevice("")
+		require.Regexp(t, userCodeRE, uc)
+		norm, ok := oauth2server.NormalizeUserCode(strings.ToLower(uc))
+		require.True(t, ok)
+		assert.Equal(t, uc, norm, "issued codes are canonical")
+		assert.False(t, seen[uc], "user codes are unique")
+		seen[uc] = true
+		for _, r := range strings.ReplaceAll(uc, "-", "") {
+			letters[r]++
+		}
+	}
+	// 1600 letters over 20: every letter shows up (a missing one would
+	// mean a broken alphabet; probability by chance ~ 20 * 0.95^1600).
+	assert.Len(t, letters, len(oauth2server.UserCodeAlphabet))
+}
+
+func TestNewDeviceOptions(t *testing.T) {
+	m := memorymodel.New()
+	tests := []struct {
+		name          string
+		givenModel    oauth2server.Model
+		givenOpts     oauth2server.Options
+		expectErr     string
+		expectEnabled bool
+	}{
+		{name: "ok, enabled by default with model and URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}}, expectEnabled: true},
+		{name: "ok, loopback http URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "http://127.0.0.1:8080/device"}}, expectEnabled: true},
+		{name: "ok, disabled by default without URI", givenOpts: oauth2server.Options{}},
+		{name: "ok, listed explicitly", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI},
+			Grants: []string{oauth2server.GrantDeviceCode}}, expectEnabled: true},
+		{name: "ok, not listed", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI},
+			Grants: []string{oauth2server.GrantClientCredentials}}},
+		{name: "ok, model without the capability", givenModel: verifyingModel{minimalModel{m}}, givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}}},
+		{name: "nok, listed without URI", givenOpts: oauth2server.Options{Grants: []string{oauth2server.GrantDeviceCode}},
+			expectErr: "needs Options.Device.VerificationURI"},
+		{name: "nok, listed without the capability", givenModel: verifyingModel{minimalModel{m}},
+			givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}, Grants: []string{oauth2server.GrantDeviceCode}},
+			expectErr: "needs DeviceCodeModel"},
+		{name: "nok, http URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "http://as.example.com/device"}}, expectErr: "must use https"},
+		{name: "nok, relative URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "/device"}}, expectErr: "absolute URL"},
+		{name: "nok, fragment", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI + "#x"}}, expectErr: "without fragment"},
+		{name: "nok, negative lifetime", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{CodeLifetime: -time.Second}}, expectErr: "must not be negative"},
+		{name: "nok, negative window", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeFailureWindow: -time.Second}}, expectErr: "must not be negative"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			model := tc.givenModel
+			if model == nil {
+				model = m
+			}
+			srv, err := oauth2server.New(model, tc.givenOpts)
+			if tc.expectErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.expectErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.expectEnabled, srv.DeviceAuthorizationEnabled())
+			assert.Equal(t, tc.expectEnabled, srv.GrantEnabled(oauth2server.GrantDeviceCode))
+			if tc.expectEnabled {
+				assert.Contains(t, srv.GrantTypes(), oauth2server.GrantDeviceCode)
+			}
+		})
+	}
+}
+
+func TestDeviceDisabled(t *testing.T) {
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.VerificationURI = "" }))
+	require.False(t, e.srv.DeviceAuthorizationEnabled())
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+	assert.Equal(t, "unsupported_grant_type", r.errorCode())
+	_, err := e.srv.LookupUserCode(context.Background(), "BCDF-GHJK")
+	assert.Error(t, err)
+	assert.NotErrorIs(t, err, oauth2server.ErrInvalidUserCode)
+}
+
+func TestDeviceIntervalRoundedToSeconds(t *testing.T) {
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.Interval = 300 * time.Millisecond }))
+	assert.Equal(t, time.Second, e.srv.Options().Device.Interval)
+}
+
+// faultyDevices is the memory model with failures injected into its
+// device methods.
+type faultyDevices struct {
+	*memorymodel.Model
+	takenSaves int   // SaveDeviceCode answers ErrUserCodeTaken this many times
+	fail       error // returned by the method named in failing
+	failing    string
+}
+
+func (f *faultyDevices) SaveDeviceCode(ctx context.Context, d *oauth2server.DeviceCode) error {
+	if f.takenSaves > 0 {
+		f.takenSaves--
+		return oauth2server.ErrUserCodeTaken
+	}
+	if f.failing == "SaveDeviceCode" {
+		return f.fail
+	}
+	return f.Model.SaveDeviceCode(ctx, d)
+}
+
+func (f *faultyDevices) GetDeviceCodeByUserCode(ctx context.Context, uc string) (*oauth2server.DeviceCode, error) {
+	if f.failing == "GetDeviceCodeByUserCode" {
+		return nil, f.fail
+	}
+	return f.Model.GetDeviceCodeByUserCode(ctx, uc)
+}
+
+func (f *faultyDevices) SetDeviceDecision(ctx context.Context, uc string, d *oauth2server.DeviceDecision) (bool, error) {
+	if f.failing == "SetDeviceDecision" {
+		return false, f.fail
+	}
+	return f.Model.SetDeviceDecision(ctx, uc, d)
+}
+
+func (f *faultyDevices) PollDeviceCode(ctx context.Context, dc, clientID string, now time.Time) (*oauth2server.DeviceCode, error) {
+	if f.failing == "PollDeviceCode" {
+		return nil, f.fail
+	}
+	return f.Model.PollDeviceCode(ctx, dc, clientID, now)
+}
+
+func (f *faultyDevices) RaiseDeviceInterval(ctx context.Context, dc string, d time.Duration) error {
+	if f.failing == "RaiseDeviceInterval" {
+		return f.fail
+	}
+	return f.Model.RaiseDeviceInterval(ctx, dc, d)
+}
+
+func (f *faultyDevices) ConsumeDeviceCode(ctx context.Context, dc string) (bool, error) {
+	if f.failing == "ConsumeDeviceCode" {
+		return false, f.fail
+	}
+	return f.Model.ConsumeDeviceCode(ctx, dc)
+}
+
+// newFaultyEnv is a testEnv whose model is the memorymodel inside f.
+func newFaultyEnv(t *testing.T, options ...envOption) (*faultyDevices, *testEnv) {
+	t.Helper()
+	var f *faultyDevices
+	e := newTestEnv(t, append(options, withModel(func(m *memorymodel.Model) oauth2server.Model {
+		f = &faultyDevices{Model: m, fail: errStore}
+		return f
+	}))...)
+	return f, e
+}
+
+func TestDeviceUserCodeCollisionRetry(t *testing.T) {
+	f, e := newFaultyEnv(t)
+	f.takenSaves = 2
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+	assert.Equal(t, http.StatusOK, r.status, "third try succeeds")
+
+	f.takenSaves = 3
+	r = e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Equal(t, "server_error", r.errorCode())
+}
+
+// A storage fault is server_error (503) with the cause only in logs, at
+// every step of the device flow: device.go (save), device_verify.go
+// (lookup, decision) and grant_device_code.go (poll, slow_down, redeem).
+func TestDeviceStorageFaults(t *testing.T) {
+	ctx := context.Background()
+	alice := &oauth2server.User{ID: "alice"}
+	tests := []struct {
+		name   string
+		method string
+		when   func(t *testing.T, e *testEnv, dc, uc string) error
+	}{
+		{"nok, save", "SaveDeviceCode", func(t *testing.T, e *testEnv, _, _ string) error {
+			r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+			assert.Equal(t, http.StatusServiceUnavailable, r.status)
+			assert.NotContains(t, r.body["error_description"], "store is down")
+			return oautherrors.ErrServerError
+		}},
+		{"nok, lookup", "GetDeviceCodeByUserCode", func(t *testing.T, e *testEnv, _, uc string) error {
+			_, err := e.srv.LookupUserCode(ctx, uc)
+			return err
+		}},
+		{"nok, decision", "SetDeviceDecision", func(t *testing.T, e *testEnv, _, uc string) error {
+			return e.srv.ApproveDevice(ctx, uc, alice, nil)
+		}},
+		{"nok, poll", "PollDeviceCode", func(t *testing.T, e *testEnv, dc, _ string) error {
+			return tokenErr(e, dc)
+		}},
+		{"nok, raise interval", "RaiseDeviceInterval", func(t *testing.T, e *testEnv, dc, _ string) error {
+			require.ErrorIs(t, tokenErr(e, dc), oautherrors.ErrAuthorizationPending)
+			return tokenErr(e, dc)
+		}},
+		{"nok, consume", "ConsumeDeviceCode", func(t *testing.T, e *testEnv, dc, uc string) error {
+			require.NoError(t, e.srv.ApproveDevice(ctx, uc, alice, nil))
+			return tokenErr(e, dc)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, e := newFaultyEnv(t)
+			r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+			require.Equal(t, http.StatusOK, r.status)
+			f.failing = tc.method
+			err := tc.when(t, e, r.body["device_code"].(string), r.body["user_code"].(string))
+			assert.ErrorIs(t, err, oautherrors.ErrServerError)
+			assert.True(t, oautherrors.IsServerError(err))
+		})
+	}
+}
+
+// tokenErr polls for the device code as tvID and returns the Server's error.
+func tokenErr(e *testEnv, dc string) error {
+	_, err := e.srv.Token(tokenReq{body: url.Values{"grant_type": {oauth2server.GrantDeviceCode},
+		"client_id": {tvID}, "device_code": {dc}}.Encode()}.build())
+	return err
+}
+
+// a device authorization that stored nothing gives its charges
+// back: a store outage does not use up an address's budget.
+func TestDeviceFailedSaveIsRefunded(t *testing.T) {
+	f, e := newFaultyEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = 2 }))
+	f.failing = "SaveDeviceCode"
+	for range 5 {
+		r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+		require.Equal(t, http.StatusServiceUnavailable, r.status)
+	}
+	f.failing = ""
+	for range 2 {
+		r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+		assert.Equal(t, http.StatusOK, r.status, "the outage charged nothing")
 	}
 }

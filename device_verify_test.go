@@ -3,7 +3,6 @@ package oauth2server_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -14,60 +13,7 @@ import (
 
 	"github.com/echo-oauth2/oauth2server"
 	oautherrors "github.com/echo-oauth2/oauth2server/errors"
-	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
-
-func TestNormalizeUserCode(t *testing.T) {
-	tests := []struct {
-		name   string
-		given  string
-		expect string
-	}{
-		{name: "ok, canonical", given: "BCDF-GHJK", expect: "BCDF-GHJK"},
-		{name: "ok, lower case", given: "bcdf-ghjk", expect: "BCDF-GHJK"},
-		{name: "ok, no dash", given: "bcdfGHJK", expect: "BCDF-GHJK"},
-		{name: "ok, spaces and dashes anywhere", given: " b c-d f  g-h-j k ", expect: "BCDF-GHJK"},
-		{name: "ok, tab", given: "BCDF\tGHJK", expect: "BCDF-GHJK"},
-		{name: "nok, empty", given: ""},
-		{name: "nok, too short", given: "BCDF-GHJ"},
-		{name: "nok, too long", given: "BCDF-GHJKL"},
-		{name: "nok, vowel", given: "BCDF-GHJA"},
-		{name: "nok, Y", given: "BCDF-GHJY"},
-		{name: "nok, digit", given: "BCDF-GHJ1"},
-		{name: "nok, other separator", given: "BCDF_GHJK"},
-		{name: "nok, non-ASCII", given: "BCDF-GHJÄ"},
-		{name: "nok, huge input", given: strings.Repeat("-", 100) + "BCDFGHJK"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok := oauth2server.NormalizeUserCode(tc.given)
-			assert.Equal(t, tc.expect != "", ok)
-			assert.Equal(t, tc.expect, got)
-		})
-	}
-}
-
-func TestUserCodeAlphabetAndFormat(t *testing.T) {
-	// 200 authorizations from one test address: lift its cap.
-	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = -1 }))
-	seen := map[string]bool{}
-	letters := map[rune]int{}
-	for range 200 {
-		_, uc := e.startDevice("")
-		require.Regexp(t, userCodeRE, uc)
-		norm, ok := oauth2server.NormalizeUserCode(strings.ToLower(uc))
-		require.True(t, ok)
-		assert.Equal(t, uc, norm, "issued codes are canonical")
-		assert.False(t, seen[uc], "user codes are unique")
-		seen[uc] = true
-		for _, r := range strings.ReplaceAll(uc, "-", "") {
-			letters[r]++
-		}
-	}
-	// 1600 letters over 20: every letter shows up (a missing one would
-	// mean a broken alphabet; probability by chance ~ 20 * 0.95^1600).
-	assert.Len(t, letters, len(oauth2server.UserCodeAlphabet))
-}
 
 func TestLookupUserCode(t *testing.T) {
 	e := newTestEnv(t)
@@ -264,69 +210,4 @@ func TestUserCodeBruteForceBound(t *testing.T) {
 			require.ErrorIs(t, err, oauth2server.ErrInvalidUserCode)
 		}
 	})
-}
-
-func TestNewDeviceOptions(t *testing.T) {
-	m := memorymodel.New()
-	tests := []struct {
-		name          string
-		givenModel    oauth2server.Model
-		givenOpts     oauth2server.Options
-		expectErr     string
-		expectEnabled bool
-	}{
-		{name: "ok, enabled by default with model and URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}}, expectEnabled: true},
-		{name: "ok, loopback http URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "http://127.0.0.1:8080/device"}}, expectEnabled: true},
-		{name: "ok, disabled by default without URI", givenOpts: oauth2server.Options{}},
-		{name: "ok, listed explicitly", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI},
-			Grants: []string{oauth2server.GrantDeviceCode}}, expectEnabled: true},
-		{name: "ok, not listed", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI},
-			Grants: []string{oauth2server.GrantClientCredentials}}},
-		{name: "ok, model without the capability", givenModel: verifyingModel{minimalModel{m}}, givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}}},
-		{name: "nok, listed without URI", givenOpts: oauth2server.Options{Grants: []string{oauth2server.GrantDeviceCode}},
-			expectErr: "needs Options.Device.VerificationURI"},
-		{name: "nok, listed without the capability", givenModel: verifyingModel{minimalModel{m}},
-			givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}, Grants: []string{oauth2server.GrantDeviceCode}},
-			expectErr: "needs DeviceCodeModel"},
-		{name: "nok, http URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "http://as.example.com/device"}}, expectErr: "must use https"},
-		{name: "nok, relative URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "/device"}}, expectErr: "absolute URL"},
-		{name: "nok, fragment", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI + "#x"}}, expectErr: "without fragment"},
-		{name: "nok, negative lifetime", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{CodeLifetime: -time.Second}}, expectErr: "must not be negative"},
-		{name: "nok, negative window", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeFailureWindow: -time.Second}}, expectErr: "must not be negative"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			model := tc.givenModel
-			if model == nil {
-				model = m
-			}
-			srv, err := oauth2server.New(model, tc.givenOpts)
-			if tc.expectErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.expectErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.expectEnabled, srv.DeviceAuthorizationEnabled())
-			assert.Equal(t, tc.expectEnabled, srv.GrantEnabled(oauth2server.GrantDeviceCode))
-			if tc.expectEnabled {
-				assert.Contains(t, srv.GrantTypes(), oauth2server.GrantDeviceCode)
-			}
-		})
-	}
-}
-
-func TestDeviceDisabled(t *testing.T) {
-	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.VerificationURI = "" }))
-	require.False(t, e.srv.DeviceAuthorizationEnabled())
-	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
-	assert.Equal(t, "unsupported_grant_type", r.errorCode())
-	_, err := e.srv.LookupUserCode(context.Background(), "BCDF-GHJK")
-	assert.Error(t, err)
-	assert.NotErrorIs(t, err, oauth2server.ErrInvalidUserCode)
-}
-
-func TestDeviceIntervalRoundedToSeconds(t *testing.T) {
-	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.Interval = 300 * time.Millisecond }))
-	assert.Equal(t, time.Second, e.srv.Options().Device.Interval)
 }
