@@ -2,9 +2,6 @@ package oauth2server
 
 import (
 	"context"
-	stderrors "errors"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 
@@ -82,25 +79,6 @@ func TestAppendParams(t *testing.T) {
 	assert.Equal(t, "https://c.example/cb#code=c&state=a+b", appendParams("https://c.example/cb", v, true))
 }
 
-type redirectModel struct {
-	clients map[string]*Client
-	allow   string
-	fail    bool
-}
-
-func (m *redirectModel) GetClient(_ context.Context, id string) (*Client, error) {
-	return m.clients[id], nil
-}
-func (m *redirectModel) SaveToken(context.Context, *Token, *Client, *User) error { return nil }
-func (m *redirectModel) GetAccessToken(context.Context, string) (*Token, error)  { return nil, nil }
-
-func (m *redirectModel) ValidateRedirectURI(_ context.Context, uri string, _ *Client) (bool, error) {
-	if m.fail {
-		return false, stderrors.New("boom")
-	}
-	return uri == m.allow, nil
-}
-
 // A model's RedirectURIValidator replaces exact matching, but not the
 // syntax rules, and the request must then name its redirect URI.
 func TestRedirectURIValidator(t *testing.T) {
@@ -122,52 +100,4 @@ func TestRedirectURIValidator(t *testing.T) {
 	m.fail = true
 	_, err = srv.resolveRedirectURI(ctx, m.clients["c"], "https://b.example/cb")
 	assert.True(t, oerrors.IsServerError(err))
-}
-
-// Authorize refuses what did not come from ValidateAuthorizeRequest, and
-// the code response type needs the code capability.
-func TestAuthorizeMisuse(t *testing.T) {
-	t.Parallel()
-	m := &redirectModel{clients: map[string]*Client{"c": {ID: "c", RedirectURIs: []string{"https://a.example/cb"},
-		Grants: []string{GrantImplicit, GrantAuthorizationCode}}}, allow: "https://a.example/cb"}
-	srv, err := New(m, Options{})
-	require.NoError(t, err)
-	ctx := context.Background()
-	_, err = srv.Authorize(ctx, nil, &User{ID: "u"}, Decision{Approved: true})
-	assert.ErrorContains(t, err, "ValidateAuthorizeRequest")
-	_, err = srv.Authorize(ctx, &AuthorizeRequest{ResponseType: "code"}, &User{ID: "u"}, Decision{Approved: true})
-	assert.ErrorContains(t, err, "ValidateAuthorizeRequest")
-
-	// No AuthorizationCodeModel: the code response type is not offered.
-	assert.Empty(t, srv.ResponseTypes())
-	r := httptest.NewRequest(http.MethodGet, "/authorize?response_type=code&client_id=c&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s", nil)
-	_, err = srv.ValidateAuthorizeRequest(r)
-	var ae *AuthorizeError
-	require.ErrorAs(t, err, &ae)
-	assert.False(t, ae.ShowToUser())
-	assert.ErrorIs(t, err, oerrors.ErrUnsupportedResponseType)
-	redirect, page := srv.AuthorizeErrorResponse(r, err)
-	assert.Nil(t, page)
-	assert.Contains(t, redirect, "error=unsupported_response_type")
-
-	// Without a user, Authorize refuses too.
-	srv2, err := New(m, Options{AllowImplicitGrant: true})
-	require.NoError(t, err)
-	r = httptest.NewRequest(http.MethodGet, "/authorize?response_type=token&client_id=c&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s", nil)
-	ar, err := srv2.ValidateAuthorizeRequest(r)
-	require.NoError(t, err)
-	_, err = srv2.Authorize(ctx, ar, nil, Decision{Approved: true})
-	assert.ErrorContains(t, err, "authenticated user")
-	redirect, page = srv2.AuthorizeErrorResponse(r, err)
-	assert.Empty(t, redirect)
-	assert.Equal(t, "server_error", page.Code)
-
-	// A user without an ID (a session object with nobody logged in) is no
-	// user: the token would carry no resource owner and look like the
-	// client's own (sub = client_id, RFC 9068 §2.2). R-34
-	_, err = srv2.Authorize(ctx, ar, &User{}, Decision{Approved: true})
-	assert.ErrorContains(t, err, "authenticated user")
-	redirect, page = srv2.AuthorizeErrorResponse(r, err)
-	assert.Empty(t, redirect)
-	assert.Equal(t, "server_error", page.Code)
 }
