@@ -135,7 +135,7 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 			c := tc.givenCode
 			c.Code = "code-" + strings.ReplaceAll(tc.name, " ", "-")
 			c.Scope = []string{"read", "write"}
-			c.UserID = "u-alice"
+			c.UserID = aliceID
 			c.GrantID = "grant-1"
 			env.saveCode(&c)
 			tc.givenParams.Set("grant_type", "authorization_code")
@@ -162,7 +162,7 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 			assert.NotEmpty(t, r.body["refresh_token"])
 			tok := env.accessToken(str(r.body["access_token"]))
 			assert.Equal(t, c.ClientID, tok.ClientID)
-			assert.Equal(t, "u-alice", tok.UserID)
+			assert.Equal(t, aliceID, tok.UserID)
 			assert.Equal(t, "grant-1", tok.GrantID)
 			assert.Equal(t, str(r.body["refresh_token"]), tok.RefreshToken)
 		})

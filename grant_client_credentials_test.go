@@ -39,10 +39,10 @@ func TestClientCredentialsGrant(t *testing.T) {
 	})
 	t.Run("ok, the user of the client from GetUserFromClient", func(t *testing.T) {
 		env.t = t
-		require.NoError(t, env.model.SetClientUser(context.Background(), confID, "alice"))
+		require.NoError(t, env.model.SetClientUser(context.Background(), confID, aliceName))
 		r := env.confToken(url.Values{"grant_type": {"client_credentials"}})
 		requireOK(t, r)
-		assert.Equal(t, "u-alice", env.accessToken(str(r.body["access_token"])).UserID)
+		assert.Equal(t, aliceID, env.accessToken(str(r.body["access_token"])).UserID)
 	})
 	t.Run("ok, per-client access token lifetime", func(t *testing.T) {
 		env.t = t

@@ -26,13 +26,13 @@ func TestPasswordGrant(t *testing.T) {
 		expectStatus int
 		expectCode   string
 	}{
-		{name: "ok, right password", givenParams: url.Values{"username": {"alice"}, "password": {"alice-password"}, "scope": {"read"}}, expectStatus: 200},
-		{name: "nok, wrong password", givenParams: url.Values{"username": {"alice"}, "password": {"nope"}}, expectStatus: 400, expectCode: "invalid_grant"},
+		{name: "ok, right password", givenParams: url.Values{"username": {aliceName}, "password": {alicePassword}, "scope": {"read"}}, expectStatus: 200},
+		{name: "nok, wrong password", givenParams: url.Values{"username": {aliceName}, "password": {"nope"}}, expectStatus: 400, expectCode: "invalid_grant"},
 		{name: "nok, unknown user", givenParams: url.Values{"username": {"bob"}, "password": {"nope"}}, expectStatus: 400, expectCode: "invalid_grant"},
-		{name: "nok, missing password", givenParams: url.Values{"username": {"alice"}}, expectStatus: 400, expectCode: "invalid_request"},
-		{name: "nok, missing username", givenParams: url.Values{"password": {"alice-password"}}, expectStatus: 400, expectCode: "invalid_request"},
-		{name: "nok, scope beyond the client's", givenParams: url.Values{"username": {"alice"}, "password": {"alice-password"}, "scope": {"root"}}, expectStatus: 400, expectCode: "invalid_scope"},
-		{name: "nok, public client", givenParams: url.Values{"username": {"alice"}, "password": {"alice-password"}}, givenPublic: true, expectStatus: 400, expectCode: "unauthorized_client"},
+		{name: "nok, missing password", givenParams: url.Values{"username": {aliceName}}, expectStatus: 400, expectCode: "invalid_request"},
+		{name: "nok, missing username", givenParams: url.Values{"password": {alicePassword}}, expectStatus: 400, expectCode: "invalid_request"},
+		{name: "nok, scope beyond the client's", givenParams: url.Values{"username": {aliceName}, "password": {alicePassword}, "scope": {"root"}}, expectStatus: 400, expectCode: "invalid_scope"},
+		{name: "nok, public client", givenParams: url.Values{"username": {aliceName}, "password": {alicePassword}}, givenPublic: true, expectStatus: 400, expectCode: "unauthorized_client"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,12 +51,12 @@ func TestPasswordGrant(t *testing.T) {
 			requireOK(t, r)
 			assert.NotEmpty(t, r.body["refresh_token"])
 			assert.Equal(t, "read", r.body["scope"])
-			assert.Equal(t, "u-alice", env.accessToken(str(r.body["access_token"])).UserID)
+			assert.Equal(t, aliceID, env.accessToken(str(r.body["access_token"])).UserID)
 		})
 	}
 	t.Run("nok, unknown user and wrong password look the same", func(t *testing.T) {
 		env.t = t
-		a := env.confToken(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"x"}})
+		a := env.confToken(url.Values{"grant_type": {"password"}, "username": {aliceName}, "password": {"x"}})
 		b := env.confToken(url.Values{"grant_type": {"password"}, "username": {"bob"}, "password": {"x"}})
 		assert.Equal(t, a.raw, b.raw)
 	})
@@ -66,7 +66,7 @@ func TestPasswordGrant(t *testing.T) {
 			o.AllowPasswordGrant = true
 			o.RequireClientAuthentication = map[string]bool{oauth2server.GrantPassword: false}
 		}))
-		r := env.pubToken(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}})
+		r := env.pubToken(url.Values{"grant_type": {"password"}, "username": {aliceName}, "password": {alicePassword}})
 		requireOK(t, r)
 		assert.NotContains(t, r.body, "refresh_token", "refresh_token grant not enabled")
 	})
@@ -85,15 +85,15 @@ func TestPasswordGrantThrottle(t *testing.T) {
 			auth: basic(confID, confSecret)})
 	}
 	for range 5 {
-		require.Equal(t, http.StatusOK, login("alice", "alice-password").status, "successes never count")
+		require.Equal(t, http.StatusOK, login(aliceName, alicePassword).status, "successes never count")
 	}
 	for range 6 {
-		r := login("alice", "wrong")
+		r := login(aliceName, "wrong")
 		require.Equal(t, http.StatusBadRequest, r.status)
 		require.Contains(t, r.raw, "invalid_grant")
 	}
 	calls := m.getUser.Load()
-	r := login("alice", "alice-password")
+	r := login(aliceName, alicePassword)
 	assert.Equal(t, http.StatusTooManyRequests, r.status)
 	assert.Contains(t, r.raw, `"error":"slow_down"`)
 	assert.Equal(t, "1", r.header.Get("Retry-After"))
@@ -104,7 +104,7 @@ func TestPasswordGrantThrottle(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, login("bob", "x").status)
 
 	e.clock.Advance(time.Second)
-	assert.Equal(t, http.StatusOK, login("alice", "alice-password").status, "a delay, never a lock")
+	assert.Equal(t, http.StatusOK, login(aliceName, alicePassword).status, "a delay, never a lock")
 }
 
 // A store fault while checking a password is no failure: after many of
@@ -116,7 +116,7 @@ func TestPasswordGrantStoreFaultIsNoFailure(t *testing.T) {
 		return m
 	}), withOptions(func(o *oauth2server.Options) { o.AllowPasswordGrant = true }))
 	login := func() int {
-		return e.serve(tokenReq{body: url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}}.Encode(),
+		return e.serve(tokenReq{body: url.Values{"grant_type": {"password"}, "username": {aliceName}, "password": {alicePassword}}.Encode(),
 			auth: basic(confID, confSecret)}).status
 	}
 	m.fail["GetUser"] = true

@@ -16,7 +16,7 @@ import (
 func TestRefreshTokenGrant(t *testing.T) {
 	issue := func(env *testEnv, public bool) answer {
 		env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: map[bool]string{true: pubID, false: confID}[public],
-			CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256", Scope: []string{"read", "write"}, UserID: "u-alice", GrantID: "fam"})
+			CodeChallenge: oauth2server.RFC7636Challenge, CodeChallengeMethod: "S256", Scope: []string{"read", "write"}, UserID: aliceID, GrantID: "fam"})
 		params := url.Values{"grant_type": {"authorization_code"}, "code": {"c"}, "code_verifier": {oauth2server.RFC7636Verifier}}
 		var r answer
 		if public {
@@ -41,7 +41,7 @@ func TestRefreshTokenGrant(t *testing.T) {
 		assert.Equal(t, "read write", second.body["scope"])
 		tok := env.accessToken(str(second.body["access_token"]))
 		assert.Equal(t, "fam", tok.GrantID)
-		assert.Equal(t, "u-alice", tok.UserID)
+		assert.Equal(t, aliceID, tok.UserID)
 		assert.True(t, env.refreshToken(rt1).Revoked)
 		assert.True(t, env.accessToken(str(first.body["access_token"])).Revoked, "rotated token's access token revoked")
 	})

@@ -93,6 +93,13 @@ const (
 	cliSecret = "cli-secret"
 )
 
+// The fixture user, for the password grant and GetUserFromClient.
+const (
+	aliceID       = "u-alice"
+	aliceName     = "alice"
+	alicePassword = "alice-password"
+)
+
 // testClock is the injectable clock (Options.Now, memorymodel.WithClock)
 // of every test that moves time.
 type testClock struct {
@@ -114,9 +121,8 @@ func (c *testClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// testEnv is a Server over a memorymodel with the fixture clients and the
-// user "alice" (ID "u-alice", password "alice-password"), with the device
-// grant enabled. echo serves every endpoint through handlers.Register,
+// testEnv is a Server over a memorymodel with the fixture clients and
+// user, with the device grant enabled. echo serves every endpoint through handlers.Register,
 // mux the POST endpoints through package nethttp.
 type testEnv struct {
 	t     *testing.T
@@ -199,7 +205,7 @@ func newTestEnv(t *testing.T, options ...envOption) *testEnv {
 	}
 	// A fast hash keeps the many test servers cheap; bcrypt is tested in
 	// the memorymodel package.
-	require.NoError(t, m.AddUser(ctx, &oauth2server.User{ID: "u-alice", Username: "alice"}, oauth2server.HashSecret("alice-password")))
+	require.NoError(t, m.AddUser(ctx, &oauth2server.User{ID: aliceID, Username: aliceName}, oauth2server.HashSecret(alicePassword)))
 
 	cfg := envConfig{opts: oauth2server.Options{Issuer: testIssuer, Audience: testAudience, Now: clock.Now,
 		Device: oauth2server.DeviceOptions{VerificationURI: verificationURI},

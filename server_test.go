@@ -211,10 +211,10 @@ func TestModelFaultsAreServerErrors(t *testing.T) {
 		{"RevokeAuthorizationCode", code},
 		// password, not authorization_code: a fault after redemption burns
 		// the code, so the retry below could not succeed.
-		{"GenerateRefreshToken", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}}},
+		{"GenerateRefreshToken", url.Values{"grant_type": {"password"}, "username": {aliceName}, "password": {alicePassword}}},
 		{"GetRefreshToken", refreshParams("rt")},
 		{"RevokeToken", refreshParams("rt")},
-		{"GetUser", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}}},
+		{"GetUser", url.Values{"grant_type": {"password"}, "username": {aliceName}, "password": {alicePassword}}},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.failing, func(t *testing.T) {
