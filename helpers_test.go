@@ -83,8 +83,8 @@ const (
 	rsSecret       = "rs-secret"
 	rsNoPermID     = "rs-noperm"
 	rsNoPermSecret = "noperm-secret"
-	// pubIntrospectID is a public client flagged Introspect, a permission
-	// no public client gets.
+	// pubIntrospectID is a public client flagged Introspect; being public,
+	// it still may not introspect.
 	pubIntrospectID = "pub-introspect"
 	// tvID is a public device client (device_code and refresh_token, scopes
 	// "read write"); cliID a confidential one (device_code, scope "read").
@@ -122,8 +122,8 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // testEnv is a Server over a memorymodel with the fixture clients and
-// user, with the device grant enabled. echo serves every endpoint through handlers.Register,
-// mux the POST endpoints through package nethttp.
+// user, with the device grant enabled. echo serves every endpoint through
+// handlers.Register, mux the POST endpoints through package nethttp.
 type testEnv struct {
 	t     *testing.T
 	model *memorymodel.Model
