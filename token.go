@@ -75,9 +75,10 @@ func (t *TokenResponse) MarshalJSON() ([]byte, error) {
 
 // Token handles a token endpoint request (RFC 6749 §3.2): it parses the
 // form body, authenticates the client, runs the grant and saves the issued
-// token. Errors are *errors.Error; write them with the handlers package or
-// [Server.WriteError]. Successful responses must be sent with Cache-Control:
-// no-store and Pragma: no-cache (RFC 6749 §5.1), as [WriteJSON] does.
+// token. Errors are *errors.Error, answered with [Server.PrepareError].
+// Successful responses must be sent with the headers of [SetJSONHeaders]
+// (Cache-Control: no-store and Pragma: no-cache, RFC 6749 §5.1). Packages
+// handlers and nethttp do both.
 func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	ctx := r.Context()
 	p, err := s.readForm(r)

@@ -2,12 +2,15 @@ package oauth2server
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
 
 // The hand-written claims of signAccessToken must be byte for byte what
@@ -38,4 +41,30 @@ func TestAppendAccessTokenClaims(t *testing.T) {
 			assert.Equal(t, string(want), string(got))
 		})
 	}
+}
+
+// A JWT larger than the cap is refused before its header or claims are
+// decoded, even with a valid signature; one just under it verifies.
+func TestParseJWTAccessTokenSizeCap(t *testing.T) {
+	now := time.Now()
+	srv, err := New(nopModel{}, Options{Issuer: "https://as.example.com", Audience: "https://api.example.com",
+		JWT: &JWTOptions{}, AllowGeneratedKeys: true, GeneratedKeyAlgorithm: "ES256"})
+	require.NoError(t, err)
+	sign := func(scopes int) string {
+		tok := &Token{ID: "jti", ClientID: "c", IssuedAt: now, AccessTokenExpiresAt: now.Add(time.Hour)}
+		for i := range scopes {
+			tok.Scope = append(tok.Scope, fmt.Sprintf("scope-%05d", i))
+		}
+		raw, err := srv.signAccessToken(tok)
+		require.NoError(t, err)
+		return raw
+	}
+	small := sign(3500) // about 56 KiB
+	require.Less(t, len(small), maxAccessTokenBytes)
+	_, err = srv.parseJWTAccessToken(small, 0)
+	require.NoError(t, err)
+	big := sign(4500) // about 72 KiB
+	require.Greater(t, len(big), maxAccessTokenBytes)
+	_, err = srv.parseJWTAccessToken(big, 0)
+	assert.Equal(t, "invalid_token", oerrors.From(err).Code)
 }

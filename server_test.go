@@ -3,11 +3,13 @@ package oauth2server_test
 import (
 	"bytes"
 	"context"
-	stderrors "errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -16,30 +18,6 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
-
-// minimalModel implements only the mandatory Model.
-type minimalModel struct{ m *memorymodel.Model }
-
-func (mm minimalModel) GetClient(ctx context.Context, id string) (*oauth2server.Client, error) {
-	return mm.m.GetClient(ctx, id)
-}
-
-func (mm minimalModel) SaveToken(ctx context.Context, t *oauth2server.Token, c *oauth2server.Client, u *oauth2server.User) error {
-	return mm.m.SaveToken(ctx, t, c, u)
-}
-
-// verifyingModel is minimalModel plus the lookup that verifies its tokens.
-type verifyingModel struct{ minimalModel }
-
-func (v verifyingModel) GetAccessToken(ctx context.Context, token string) (*oauth2server.Token, error) {
-	return v.m.GetAccessToken(ctx, token)
-}
-
-// unwrappingModel is a Model wrapper (for logging, metrics, ...) that
-// hides every capability of the wrapped model except through Unwrap.
-type unwrappingModel struct{ minimalModel }
-
-func (w unwrappingModel) Unwrap() oauth2server.Model { return w.m }
 
 func TestNewErrors(t *testing.T) {
 	noop := oauth2server.ExtensionGrantFunc(func(context.Context, *oauth2server.TokenRequest) (*oauth2server.GrantResult, error) {
@@ -206,116 +184,12 @@ func TestNewDefaults(t *testing.T) {
 
 // A wrapper with Unwrap keeps every grant working end to end.
 func TestUnwrappedModelServesEveryGrant(t *testing.T) {
-	m := memorymodel.New()
-	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
-		Grants: []string{"authorization_code", "refresh_token"}, Scopes: []string{"read"}}))
-	srv, err := oauth2server.New(unwrappingModel{minimalModel{m}}, oauth2server.Options{})
-	require.NoError(t, err)
-	require.NoError(t, m.SaveAuthorizationCode(context.Background(), &oauth2server.AuthorizationCode{
-		Code: "c", ClientID: confID, ExpiresAt: time.Now().Add(time.Minute), Scope: []string{"read"}}, nil, nil))
-	env := &testEnv{t: t, model: m, srv: srv}
+	env := newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model { return unwrappingModel{minimalModel{m}} }))
+	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID, Scope: []string{"read"}})
 	r := env.serve(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic(confID, confSecret)})
 	requireOK(t, r)
 	r = env.serve(tokenReq{body: refreshParams(str(r.body["refresh_token"])).Encode(), auth: basic(confID, confSecret)})
 	requireOK(t, r)
-}
-
-// faultModel is the memory model with storage faults injected per method.
-type faultModel struct {
-	*memorymodel.Model
-	fail map[string]bool
-}
-
-var errDiskFull = stderrors.New("disk full at /var/lib/secret-db (user=admin)")
-
-func (f *faultModel) GetClient(ctx context.Context, id string) (*oauth2server.Client, error) {
-	if f.fail["GetClient"] {
-		return nil, errDiskFull
-	}
-	return f.Model.GetClient(ctx, id)
-}
-
-func (f *faultModel) SaveToken(ctx context.Context, t *oauth2server.Token, c *oauth2server.Client, u *oauth2server.User) error {
-	if f.fail["SaveToken"] {
-		return errDiskFull
-	}
-	return f.Model.SaveToken(ctx, t, c, u)
-}
-
-func (f *faultModel) GetAuthorizationCode(ctx context.Context, code string) (*oauth2server.AuthorizationCode, error) {
-	if f.fail["GetAuthorizationCode"] {
-		return nil, errDiskFull
-	}
-	return f.Model.GetAuthorizationCode(ctx, code)
-}
-
-func (f *faultModel) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode) (bool, error) {
-	if f.fail["RevokeAuthorizationCode"] {
-		return false, errDiskFull
-	}
-	return f.Model.RevokeAuthorizationCode(ctx, c)
-}
-
-func (f *faultModel) GetRefreshToken(ctx context.Context, rt string) (*oauth2server.Token, error) {
-	if f.fail["GetRefreshToken"] {
-		return nil, errDiskFull
-	}
-	return f.Model.GetRefreshToken(ctx, rt)
-}
-
-func (f *faultModel) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, error) {
-	if f.fail["RevokeToken"] {
-		return false, errDiskFull
-	}
-	return f.Model.RevokeToken(ctx, t)
-}
-
-func (f *faultModel) RevokeGrant(ctx context.Context, id string) error {
-	if f.fail["RevokeGrant"] {
-		return errDiskFull
-	}
-	return f.Model.RevokeGrant(ctx, id)
-}
-
-func (f *faultModel) GetUser(ctx context.Context, u, p string) (*oauth2server.User, error) {
-	if f.fail["GetUser"] {
-		return nil, errDiskFull
-	}
-	return f.Model.GetUser(ctx, u, p)
-}
-
-func (f *faultModel) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (*oauth2server.User, error) {
-	if f.fail["GetUserFromClient"] {
-		return nil, errDiskFull
-	}
-	return f.Model.GetUserFromClient(ctx, c)
-}
-
-func (f *faultModel) GenerateAccessToken(context.Context, *oauth2server.Client, *oauth2server.User, []string) (string, error) {
-	if f.fail["GenerateAccessToken"] {
-		return "", errDiskFull
-	}
-	return "generated-access", nil
-}
-
-func (f *faultModel) GenerateRefreshToken(context.Context, *oauth2server.Client, *oauth2server.User, []string) (string, error) {
-	if f.fail["GenerateRefreshToken"] {
-		return "", errDiskFull
-	}
-	return "generated-refresh", nil
-}
-
-func (f *faultModel) ValidateScope(_ context.Context, c *oauth2server.Client, _ *oauth2server.User, scope []string) ([]string, error) {
-	if f.fail["ValidateScope"] {
-		return nil, errDiskFull
-	}
-	if len(scope) == 1 && scope[0] == "refuse" {
-		return nil, nil
-	}
-	if scope == nil {
-		return []string{"default"}, nil
-	}
-	return scope, nil
 }
 
 // A storage fault is 503 server_error with the generic description; its
@@ -337,31 +211,28 @@ func TestModelFaultsAreServerErrors(t *testing.T) {
 		{"RevokeAuthorizationCode", code},
 		// password, not authorization_code: a fault after redemption burns
 		// the code, so the retry below could not succeed.
-		{"GenerateRefreshToken", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}}},
+		{"GenerateRefreshToken", url.Values{"grant_type": {"password"}, "username": {aliceName}, "password": {alicePassword}}},
 		{"GetRefreshToken", refreshParams("rt")},
 		{"RevokeToken", refreshParams("rt")},
-		{"GetUser", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-password"}}},
+		{"GetUser", url.Values{"grant_type": {"password"}, "username": {aliceName}, "password": {alicePassword}}},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.failing, func(t *testing.T) {
-			m := memorymodel.New()
-			fm := &faultModel{Model: m, fail: map[string]bool{}}
-			require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
-				Grants: []string{"authorization_code", "client_credentials", "refresh_token", "password"}}))
-			require.NoError(t, m.AddUser(context.Background(), &oauth2server.User{ID: "u", Username: "alice"}, oauth2server.HashSecret("alice-password")))
-			require.NoError(t, m.SaveAuthorizationCode(context.Background(), &oauth2server.AuthorizationCode{
-				Code: "c", ClientID: confID, ExpiresAt: time.Now().Add(time.Minute)}, nil, nil))
-			require.NoError(t, m.SaveToken(context.Background(), &oauth2server.Token{AccessToken: "at", RefreshToken: "rt",
-				ClientID: confID, GrantID: "g", AccessTokenExpiresAt: time.Now().Add(time.Hour),
-				RefreshTokenExpiresAt: time.Now().Add(time.Hour)}, nil, nil))
+			var fm *faultModel
 			var logs bytes.Buffer
-			srv, err := oauth2server.New(fm, oauth2server.Options{
-				Grants:             []string{"authorization_code", "client_credentials", "refresh_token", "password"},
-				AllowPasswordGrant: true,
-				Logger:             slog.New(slog.NewTextHandler(&logs, nil)),
-			})
-			require.NoError(t, err)
-			env := &testEnv{t: t, model: m, srv: srv}
+			env := newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model {
+				fm = &faultModel{Model: m, fail: map[string]bool{}}
+				return fm
+			}), withOptions(func(o *oauth2server.Options) {
+				o.Grants = []string{"authorization_code", "client_credentials", "refresh_token", "password"}
+				o.AllowPasswordGrant = true
+				o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			}))
+			env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID})
+			now := env.clock.Now()
+			require.NoError(t, env.model.SaveToken(context.Background(), &oauth2server.Token{AccessToken: "at", RefreshToken: "rt",
+				ClientID: confID, GrantID: "g", AccessTokenExpiresAt: now.Add(time.Hour),
+				RefreshTokenExpiresAt: now.Add(time.Hour)}, nil, nil))
 
 			fm.fail[tc.failing] = true
 			r := env.serve(tokenReq{body: tc.params.Encode(), auth: basic(confID, confSecret)})
@@ -382,52 +253,39 @@ func TestModelFaultsAreServerErrors(t *testing.T) {
 
 // The RevokeGrant of a replay or a reuse is a fault like any other.
 func TestRevokeGrantFault(t *testing.T) {
-	m := memorymodel.New()
-	fm := &faultModel{Model: m, fail: map[string]bool{"RevokeGrant": true}}
-	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
-		Grants: []string{"authorization_code", "refresh_token"}}))
-	require.NoError(t, m.SaveAuthorizationCode(context.Background(), &oauth2server.AuthorizationCode{
-		Code: "c", ClientID: confID, ExpiresAt: time.Now().Add(time.Minute), Revoked: true}, nil, nil))
-	require.NoError(t, m.SaveToken(context.Background(), &oauth2server.Token{AccessToken: "at", RefreshToken: "rt",
-		ClientID: confID, GrantID: "g", Revoked: true, RefreshTokenExpiresAt: time.Now().Add(time.Hour)}, nil, nil))
-	srv, err := oauth2server.New(fm, oauth2server.Options{Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
-	require.NoError(t, err)
-	env := &testEnv{t: t, model: m, srv: srv}
+	env := newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model {
+		return &faultModel{Model: m, fail: map[string]bool{"RevokeGrant": true}}
+	}))
+	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID, Revoked: true})
+	require.NoError(t, env.model.SaveToken(context.Background(), &oauth2server.Token{AccessToken: "at", RefreshToken: "rt",
+		ClientID: confID, GrantID: "g", Revoked: true, RefreshTokenExpiresAt: env.clock.Now().Add(time.Hour)}, nil, nil))
 	for _, body := range []string{"grant_type=authorization_code&code=c", refreshParams("rt").Encode()} {
 		r := env.serve(tokenReq{body: body, auth: basic(confID, confSecret)})
 		requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
 	}
 }
 
-// A ScopeValidator decides the scope; a nil result for a requested scope
-// is a refusal (node's falsy result).
-func TestScopeValidatorModel(t *testing.T) {
-	m := memorymodel.New()
-	require.NoError(t, m.AddClient(context.Background(), &oauth2server.Client{ID: confID, SecretHash: oauth2server.HashSecret(confSecret),
-		Grants: []string{"client_credentials"}}))
-	srv, err := oauth2server.New(&faultModel{Model: m, fail: map[string]bool{}}, oauth2server.Options{})
-	require.NoError(t, err)
-	env := &testEnv{t: t, model: m, srv: srv}
-	r := env.serve(tokenReq{body: "grant_type=client_credentials", auth: basic(confID, confSecret)})
-	requireOK(t, r)
-	assert.Equal(t, "default", r.body["scope"])
-	assert.Equal(t, "generated-access", r.body["access_token"])
-	r = env.serve(tokenReq{body: "grant_type=client_credentials&scope=anything", auth: basic(confID, confSecret)})
-	requireOK(t, r)
-	assert.Equal(t, "anything", r.body["scope"])
-	r = env.serve(tokenReq{body: "grant_type=client_credentials&scope=refuse", auth: basic(confID, confSecret)})
-	requireError(t, r, http.StatusBadRequest, "invalid_scope", false)
-}
+// Options.Rand feeds default token generation: 256-bit codes and tokens
+// a failing source is a server fault, never a weak token.
+func TestRandSource(t *testing.T) {
+	envWithRand := func(r io.Reader) *testEnv {
+		return newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Rand = r }))
+	}
+	cc := tokenReq{body: "grant_type=client_credentials", auth: basic(confID, confSecret)}
 
-// Capability finds a capability on a model or on the models it wraps, as
-// New does.
-func TestCapability(t *testing.T) {
-	m := memorymodel.New()
-	_, ok := oauth2server.Capability[oauth2server.RefreshTokenModel](minimalModel{m})
-	assert.False(t, ok, "minimalModel hides it and wraps no Model")
-	got, ok := oauth2server.Capability[oauth2server.RefreshTokenModel](unwrappingModel{minimalModel{m}})
-	assert.True(t, ok, "found through Unwrap")
-	assert.Same(t, m, got)
-	_, ok = oauth2server.Capability[oauth2server.AccessTokenModel](nil)
-	assert.False(t, ok)
+	r := envWithRand(bytes.NewReader(make([]byte, 1024))).serve(cc)
+	requireOK(t, r)
+	assert.Equal(t, strings.Repeat("A", 43), r.body["access_token"], "32 bytes from Rand, base64url")
+
+	// 16 bytes for the grant id, then the access token fails.
+	r = envWithRand(io.MultiReader(bytes.NewReader(make([]byte, 16)), iotest.ErrReader(io.ErrUnexpectedEOF))).serve(cc)
+	requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
+	r = envWithRand(iotest.ErrReader(io.ErrUnexpectedEOF)).serve(cc)
+	requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
+
+	// Grant id comes from the code; access token 32 bytes; the refresh token fails.
+	env := envWithRand(io.MultiReader(bytes.NewReader(bytes.Repeat([]byte{1}, 32)), iotest.ErrReader(io.ErrUnexpectedEOF)))
+	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: confID})
+	r = env.serve(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic(confID, confSecret)})
+	requireError(t, r, http.StatusServiceUnavailable, "server_error", false)
 }

@@ -1,10 +1,12 @@
 package oauth2server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,7 +16,7 @@ import (
 
 // TestTokenEndpointErrors covers every request-parsing and client
 // authentication error of the token endpoint, with its exact code, status
-// and headers, through handlers.Token on Echo and Server.ServeToken.
+// and headers, through handlers.Token on Echo and nethttp.Token.
 func TestTokenEndpointErrors(t *testing.T) {
 	cc := "grant_type=client_credentials"
 	confBody := cc + "&client_id=" + confID + "&client_secret=" + confSecret
@@ -111,7 +113,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		// by taking the first (RFC 9110 §11.6.2: one credential).
 		{name: "nok, two identical Basic headers", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
-		{name: "nok, two Basic headers of different clients", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: basic(otherID, confSecret)},
+		{name: "nok, two Basic headers of different clients", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: basic(otherID, otherSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
 		{name: "nok, Basic and Bearer headers", givenReq: tokenReq{body: cc, auth: basic(confID, confSecret), auth2: "Bearer abc"},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_request", expectDesc: "The request has more than one Authorization header."},
@@ -174,12 +176,12 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{name: "nok, unknown refresh token", givenReq: tokenReq{body: "grant_type=refresh_token&refresh_token=nope", auth: basic(confID, confSecret)},
 			expectStatus: http.StatusBadRequest, expectCode: "invalid_grant", expectDesc: "The refresh token is invalid, expired, or revoked."},
 	}
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 	for _, tc := range testCases {
 		for _, transport := range []string{"echo", "net/http"} {
 			t.Run(tc.name+" ("+transport+")", func(t *testing.T) {
 				env.t = t
-				var r tokenResp
+				var r answer
 				if transport == "echo" {
 					r = env.do(tc.givenReq)
 				} else {
@@ -222,7 +224,7 @@ func TestTokenEndpointAcceptedRequests(t *testing.T) {
 		{"ok, empty pairs are skipped", tokenReq{body: "&&" + cc + "&&", auth: basic(confID, confSecret)}, confID},
 		{"ok, body exactly at the cap", tokenReq{body: cc + "&pad=" + strings.Repeat("a", 64<<10-len(cc)-len("&pad=")), auth: basic(confID, confSecret)}, confID},
 	}
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
 			env.t = t
@@ -236,7 +238,7 @@ func TestTokenEndpointAcceptedRequests(t *testing.T) {
 // R-23, R-28, Part 2 §3: an unknown client and a wrong secret get the same
 // answer, byte for byte, with and without the Authorization header.
 func TestUnknownClientAndWrongSecretIndistinguishable(t *testing.T) {
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 	cc := "grant_type=client_credentials"
 	unknownBasic := env.do(tokenReq{body: cc, auth: basic("nobody", "x")})
 	wrongBasic := env.do(tokenReq{body: cc, auth: basic(confID, "x")})
@@ -254,7 +256,7 @@ func TestUnknownClientAndWrongSecretIndistinguishable(t *testing.T) {
 
 // Part 2 §2: a chunked body without Content-Length is capped as well.
 func TestTokenBodyCapWithoutContentLength(t *testing.T) {
-	env := newTestEnv(t, func(o *oauth2server.Options) { o.MaxBodyBytes = 100 })
+	env := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.MaxBodyBytes = 100 }))
 	req := tokenReq{body: "grant_type=client_credentials&pad=" + strings.Repeat("a", 200), auth: basic(confID, confSecret)}.build()
 	req.ContentLength = -1
 	r := env.doRequest(req)
@@ -267,7 +269,7 @@ func TestTokenBodyCapWithoutContentLength(t *testing.T) {
 // R-17, R-40: error responses never echo request input, and their
 // descriptions stay within RFC 6749 Appendix A.8.
 func TestErrorsDoNotEchoInput(t *testing.T) {
-	env := newTestEnv(t, nil)
+	env := newTestEnv(t)
 	evil := "<script>alert(1)</script>\"\r\nX-Injected: 1"
 	for _, body := range []string{
 		url.Values{"grant_type": {evil}}.Encode(),
@@ -293,4 +295,49 @@ func TestErrorsDoNotEchoInput(t *testing.T) {
 			}
 		}
 	}
+}
+
+// node's allowExtendedTokenAttributes: Token.Extra appears in the response
+// only when enabled and never replaces or adds a standard member.
+func TestAllowExtendedTokenAttributes(t *testing.T) {
+	handler := oauth2server.ExtensionGrantFunc(func(_ context.Context, req *oauth2server.TokenRequest) (*oauth2server.GrantResult, error) {
+		return &oauth2server.GrantResult{Scope: []string{"read"}, Extra: map[string]any{
+			"id_token": "xyz", "tenant": 42.0,
+			"access_token": "evil", "token_type": "evil", "expires_in": "evil",
+			"refresh_token": "evil", "scope": "evil",
+		}}, nil
+	})
+	for _, allow := range []bool{true, false} {
+		env := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
+			o.ExtensionGrants = map[string]oauth2server.ExtensionGrant{extGrant: handler}
+			o.AllowExtendedTokenAttributes = allow
+		}))
+		for _, transport := range []func(tokenReq) answer{env.do, env.serve} {
+			r := transport(tokenReq{body: url.Values{"grant_type": {extGrant}}.Encode(), auth: basic(confID, confSecret)})
+			requireOK(t, r)
+			assert.NotEqual(t, "evil", r.body["access_token"])
+			assert.Equal(t, "Bearer", r.body["token_type"])
+			assert.EqualValues(t, 3600, r.body["expires_in"])
+			assert.Equal(t, "read", r.body["scope"])
+			assert.NotContains(t, r.body, "refresh_token", "no refresh token was issued")
+			if allow {
+				assert.Equal(t, "xyz", r.body["id_token"])
+				assert.EqualValues(t, 42, r.body["tenant"])
+			} else {
+				assert.NotContains(t, r.body, "id_token")
+				assert.NotContains(t, r.body, "tenant")
+			}
+		}
+	}
+}
+
+// Client.RefreshTokenLifetime overrides the option.
+func TestPerClientRefreshLifetime(t *testing.T) {
+	env := newTestEnv(t)
+	require.NoError(t, env.model.AddClient(context.Background(), &oauth2server.Client{ID: "short-rt", SecretHash: oauth2server.HashSecret("x"),
+		Grants: []string{"authorization_code", "refresh_token"}, RefreshTokenLifetime: time.Hour}))
+	env.saveCode(&oauth2server.AuthorizationCode{Code: "c", ClientID: "short-rt"})
+	r := env.do(tokenReq{body: "grant_type=authorization_code&code=c", auth: basic("short-rt", "x")})
+	requireOK(t, r)
+	assert.Equal(t, env.clock.Now().Add(time.Hour), env.refreshToken(str(r.body["refresh_token"])).RefreshTokenExpiresAt)
 }

@@ -88,3 +88,35 @@ func FuzzParseBasicAuth(f *testing.F) {
 		}
 	})
 }
+
+func TestParseBasicAuthStackCopy(t *testing.T) {
+	enc := func(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(s)) }
+	bigSecret := strings.Repeat("k", 600) // decoded beyond the stack buffer
+	tests := []struct {
+		name               string
+		header             string
+		expectID, expectPW string
+		expectOK           bool
+	}{
+		{"ok, plain", enc("c1:s3cret"), "c1", "s3cret", true},
+		{"ok, lower-case scheme", "basic " + base64.StdEncoding.EncodeToString([]byte("c1:pw")), "c1", "pw", true},
+		{"ok, form-urlencoded parts", enc("a%3Ab:p%26w+x"), "a:b", "p&w x", true},
+		{"ok, large credentials", enc("c1:" + bigSecret), "c1", bigSecret, true},
+		{"ok, empty secret", enc("c1:"), "c1", "", true},
+		{"nok, no colon", enc("c1"), "", "", false},
+		{"nok, empty id", enc(":pw"), "", "", false},
+		{"nok, bad base64", "Basic %%%", "", "", false},
+		{"nok, bad base64 large", "Basic " + strings.Repeat("%", 800), "", "", false},
+		{"nok, bad escape", enc("c%zz:pw"), "", "", false},
+		{"nok, not UTF-8", enc("c\xff:pw"), "", "", false},
+		{"nok, bearer", "Bearer abc", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, pw, ok := parseBasicAuth(tt.header)
+			assert.Equal(t, tt.expectOK, ok)
+			assert.Equal(t, tt.expectID, id)
+			assert.Equal(t, tt.expectPW, pw)
+		})
+	}
+}
