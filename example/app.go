@@ -152,8 +152,9 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 func (a *app) setup(model store) (*echo.Echo, error) {
 	cfg := a.cfg
 	opts := oauth2server.Options{
-		Issuer: a.issuer,
-		Logger: cfg.Logger,
+		Issuer:  a.issuer,
+		Logger:  cfg.Logger,
+		OnEvent: auditLogger(cfg.AuditLog),
 		Device: oauth2server.DeviceOptions{
 			VerificationURI: a.issuer + devicePath,
 			Interval:        cfg.deviceInterval,

@@ -98,6 +98,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, v)
 		return nil
 	})
+	var auditFile string
+	fs.StringVar(&auditFile, "audit-log", "", "file to append audit events to as JSON lines, - for standard output (default: none)")
 	fs.DurationVar(&shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout,
 		"on SIGTERM or SIGINT, how long to wait for requests in flight before closing their connections")
 	if err := fs.Parse(args); err != nil {
@@ -105,6 +107,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if shutdownTimeout <= 0 {
 		return errors.New("-shutdown-timeout must be positive")
+	}
+	switch auditFile {
+	case "":
+	case "-":
+		cfg.AuditLog = out
+	default:
+		f, err := os.OpenFile(auditFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("-audit-log: %w", err)
+		}
+		defer f.Close()
+		cfg.AuditLog = f
 	}
 	if configFile != "" {
 		fc, err := loadConfigFile(configFile)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/echo-oauth2/oauth2server"
 	"github.com/labstack/echo/v4"
 )
 
@@ -118,12 +119,14 @@ func (a *app) login(c echo.Context) error {
 	if user == nil {
 		a.cfg.Logger.DebugContext(c.Request().Context(), "example: login failed",
 			"address", a.srv.ClientAddress(c.Request()), "account", a.accountDigest(username))
+		a.audit(c, oauth2server.Event{Kind: oauth2server.EventLoginFailed, Username: a.accountDigest(username)})
 		return a.pages.render(c, http.StatusUnauthorized, "login.html", loginData{
 			CSRF: csrf, ReturnTo: returnTo, Username: username,
 			Error: "Invalid username or password.",
 		})
 	}
 	a.loginSucceeded(c, username)
+	a.audit(c, oauth2server.Event{Kind: oauth2server.EventLoginSucceeded, UserID: user.ID})
 	if err := a.sessions.login(c, user); err != nil {
 		return a.serverError(c, err)
 	}
