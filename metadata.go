@@ -50,6 +50,12 @@ type Metadata struct {
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint,omitempty"`
 
+	// The JWS algorithms of client assertions (private_key_jwt,
+	// client_secret_jwt) at each endpoint (RFC 8414 §2).
+	TokenEndpointAuthSigningAlgValuesSupported         []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+
 	// OpenID Provider members (OIDC Discovery §3), set when the Server is
 	// an OpenID Provider.
 	UserInfoEndpoint                 string   `json:"userinfo_endpoint,omitempty"`
@@ -159,6 +165,7 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 			m.CodeChallengeMethodsSupported = append(m.CodeChallengeMethodsSupported, PKCEMethodPlain)
 		}
 	}
+	s.addAssertionMetadata(m)
 	s.addOpenIDMetadata(m, ep)
 	return m, nil
 }

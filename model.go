@@ -46,9 +46,25 @@ type Client struct {
 	// RefreshTokenLifetime overrides [Options.RefreshTokenLifetime] when > 0.
 	RefreshTokenLifetime time.Duration
 	// TokenEndpointAuthMethod pins how a confidential client authenticates:
-	// [AuthMethodClientSecretBasic] or [AuthMethodClientSecretPost]. Empty
-	// accepts either. Public clients use [AuthMethodNone].
+	// [AuthMethodClientSecretBasic] or [AuthMethodClientSecretPost], or an
+	// assertion signed with one of its keys, [AuthMethodPrivateKeyJWT], or
+	// MACed with its secret, [AuthMethodClientSecretJWT] (see
+	// docs/client-authentication.md). Empty accepts client_secret_basic or
+	// client_secret_post; the assertion methods must be registered. Public
+	// clients use [AuthMethodNone].
 	TokenEndpointAuthMethod string
+	// JWKS is the client's public keys for [AuthMethodPrivateKeyJWT], a
+	// JSON Web Key Set (RFC 7517 §5) as JSON text (RFC 7591 "jwks").
+	// JWKSURI is where the client publishes that set instead, an https URL
+	// fetched and cached by the Server (RFC 7591 "jwks_uri"). Set at most
+	// one of them.
+	JWKS    string
+	JWKSURI string
+	// TokenEndpointAuthSigningAlg pins the one JWS algorithm of the
+	// client's assertions (RFC 7591 "token_endpoint_auth_signing_alg"),
+	// e.g. "ES256" or "HS256". Optional. Default: each key's own algorithm
+	// for private_key_jwt, HS256, HS384 or HS512 for client_secret_jwt.
+	TokenEndpointAuthSigningAlg string
 	// Introspect allows the client to call the introspection endpoint
 	// (RFC 7662 §2.1): typically a resource server, which must be a
 	// confidential client. It then sees every access token, and refresh
@@ -81,7 +97,7 @@ func (c *Client) IsPublic() bool {
 	case AuthMethodNone:
 		return true
 	case "":
-		return c.SecretHash == ""
+		return c.SecretHash == "" && c.JWKS == "" && c.JWKSURI == ""
 	}
 	return false
 }

@@ -186,6 +186,12 @@ type Options struct {
 	// Optional. Default 4 KiB; negative disables the cap.
 	MaxScopeBytes int
 
+	// Assertions configures JWT assertions: client authentication by
+	// private_key_jwt and client_secret_jwt, the JWT bearer grant and the
+	// JWTs of trusted issuers in token exchange. Optional. The zero value
+	// is the default (see [AssertionOptions]).
+	Assertions AssertionOptions
+
 	// Device configures the device authorization grant (RFC 8628).
 	// Optional. The grant is enabled when Device.VerificationURI is set and
 	// the model implements [DeviceCodeModel].

@@ -49,6 +49,7 @@ type Server struct {
 	jwt       *jwtKeys // nil when the Server signs no JWT
 	jwtAccess bool     // access tokens are JWTs (Options.JWT)
 	oidc      *openID  // nil without Options.OpenID
+	assert    *assertionState
 
 	proxies []netip.Prefix // Options.TrustedProxies, parsed
 
@@ -162,6 +163,9 @@ func New(model Model, opts Options) (*Server, error) {
 		return nil, err
 	}
 
+	if err := s.setupAssertions(); err != nil {
+		return nil, err
+	}
 	if err := s.setupDevice(); err != nil {
 		return nil, err
 	}

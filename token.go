@@ -160,8 +160,8 @@ func (s *Server) clientForGrant(ctx context.Context, r *http.Request, p map[stri
 
 // authenticateClient authenticates the client of a token, revocation,
 // introspection or device authorization request (RFC 6749 §2.3): HTTP
-// Basic or body credentials, exactly one method, so several Authorization
-// headers are invalid_request too. It reports whether the client was
+// Basic, body credentials or a JWT assertion (RFC 7523 §2.2), exactly one
+// method, so several Authorization headers are invalid_request too. It reports whether the client was
 // authenticated (confidential) or only identified (public).
 func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[string]string) (client *Client, authenticated bool, err error) {
 	var id, secret, method string
@@ -174,6 +174,14 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[
 	auth, ferr := form.Authorization(r.Header)
 	if ferr != nil {
 		return nil, false, ferr
+	}
+	if p["client_assertion"] != "" || p["client_assertion_type"] != "" {
+		// An assertion is the request's one method.
+		if auth != "" || bodySecret != "" {
+			return nil, false, errMultipleAuth
+		}
+		client, err = s.authenticateAssertion(ctx, p)
+		return client, err == nil, err
 	}
 	if auth != "" {
 		if bodySecret != "" {

@@ -81,18 +81,26 @@ func TestRegisterJWT(t *testing.T) {
 	require.NoError(t, handlers.Register(e.Group(""), srv, handlers.RegisterConfig{}))
 
 	m, raw := metadata(t, e, "/.well-known/oauth-authorization-server")
+	assertionAlgs := []any{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+		"HS256", "HS384", "HS512"}
 	assert.Equal(t, map[string]any{
-		"issuer":                                        "https://as.example.com",
-		"token_endpoint":                                "https://as.example.com/token",
-		"revocation_endpoint":                           "https://as.example.com/revoke",
-		"introspection_endpoint":                        "https://as.example.com/introspect",
-		"jwks_uri":                                      "https://as.example.com/jwks.json",
-		"response_types_supported":                      []any{"code"},
-		"grant_types_supported":                         []any{"authorization_code", "client_credentials", "refresh_token"},
-		"token_endpoint_auth_methods_supported":         []any{"client_secret_basic", "client_secret_post", "none"},
-		"revocation_endpoint_auth_methods_supported":    []any{"client_secret_basic", "client_secret_post", "none"},
-		"introspection_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post"},
-		"code_challenge_methods_supported":              []any{"S256"},
+		"issuer":                   "https://as.example.com",
+		"token_endpoint":           "https://as.example.com/token",
+		"revocation_endpoint":      "https://as.example.com/revoke",
+		"introspection_endpoint":   "https://as.example.com/introspect",
+		"jwks_uri":                 "https://as.example.com/jwks.json",
+		"response_types_supported": []any{"code"},
+		"grant_types_supported":    []any{"authorization_code", "client_credentials", "refresh_token"},
+		"token_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post",
+			"private_key_jwt", "client_secret_jwt", "none"},
+		"revocation_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post",
+			"private_key_jwt", "client_secret_jwt", "none"},
+		"introspection_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post",
+			"private_key_jwt", "client_secret_jwt"},
+		"token_endpoint_auth_signing_alg_values_supported":         assertionAlgs,
+		"revocation_endpoint_auth_signing_alg_values_supported":    assertionAlgs,
+		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		"code_challenge_methods_supported":                         []any{"S256"},
 	}, m)
 	assert.NotContains(t, raw, "[]")
 	assert.NotContains(t, raw, "null")
@@ -124,7 +132,8 @@ func TestRegisterOpaqueMinimal(t *testing.T) {
 	assert.Equal(t, "https://as.example.com/", m["issuer"], "issuer exactly as configured")
 	assert.Equal(t, "https://as.example.com/oauth/token", m["token_endpoint"])
 	assert.Equal(t, []any{"client_credentials"}, m["grant_types_supported"])
-	assert.Equal(t, []any{"client_secret_basic", "client_secret_post"}, m["token_endpoint_auth_methods_supported"])
+	assert.Equal(t, []any{"client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"},
+		m["token_endpoint_auth_methods_supported"])
 	for _, absent := range []string{"jwks_uri", "response_types_supported", "code_challenge_methods_supported",
 		"authorization_endpoint", "response_modes_supported", "authorization_response_iss_parameter_supported"} {
 		assert.NotContains(t, m, absent)

@@ -48,6 +48,10 @@ var capabilities = []capability{
 		func(l link, m oauth2server.RevokedJTIModel) oauth2server.Model { return &jtis{l, m} }),
 	capabilityOf("UserClaimsModel", []string{"GetUserClaims"},
 		func(l link, m oauth2server.UserClaimsModel) oauth2server.Model { return &userClaims{l, m} }),
+	capabilityOf("ClientSecretModel", []string{"GetClientSecret"},
+		func(l link, m oauth2server.ClientSecretModel) oauth2server.Model { return &clientSecrets{l, m} }),
+	capabilityOf("TrustedIssuerModel", []string{"GetTrustedIssuer", "GetSubjectUser"},
+		func(l link, m oauth2server.TrustedIssuerModel) oauth2server.Model { return &trustedIssuers{l, m} }),
 }
 
 // Each link below implements Model and Unwrap (from link) and one

@@ -315,6 +315,8 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	dm, _ := oauth2server.Capability[oauth2server.DeviceCodeModel](m)
 	jm, _ := oauth2server.Capability[oauth2server.RevokedJTIModel](m)
 	uc, _ := oauth2server.Capability[oauth2server.UserClaimsModel](m)
+	cs, _ := oauth2server.Capability[oauth2server.ClientSecretModel](m)
+	ti, _ := oauth2server.Capability[oauth2server.TrustedIssuerModel](m)
 
 	tok := &oauth2server.Token{AccessToken: "a", RefreshToken: "r", GrantID: "g"}
 	code := &oauth2server.AuthorizationCode{Code: "c"}
@@ -353,9 +355,12 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e(jm.RevokeJTI(ctx, "j", time.Now().Add(time.Minute)))
 	e2(jm.IsJTIRevoked(ctx, "j"))
 	e2(uc.GetUserClaims(ctx, "u"))
+	e2(cs.GetClientSecret(ctx, client))
+	e2(ti.GetTrustedIssuer(ctx, "https://idp.example"))
+	e2(ti.GetSubjectUser(ctx, &oauth2server.TrustedIssuer{Issuer: "https://idp.example"}, "s"))
 
 	methods := modelobserve.Methods(m)
-	require.Len(t, methods, 31, "two methods of Model and 29 of the seventeen capabilities")
+	require.Len(t, methods, 34, "two methods of Model and 32 of the nineteen capabilities")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	assert.Equal(t, methods, rec.starts, "Start, once per call, in the order of the calls")
@@ -417,5 +422,5 @@ func TestMethods(t *testing.T) {
 	mem := memorymodel.New()
 	assert.Equal(t, []string{"GetClient", "SaveToken", "GetAccessToken"}, modelobserve.Methods(accessOnly{mem, mem}))
 	assert.Equal(t, []string{"GetClient", "SaveToken"}, modelobserve.Methods(onlyCore{mem}))
-	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+2+6+2+1)
+	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+2+6+2+1+1+2)
 }
