@@ -13,6 +13,7 @@ func TestConformance(t *testing.T) {
 		// The same Setup as mongomodel's: the administrative methods of
 		// both models have the signatures modeltest asks for.
 		return modeltest.Setup{Model: m, AddClient: m.AddClient, AddUser: m.AddUser, SetClientUser: m.SetClientUser,
-			SetUserClaims: m.SetUserClaims}
+			SetUserClaims:   m.SetUserClaims,
+			SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer, MapIssuerSubject: m.MapIssuerSubject}
 	})
 }

@@ -34,6 +34,7 @@ func TestConformance(t *testing.T) {
 	modeltest.Run(t, func(t *testing.T) modeltest.Setup {
 		m := memorymodel.New()
 		return modeltest.Setup{Model: modelobserve.Wrap(m, obs), AddClient: m.AddClient, AddUser: m.AddUser,
-			SetClientUser: m.SetClientUser, SetUserClaims: m.SetUserClaims}
+			SetClientUser: m.SetClientUser, SetUserClaims: m.SetUserClaims,
+			SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer, MapIssuerSubject: m.MapIssuerSubject}
 	}, modeltest.FailOnSkip())
 }

@@ -27,7 +27,11 @@ func fullClient() *oauth2server.Client {
 		SubjectType:              oauth2server.SubjectPairwise,
 		SectorIdentifier:         "app.example",
 		IDTokenSignedResponseAlg: oauth2server.AlgES256,
-		Extra:                    extra(),
+		// Either JWKS or JWKSURI is used, never both; the store keeps both.
+		JWKS:                        `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`,
+		JWKSURI:                     "https://app.example/jwks.json",
+		TokenEndpointAuthSigningAlg: oauth2server.AlgEdDSA,
+		Extra:                       extra(),
 	}
 }
 
@@ -48,6 +52,9 @@ func assertClient(t *testing.T, want, got *oauth2server.Client) {
 	assert.Equal(t, want.SubjectType, got.SubjectType, "SubjectType")
 	assert.Equal(t, want.SectorIdentifier, got.SectorIdentifier, "SectorIdentifier")
 	assert.Equal(t, want.IDTokenSignedResponseAlg, got.IDTokenSignedResponseAlg, "IDTokenSignedResponseAlg")
+	assert.Equal(t, want.JWKS, got.JWKS, "JWKS")
+	assert.Equal(t, want.JWKSURI, got.JWKSURI, "JWKSURI")
+	assert.Equal(t, want.TokenEndpointAuthSigningAlg, got.TokenEndpointAuthSigningAlg, "TokenEndpointAuthSigningAlg")
 	assertExtra(t, want.Extra, got.Extra, "Extra")
 }
 

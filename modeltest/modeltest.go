@@ -75,6 +75,16 @@ type Setup struct {
 	// given ID. Optional: without it the [oauth2server.UserClaimsModel]
 	// cases are skipped.
 	SetUserClaims func(ctx context.Context, userID string, claims map[string]any) error
+	// SetClientSecret stores the usable secret of a client_secret_jwt
+	// client. Optional: without it the [oauth2server.ClientSecretModel]
+	// cases are skipped.
+	SetClientSecret func(ctx context.Context, clientID string, secret []byte) error
+	// AddTrustedIssuer registers a trusted issuer, and MapIssuerSubject
+	// makes the user with the given username the one a subject of that
+	// issuer stands for. Optional: without them the
+	// [oauth2server.TrustedIssuerModel] cases are skipped.
+	AddTrustedIssuer func(ctx context.Context, ti *oauth2server.TrustedIssuer) error
+	MapIssuerSubject func(ctx context.Context, issuer, subject, username string) error
 
 	// report is the run's record of skipped cases, set by Run.
 	report *report
@@ -178,6 +188,8 @@ func capabilities() []capabilityTest {
 		{"CounterModel", testCounters},
 		{"Server", testServer},
 		{"UserClaimsModel", testUserClaims},
+		{"ClientSecretModel", testClientSecrets},
+		{"TrustedIssuerModel", testTrustedIssuers},
 	}
 }
 
