@@ -39,6 +39,9 @@ type clientDoc struct {
 	SubjectType             string         `bson:"subjectType,omitempty"`
 	SectorIdentifier        string         `bson:"sectorIdentifier,omitempty"`
 	IDTokenAlg              string         `bson:"idTokenSignedResponseAlg,omitempty"`
+	JWKS                    string         `bson:"jwks,omitempty"`
+	JWKSURI                 string         `bson:"jwksUri,omitempty"`
+	AuthSigningAlg          string         `bson:"tokenEndpointAuthSigningAlg,omitempty"`
 	Extra                   map[string]any `bson:"extra,omitempty"`
 }
 
@@ -57,26 +60,32 @@ func clientToDoc(c *oauth2server.Client) clientDoc {
 		SubjectType:             c.SubjectType,
 		SectorIdentifier:        c.SectorIdentifier,
 		IDTokenAlg:              c.IDTokenSignedResponseAlg,
+		JWKS:                    c.JWKS,
+		JWKSURI:                 c.JWKSURI,
+		AuthSigningAlg:          c.TokenEndpointAuthSigningAlg,
 		Extra:                   c.Extra,
 	}
 }
 
 func (d *clientDoc) client() *oauth2server.Client {
 	return &oauth2server.Client{
-		ID:                       d.ID,
-		SecretHash:               d.SecretHash,
-		RedirectURIs:             d.RedirectURIs,
-		Grants:                   d.Grants,
-		Scopes:                   d.Scopes,
-		AccessTokenLifetime:      d.AccessTokenLifetime,
-		RefreshTokenLifetime:     d.RefreshTokenLifetime,
-		TokenEndpointAuthMethod:  d.TokenEndpointAuthMethod,
-		Introspect:               d.Introspect,
-		PostLogoutRedirectURIs:   d.PostLogoutRedirectURIs,
-		SubjectType:              d.SubjectType,
-		SectorIdentifier:         d.SectorIdentifier,
-		IDTokenSignedResponseAlg: d.IDTokenAlg,
-		Extra:                    d.Extra,
+		ID:                          d.ID,
+		SecretHash:                  d.SecretHash,
+		RedirectURIs:                d.RedirectURIs,
+		Grants:                      d.Grants,
+		Scopes:                      d.Scopes,
+		AccessTokenLifetime:         d.AccessTokenLifetime,
+		RefreshTokenLifetime:        d.RefreshTokenLifetime,
+		TokenEndpointAuthMethod:     d.TokenEndpointAuthMethod,
+		Introspect:                  d.Introspect,
+		PostLogoutRedirectURIs:      d.PostLogoutRedirectURIs,
+		SubjectType:                 d.SubjectType,
+		SectorIdentifier:            d.SectorIdentifier,
+		IDTokenSignedResponseAlg:    d.IDTokenAlg,
+		JWKS:                        d.JWKS,
+		JWKSURI:                     d.JWKSURI,
+		TokenEndpointAuthSigningAlg: d.AuthSigningAlg,
+		Extra:                       d.Extra,
 	}
 }
 

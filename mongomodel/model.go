@@ -36,6 +36,8 @@
 //	consents      remembered consent, _id = client id and user id
 //	counters      throttle counters, one document per add: _id = key + "#"
 //	              + n, the n-th add to the counter named key
+//	client_secrets, trusted_issuers, issuer_subjects
+//	              client assertions and assertion grants (assertions.go)
 package mongomodel
 
 import (
@@ -104,6 +106,12 @@ type Options struct {
 	// [Model.DeleteExpired]; counters go by the now their caller passes.
 	// Optional. Default time.Now.
 	Now func() time.Time
+	// ClientSecretKeys are the AES-256 keys (32 bytes each) that seal the
+	// secrets of client_secret_jwt clients ([Model.SetClientSecret]): the
+	// first seals, every one opens, so a key is rotated by putting the new
+	// one first. Keep them outside the database. Optional. Default none:
+	// client_secret_jwt secrets cannot be stored.
+	ClientSecretKeys [][]byte
 }
 
 // Model is a MongoDB model. Create it with [New]; it is safe for concurrent

@@ -66,8 +66,9 @@ func newModel(t *testing.T, client *mongo.Client, opts mongomodel.Options) (*mon
 func TestConformance(t *testing.T) {
 	client := connect(t)
 	modeltest.Run(t, func(t *testing.T) modeltest.Setup {
-		m, _ := newModel(t, client, mongomodel.Options{})
+		m, _ := newModel(t, client, mongomodel.Options{ClientSecretKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}})
 		return modeltest.Setup{Model: m, AddClient: m.AddClient, AddUser: m.AddUser, SetClientUser: m.SetClientUser,
-			SetUserClaims: m.SetUserClaims}
+			SetUserClaims: m.SetUserClaims, SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer,
+			MapIssuerSubject: m.MapIssuerSubject}
 	})
 }
