@@ -27,4 +27,3 @@ func (a *Actor) Clone() *Actor {
 	c.Actor = a.Actor.Clone()
 	return &c
 }
-

@@ -229,6 +229,12 @@ func (s *Server) builtinGrants() []builtinGrant {
 			return ""
 		}},
 		{GrantDeviceCode, s.grantDeviceCode, s.deviceMissing},
+		{GrantJWTBearer, s.grantJWTBearer, func() string {
+			if s.assert.issuers == nil {
+				return "TrustedIssuerModel (GetTrustedIssuer, GetSubjectUser)"
+			}
+			return ""
+		}},
 	}
 }
 
@@ -242,6 +248,12 @@ func (s *Server) setupGrants() error {
 	}
 	if o.Grants == nil {
 		for _, g := range builtins {
+			if _, ext := o.ExtensionGrants[g.name]; ext {
+				// An extension grant of the same type replaces a built-in
+				// that is only on by default (a JWT bearer grant of one's
+				// own, say).
+				continue
+			}
 			if g.name != GrantPassword && g.missing() == "" {
 				s.grants[g.name] = g.handler
 				s.grantTypes = append(s.grantTypes, g.name)

@@ -154,7 +154,8 @@ func TestNewDefaults(t *testing.T) {
 	t.Run("ok, every safe built-in grant of the memory model, password off", func(t *testing.T) {
 		srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{})
 		require.NoError(t, err)
-		assert.Equal(t, []string{"authorization_code", "client_credentials", "refresh_token"}, srv.GrantTypes())
+		assert.Equal(t, []string{"authorization_code", "client_credentials", "refresh_token",
+			oauth2server.GrantJWTBearer}, srv.GrantTypes())
 		assert.False(t, srv.GrantEnabled(oauth2server.GrantPassword))
 		o := srv.Options()
 		assert.Equal(t, time.Hour, o.AccessTokenLifetime)

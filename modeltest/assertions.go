@@ -2,6 +2,10 @@ package modeltest
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -245,6 +249,40 @@ func testTrustedIssuers(t *testing.T, newSetup func(t *testing.T) Setup) {
 		got, err := m.GetSubjectUser(ctx, ti, "sub-1")
 		require.NoError(t, err)
 		assert.Nil(t, got)
+	})
+
+	t.Run("ok, the JWT bearer grant of a Server issues a token for the mapped user", func(t *testing.T) {
+		// R-150: the Server reads the issuer's keys and the subject's user
+		// from the model.
+		s, _, _ := setup(t)
+		need[oauth2server.AccessTokenModel](t, s, "AccessTokenModel")
+		u := user(t, s)
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		raw, err := key.PublicKey.Bytes()
+		require.NoError(t, err)
+		b64 := base64.RawURLEncoding.EncodeToString
+		ti := &oauth2server.TrustedIssuer{Issuer: "https://" + random("idp-") + ".example",
+			JWKS: `{"keys":[{"kty":"EC","crv":"P-256","x":"` + b64(raw[1:33]) + `","y":"` + b64(raw[33:]) + `"}]}`}
+		require.NoError(t, s.AddTrustedIssuer(ctx, ti))
+		require.NoError(t, s.MapIssuerSubject(ctx, ti.Issuer, "sub-1", u.Username))
+		c := &oauth2server.Client{ID: random("app-"), Grants: []string{oauth2server.GrantJWTBearer}, Scopes: []string{"read"}}
+		require.NoError(t, s.AddClient(ctx, c))
+		srv, err := oauth2server.New(s.Model, oauth2server.Options{Issuer: "https://as.example",
+			RequireClientAuthentication: map[string]bool{oauth2server.GrantJWTBearer: false}})
+		require.NoError(t, err)
+		assertion, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": ti.Issuer, "sub": "sub-1",
+			"aud": "https://as.example", "exp": time.Now().Add(time.Minute).Unix(), "jti": random("jti-")}).SignedString(key)
+		require.NoError(t, err)
+		status, body := postForm(t, srv, url.Values{"grant_type": {oauth2server.GrantJWTBearer}, "assertion": {assertion},
+			"client_id": {c.ID}})
+		require.Equal(t, http.StatusOK, status, body)
+		at := need[oauth2server.AccessTokenModel](t, s, "AccessTokenModel")
+		tok, err := at.GetAccessToken(ctx, body["access_token"].(string))
+		require.NoError(t, err)
+		require.NotNil(t, tok)
+		assert.Equal(t, u.ID, tok.UserID)
+		assert.Equal(t, []string{"read"}, tok.Scope)
 	})
 
 	t.Run("nok, mapping a subject of an unregistered issuer is an error", func(t *testing.T) {
