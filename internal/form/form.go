@@ -38,6 +38,7 @@ var (
 // Parse parses an application/x-www-form-urlencoded string. It rejects
 // repeated parameters, bad escapes, ';' separators and invalid UTF-8 with
 // invalid_request. Parameters without a value are dropped (RFC 6749 §3.1).
+// The parameters that may repeat ([Values]) are the exception.
 func Parse(raw string) (Params, error) {
 	p := make(Params, 8)
 	for raw != "" {
@@ -51,7 +52,14 @@ func Parse(raw string) (Params, error) {
 			// neither count as a repeat nor override another value.
 			continue
 		}
-		if _, dup := p[key]; dup {
+		if repeatable[key] {
+			if strings.IndexByte(val, repeatSep) >= 0 {
+				return nil, errSeparator
+			}
+			if prev, dup := p[key]; dup {
+				val = prev + string(repeatSep) + val
+			}
+		} else if _, dup := p[key]; dup {
 			return nil, errRepeated
 		}
 		p[key] = val

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -271,6 +272,7 @@ func FuzzParse(f *testing.F) {
 		"", "a=1", "a=1&b=2", "a=&a=1", "a=1&a=2", "a=%zz", "a=1;b=2", "a=%ff", "=v", "&&", "a=b=c",
 		"grant_type=authorization_code&code=x&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
 		"client_id=a%3Ab%25c%2Bd&client_secret=p+w%C3%A9", "scope=read+write&scope=",
+		"audience=a&audience=b&resource=https%3A%2F%2Frs.example", "audience=a%00b",
 	} {
 		f.Add(s)
 	}
@@ -297,6 +299,17 @@ func FuzzParse(f *testing.F) {
 			if !utf8.ValidString(k) || !utf8.ValidString(val) {
 				t.Fatalf("invalid UTF-8 in %q=%q from %q", k, val, raw)
 			}
+			if repeatable[k] {
+				// Values of a parameter that may repeat round trip
+				// one by one; Value, for the others, refuses a repeat.
+				for _, x := range Values(p, k) {
+					if x == "" {
+						t.Fatalf("empty value of %q from %q", k, raw)
+					}
+					v.Add(k, x)
+				}
+				continue
+			}
 			v.Set(k, val)
 			if got, err := Value(raw, k); err != nil || got != val {
 				t.Fatalf("Value(%q, %q) = %q, %v; Parse has %q", raw, k, got, err, val)
@@ -321,6 +334,18 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("url.ParseQuery rejects %q that Parse accepted: %v", raw, err)
 		}
 		for k, val := range p {
+			if repeatable[k] {
+				var sent []string
+				for _, x := range std[k] {
+					if x != "" {
+						sent = append(sent, x)
+					}
+				}
+				if !slices.Equal(sent, Values(p, k)) {
+					t.Fatalf("url.ParseQuery disagrees on %q: %v vs %v", k, sent, Values(p, k))
+				}
+				continue
+			}
 			if !containsValue(std[k], val) {
 				t.Fatalf("url.ParseQuery disagrees on %q: %v vs %q", k, std[k], val)
 			}
@@ -335,4 +360,37 @@ func containsValue(vs []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// audience and resource may repeat; their values keep their order,
+// and no other parameter may.
+func TestRepeatableParameters(t *testing.T) {
+	tests := []struct {
+		name        string
+		givenRaw    string
+		expect      map[string][]string
+		expectError bool
+	}{
+		{name: "ok, one audience", givenRaw: "audience=a", expect: map[string][]string{"audience": {"a"}}},
+		{name: "ok, repeated audience and resource", givenRaw: "audience=a&resource=https%3A%2F%2Frs&audience=b&resource=x",
+			expect: map[string][]string{"audience": {"a", "b"}, "resource": {"https://rs", "x"}}},
+		{name: "ok, empty values are omitted", givenRaw: "audience=&audience=a&audience=",
+			expect: map[string][]string{"audience": {"a"}}},
+		{name: "ok, absent is nil", givenRaw: "scope=a", expect: map[string][]string{"audience": nil}},
+		{name: "nok, a NUL in a value", givenRaw: "audience=a%00b", expectError: true},
+		{name: "nok, another parameter repeated", givenRaw: "audience=a&scope=x&scope=y", expectError: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Parse(tc.givenRaw)
+			if tc.expectError {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			for name, want := range tc.expect {
+				assert.Equal(t, want, Values(p, name), name)
+			}
+		})
+	}
 }
