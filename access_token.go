@@ -56,6 +56,10 @@ func (s *Server) ValidateAccessToken(ctx context.Context, token string) (*Token,
 		return nil, oerrors.ServerError(errorf("GetAccessToken returned a token without AccessTokenExpiresAt"))
 	case !s.now().Before(tok.AccessTokenExpiresAt):
 		return nil, errTokenExpired
+	case tok.Audience != "" && tok.Audience != s.opts.Audience:
+		// Exchanged for another resource server (RFC 8693): not for the
+		// one Options.Audience names, as a JWT's aud would say.
+		return nil, errTokenInvalid
 	}
 	return tok, nil
 }

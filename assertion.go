@@ -113,14 +113,15 @@ func (o *AssertionOptions) fill() error {
 	return nil
 }
 
-// assertionState is what the Server keeps for assertions: the options,
-// the capabilities, the key caches.
+// assertionState is what the Server keeps for assertions and token
+// exchange: the options, the capabilities, the key caches.
 type assertionState struct {
-	opts    *AssertionOptions
-	secrets ClientSecretModel  // nil: no client_secret_jwt
-	issuers TrustedIssuerModel // nil: no JWT bearer grant, no foreign JWTs
-	inline  inlineKeySets
-	remote  *jwksFetcher
+	opts     *AssertionOptions
+	secrets  ClientSecretModel  // nil: no client_secret_jwt
+	issuers  TrustedIssuerModel // nil: no JWT bearer grant, no foreign JWTs
+	exchange TokenExchangeModel // nil: no token exchange
+	inline   inlineKeySets
+	remote   *jwksFetcher
 }
 
 // setupAssertions validates Options.Assertions and finds the capabilities.
@@ -132,6 +133,7 @@ func (s *Server) setupAssertions() error {
 	a := &assertionState{opts: o}
 	a.secrets, _ = Capability[ClientSecretModel](s.model)
 	a.issuers, _ = Capability[TrustedIssuerModel](s.model)
+	a.exchange, _ = Capability[TokenExchangeModel](s.model)
 	a.remote = newJWKSFetcher(o, s.now)
 	s.assert = a
 	return nil

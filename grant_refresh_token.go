@@ -59,7 +59,7 @@ func (s *Server) grantRefreshToken(ctx context.Context, req *TokenRequest) (*iss
 		user = nil
 	}
 	is := &issue{user: user, userID: tok.UserID, scope: scope, grantID: tok.GrantID, extra: tok.Extra,
-		openID: tok.OpenID.Clone()}
+		openID: tok.OpenID.Clone(), audience: tok.Audience, actor: tok.Actor.Clone()}
 	if len(scope) != len(granted) {
 		is.refreshScope = granted
 	}

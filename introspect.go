@@ -2,7 +2,10 @@ package oauth2server
 
 import (
 	"context"
+	stderrors "errors"
 	"net/http"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
@@ -33,6 +36,9 @@ type IntrospectionResponse struct {
 	Audience string `json:"aud,omitempty"`
 	Issuer   string `json:"iss,omitempty"`
 	JTI      string `json:"jti,omitempty"`
+	// Act is who acts for the token's subject, the "act" claim of a
+	// delegation (RFC 8693 §4.1, R-159).
+	Act *Actor `json:"act,omitempty"`
 
 	// Token is the introspected token; nil when inactive. Not serialized.
 	Token *Token `json:"-"`
@@ -120,6 +126,11 @@ func (s *Server) introspect(ctx context.Context, caller *Client, token, hint str
 func (s *Server) introspectAccessToken(ctx context.Context, _ *Client, token string) (*IntrospectionResponse, error) {
 	if s.jwtAccess && looksLikeJWT(token) {
 		c, err := s.parseJWTAccessToken(token, 0)
+		if err != nil && stderrors.Is(err, jwt.ErrTokenInvalidAudience) {
+			// A token this server exchanged for another resource server
+			// is active, with its aud for the caller to check.
+			c, err = s.exchangedJWT(ctx, token)
+		}
 		if err != nil {
 			if oerrors.IsServerError(err) {
 				return nil, err
@@ -133,7 +144,7 @@ func (s *Server) introspectAccessToken(ctx context.Context, _ *Client, token str
 		if revoked {
 			return inactive(), nil
 		}
-		tok, err := claimsToken(token, c)
+		tok, err := claimsToken(token, c, s.opts.Audience)
 		if err != nil {
 			return inactive(), nil
 		}
@@ -215,7 +226,11 @@ func (s *Server) describe(tok *Token, scope []string) *IntrospectionResponse {
 		Audience: s.opts.Audience,
 		Issuer:   s.opts.Issuer,
 		JTI:      tok.ID,
+		Act:      tok.Actor,
 		Token:    tok,
+	}
+	if tok.Audience != "" {
+		resp.Audience = tok.Audience
 	}
 	if !tok.IssuedAt.IsZero() {
 		resp.IssuedAt = tok.IssuedAt.Unix()

@@ -82,5 +82,9 @@ func (t *TokenResponse) appendJSON(b []byte) []byte {
 		b = append(b, `,"id_token":`...)
 		b = appendJSONString(b, t.IDToken)
 	}
+	if t.IssuedTokenType != "" {
+		b = append(b, `,"issued_token_type":`...)
+		b = appendJSONString(b, t.IssuedTokenType)
+	}
 	return append(b, '}')
 }

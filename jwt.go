@@ -3,6 +3,7 @@ package oauth2server
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	stderrors "errors"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ type accessTokenClaims struct {
 	ID       string           `json:"jti"`
 	ClientID string           `json:"client_id"`
 	Scope    string           `json:"scope,omitempty"`
+	Act      *Actor           `json:"act,omitempty"`
 }
 
 func unixDate(sec int64) *jwt.NumericDate {
@@ -92,8 +94,15 @@ func (s *Server) signAccessToken(tok *Token) (string, error) {
 		// RFC 9068 §2.2: without a resource owner, sub is the client.
 		sub = tok.ClientID
 	}
+	aud := s.opts.Audience
+	if tok.Audience != "" {
+		aud = tok.Audience // the target of a token exchange
+	}
 	var stack [512]byte
-	claims := appendAccessTokenClaims(stack[:0], s.opts.Issuer, sub, s.opts.Audience, tok)
+	claims, err := appendAccessTokenClaims(stack[:0], s.opts.Issuer, sub, aud, tok)
+	if err != nil {
+		return "", storeError("encode act claim", err)
+	}
 
 	enc := base64.RawURLEncoding
 	n := len(k.header) + 1 + enc.EncodedLen(len(claims))
@@ -111,8 +120,9 @@ func (s *Server) signAccessToken(tok *Token) (string, error) {
 }
 
 // appendAccessTokenClaims appends the JSON claims of tok (RFC 9068 §2.2),
-// the members of accessTokenClaims in their order, aud as an array.
-func appendAccessTokenClaims(b []byte, iss, sub, aud string, tok *Token) []byte {
+// the members of accessTokenClaims in their order, aud as an array, and
+// the act claim of a delegation (RFC 8693 §4.1).
+func appendAccessTokenClaims(b []byte, iss, sub, aud string, tok *Token) ([]byte, error) {
 	b = append(b, `{"iss":`...)
 	b = appendJSONString(b, iss)
 	b = append(b, `,"sub":`...)
@@ -131,7 +141,15 @@ func appendAccessTokenClaims(b []byte, iss, sub, aud string, tok *Token) []byte 
 		b = append(b, `,"scope":`...)
 		b = appendJSONString(b, FormatScope(tok.Scope))
 	}
-	return append(b, '}')
+	if tok.Actor != nil {
+		act, err := json.Marshal(tok.Actor)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"act":`...)
+		b = append(b, act...)
+	}
+	return append(b, '}'), nil
 }
 
 // looksLikeJWT reports whether raw has the three parts of a JWS compact
@@ -204,8 +222,9 @@ func (s *Server) jwtKeyFunc(t *jwt.Token) (any, error) {
 	return k.public, nil
 }
 
-// claimsToken converts verified claims into a Token.
-func claimsToken(raw string, c *accessTokenClaims) (*Token, error) {
+// claimsToken converts verified claims into a Token; its Audience is set
+// when aud is not defaultAud.
+func claimsToken(raw string, c *accessTokenClaims, defaultAud string) (*Token, error) {
 	scope, err := ParseScope(c.Scope)
 	if err != nil {
 		return nil, errTokenInvalid.WithCause(err)
@@ -216,7 +235,7 @@ func claimsToken(raw string, c *accessTokenClaims) (*Token, error) {
 		// user and client identifiers disjoint (RFC 9068 §5).
 		userID = ""
 	}
-	return &Token{
+	tok := &Token{
 		ID:                   c.ID,
 		AccessToken:          raw,
 		AccessTokenExpiresAt: time.Unix(c.Expiry, 0),
@@ -224,7 +243,12 @@ func claimsToken(raw string, c *accessTokenClaims) (*Token, error) {
 		ClientID:             c.ClientID,
 		UserID:               userID,
 		IssuedAt:             time.Unix(c.IssuedAt, 0),
-	}, nil
+		Actor:                c.Act,
+	}
+	if len(c.Audience) == 1 && c.Audience[0] != defaultAud {
+		tok.Audience = c.Audience[0]
+	}
+	return tok, nil
 }
 
 // verifyJWTAccessToken verifies a JWT access token as a resource server
@@ -246,5 +270,5 @@ func (s *Server) verifyJWTAccessToken(ctx context.Context, raw string) (*Token, 
 	if revoked {
 		return nil, errTokenRevoked
 	}
-	return claimsToken(raw, c)
+	return claimsToken(raw, c, s.opts.Audience)
 }

@@ -27,15 +27,18 @@ func TestAppendAccessTokenClaims(t *testing.T) {
 		{"ok, plain", &Token{ID: "jti-1", ClientID: "app", Scope: []string{"read", "write"}}, "user-1"},
 		{"ok, no scope", &Token{ID: "jti-2", ClientID: "app"}, "app"},
 		{"ok, characters JSON escapes", &Token{ID: "j\"t\\i", ClientID: "a<b>&c\u2028\n", Scope: []string{"x"}}, "u\x01\xff\u2029"},
+		{"ok, a delegation's act claim (R-159)", &Token{ID: "jti-3", ClientID: "app", Scope: []string{"read"},
+			Actor: &Actor{Subject: "svc-a", ClientID: "app", Actor: &Actor{Subject: "svc-b", Issuer: "https://idp.example"}}}, "user-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.tok.IssuedAt = now
 			tc.tok.AccessTokenExpiresAt = now.Add(time.Hour)
-			got := appendAccessTokenClaims(nil, "https://as.example.com", tc.sub, "https://api.example.com", tc.tok)
+			got, err := appendAccessTokenClaims(nil, "https://as.example.com", tc.sub, "https://api.example.com", tc.tok)
+			require.NoError(t, err)
 			want, err := json.Marshal(&accessTokenClaims{
 				Issuer: "https://as.example.com", Subject: tc.sub, Audience: jwt.ClaimStrings{"https://api.example.com"},
 				Expiry: now.Add(time.Hour).Unix(), IssuedAt: now.Unix(), ID: tc.tok.ID, ClientID: tc.tok.ClientID,
-				Scope: FormatScope(tc.tok.Scope),
+				Scope: FormatScope(tc.tok.Scope), Act: tc.tok.Actor,
 			})
 			require.NoError(t, err)
 			assert.Equal(t, string(want), string(got))

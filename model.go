@@ -158,6 +158,14 @@ type Token struct {
 	// OpenID is the OpenID Connect authentication this belongs to; nil
 	// for plain OAuth. Store and return it unchanged.
 	OpenID *OpenIDSession
+	// Audience is the one resource server the access token is for when it
+	// is not [Options.Audience]: the target of a token exchange (RFC 8693
+	// §2.1). Empty means Options.Audience.
+	Audience string
+	// Actor is who acts for the token's user, the "act" claim of a
+	// delegation (RFC 8693 §4.1); nil when nobody does. Store and return
+	// it unchanged.
+	Actor *Actor
 	// Extra holds extended attributes. They are included in the token
 	// response only with [Options.AllowExtendedTokenAttributes].
 	Extra map[string]any

@@ -80,6 +80,12 @@ type issue struct {
 	// idToken is set when the grant may return an ID token without a
 	// stored session (the device grant).
 	idToken bool
+	// Token exchange: the new token's audience and actor, the latest
+	// expiry of its access token, and the issued_token_type to answer.
+	audience   string
+	actor      *Actor
+	notAfter   time.Time
+	issuedType string
 }
 
 func errorf(format string, args ...any) error {
@@ -235,6 +241,12 @@ func (s *Server) builtinGrants() []builtinGrant {
 			}
 			return ""
 		}},
+		{GrantTokenExchange, s.grantTokenExchange, func() string {
+			if s.assert.exchange == nil {
+				return "TokenExchangeModel (AuthorizeTokenExchange)"
+			}
+			return ""
+		}},
 	}
 }
 
@@ -312,6 +324,9 @@ func (s *Server) setupGrants() error {
 	for grant, required := range o.RequireClientAuthentication {
 		if grant == GrantClientCredentials && !required {
 			return errorf("client_credentials always requires client authentication (RFC 6749 §4.4)")
+		}
+		if grant == GrantTokenExchange && !required {
+			return errorf("token exchange always requires client authentication (R-154)")
 		}
 		s.publicOK[grant] = !required
 	}

@@ -155,7 +155,7 @@ func TestNewDefaults(t *testing.T) {
 		srv, err := oauth2server.New(memorymodel.New(), oauth2server.Options{})
 		require.NoError(t, err)
 		assert.Equal(t, []string{"authorization_code", "client_credentials", "refresh_token",
-			oauth2server.GrantJWTBearer}, srv.GrantTypes())
+			oauth2server.GrantJWTBearer, oauth2server.GrantTokenExchange}, srv.GrantTypes())
 		assert.False(t, srv.GrantEnabled(oauth2server.GrantPassword))
 		o := srv.Options()
 		assert.Equal(t, time.Hour, o.AccessTokenLifetime)

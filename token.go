@@ -34,6 +34,9 @@ type TokenResponse struct {
 	// IDToken is the ID token of an OpenID Connect grant (OIDC Core
 	// §3.1.3.3).
 	IDToken string `json:"id_token,omitempty"`
+	// IssuedTokenType is the type of the token in AccessToken, answered to
+	// a token exchange only (RFC 8693 §2.2.1).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 	// Extra holds extended attributes ([Options.AllowExtendedTokenAttributes]).
 	Extra map[string]any `json:"-"`
 	// Token is the issued token as saved in the model.
@@ -45,7 +48,7 @@ type TokenResponse struct {
 // extra "refresh_token" must not appear where none was issued).
 var reservedTokenMembers = map[string]bool{
 	"access_token": true, "token_type": true, "expires_in": true,
-	"refresh_token": true, "scope": true,
+	"refresh_token": true, "scope": true, "issued_token_type": true,
 }
 
 // MarshalJSON writes the standard members and, without overriding any of
@@ -115,6 +118,9 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	s.Record(ctx, Event{Kind: EventTokenIssued, ClientID: client.ID, UserID: tok.UserID, GrantType: gt,
 		Scope: tok.Scope, GrantID: tok.GrantID, TokenID: tokenID(tok)})
 	resp := s.tokenResponse(tok, is)
+	if is.issuedType != "" {
+		exchangeResponse(resp, tok, is.issuedType)
+	}
 	if (is.openID != nil || is.idToken) && tok.UserID != "" && s.isOpenID(tok.Scope) {
 		// OIDC Core §3.1.3.3 (code), §12.2 (refresh: same sub and
 		// auth_time, no nonce); the device grant likewise when openid was
@@ -309,7 +315,13 @@ func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*To
 		GrantID:              is.grantID,
 		IssuedAt:             now,
 		OpenID:               is.openID,
+		Audience:             is.audience,
+		Actor:                is.actor,
 		Extra:                is.extra,
+	}
+	if !is.notAfter.IsZero() && is.notAfter.Before(tok.AccessTokenExpiresAt) {
+		// Never past the token it was exchanged for (R-156).
+		tok.AccessTokenExpiresAt = is.notAfter
 	}
 	if tok.GrantID == "" {
 		id, err := s.newID()

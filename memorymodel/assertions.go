@@ -22,9 +22,10 @@ var (
 // ready.
 type assertionStore struct {
 	mu       sync.RWMutex
-	secrets  map[string][]byte                      // client id -> secret
-	issuers  map[string]*oauth2server.TrustedIssuer // by issuer identifier
-	subjects map[issuerSubject]string               // -> username
+	secrets  map[string][]byte                       // client id -> secret
+	issuers  map[string]*oauth2server.TrustedIssuer  // by issuer identifier
+	subjects map[issuerSubject]string                // -> username
+	policies map[string]*oauth2server.ExchangePolicy // by client id (exchange.go)
 }
 
 type issuerSubject struct{ issuer, subject string }

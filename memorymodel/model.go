@@ -147,6 +147,7 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 		cp.Scope = slices.Clone(t.Scope)
 		cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope)
 		cp.OpenID = t.OpenID.Clone()
+		cp.Actor = t.Actor.Clone()
 		cp.Extra = maps.Clone(t.Extra)
 		return &cp
 	}
@@ -155,6 +156,7 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 	box.t.Scope, buf = copyInto(buf, t.Scope)
 	box.t.RefreshTokenScope, _ = copyInto(buf, t.RefreshTokenScope)
 	box.t.OpenID = t.OpenID.Clone()
+	box.t.Actor = t.Actor.Clone()
 	box.t.Extra = maps.Clone(t.Extra)
 	return &box.t
 }

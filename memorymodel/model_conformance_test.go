@@ -14,6 +14,6 @@ func TestConformance(t *testing.T) {
 		// both models have the signatures modeltest asks for.
 		return modeltest.Setup{Model: m, AddClient: m.AddClient, AddUser: m.AddUser, SetClientUser: m.SetClientUser,
 			SetUserClaims:   m.SetUserClaims,
-			SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer, MapIssuerSubject: m.MapIssuerSubject}
+			SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer, MapIssuerSubject: m.MapIssuerSubject, SetExchangePolicy: m.SetExchangePolicy}
 	})
 }

@@ -52,6 +52,8 @@ var capabilities = []capability{
 		func(l link, m oauth2server.ClientSecretModel) oauth2server.Model { return &clientSecrets{l, m} }),
 	capabilityOf("TrustedIssuerModel", []string{"GetTrustedIssuer", "GetSubjectUser"},
 		func(l link, m oauth2server.TrustedIssuerModel) oauth2server.Model { return &trustedIssuers{l, m} }),
+	capabilityOf("TokenExchangeModel", []string{"AuthorizeTokenExchange"},
+		func(l link, m oauth2server.TokenExchangeModel) oauth2server.Model { return &exchangePolicies{l, m} }),
 }
 
 // Each link below implements Model and Unwrap (from link) and one

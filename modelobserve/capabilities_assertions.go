@@ -43,3 +43,17 @@ func (l *trustedIssuers) GetSubjectUser(ctx context.Context, issuer *oauth2serve
 	l.obs.End(ctx, "GetSubjectUser", t, err)
 	return v, err
 }
+
+type exchangePolicies struct {
+	link
+	m oauth2server.TokenExchangeModel
+}
+
+var _ oauth2server.TokenExchangeModel = (*exchangePolicies)(nil)
+
+func (l *exchangePolicies) AuthorizeTokenExchange(ctx context.Context, req *oauth2server.TokenExchangeRequest) (*oauth2server.TokenExchangeDecision, error) {
+	ctx, t := l.start(ctx, "AuthorizeTokenExchange")
+	v, err := l.m.AuthorizeTokenExchange(ctx, req)
+	l.obs.End(ctx, "AuthorizeTokenExchange", t, err)
+	return v, err
+}

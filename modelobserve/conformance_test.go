@@ -35,6 +35,6 @@ func TestConformance(t *testing.T) {
 		m := memorymodel.New()
 		return modeltest.Setup{Model: modelobserve.Wrap(m, obs), AddClient: m.AddClient, AddUser: m.AddUser,
 			SetClientUser: m.SetClientUser, SetUserClaims: m.SetUserClaims,
-			SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer, MapIssuerSubject: m.MapIssuerSubject}
+			SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer, MapIssuerSubject: m.MapIssuerSubject, SetExchangePolicy: m.SetExchangePolicy}
 	}, modeltest.FailOnSkip())
 }

@@ -317,6 +317,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	uc, _ := oauth2server.Capability[oauth2server.UserClaimsModel](m)
 	cs, _ := oauth2server.Capability[oauth2server.ClientSecretModel](m)
 	ti, _ := oauth2server.Capability[oauth2server.TrustedIssuerModel](m)
+	te, _ := oauth2server.Capability[oauth2server.TokenExchangeModel](m)
 
 	tok := &oauth2server.Token{AccessToken: "a", RefreshToken: "r", GrantID: "g"}
 	code := &oauth2server.AuthorizationCode{Code: "c"}
@@ -358,9 +359,11 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(cs.GetClientSecret(ctx, client))
 	e2(ti.GetTrustedIssuer(ctx, "https://idp.example"))
 	e2(ti.GetSubjectUser(ctx, &oauth2server.TrustedIssuer{Issuer: "https://idp.example"}, "s"))
+	e2(te.AuthorizeTokenExchange(ctx, &oauth2server.TokenExchangeRequest{Client: client,
+		Subject: &oauth2server.ExchangedToken{Subject: "u"}}))
 
 	methods := modelobserve.Methods(m)
-	require.Len(t, methods, 34, "two methods of Model and 32 of the nineteen capabilities")
+	require.Len(t, methods, 35, "two methods of Model and 33 of the twenty capabilities")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	assert.Equal(t, methods, rec.starts, "Start, once per call, in the order of the calls")
@@ -422,5 +425,5 @@ func TestMethods(t *testing.T) {
 	mem := memorymodel.New()
 	assert.Equal(t, []string{"GetClient", "SaveToken", "GetAccessToken"}, modelobserve.Methods(accessOnly{mem, mem}))
 	assert.Equal(t, []string{"GetClient", "SaveToken"}, modelobserve.Methods(onlyCore{mem}))
-	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+2+6+2+1+1+2)
+	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+2+6+2+1+1+2+1)
 }

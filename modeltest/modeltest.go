@@ -85,6 +85,10 @@ type Setup struct {
 	// [oauth2server.TrustedIssuerModel] cases are skipped.
 	AddTrustedIssuer func(ctx context.Context, ti *oauth2server.TrustedIssuer) error
 	MapIssuerSubject func(ctx context.Context, issuer, subject, username string) error
+	// SetExchangePolicy stores a client's [oauth2server.ExchangePolicy].
+	// Optional: without it the [oauth2server.TokenExchangeModel] cases are
+	// skipped.
+	SetExchangePolicy func(ctx context.Context, p *oauth2server.ExchangePolicy) error
 
 	// report is the run's record of skipped cases, set by Run.
 	report *report
@@ -190,6 +194,7 @@ func capabilities() []capabilityTest {
 		{"UserClaimsModel", testUserClaims},
 		{"ClientSecretModel", testClientSecrets},
 		{"TrustedIssuerModel", testTrustedIssuers},
+		{"TokenExchangeModel", testTokenExchange},
 	}
 }
 

@@ -31,6 +31,8 @@ func fullToken() *oauth2server.Token {
 		GrantID:               random("grant-"),
 		IssuedAt:              n,
 		OpenID:                openIDSession(false),
+		Audience:              "https://rs.example",
+		Actor:                 &oauth2server.Actor{Subject: "svc-a", ClientID: "a", Actor: &oauth2server.Actor{Subject: "svc-b", Issuer: "https://idp.example"}},
 		Extra:                 extra(),
 	}
 }
@@ -81,6 +83,7 @@ func copyToken(t *oauth2server.Token) *oauth2server.Token {
 	cp := *t
 	cp.Scope, cp.RefreshTokenScope = slices.Clone(t.Scope), slices.Clone(t.RefreshTokenScope)
 	cp.Extra = maps.Clone(t.Extra)
+	cp.Actor = t.Actor.Clone()
 	return &cp
 }
 
@@ -99,6 +102,9 @@ func mutateToken(t *oauth2server.Token) {
 	}
 	if t.Extra != nil {
 		t.Extra["tenant"] = "changed"
+	}
+	if t.Actor != nil && t.Actor.Actor != nil {
+		t.Actor.Actor.Subject = "changed"
 	}
 }
 
@@ -136,6 +142,8 @@ func assertToken(t *testing.T, want, got *oauth2server.Token, by lookup) {
 	assert.Equal(t, want.UserID, got.UserID, "UserID")
 	assert.Equal(t, want.GrantID, got.GrantID, "GrantID")
 	assertOpenID(t, want.OpenID, got.OpenID)
+	assert.Equal(t, want.Audience, got.Audience, "Audience")
+	assert.Equal(t, want.Actor, got.Actor, "Actor")
 	assertTime(t, want.IssuedAt, got.IssuedAt, "IssuedAt")
 	assert.Equal(t, want.Revoked, got.Revoked, "Revoked")
 	assertExtra(t, want.Extra, got.Extra, "Extra")

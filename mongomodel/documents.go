@@ -111,18 +111,21 @@ type tokenDoc struct {
 	Refresh string `bson:"refresh"`
 	// JTI is Token.ID, the jti of a JWT access token. It is what
 	// RevokeToken and RevokeGrant put on the deny-list.
-	JTI              string         `bson:"jti,omitempty"`
-	AccessExpiresAt  time.Time      `bson:"accessExpiresAt"`
-	RefreshExpiresAt *time.Time     `bson:"refreshExpiresAt,omitempty"`
-	Scope            []string       `bson:"scope,omitempty"`
-	RefreshScope     []string       `bson:"refreshScope,omitempty"`
-	ClientID         string         `bson:"clientId"`
-	UserID           string         `bson:"userId,omitempty"`
-	GrantID          string         `bson:"grant,omitempty"`
-	IssuedAt         time.Time      `bson:"issuedAt"`
-	Revoked          bool           `bson:"revoked"`
-	OpenID           *openIDDoc     `bson:"openid,omitempty"`
-	Extra            map[string]any `bson:"extra,omitempty"`
+	JTI              string     `bson:"jti,omitempty"`
+	AccessExpiresAt  time.Time  `bson:"accessExpiresAt"`
+	RefreshExpiresAt *time.Time `bson:"refreshExpiresAt,omitempty"`
+	Scope            []string   `bson:"scope,omitempty"`
+	RefreshScope     []string   `bson:"refreshScope,omitempty"`
+	ClientID         string     `bson:"clientId"`
+	UserID           string     `bson:"userId,omitempty"`
+	GrantID          string     `bson:"grant,omitempty"`
+	IssuedAt         time.Time  `bson:"issuedAt"`
+	Revoked          bool       `bson:"revoked"`
+	OpenID           *openIDDoc `bson:"openid,omitempty"`
+	// Audience and Actor are those of an exchanged token (RFC 8693).
+	Audience string              `bson:"audience,omitempty"`
+	Actor    *oauth2server.Actor `bson:"actor,omitempty"`
+	Extra    map[string]any      `bson:"extra,omitempty"`
 	// ExpiresAt is the later of the two expiry times, for the TTL index
 	// and DeleteExpired: a revoked refresh token is kept until it expires
 	// so that its reuse is detected.
@@ -141,6 +144,8 @@ func tokenToDoc(t *oauth2server.Token) tokenDoc {
 		IssuedAt:        t.IssuedAt,
 		Revoked:         t.Revoked,
 		OpenID:          openIDToDoc(t.OpenID),
+		Audience:        t.Audience,
+		Actor:           t.Actor,
 		Extra:           t.Extra,
 		ExpiresAt:       t.AccessTokenExpiresAt,
 	}
@@ -179,6 +184,8 @@ func (d *tokenDoc) token(accessToken, refreshToken string) *oauth2server.Token {
 		IssuedAt:             d.IssuedAt,
 		Revoked:              d.Revoked,
 		OpenID:               d.OpenID.session(),
+		Audience:             d.Audience,
+		Actor:                d.Actor,
 		Extra:                d.Extra,
 	}
 	if d.RefreshExpiresAt != nil {

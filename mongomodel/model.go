@@ -38,6 +38,8 @@
 //	              + n, the n-th add to the counter named key
 //	client_secrets, trusted_issuers, issuer_subjects
 //	              client assertions and assertion grants (assertions.go)
+//	exchange_policies
+//	              token exchange rules, _id = client id (exchange.go)
 package mongomodel
 
 import (

@@ -248,6 +248,7 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 	cp := *t
 	cp.Scope = slices.Clone(t.Scope)
 	cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope) // nil stays nil: "same as Scope"
+	cp.Actor = t.Actor.Clone()                               // a chain of pointers
 	cp.Extra = maps.Clone(t.Extra)
 	return &cp
 }
