@@ -171,6 +171,9 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		// believe forwarded headers from them alone.
 		TrustedProxies: cfg.TrustedProxies,
 		Now:            cfg.now,
+		// Client assertions and JWT bearer assertions may name the token
+		// endpoint as their audience, besides the issuer (RFC 7523 §3).
+		Assertions: oauth2server.AssertionOptions{Audiences: []string{a.issuer + tokenPath}},
 	}
 	if cfg.JWT {
 		opts.JWT = &oauth2server.JWTOptions{}
@@ -246,6 +249,9 @@ func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
 			}
 			return nil, fmt.Errorf("user %q: %w", u.Username, err)
 		}
+	}
+	if err := seedIssuers(ctx, model, data); err != nil {
+		return nil, err
 	}
 	return model, nil
 }

@@ -87,6 +87,9 @@ type fileConfig struct {
 	SessionKey string       `json:"session_key,omitempty"`
 	Clients    []fileClient `json:"clients"`
 	Users      []fileUser   `json:"users"`
+	// TrustedIssuers are the issuers of JWT bearer assertions
+	// (assertions.go).
+	TrustedIssuers []fileIssuer `json:"trusted_issuers,omitempty"`
 
 	sessionKey []byte // SessionKey decoded by check
 }
@@ -104,6 +107,12 @@ type fileClient struct {
 	// Introspect lets a confidential client call the introspection
 	// endpoint (a resource server).
 	Introspect bool `json:"introspect,omitempty"`
+	// TokenEndpointAuthMethod, JWKS and JWKSURI register a client that
+	// authenticates with private_key_jwt instead of a secret
+	// (assertions.go).
+	TokenEndpointAuthMethod string          `json:"token_endpoint_auth_method,omitempty"`
+	JWKS                    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI                 string          `json:"jwks_uri,omitempty"`
 }
 
 // fileUser is a user in the -config file. The password is hashed with
@@ -137,7 +146,7 @@ func loadConfigFile(path string) (*fileConfig, error) {
 // servedGrants are the grants the example's Server enables (the library's
 // defaults): a client listing anything else could never use it.
 var servedGrants = []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken,
-	oauth2server.GrantClientCredentials, oauth2server.GrantDeviceCode}
+	oauth2server.GrantClientCredentials, oauth2server.GrantDeviceCode, oauth2server.GrantJWTBearer}
 
 // check refuses a file that would seed something other than what it says:
 // everything is checked before anything is stored, so that a bad entry
@@ -195,16 +204,19 @@ func (fc *fileConfig) check() error {
 			return fmt.Errorf("client %q and user %q: the client id equals the user's id; \"sub\" could not tell them apart (RFC 9068 §5)", id, u.Username)
 		}
 	}
-	return nil
+	return checkIssuers(fc.TrustedIssuers, usernames)
 }
 
 func (c *fileClient) check() error {
+	if err := c.checkAuthMethod(); err != nil {
+		return err
+	}
 	switch {
 	case c.ID == "":
 		return errors.New("id is required")
 	case c.Public && c.Secret != "":
 		return errors.New("a public client has no secret")
-	case !c.Public && c.Secret == "":
+	case !c.Public && c.Secret == "" && c.TokenEndpointAuthMethod != oauth2server.AuthMethodPrivateKeyJWT:
 		return errors.New("a confidential client needs a secret (or set \"public\": true)")
 	case c.Public && c.Introspect:
 		return errors.New("only a confidential client may introspect")
@@ -269,10 +281,16 @@ func (fc *fileConfig) clients() []*oauth2server.Client {
 			Grants:       c.Grants,
 			Scopes:       c.Scopes,
 			Introspect:   c.Introspect,
+			// Empty unless the client authenticates with private_key_jwt.
+			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
+			JWKS:                    string(c.JWKS),
+			JWKSURI:                 c.JWKSURI,
 		}
-		if c.Public {
+		switch {
+		case c.TokenEndpointAuthMethod == oauth2server.AuthMethodPrivateKeyJWT:
+		case c.Public:
 			cl.TokenEndpointAuthMethod = oauth2server.AuthMethodNone
-		} else {
+		default:
 			cl.SecretHash = oauth2server.HashSecret(c.Secret)
 		}
 		out = append(out, cl)
