@@ -122,6 +122,10 @@ type assertionState struct {
 	exchange TokenExchangeModel // nil: no token exchange
 	inline   inlineKeySets
 	remote   *jwksFetcher
+	// clientParser verifies client assertions, issuerParser the JWTs of
+	// trusted issuers: made once, since a jwt.Parser is not changed by
+	// parsing.
+	clientParser, issuerParser *jwt.Parser
 }
 
 // setupAssertions validates Options.Assertions and finds the capabilities.
@@ -135,8 +139,24 @@ func (s *Server) setupAssertions() error {
 	a.issuers, _ = Capability[TrustedIssuerModel](s.model)
 	a.exchange, _ = Capability[TokenExchangeModel](s.model)
 	a.remote = newJWKSFetcher(o, s.now)
+	a.clientParser = s.newAssertionParser(clientAssertionAlgs)
+	a.issuerParser = s.newAssertionParser(asymmetricAlgs)
 	s.assert = a
 	return nil
+}
+
+// newAssertionParser returns the parser of assertions signed with one of
+// algs: exp required, nbf and iat checked with Assertions.Leeway on the
+// Server's clock.
+func (s *Server) newAssertionParser(algs []string) *jwt.Parser {
+	return jwt.NewParser(
+		jwt.WithValidMethods(algs),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(s.opts.Assertions.Leeway),
+		jwt.WithTimeFunc(s.opts.Now),
+		jwt.WithStrictDecoding(),
+	)
 }
 
 // audienceClaim is the aud claim, which is one string or an array of them
@@ -198,8 +218,9 @@ type assertionCheck struct {
 	fail *oerrors.Error
 	// what names the JWT in descriptions: "client assertion", ...
 	what string
-	// algs is the allow-list of algorithms, fixed before parsing.
-	algs []string
+	// parser holds the allow-list of algorithms, fixed before parsing
+	// Server.assert's clientParser or issuerParser.
+	parser *jwt.Parser
 	// typ accepts the typ header values of this kind of JWT.
 	typ func(string) bool
 	// key returns the verification key for the header and the claims,
@@ -225,14 +246,7 @@ func (s *Server) parseAssertion(raw string, c *assertionCheck) (*assertionClaims
 		return nil, c.fail.WithDescription("The " + c.what + " is too large.")
 	}
 	leeway := s.assert.opts.Leeway
-	p := jwt.NewParser(
-		jwt.WithValidMethods(c.algs),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(leeway),
-		jwt.WithTimeFunc(s.opts.Now),
-		jwt.WithStrictDecoding(),
-	)
+	p := c.parser
 	claims := &assertionClaims{}
 	var keyErr error
 	_, err := p.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {

@@ -49,7 +49,7 @@ func (s *Server) authenticateAssertion(ctx context.Context, p map[string]string)
 	check := &assertionCheck{
 		fail:        oerrors.ErrInvalidClient,
 		what:        "client assertion",
-		algs:        clientAssertionAlgs,
+		parser:      s.assert.clientParser,
 		typ:         typAssertion(true),
 		audiences:   s.ourAudiences(s.assert.opts.StrictAudience),
 		strict:      s.assert.opts.StrictAudience,

@@ -44,7 +44,7 @@ func (s *Server) grantJWTBearer(ctx context.Context, req *TokenRequest) (*issue,
 	check := &assertionCheck{
 		fail:        oerrors.ErrInvalidGrant,
 		what:        "assertion",
-		algs:        asymmetricAlgs,
+		parser:      s.assert.issuerParser,
 		typ:         typAssertion(false),
 		maxLifetime: s.assert.opts.MaxLifetime,
 	}

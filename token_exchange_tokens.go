@@ -243,10 +243,10 @@ func (s *Server) foreignJWT(ctx context.Context, client *Client, raw, typ string
 	}
 	var ti *TrustedIssuer
 	check := &assertionCheck{
-		fail: oerrors.ErrInvalidRequest,
-		what: what,
-		algs: asymmetricAlgs,
-		typ:  func(string) bool { return true },
+		fail:   oerrors.ErrInvalidRequest,
+		what:   what,
+		parser: s.assert.issuerParser,
+		typ:    func(string) bool { return true },
 	}
 	check.key = func(t *jwt.Token, c *assertionClaims) (any, error) {
 		var err error
