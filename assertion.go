@@ -1,6 +1,7 @@
 package oauth2server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	stderrors "errors"
@@ -235,6 +236,8 @@ type assertionCheck struct {
 	// maxLifetime bounds exp ahead and iat back; 0 for tokens, which
 	// have their own lifetimes.
 	maxLifetime time.Duration
+	// maxBytes caps the JWT's size; 0 means maxAssertionBytes.
+	maxBytes int
 }
 
 // parseAssertion verifies raw: size, header (no crit, an accepted typ, an
@@ -242,7 +245,7 @@ type assertionCheck struct {
 // (required), nbf and iat with leeway, the lifetime bounds and aud. It
 // returns the claims; iss, sub and jti are the caller's to check.
 func (s *Server) parseAssertion(raw string, c *assertionCheck) (*assertionClaims, error) {
-	if len(raw) > maxAssertionBytes {
+	if limit := cmp.Or(c.maxBytes, maxAssertionBytes); len(raw) > limit {
 		return nil, c.fail.WithDescription("The " + c.what + " is too large.")
 	}
 	leeway := s.assert.opts.Leeway

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -218,6 +219,9 @@ func TestTokenExchangeForeignSubjects(t *testing.T) {
 			expectScope: []string{"read", "write"}},
 		{name: "ok, an ID token of a trusted issuer", whenForm: form(key.sign(t, claims(nil), map[string]any{"typ": "JWT"}),
 			oauth2server.TokenTypeIDToken), expectScope: []string{"read", "write"}},
+		{name: "ok, a JWT larger than an assertion may be", whenForm: form(key.sign(t, claims(func(c jwt.MapClaims) {
+			c["pad"] = strings.Repeat("p", 10<<10)
+		}), nil), oauth2server.TokenTypeJWT), expectScope: []string{"read", "write"}},
 		{name: "ok, may_act names the actor (R-160)",
 			whenForm: form(key.sign(t, claims(func(c jwt.MapClaims) { c["may_act"] = map[string]any{"sub": actorID} }), nil),
 				oauth2server.TokenTypeJWT, "actor_token", actor, "actor_token_type", oauth2server.TokenTypeAccessToken),

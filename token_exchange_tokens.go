@@ -247,6 +247,9 @@ func (s *Server) foreignJWT(ctx context.Context, client *Client, raw, typ string
 		what:   what,
 		parser: s.assert.issuerParser,
 		typ:    func(string) bool { return true },
+		// A token of another issuer (an ID token with many claims) may be
+		// larger than an assertion; exchangedToken capped it already.
+		maxBytes: maxAccessTokenBytes,
 	}
 	check.key = func(t *jwt.Token, c *assertionClaims) (any, error) {
 		var err error
