@@ -265,3 +265,38 @@ func TestPairwiseSubjects(t *testing.T) {
 }
 
 // OIDC Core §3.1.2.1: an authorization request may be a form POST.
+
+// The device grant returns an ID token when openid was granted, without
+// nonce or auth_time: the device never sent a nonce and the approval page
+// reports no login time.
+func TestIDTokenFromDeviceGrant(t *testing.T) {
+	e := newOIDCEnv(t, nil)
+	ctx := context.Background()
+	require.NoError(t, e.model.AddClient(ctx, &oauth2server.Client{ID: "tv-oidc",
+		Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"openid", "profile"}}))
+	r := e.deviceAuthorization(url.Values{"client_id": {"tv-oidc"}, "scope": {"openid profile"}}, "", "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	require.NoError(t, e.srv.ApproveDevice(ctx, r.body["user_code"].(string), &oauth2server.User{ID: aliceID}, nil))
+	tok := e.poll("tv-oidc", r.body["device_code"].(string))
+	require.Equal(t, http.StatusOK, tok.status, tok.body)
+	raw, ok := tok.body["id_token"].(string)
+	require.True(t, ok, "id_token in %v", tok.body)
+	claims := jwt.MapClaims{}
+	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(testIssuer),
+		jwt.WithAudience("tv-oidc"), jwt.WithTimeFunc(e.clock.Now)).ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+		return jwt.ParseRSAPublicKeyFromPEM([]byte(publicPEMOf(t, e.key)))
+	})
+	require.NoError(t, err)
+	assert.Equal(t, aliceID, claims["sub"])
+	assert.NotContains(t, claims, "nonce")
+	assert.NotContains(t, claims, "auth_time")
+	assert.Equal(t, atHash(tok.body["access_token"].(string)), claims["at_hash"])
+
+	// Without openid, no ID token.
+	r = e.deviceAuthorization(url.Values{"client_id": {"tv-oidc"}, "scope": {"profile"}}, "", "")
+	require.Equal(t, http.StatusOK, r.status)
+	require.NoError(t, e.srv.ApproveDevice(ctx, r.body["user_code"].(string), &oauth2server.User{ID: aliceID}, nil))
+	tok = e.poll("tv-oidc", r.body["device_code"].(string))
+	require.Equal(t, http.StatusOK, tok.status)
+	assert.NotContains(t, tok.body, "id_token")
+}
