@@ -48,7 +48,7 @@ func MetadataWithConfig(cfg MetadataConfig) echo.HandlerFunc {
 // error when the configuration is invalid: no Server, or as
 // [oauth2server.Server.Metadata] fails, when Options.Issuer is empty, an
 // endpoint URL is not an absolute https URL (http only on loopback), or a
-// JWKS URL is given while access tokens are opaque. The document is built
+// JWKS URL is given while the Server signs no JWT. The document is built
 // once, here.
 func (cfg MetadataConfig) ToHandler() (echo.HandlerFunc, error) {
 	if cfg.Server == nil {

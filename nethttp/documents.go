@@ -30,9 +30,10 @@ type JWKSConfig struct {
 }
 
 // JWKS returns the handler of the JWK Set (RFC 7517) with the public keys
-// that verify the server's JWT access tokens, cacheable for
-// [DefaultJWKSMaxAge]. It answers 404 when access tokens are opaque. Mount
-// it for GET and HEAD:
+// that verify the server's JWTs, access tokens (RFC 9068) and ID tokens
+// alike, cacheable for [DefaultJWKSMaxAge]. It answers 404 when the Server
+// signs nothing (opaque access tokens without OpenID Connect): mount it
+// when [oauth2server.Server.PublishesJWKS] reports true, for GET and HEAD:
 //
 //	mux.Handle("GET /oauth/jwks.json", nethttp.JWKS(srv))
 //
@@ -111,7 +112,7 @@ func MetadataWithConfig(cfg MetadataConfig) http.Handler {
 // error when the configuration is invalid: no Server, or as
 // [oauth2server.Server.Metadata] fails, when Options.Issuer is empty, an
 // endpoint URL is not an absolute https URL (http only on loopback), or a
-// JWKS URL is given while access tokens are opaque. The document is built
+// JWKS URL is given while the Server signs no JWT. The document is built
 // once, here.
 func (cfg MetadataConfig) ToHandler() (http.Handler, error) {
 	if cfg.Server == nil {
