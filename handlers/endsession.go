@@ -22,10 +22,10 @@ const FieldLogoutCSRFToken = endsession.FieldCSRFToken
 // logout. Its Request is the validated logout request, whose Client is a
 // mere claim of the sender when Request.HintValid is false; User is the
 // logged-in user, nil without [EndSessionConfig.UserFromRequest].
-type LogoutPage = endsession.Page
+type LogoutPage = oauth2server.LogoutPage
 
 // LogoutField is a hidden field of a [LogoutPage].
-type LogoutField = endsession.Field
+type LogoutField = oauth2server.LogoutField
 
 // EndSessionConfig configures the end session endpoint handler (see
 // [EndSessionWithConfig]). Server and Logout are required.

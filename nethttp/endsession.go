@@ -21,10 +21,10 @@ const FieldLogoutCSRFToken = endsession.FieldCSRFToken
 // mere claim of the sender when Request.HintValid is false; User is the
 // logged-in user, nil without [EndSessionConfig.UserFromRequest]. It is
 // the type handlers.LogoutPage names too, so one template serves both.
-type LogoutPage = endsession.Page
+type LogoutPage = oauth2server.LogoutPage
 
 // LogoutField is a hidden field of a [LogoutPage].
-type LogoutField = endsession.Field
+type LogoutField = oauth2server.LogoutField
 
 // EndSessionConfig configures the end session endpoint handler (see
 // [EndSessionWithConfig]). It has the fields of handlers.EndSessionConfig,

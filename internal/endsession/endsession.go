@@ -47,22 +47,10 @@ var errBadForm = oerrors.ErrInvalidRequest.WithStatus(http.StatusForbidden).
 
 // Page is what the confirmation page renders: a form that POSTs Fields,
 // hidden, to Action, with a button that confirms the logout.
-type Page struct {
-	// Request is the validated logout request. Its Client is only a claim
-	// of whoever sent the request when HintValid is false: do not present
-	// it as the one asking.
-	Request *oauth2server.EndSessionRequest
-	// User is the logged-in user, nil when unknown (no UserFromRequest).
-	User *oauth2server.User
-	// Action is where the form posts: the endpoint's path.
-	Action string
-	// Fields are the hidden fields of the form, in order: the request's
-	// parameters and the CSRF token ([FieldCSRFToken]).
-	Fields []Field
-}
+type Page = oauth2server.LogoutPage
 
 // Field is a hidden form field.
-type Field struct{ Name, Value string }
+type Field = oauth2server.LogoutField
 
 // Config is the framework-neutral part of an endpoint's configuration. The
 // caller checks its own required fields (Server, its Logout hook) first.
@@ -218,10 +206,10 @@ func (q *request) serve() error {
 	p := &Page{Request: req, User: user, Action: r.URL.EscapedPath()}
 	for _, k := range Params {
 		if v := params.Get(k); v != "" {
-			p.Fields = append(p.Fields, Field{k, v})
+			p.Fields = append(p.Fields, Field{Name: k, Value: v})
 		}
 	}
-	p.Fields = append(p.Fields, Field{FieldCSRFToken, q.csrf.Token(q.now(), userID, session, canonical)})
+	p.Fields = append(p.Fields, Field{Name: FieldCSRFToken, Value: q.csrf.Token(q.now(), userID, session, canonical)})
 	return q.Confirm(q.w, r, p)
 }
 
