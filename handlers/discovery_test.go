@@ -146,3 +146,20 @@ func TestOpenIDConfigurationConfig(t *testing.T) {
 		})
 	}
 }
+
+// The public documents may be read from any origin, without credentials:
+// a browser-based relying party fetches them.
+func TestPublicDocumentsAllowAnyOrigin(t *testing.T) {
+	srv := optest.New(t, nil).Srv
+	e := echo.New()
+	require.NoError(t, handlers.Register(e.Group(""), srv, handlers.RegisterConfig{Root: e}))
+	for _, path := range []string{"/jwks.json", oauth2server.WellKnownPath} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Origin", "https://spa.example")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, path)
+		assert.Equal(t, "*", rec.Header().Get("Access-Control-Allow-Origin"), path)
+		assert.Empty(t, rec.Header().Get("Access-Control-Allow-Credentials"), path)
+	}
+}

@@ -70,6 +70,9 @@ func (cfg JWKSConfig) ToHandler() (echo.HandlerFunc, error) {
 			return c.NoContent(http.StatusNotFound)
 		}
 		c.Response().Header().Set("Cache-Control", cache)
+		// A public document without credentials: any origin may read it,
+		// as a browser-based relying party must (no cookies are involved).
+		c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 		c.Response().Header().Set(echo.HeaderContentType, "application/jwk-set+json")
 		return c.JSON(http.StatusOK, set)
 	}, nil

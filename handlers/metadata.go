@@ -60,6 +60,9 @@ func (cfg MetadataConfig) ToHandler() (echo.HandlerFunc, error) {
 	}
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", MetadataCacheControl)
+		// A public document without credentials: any origin may read it,
+		// as a browser-based relying party must (no cookies are involved).
+		c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 		return c.JSON(http.StatusOK, m)
 	}, nil
 }
@@ -115,6 +118,9 @@ func (cfg OpenIDConfigurationConfig) ToHandler() (echo.HandlerFunc, error) {
 	}
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", MetadataCacheControl)
+		// A public document without credentials: any origin may read it,
+		// as a browser-based relying party must (no cookies are involved).
+		c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 		return c.JSON(http.StatusOK, m)
 	}, nil
 }

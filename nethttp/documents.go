@@ -73,6 +73,9 @@ func (cfg JWKSConfig) ToHandler() (http.Handler, error) {
 			return
 		}
 		w.Header().Set("Cache-Control", cache)
+		// A public document without credentials: any origin may read it,
+		// as a browser-based relying party must (no cookies are involved).
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		writeDocument(w, set)
 	}), nil
@@ -124,6 +127,9 @@ func (cfg MetadataConfig) ToHandler() (http.Handler, error) {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", MetadataCacheControl)
+		// A public document without credentials: any origin may read it,
+		// as a browser-based relying party must (no cookies are involved).
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		writeDocument(w, m)
 	}), nil
 }
@@ -179,6 +185,9 @@ func (cfg OpenIDConfigurationConfig) ToHandler() (http.Handler, error) {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", MetadataCacheControl)
+		// A public document without credentials: any origin may read it,
+		// as a browser-based relying party must (no cookies are involved).
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		writeDocument(w, m)
 	}), nil
 }
