@@ -38,11 +38,12 @@ const (
 )
 
 // store is what the example needs of a model: the core Model, users for the
-// login page and remembered consent.
+// login page, remembered consent and the users' OpenID Connect claims.
 type store interface {
 	oauth2server.Model
 	oauth2server.PasswordModel
 	oauth2server.ConsentModel
+	oauth2server.UserClaimsModel
 }
 
 // app is the example authorization server: the library's Server plus the
@@ -113,16 +114,23 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	}
 	data := cfg.Data
 	if data == nil {
-		data = demoConfig(a.issuer)
+		data = demoConfig(a.issuer, !cfg.NoOpenID)
 	}
 
-	if cfg.SigningKeyFile != "" && !cfg.JWT {
-		return nil, nil, errors.New("-signing-key needs -jwt")
-	}
-	if cfg.JWT && cfg.SigningKeyFile == "" && !cfg.Dev {
-		// oauth2server.New refuses too; saying it before the model is
-		// opened is faster and names the flags.
+	// oauth2server.New refuses a missing key too; saying it before the
+	// model is opened is faster and names the flags.
+	switch {
+	case cfg.SigningKeyFile != "" && !cfg.JWT && cfg.NoOpenID:
+		return nil, nil, errors.New("-signing-key needs -jwt or OpenID Connect (not -openid=false)")
+	case cfg.SigningKeyFile != "" || cfg.Dev:
+	case cfg.JWT:
 		return nil, nil, errors.New("-jwt needs -signing-key FILE (a PEM private key), or -dev for a generated key")
+	case !cfg.NoOpenID && cfg.MongoURI != "":
+		// Instances sharing the database must verify each other's ID
+		// tokens (an id_token_hint comes back to any of them).
+		return nil, nil, errors.New("-mongo-uri needs -signing-key FILE (an RSA private key, PEM) for OpenID Connect: " +
+			"every instance must sign ID tokens with the same key (make one with: " +
+			"openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072), or -dev for a generated key, or -openid=false")
 	}
 
 	model, err := a.openModel(context.Background(), data)
@@ -164,10 +172,19 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 	}
 	if cfg.JWT {
 		opts.JWT = &oauth2server.JWTOptions{}
-		opts.AllowGeneratedKeys = cfg.Dev
-		if cfg.SigningKeyFile != "" {
-			opts.SigningKeys = []oauth2server.SigningKey{{File: cfg.SigningKeyFile}}
-		}
+	}
+	if !cfg.NoOpenID {
+		// ID tokens for requests with the openid scope; the rest is plain
+		// OAuth. The model keeps the users' claims (openModel).
+		opts.OpenID = &oauth2server.OpenIDOptions{}
+	}
+	if cfg.SigningKeyFile != "" {
+		opts.SigningKeys = []oauth2server.SigningKey{{File: cfg.SigningKeyFile}}
+	} else {
+		// -dev, or OpenID Connect in memory (newApp checked): ID tokens
+		// live ten minutes, and everything they refer to ends with the
+		// process anyway.
+		opts.AllowGeneratedKeys = cfg.Dev || (opts.OpenID != nil && !cfg.JWT)
 	}
 	srv, err := oauth2server.New(model, opts)
 	if err != nil {
@@ -190,18 +207,19 @@ func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
 		model     store
 		addClient func(context.Context, *oauth2server.Client) error
 		addUser   func(context.Context, *oauth2server.User, string) error
+		setClaims func(context.Context, string, map[string]any) error
 	)
 	if a.cfg.MongoURI != "" {
 		m, err := a.openMongo(ctx)
 		if err != nil {
 			return nil, err
 		}
-		model, addClient, addUser = m, m.AddClient, m.AddUser
+		model, addClient, addUser, setClaims = m, m.AddClient, m.AddUser, m.SetUserClaims
 	} else {
 		m := memorymodel.New()
 		model = m
 		a.sessions.store = newMemorySessions(a.cfg.MaxSessions)
-		addClient, addUser = m.AddClient, m.AddUser
+		addClient, addUser, setClaims = m.AddClient, m.AddUser, m.SetUserClaims
 	}
 	for _, c := range data.clients() {
 		if err := addClient(ctx, c); err != nil {
@@ -228,6 +246,11 @@ func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
 				continue
 			}
 			return nil, fmt.Errorf("user %q: %w", u.Username, err)
+		}
+		if len(u.Claims) > 0 {
+			if err := setClaims(ctx, id, u.Claims); err != nil {
+				return nil, fmt.Errorf("user %q: claims: %w", u.Username, err)
+			}
 		}
 	}
 	return model, nil

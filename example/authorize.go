@@ -27,6 +27,16 @@ func (a *app) authorizeConfig() *handlers.AuthorizeConfig {
 			}
 			return s.user(), nil
 		},
+		// When the user last entered their password (auth_time, judged
+		// against max_age and prompt=login) and how (amr): a request of
+		// the session does not refresh it.
+		AuthenticationFromRequest: func(c echo.Context) (oauth2server.Authentication, error) {
+			s, err := a.sessions.current(c)
+			if s == nil || err != nil {
+				return oauth2server.Authentication{}, err
+			}
+			return s.authentication(), nil
+		},
 		// Binds the consent form to the login session: a form from another
 		// session, or from before a logout, is refused. The store key of
 		// the session (a digest of the cookie value, never the value) is
@@ -43,7 +53,10 @@ func (a *app) authorizeConfig() *handlers.AuthorizeConfig {
 		// posted, in the model's counters, which every instance shares.
 		CSRFKey:    a.sessions.keys.consent,
 		CSRFMaxAge: consentFormMaxAge,
-		// nobody is redirected to a client before logging in.
+		// nobody is redirected to a client before logging in. A
+		// request that needs a fresh login (prompt=login, max_age) adds
+		// prompt=login to the login page's URL, and login_hint when the
+		// client sent one (loginPage).
 		LoginRequired: handlers.RedirectToLogin(loginPath),
 		Render:        a.renderConsent,
 		RenderError:   a.renderAuthorizeError,

@@ -106,9 +106,11 @@ func TestJWTFlags(t *testing.T) {
 		expectError string
 	}{
 		{name: "ok, -jwt -dev generates a key", givenConfig: appConfig{JWT: true, Dev: true}, expectAlg: "RS256"},
-		{name: "ok, -jwt -signing-key", givenConfig: appConfig{JWT: true, SigningKeyFile: "EC"}, expectAlg: "ES256"},
+		{name: "ok, -jwt -signing-key", givenConfig: appConfig{JWT: true, SigningKeyFile: "EC", NoOpenID: true}, expectAlg: "ES256"},
+		{name: "ok, -jwt -signing-key RSA signs access and ID tokens", givenConfig: appConfig{JWT: true, SigningKeyFile: testSigningKey}, expectAlg: "RS256"},
 		{name: "nok, -jwt without a key", givenConfig: appConfig{JWT: true}, expectError: "-jwt needs -signing-key FILE"},
-		{name: "nok, -signing-key without -jwt", givenConfig: appConfig{SigningKeyFile: "EC"}, expectError: "-signing-key needs -jwt"},
+		{name: "nok, -signing-key without -jwt or OpenID", givenConfig: appConfig{SigningKeyFile: "EC", NoOpenID: true}, expectError: "-signing-key needs -jwt or OpenID Connect"},
+		{name: "nok, OpenID with an EC key", givenConfig: appConfig{JWT: true, SigningKeyFile: "EC"}, expectError: "OpenID Connect needs an RS256 (RSA) private key"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -128,7 +128,8 @@ func TestMongoJWTAndDevice(t *testing.T) {
 func TestMongoUnreachable(t *testing.T) {
 	t.Parallel()
 	_, _, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash, SessionKey: newSessionKey(t),
-		MongoURI: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200&connectTimeoutMS=200"})
+		SigningKeyFile: testSigningKey,
+		MongoURI:       "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200&connectTimeoutMS=200"})
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "-mongo-uri: no answer from MongoDB"), err.Error())
 }

@@ -141,10 +141,21 @@ func (a *app) logout(c echo.Context) error {
 	if !a.sessions.validCSRF(s, postForm(c, csrfField)) {
 		return a.badCSRF(c)
 	}
-	if err := a.sessions.logout(c, s); err != nil {
+	if err := a.endSession(c); err != nil {
 		return a.serverError(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// endSession ends the login session of the request, if there is one, and
+// clears its cookie: what logging out does, whoever asked for it (the
+// logout form, or a client's RP-initiated logout).
+func (a *app) endSession(c echo.Context) error {
+	s, err := a.sessions.current(c)
+	if s == nil || err != nil {
+		return err
+	}
+	return a.sessions.logout(c, s)
 }
 
 // callbackData is the data of callback.html.
@@ -228,8 +239,12 @@ func shellQuote(s string) string {
 
 // scopeDescriptions are what the consent page says each demo scope allows.
 var scopeDescriptions = map[string]string{
-	"read":  "Read your data",
-	"write": "Change your data",
+	"read":           "Read your data",
+	"write":          "Change your data",
+	"openid":         "Sign you in with your account",
+	"profile":        "See your name and profile",
+	"email":          "See your email address",
+	"offline_access": "Keep access while you are away",
 }
 
 // scopeItem is one line of the consent page.

@@ -32,7 +32,7 @@ func newSessionKey(t *testing.T) []byte {
 // session, however many arrive without cookies.
 func TestAnonymousVisitsStoreNothing(t *testing.T) {
 	t.Parallel()
-	e, a, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash,
+	e, a, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash, SigningKeyFile: testSigningKey,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, a.Close(context.Background())) })
