@@ -56,7 +56,11 @@ type app struct {
 	sessions *sessionManager
 	pages    *pages
 	demo     *demoRequest
-	closers  []func(context.Context) error
+	// demoClient and idTokens are the demo client's: its HTTP client,
+	// which reaches the example in process, and its ID token checks.
+	demoClient *http.Client
+	idTokens   *idTokenVerifier
+	closers    []func(context.Context) error
 	// throttleLog keeps throttled logins at info level once per address
 	// and window.
 	throttleLog *onceLog
@@ -195,7 +199,8 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		return nil, err
 	}
 	if cfg.Data == nil {
-		a.demo = newDemoRequest(a.issuer)
+		a.demo = newDemoRequest(a.issuer, srv.OpenIDEnabled())
+		a.idTokens = &idTokenVerifier{issuer: a.issuer, clientID: a.demo.ClientID, jwks: srv.JWKS, now: cfg.now}
 	}
 	return a.routes()
 }
@@ -401,6 +406,7 @@ func (a *app) routes() (*echo.Echo, error) {
 	e.GET(callbackPath, a.callback, noStore)
 	if a.demo != nil {
 		e.GET(demoPath, a.demoStart, noStore)
+		a.demoClient = &http.Client{Transport: inProcessTransport{h: e}, Timeout: 10 * time.Second}
 	}
 	// Authorization (with the pages above), token, revocation,
 	// introspection, device authorization, the JWK Set (with -jwt) and the

@@ -154,8 +154,9 @@ Metadata (every endpoint): %s
 
    %s
 
-2. The redirect lands on %s, which shows the code and, in the browser
-   that started the request, the curl command that redeems it.
+2. The redirect lands on %s, which plays the client in the browser
+   that started the request: it redeems the code, verifies the ID token and
+   shows its claims, and the curl command that calls the API.
 
 Client credentials (confidential client %q):
 

@@ -164,16 +164,17 @@ type callbackData struct {
 	// StateOK is set when State is the state of the demo this browser
 	// started.
 	StateOK bool
-	// Curl is the token request that redeems Code, when this browser's
-	// demo made it.
-	Curl string
+	// Result is what redeeming Code gave, when this browser's demo made
+	// it.
+	Result *demoResult
 	// DemoURL starts a demo, offered when this browser did not start the
 	// request.
 	DemoURL string
 }
 
 // callback is the redirect URI of the demo clients: a stand-in for a real
-// client application, which would redeem the code itself.
+// client application. For the browser that started the demo it does what
+// the application would: it redeems the code and verifies the ID token.
 func (a *app) callback(c echo.Context) error {
 	d := callbackData{
 		Code:             c.QueryParam("code"),
@@ -182,14 +183,12 @@ func (a *app) callback(c echo.Context) error {
 		ErrorDescription: c.QueryParam("error_description"),
 		Issuer:           c.QueryParam("iss"),
 	}
-	if verifier, ok := a.demoVerifier(c, d.State); ok && d.Code != "" {
+	if s, ok := a.demoStarted(c, d.State); ok && d.Code != "" {
 		d.StateOK = true
-		d.Curl = "curl -s " + shellQuote(a.issuer+tokenPath) +
-			" -d grant_type=authorization_code" +
-			" -d client_id=" + shellQuote(a.demo.ClientID) +
-			" --data-urlencode redirect_uri=" + shellQuote(a.demo.Redirect) +
-			" --data-urlencode code=" + shellQuote(d.Code) +
-			" -d code_verifier=" + shellQuote(verifier)
+		// Spent: reloading the page must not redeem the code again, which
+		// would revoke the tokens it gave.
+		a.setDemoCookie(c, "", -1)
+		d.Result = a.redeemDemo(c.Request().Context(), d.Code, s)
 	} else if a.demo != nil {
 		d.DemoURL = a.demo.URL
 	}
