@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/echo-oauth2/oauth2server"
 )
 
 // assets holds the page templates and the stylesheet, compiled into the
@@ -83,14 +85,44 @@ type loginData struct {
 	ReturnTo string
 	Username string
 	Error    string
+	// SignedInAs is the user of the browser's live session, if any.
+	SignedInAs string
+	// Reauthenticate is set when the application asked the user to enter
+	// their password again (prompt=login).
+	Reauthenticate bool
 }
+
+// maxLoginHint bounds the login_hint prefilled into the form: a hint is a
+// username or an email address, never a page of text.
+const maxLoginHint = 256
 
 // loginPage shows the login form. It stores nothing: the form's CSRF token
 // is bound to a signed cookie.
+//
+// The authorization endpoint sends the user here with prompt=login when
+// the request needs a fresh login although a session is live (prompt=login,
+// max_age, OIDC Core §3.1.2.1; R-128): the form asks for the password as
+// always, and a successful login starts a new session, whose auth_time is
+// now. login_hint prefills the username.
 func (a *app) loginPage(c echo.Context) error {
-	return a.pages.render(c, http.StatusOK, "login.html", loginData{
+	s, err := a.sessions.current(c)
+	if err != nil {
+		return a.serverError(c, err)
+	}
+	d := loginData{
 		CSRF: a.sessions.loginForm(c), ReturnTo: localPath(c.QueryParam("return_to")),
-	})
+		Reauthenticate: c.QueryParam("prompt") == oauth2server.PromptLogin,
+	}
+	if hint := c.QueryParam("login_hint"); len(hint) <= maxLoginHint {
+		d.Username = hint
+	}
+	if s != nil {
+		d.SignedInAs = s.username
+		if d.Username == "" && d.Reauthenticate {
+			d.Username = s.username
+		}
+	}
+	return a.pages.render(c, http.StatusOK, "login.html", d)
 }
 
 // login checks the credentials with the model's GetUser, which compares
