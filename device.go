@@ -104,8 +104,9 @@ func (s *Server) DeviceAuthorizationEnabled() bool { return s.GrantEnabled(Grant
 // §3.1): a POST with a form body, the client authenticated exactly as at the
 // token endpoint, or identified by client_id when public. It issues a
 // device code and a user code and saves them with
-// [DeviceCodeModel.SaveDeviceCode]. Send the response with Cache-Control:
-// no-store, as [WriteJSON] does; errors are *errors.Error.
+// [DeviceCodeModel.SaveDeviceCode]. Send the response with the headers of
+// [SetJSONHeaders] (Cache-Control: no-store); errors are *errors.Error,
+// answered with [Server.PrepareError].
 func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationResponse, error) {
 	ctx := r.Context()
 	p, err := s.readForm(r)
@@ -205,19 +206,6 @@ func (s *Server) verificationURIComplete(userCode string) string {
 		}
 	}
 	return u + sep + "user_code=" + url.QueryEscape(userCode)
-}
-
-// ServeDeviceAuthorization is an http.HandlerFunc for the device
-// authorization endpoint. net/http users should mount
-// nethttp.DeviceAuthorization instead; Echo users mount
-// handlers.DeviceAuthorization. It stays for compatibility.
-func (s *Server) ServeDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.DeviceAuthorization(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, resp)
 }
 
 // generateUserCode returns a user code of 8 letters of [UserCodeAlphabet]

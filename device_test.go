@@ -3,12 +3,13 @@ package oauth2server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,91 +21,12 @@ import (
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
 
-const verificationURI = "https://as.example.com/device"
-
 var userCodeRE = regexp.MustCompile(`^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$`)
-
-type deviceEnv struct {
-	srv   *oauth2server.Server
-	model *memorymodel.Model
-	clock *testClock
-}
-
-// newDeviceEnv returns a Server with the device grant enabled on a memory
-// model with three clients: "tv" (public), "cli" (confidential, secret
-// "s3cret") and "web" (no device grant).
-func newDeviceEnv(t *testing.T, opts oauth2server.Options) *deviceEnv {
-	t.Helper()
-	clock := newClock()
-	m := memorymodel.New(memorymodel.WithClock(clock.Now))
-	for _, c := range []*oauth2server.Client{
-		{ID: "tv", Grants: []string{oauth2server.GrantDeviceCode, oauth2server.GrantRefreshToken}, Scopes: []string{"read", "write"}},
-		{ID: "cli", SecretHash: oauth2server.HashSecret("s3cret"), Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}},
-		{ID: "web", Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"read"}, RedirectURIs: []string{"https://web.example.com/cb"}},
-	} {
-		require.NoError(t, m.AddClient(context.Background(), c))
-	}
-	if opts.Device.VerificationURI == "" {
-		opts.Device.VerificationURI = verificationURI
-	}
-	opts.Now = clock.Now
-	srv, err := oauth2server.New(m, opts)
-	require.NoError(t, err)
-	require.True(t, srv.DeviceAuthorizationEnabled())
-	return &deviceEnv{srv: srv, model: m, clock: clock}
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   map[string]any
-}
-
-func (r response) errorCode() string {
-	s, _ := r.body["error"].(string)
-	return s
-}
-
-func serve(t *testing.T, h http.HandlerFunc, form url.Values, basicUser, basicPass string) response {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if basicUser != "" {
-		req.SetBasicAuth(basicUser, basicPass)
-	}
-	rec := httptest.NewRecorder()
-	h(rec, req)
-	var body map[string]any
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
-	return response{status: rec.Code, header: rec.Header(), body: body}
-}
-
-// authorize runs a device authorization request of the public client "tv".
-func (e *deviceEnv) authorize(t *testing.T, scope string) (deviceCode, userCode string) {
-	t.Helper()
-	form := url.Values{"client_id": {"tv"}}
-	if scope != "" {
-		form.Set("scope", scope)
-	}
-	r := serve(t, e.srv.ServeDeviceAuthorization, form, "", "")
-	require.Equal(t, http.StatusOK, r.status, r.body)
-	return r.body["device_code"].(string), r.body["user_code"].(string)
-}
-
-// poll runs a device access token request of clientID.
-func (e *deviceEnv) poll(t *testing.T, clientID, deviceCode string) response {
-	t.Helper()
-	return serve(t, e.srv.ServeToken, url.Values{
-		"grant_type":  {oauth2server.GrantDeviceCode},
-		"client_id":   {clientID},
-		"device_code": {deviceCode},
-	}, "", "")
-}
 
 // R-51: the device code has 256 bits; R-63: the response is not cached.
 func TestDeviceAuthorizationResponse(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{})
-	r := serve(t, e.srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}, "scope": {"read"}}, "", "")
+	e := newTestEnv(t)
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}, "scope": {"read"}}, "", "")
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
 	assert.Equal(t, "no-cache", r.header.Get("Pragma"))
@@ -121,7 +43,7 @@ func TestDeviceAuthorizationResponse(t *testing.T) {
 	stored, err := e.model.GetDeviceCodeByUserCode(context.Background(), uc)
 	require.NoError(t, err)
 	require.NotNil(t, stored)
-	assert.Equal(t, "tv", stored.ClientID)
+	assert.Equal(t, tvID, stored.ClientID)
 	assert.Equal(t, []string{"read"}, stored.Scope)
 	assert.Equal(t, oauth2server.DeviceCodePending, stored.Status)
 	assert.Equal(t, e.clock.Now().Add(10*time.Minute), stored.ExpiresAt)
@@ -130,16 +52,14 @@ func TestDeviceAuthorizationResponse(t *testing.T) {
 }
 
 func TestDeviceAuthorizationOptions(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{
-		Device: oauth2server.DeviceOptions{
-			VerificationURI: "https://as.example.com/device?lang=en",
-			CodeLifetime:    90 * time.Second,
-			Interval:        2 * time.Second,
-		},
-	})
-	r := serve(t, e.srv.ServeDeviceAuthorization, url.Values{"client_id": {"tv"}}, "", "")
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
+		o.Device.VerificationURI = verificationURI + "?lang=en"
+		o.Device.CodeLifetime = 90 * time.Second
+		o.Device.Interval = 2 * time.Second
+	}))
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
 	require.Equal(t, http.StatusOK, r.status, r.body)
-	assert.Equal(t, "https://as.example.com/device?lang=en&user_code="+r.body["user_code"].(string), r.body["verification_uri_complete"])
+	assert.Equal(t, verificationURI+"?lang=en&user_code="+r.body["user_code"].(string), r.body["verification_uri_complete"])
 	assert.EqualValues(t, 90, r.body["expires_in"])
 	assert.EqualValues(t, 2, r.body["interval"])
 	stored, err := e.model.GetDeviceCodeByUserCode(context.Background(), r.body["user_code"].(string))
@@ -156,32 +76,34 @@ func TestDeviceAuthorizationBadRequests(t *testing.T) {
 		givenType      string
 		givenBody      string
 		givenBasic     [2]string
-		givenOpts      oauth2server.Options
+		givenOpts      func(*oauth2server.Options)
 		expectStatus   int
 		expectError    string
 		expectWWWBasic bool
 	}{
-		{name: "ok, public client", givenBody: "client_id=tv&scope=read", expectStatus: 200},
-		{name: "ok, confidential client with Basic", givenBody: "scope=read", givenBasic: [2]string{"cli", "s3cret"}, expectStatus: 200},
-		{name: "ok, confidential client with body credentials", givenBody: "client_id=cli&client_secret=s3cret", expectStatus: 200},
-		{name: "nok, GET", givenMethod: http.MethodGet, givenBody: "client_id=tv", expectStatus: 405, expectError: "invalid_request"},
-		{name: "nok, JSON body", givenType: "application/json", givenBody: `{"client_id":"tv"}`, expectStatus: http.StatusUnsupportedMediaType, expectError: "invalid_request"},
-		{name: "nok, repeated parameter", givenBody: "client_id=tv&scope=read&scope=write", expectStatus: 400, expectError: "invalid_request"},
+		{name: "ok, public client", givenBody: "client_id=" + tvID + "&scope=read", expectStatus: 200},
+		{name: "ok, confidential client with Basic", givenBody: "scope=read", givenBasic: [2]string{cliID, cliSecret}, expectStatus: 200},
+		{name: "ok, confidential client with body credentials", givenBody: "client_id=" + cliID + "&client_secret=" + cliSecret, expectStatus: 200},
+		{name: "nok, GET", givenMethod: http.MethodGet, givenBody: "client_id=" + tvID, expectStatus: 405, expectError: "invalid_request"},
+		{name: "nok, JSON body", givenType: "application/json", givenBody: `{"client_id":"` + tvID + `"}`, expectStatus: http.StatusUnsupportedMediaType, expectError: "invalid_request"},
+		{name: "nok, repeated parameter", givenBody: "client_id=" + tvID + "&scope=read&scope=write", expectStatus: 400, expectError: "invalid_request"},
 		{name: "nok, no client", givenBody: "scope=read", expectStatus: 401, expectError: "invalid_client"},
 		{name: "nok, unknown client", givenBody: "client_id=nobody", expectStatus: 401, expectError: "invalid_client"},
-		{name: "nok, confidential client without secret", givenBody: "client_id=cli", expectStatus: 401, expectError: "invalid_client"},
-		{name: "nok, wrong secret with Basic", givenBasic: [2]string{"cli", "wrong"}, expectStatus: 401, expectError: "invalid_client", expectWWWBasic: true},
-		{name: "nok, two authentication methods", givenBody: "client_secret=s3cret", givenBasic: [2]string{"cli", "s3cret"}, expectStatus: 400, expectError: "invalid_request"},
-		{name: "nok, client without the device grant", givenBody: "client_id=web", expectStatus: 400, expectError: "unauthorized_client"},
-		{name: "nok, scope beyond the client's", givenBody: "client_id=tv&scope=admin", expectStatus: 400, expectError: "invalid_scope"},
-		{name: "nok, malformed scope", givenBody: "client_id=tv&scope=%22x%22", expectStatus: 400, expectError: "invalid_scope"},
-		{name: "nok, public client when authentication is required", givenBody: "client_id=tv",
-			givenOpts:    oauth2server.Options{RequireClientAuthentication: map[string]bool{oauth2server.GrantDeviceCode: true}},
+		{name: "nok, confidential client without secret", givenBody: "client_id=" + cliID, expectStatus: 401, expectError: "invalid_client"},
+		{name: "nok, wrong secret with Basic", givenBasic: [2]string{cliID, "wrong"}, expectStatus: 401, expectError: "invalid_client", expectWWWBasic: true},
+		{name: "nok, two authentication methods", givenBody: "client_secret=" + cliSecret, givenBasic: [2]string{cliID, cliSecret}, expectStatus: 400, expectError: "invalid_request"},
+		{name: "nok, client without the device grant", givenBody: "client_id=" + pubID, expectStatus: 400, expectError: "unauthorized_client"},
+		{name: "nok, scope beyond the client's", givenBody: "client_id=" + tvID + "&scope=admin", expectStatus: 400, expectError: "invalid_scope"},
+		{name: "nok, malformed scope", givenBody: "client_id=" + tvID + "&scope=%22x%22", expectStatus: 400, expectError: "invalid_scope"},
+		{name: "nok, public client when authentication is required", givenBody: "client_id=" + tvID,
+			givenOpts: func(o *oauth2server.Options) {
+				o.RequireClientAuthentication = map[string]bool{oauth2server.GrantDeviceCode: true}
+			},
 			expectStatus: 400, expectError: "unauthorized_client"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newDeviceEnv(t, tc.givenOpts)
+			e := newTestEnv(t, withOptions(tc.givenOpts))
 			method := tc.givenMethod
 			if method == "" {
 				method = http.MethodPost
@@ -196,7 +118,7 @@ func TestDeviceAuthorizationBadRequests(t *testing.T) {
 				req.SetBasicAuth(tc.givenBasic[0], tc.givenBasic[1])
 			}
 			rec := httptest.NewRecorder()
-			e.srv.ServeDeviceAuthorization(rec, req)
+			e.mux.ServeHTTP(rec, req)
 			assert.Equal(t, tc.expectStatus, rec.Code, rec.Body.String())
 			assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
 			var body map[string]any
@@ -214,210 +136,415 @@ func TestDeviceAuthorizationBadRequests(t *testing.T) {
 	}
 }
 
-// R-64: every answer of RFC 8628 §3.5, and the bad requests of §3.4.
-func TestDeviceTokenErrors(t *testing.T) {
-	type env = deviceEnv
+// R-110, R-114, R-116: device authorizations are capped per source
+// address, then per client; above a cap the answer is 429 slow_down with
+// Retry-After and nothing is stored; the window ends.
+func TestDeviceAuthorizationCaps(t *testing.T) {
+	// newCapsEnv caps pending authorizations per address and per client
+	// (0 is the default, -1 no cap) and adds a second device client.
+	newCapsEnv := func(t *testing.T, perAddress, perClient int) (*testEnv, *countingModel) {
+		var m *countingModel
+		e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+			m = &countingModel{Model: mm}
+			return m
+		}), withOptions(func(o *oauth2server.Options) {
+			o.Device.MaxPendingPerAddress, o.Device.MaxPendingPerClient = perAddress, perClient
+			o.TrustedProxies = []string{"192.0.2.1"} // httptest's RemoteAddr
+		}))
+		require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "radio", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
+		return e, m
+	}
+	start := func(e *testEnv, clientID, from string) *httptest.ResponseRecorder {
+		req := tokenReq{path: "/device_authorization", body: "client_id=" + clientID}.build()
+		if from != "" {
+			req.Header.Set("X-Forwarded-For", from)
+		}
+		rec := httptest.NewRecorder()
+		e.mux.ServeHTTP(rec, req)
+		return rec
+	}
+	assertThrottled := func(t *testing.T, rec *httptest.ResponseRecorder, retryAfter string) {
+		t.Helper()
+		assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+		assert.Contains(t, rec.Body.String(), `"error":"slow_down"`)
+		assert.Equal(t, retryAfter, rec.Header().Get("Retry-After"))
+		assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	}
+
+	t.Run("per address", func(t *testing.T) {
+		e, m := newCapsEnv(t, 3, 0)
+		for range 3 {
+			require.Equal(t, http.StatusOK, start(e, tvID, "198.51.100.7").Code)
+		}
+		e.clock.Advance(time.Minute)
+		assertThrottled(t, start(e, tvID, "198.51.100.7"), "540")
+		assertThrottled(t, start(e, "radio", "198.51.100.7"), "540")
+		assert.EqualValues(t, 3, m.saveDevice.Load(), "nothing stored above the cap")
+		assert.Equal(t, http.StatusOK, start(e, tvID, "203.0.113.9").Code, "another address is not affected")
+		// IPv6 addresses count per /64.
+		for i := range 3 {
+			require.Equal(t, http.StatusOK, start(e, tvID, fmt.Sprintf("2001:db8:1:2::%d", i+1)).Code)
+		}
+		assertThrottled(t, start(e, tvID, "2001:db8:1:2:ffff::1"), "600")
+		assert.Equal(t, http.StatusOK, start(e, tvID, "2001:db8:1:3::1").Code)
+
+		e.clock.Advance(9 * time.Minute)
+		assert.Equal(t, http.StatusOK, start(e, tvID, "198.51.100.7").Code, "the window ended")
+	})
+	t.Run("per client, after the address", func(t *testing.T) {
+		e, m := newCapsEnv(t, 2, 5)
+		// One address over its own cap does not drain the client's budget.
+		for i := range 10 {
+			rec := start(e, tvID, "198.51.100.7")
+			require.Equal(t, map[bool]int{true: http.StatusOK, false: http.StatusTooManyRequests}[i < 2], rec.Code)
+		}
+		for i := range 3 {
+			require.Equal(t, http.StatusOK, start(e, tvID, fmt.Sprint("203.0.113.", i+1)).Code)
+		}
+		assertThrottled(t, start(e, tvID, "203.0.113.50"), "600")
+		assert.EqualValues(t, 5, m.saveDevice.Load())
+		assert.Equal(t, http.StatusOK, start(e, "radio", "203.0.113.50").Code, "another client is not affected")
+	})
+	t.Run("disabled", func(t *testing.T) {
+		e, m := newCapsEnv(t, -1, -1)
+		for range 50 {
+			require.Equal(t, http.StatusOK, start(e, tvID, "").Code)
+		}
+		assert.EqualValues(t, 50, m.saveDevice.Load())
+	})
+}
+
+// Above a device cap, refusals until the window ends cost no store write.
+func TestDeviceCapRefusalsAreCheap(t *testing.T) {
+	var m *countingCounters
+	e := newTestEnv(t, withModel(func(mm *memorymodel.Model) oauth2server.Model {
+		m = &countingCounters{countingModel: countingModel{Model: mm}}
+		return m
+	}), withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = 2 }))
+	for i := range 50 {
+		r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+		if i < 2 {
+			require.Equal(t, http.StatusOK, r.status)
+		} else {
+			require.Equal(t, http.StatusTooManyRequests, r.status)
+		}
+	}
+	// Two admitted (two adds each: address, client), one refused (one add).
+	assert.EqualValues(t, 5, m.adds.Load(), "the 47 later refusals wrote nothing")
+	e.clock.Advance(10 * time.Minute)
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+	assert.Equal(t, http.StatusOK, r.status, "the window ended")
+}
+
+// countingCounters counts the counter writes of a memorymodel.
+type countingCounters struct {
+	countingModel
+	adds atomic.Int64
+}
+
+func (m *countingCounters) AddCounter(ctx context.Context, key string, delta int64, window time.Duration, now time.Time) (oauth2server.Counter, error) {
+	m.adds.Add(1)
+	return m.Model.AddCounter(ctx, key, delta, window, now)
+}
+
+// A refusal by the client's cap gives the address its charge back, and a
+// request whose address cannot be told gets no address bucket (all such
+// requests would share one).
+func TestDeviceCapsAddressRefundAndUnknownAddress(t *testing.T) {
+	start := func(e *testEnv, clientID, from string) int {
+		req := tokenReq{path: "/device_authorization", body: "client_id=" + clientID}.build()
+		if from == "pipe" {
+			req.RemoteAddr = "pipe"
+		} else {
+			req.Header.Set("X-Forwarded-For", from)
+		}
+		rec := httptest.NewRecorder()
+		e.mux.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
+		o.TrustedProxies = []string{"192.0.2.1"}
+		o.Device.MaxPendingPerAddress, o.Device.MaxPendingPerClient = 2, 1
+	}))
+	require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "radio", Grants: []string{oauth2server.GrantDeviceCode}}))
+	require.Equal(t, http.StatusOK, start(e, tvID, "198.51.100.7"))
+	for range 3 {
+		require.Equal(t, http.StatusTooManyRequests, start(e, tvID, "198.51.100.7"), "the client's cap")
+	}
+	// Had the refused requests kept their address charges, the address
+	// (cap 2) would be full now.
+	assert.Equal(t, http.StatusOK, start(e, "radio", "198.51.100.7"), "the address still has room")
+
+	e = newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = 2 }))
+	for i := range 5 {
+		assert.Equal(t, http.StatusOK, start(e, tvID, "pipe"), "request %d without an address", i)
+	}
+}
+
+func TestNormalizeUserCode(t *testing.T) {
 	tests := []struct {
-		name        string
-		given       func(t *testing.T, e *env, userCode string)
-		whenClient  string
-		whenCode    string // "" uses the issued device code; "-" sends none
-		expectError string
+		name   string
+		given  string
+		expect string
 	}{
-		{name: "nok, pending", given: func(*testing.T, *env, string) {}, expectError: "authorization_pending"},
-		{name: "nok, denied", given: func(t *testing.T, e *env, uc string) {
-			require.NoError(t, e.srv.DenyDevice(context.Background(), uc))
-		}, expectError: "access_denied"},
-		{name: "nok, expired", given: func(t *testing.T, e *env, _ string) {
-			e.clock.Advance(10 * time.Minute)
-		}, expectError: "expired_token"},
-		{name: "nok, approved but expired", given: func(t *testing.T, e *env, uc string) {
-			require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "u1"}, nil))
-			e.clock.Advance(10*time.Minute + time.Second)
-		}, expectError: "expired_token"},
-		{name: "nok, unknown device code", given: func(*testing.T, *env, string) {}, whenCode: "not-a-device-code", expectError: "invalid_grant"},
-		{name: "nok, another client's device code", given: func(t *testing.T, e *env, uc string) {
-			require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "u1"}, nil))
-		}, whenClient: "other-tv", expectError: "invalid_grant"},
-		{name: "nok, no device_code", given: func(*testing.T, *env, string) {}, whenCode: "-", expectError: "invalid_request"},
+		{name: "ok, canonical", given: "BCDF-GHJK", expect: "BCDF-GHJK"},
+		{name: "ok, lower case", given: "bcdf-ghjk", expect: "BCDF-GHJK"},
+		{name: "ok, no dash", given: "bcdfGHJK", expect: "BCDF-GHJK"},
+		{name: "ok, spaces and dashes anywhere", given: " b c-d f  g-h-j k ", expect: "BCDF-GHJK"},
+		{name: "ok, tab", given: "BCDF\tGHJK", expect: "BCDF-GHJK"},
+		{name: "nok, empty", given: ""},
+		{name: "nok, too short", given: "BCDF-GHJ"},
+		{name: "nok, too long", given: "BCDF-GHJKL"},
+		{name: "nok, vowel", given: "BCDF-GHJA"},
+		{name: "nok, Y", given: "BCDF-GHJY"},
+		{name: "nok, digit", given: "BCDF-GHJ1"},
+		{name: "nok, other separator", given: "BCDF_GHJK"},
+		{name: "nok, non-ASCII", given: "BCDF-GHJÄ"},
+		{name: "nok, huge input", given: strings.Repeat("-", 100) + "BCDFGHJK"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newDeviceEnv(t, oauth2server.Options{})
-			require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "other-tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
-			dc, uc := e.authorize(t, "read")
-			tc.given(t, e, uc)
-			form := url.Values{"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {"tv"}, "device_code": {dc}}
-			if tc.whenClient != "" {
-				form.Set("client_id", tc.whenClient)
-			}
-			switch tc.whenCode {
-			case "":
-			case "-":
-				form.Del("device_code")
-			default:
-				form.Set("device_code", tc.whenCode)
-			}
-			r := serve(t, e.srv.ServeToken, form, "", "")
-			assert.Equal(t, http.StatusBadRequest, r.status)
-			assert.Equal(t, tc.expectError, r.errorCode(), r.body)
-			assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
-			assert.NotContains(t, r.body, "access_token")
+			got, ok := oauth2server.NormalizeUserCode(tc.given)
+			assert.Equal(t, tc.expect != "", ok)
+			assert.Equal(t, tc.expect, got)
 		})
 	}
 }
 
-func TestDeviceTokenErrorsAreSentinels(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{})
-	dc, _ := e.authorize(t, "")
-	req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(url.Values{
-		"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {"tv"}, "device_code": {dc}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	_, err := e.srv.Token(req)
-	assert.ErrorIs(t, err, oautherrors.ErrAuthorizationPending)
-}
-
-// RFC 8628 §3.5: polling sooner than the interval is slow_down, and the
-// interval grows by 5 seconds for this and all later polls.
-func TestDeviceTokenSlowDown(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{})
-	dc, uc := e.authorize(t, "")
-	interval := func() time.Duration {
-		d, err := e.model.GetDeviceCodeByUserCode(context.Background(), uc)
-		require.NoError(t, err)
-		return d.Interval
+func TestUserCodeAlphabetAndFormat(t *testing.T) {
+	// 200 authorizations from one test address: lift its cap.
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = -1 }))
+	seen := map[string]bool{}
+	letters := map[rune]int{}
+	for range 200 {
+		_, uc := e.startDevice("")
+		require.Regexp(t, userCodeRE, uc)
+		norm, ok := oauth2server.NormalizeUserCode(strings.ToLower(uc))
+		require.True(t, ok)
+		assert.Equal(t, uc, norm, "issued codes are canonical")
+		assert.False(t, seen[uc], "user codes are unique")
+		seen[uc] = true
+		for _, r := range strings.ReplaceAll(uc, "-", "") {
+			letters[r]++
+		}
 	}
-
-	assert.Equal(t, "authorization_pending", e.poll(t, "tv", dc).errorCode(), "first poll")
-	e.clock.Advance(5 * time.Second)
-	assert.Equal(t, "authorization_pending", e.poll(t, "tv", dc).errorCode(), "after the interval")
-
-	e.clock.Advance(1 * time.Second)
-	r := e.poll(t, "tv", dc)
-	assert.Equal(t, http.StatusBadRequest, r.status)
-	assert.Equal(t, "slow_down", r.errorCode())
-	assert.Equal(t, 10*time.Second, interval(), "raised by 5 s")
-
-	// The old interval is now too fast as well.
-	e.clock.Advance(5 * time.Second)
-	assert.Equal(t, "slow_down", e.poll(t, "tv", dc).errorCode())
-	assert.Equal(t, 15*time.Second, interval())
-
-	e.clock.Advance(15 * time.Second)
-	assert.Equal(t, "authorization_pending", e.poll(t, "tv", dc).errorCode(), "honouring the raised interval")
-	assert.Equal(t, 15*time.Second, interval())
-
-	// A little jitter below the interval is forgiven.
-	e.clock.Advance(14 * time.Second)
-	assert.Equal(t, "authorization_pending", e.poll(t, "tv", dc).errorCode())
+	// 1600 letters over 20: every letter shows up (a missing one would
+	// mean a broken alphabet; probability by chance ~ 20 * 0.95^1600).
+	assert.Len(t, letters, len(oauth2server.UserCodeAlphabet))
 }
 
-// R-49 (single use, here of the device code) and R-62: the approved code
-// yields tokens of the approving user once.
-func TestDeviceTokenIssuedOnce(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{})
-	dc, uc := e.authorize(t, "read write")
-	require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "alice"}, []string{"read"}))
-
-	r := e.poll(t, "tv", dc)
-	require.Equal(t, http.StatusOK, r.status, r.body)
-	assert.Equal(t, "Bearer", r.body["token_type"])
-	assert.Equal(t, "read", r.body["scope"], "the scope the user granted")
-	assert.NotEmpty(t, r.body["refresh_token"], "the client has the refresh_token grant")
-	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
-
-	tok, err := e.model.GetAccessToken(context.Background(), r.body["access_token"].(string))
-	require.NoError(t, err)
-	require.NotNil(t, tok)
-	assert.Equal(t, "alice", tok.UserID)
-	assert.Equal(t, "tv", tok.ClientID)
-	stored, err := e.model.GetDeviceCodeByUserCode(context.Background(), uc)
-	require.NoError(t, err)
-	assert.Equal(t, stored.GrantID, tok.GrantID)
-	assert.Equal(t, oauth2server.DeviceCodeRedeemed, stored.Status)
-
-	e.clock.Advance(5 * time.Second)
-	r = e.poll(t, "tv", dc)
-	assert.Equal(t, http.StatusBadRequest, r.status)
-	assert.Equal(t, "invalid_grant", r.errorCode())
-
-	// R-49 by analogy: a redeemed device code presented again may have
-	// leaked, so the tokens it produced are revoked.
-	tok, err = e.model.GetAccessToken(context.Background(), tok.AccessToken)
-	require.NoError(t, err)
-	assert.True(t, tok.Revoked, "the replay revoked the issued token")
-}
-
-func TestDeviceTokenConcurrentRedemption(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{})
-	dc, uc := e.authorize(t, "")
-	require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "alice"}, nil))
-
-	const n = 32
-	statuses := make(chan int, n)
-	// The requests are built first and released together, so that the
-	// redemptions really overlap.
-	var wg, start sync.WaitGroup
-	start.Add(1)
-	for range n {
-		wg.Add(1)
-		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(url.Values{
-			"grant_type": {oauth2server.GrantDeviceCode}, "client_id": {"tv"}, "device_code": {dc}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		go func() {
-			defer wg.Done()
-			start.Wait()
-			rec := httptest.NewRecorder()
-			e.srv.ServeToken(rec, req)
-			statuses <- rec.Code
-		}()
+func TestNewDeviceOptions(t *testing.T) {
+	m := memorymodel.New()
+	tests := []struct {
+		name          string
+		givenModel    oauth2server.Model
+		givenOpts     oauth2server.Options
+		expectErr     string
+		expectEnabled bool
+	}{
+		{name: "ok, enabled by default with model and URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}}, expectEnabled: true},
+		{name: "ok, loopback http URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "http://127.0.0.1:8080/device"}}, expectEnabled: true},
+		{name: "ok, disabled by default without URI", givenOpts: oauth2server.Options{}},
+		{name: "ok, listed explicitly", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI},
+			Grants: []string{oauth2server.GrantDeviceCode}}, expectEnabled: true},
+		{name: "ok, not listed", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI},
+			Grants: []string{oauth2server.GrantClientCredentials}}},
+		{name: "ok, model without the capability", givenModel: verifyingModel{minimalModel{m}}, givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}}},
+		{name: "nok, listed without URI", givenOpts: oauth2server.Options{Grants: []string{oauth2server.GrantDeviceCode}},
+			expectErr: "needs Options.Device.VerificationURI"},
+		{name: "nok, listed without the capability", givenModel: verifyingModel{minimalModel{m}},
+			givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI}, Grants: []string{oauth2server.GrantDeviceCode}},
+			expectErr: "needs DeviceCodeModel"},
+		{name: "nok, http URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "http://as.example.com/device"}}, expectErr: "must use https"},
+		{name: "nok, relative URI", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: "/device"}}, expectErr: "absolute URL"},
+		{name: "nok, fragment", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{VerificationURI: verificationURI + "#x"}}, expectErr: "without fragment"},
+		{name: "nok, negative lifetime", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{CodeLifetime: -time.Second}}, expectErr: "must not be negative"},
+		{name: "nok, negative window", givenOpts: oauth2server.Options{Device: oauth2server.DeviceOptions{UserCodeFailureWindow: -time.Second}}, expectErr: "must not be negative"},
 	}
-	start.Done()
-	wg.Wait()
-	close(statuses)
-	counts := map[int]int{}
-	for s := range statuses {
-		counts[s]++
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			model := tc.givenModel
+			if model == nil {
+				model = m
+			}
+			srv, err := oauth2server.New(model, tc.givenOpts)
+			if tc.expectErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.expectErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.expectEnabled, srv.DeviceAuthorizationEnabled())
+			assert.Equal(t, tc.expectEnabled, srv.GrantEnabled(oauth2server.GrantDeviceCode))
+			if tc.expectEnabled {
+				assert.Contains(t, srv.GrantTypes(), oauth2server.GrantDeviceCode)
+			}
+		})
 	}
-	assert.Equal(t, map[int]int{200: 1, 400: n - 1}, counts)
 }
 
-func TestDeviceConfidentialClientMustAuthenticateWhenPolling(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{})
-	r := serve(t, e.srv.ServeDeviceAuthorization, url.Values{}, "cli", "s3cret")
-	require.Equal(t, http.StatusOK, r.status, r.body)
-	dc, uc := r.body["device_code"].(string), r.body["user_code"].(string)
-	require.NoError(t, e.srv.ApproveDevice(context.Background(), uc, &oauth2server.User{ID: "bob"}, nil))
-
-	// R-22: client_id alone does not identify a confidential client.
-	r = e.poll(t, "cli", dc)
-	assert.Equal(t, http.StatusUnauthorized, r.status)
-	assert.Equal(t, "invalid_client", r.errorCode())
-
-	r = serve(t, e.srv.ServeToken, url.Values{"grant_type": {oauth2server.GrantDeviceCode}, "device_code": {dc}}, "cli", "s3cret")
-	require.Equal(t, http.StatusOK, r.status, r.body)
-	assert.NotContains(t, r.body, "refresh_token", "cli lacks the refresh_token grant")
+func TestDeviceDisabled(t *testing.T) {
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.VerificationURI = "" }))
+	require.False(t, e.srv.DeviceAuthorizationEnabled())
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+	assert.Equal(t, "unsupported_grant_type", r.errorCode())
+	_, err := e.srv.LookupUserCode(context.Background(), "BCDF-GHJK")
+	assert.Error(t, err)
+	assert.NotErrorIs(t, err, oauth2server.ErrInvalidUserCode)
 }
 
-func httptestForm(form url.Values) *http.Request {
-	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return req
+func TestDeviceIntervalRoundedToSeconds(t *testing.T) {
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.Interval = 300 * time.Millisecond }))
+	assert.Equal(t, time.Second, e.srv.Options().Device.Interval)
 }
 
-// Bad input changes nothing: another client polling with a stolen device
-// code gets invalid_grant, and the real device's next poll is not pushed
-// into slow_down by it.
-func TestDeviceForeignPollChangesNothing(t *testing.T) {
-	e := newDeviceEnv(t, oauth2server.Options{})
-	require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "other-tv", Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"read"}}))
-	dc, uc := e.authorize(t, "")
-	assert.Equal(t, "authorization_pending", e.poll(t, "tv", dc).errorCode(), "first poll")
-	e.clock.Advance(5 * time.Second)
-	assert.Equal(t, "invalid_grant", e.poll(t, "other-tv", dc).errorCode())
-	e.clock.Advance(time.Second)
-	assert.Equal(t, "authorization_pending", e.poll(t, "tv", dc).errorCode(), "6 s after its own last poll")
-	d, err := e.model.GetDeviceCodeByUserCode(context.Background(), uc)
-	require.NoError(t, err)
-	assert.Equal(t, 5*time.Second, d.Interval, "not raised")
+// faultyDevices is the memory model with failures injected into its
+// device methods.
+type faultyDevices struct {
+	*memorymodel.Model
+	takenSaves int   // SaveDeviceCode answers ErrUserCodeTaken this many times
+	fail       error // returned by the method named in failing
+	failing    string
+}
+
+func (f *faultyDevices) SaveDeviceCode(ctx context.Context, d *oauth2server.DeviceCode) error {
+	if f.takenSaves > 0 {
+		f.takenSaves--
+		return oauth2server.ErrUserCodeTaken
+	}
+	if f.failing == "SaveDeviceCode" {
+		return f.fail
+	}
+	return f.Model.SaveDeviceCode(ctx, d)
+}
+
+func (f *faultyDevices) GetDeviceCodeByUserCode(ctx context.Context, uc string) (*oauth2server.DeviceCode, error) {
+	if f.failing == "GetDeviceCodeByUserCode" {
+		return nil, f.fail
+	}
+	return f.Model.GetDeviceCodeByUserCode(ctx, uc)
+}
+
+func (f *faultyDevices) SetDeviceDecision(ctx context.Context, uc string, d *oauth2server.DeviceDecision) (bool, error) {
+	if f.failing == "SetDeviceDecision" {
+		return false, f.fail
+	}
+	return f.Model.SetDeviceDecision(ctx, uc, d)
+}
+
+func (f *faultyDevices) PollDeviceCode(ctx context.Context, dc, clientID string, now time.Time) (*oauth2server.DeviceCode, error) {
+	if f.failing == "PollDeviceCode" {
+		return nil, f.fail
+	}
+	return f.Model.PollDeviceCode(ctx, dc, clientID, now)
+}
+
+func (f *faultyDevices) RaiseDeviceInterval(ctx context.Context, dc string, d time.Duration) error {
+	if f.failing == "RaiseDeviceInterval" {
+		return f.fail
+	}
+	return f.Model.RaiseDeviceInterval(ctx, dc, d)
+}
+
+func (f *faultyDevices) ConsumeDeviceCode(ctx context.Context, dc string) (bool, error) {
+	if f.failing == "ConsumeDeviceCode" {
+		return false, f.fail
+	}
+	return f.Model.ConsumeDeviceCode(ctx, dc)
+}
+
+// newFaultyEnv is a testEnv whose model is the memorymodel inside f.
+func newFaultyEnv(t *testing.T, options ...envOption) (*faultyDevices, *testEnv) {
+	t.Helper()
+	var f *faultyDevices
+	e := newTestEnv(t, append(options, withModel(func(m *memorymodel.Model) oauth2server.Model {
+		f = &faultyDevices{Model: m, fail: errStore}
+		return f
+	}))...)
+	return f, e
+}
+
+func TestDeviceUserCodeCollisionRetry(t *testing.T) {
+	f, e := newFaultyEnv(t)
+	f.takenSaves = 2
+	r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+	assert.Equal(t, http.StatusOK, r.status, "third try succeeds")
+
+	f.takenSaves = 3
+	r = e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Equal(t, "server_error", r.errorCode())
+}
+
+// A storage fault is server_error (503) with the cause only in logs, at
+// every step of the device flow: device.go (save), device_verify.go
+// (lookup, decision) and grant_device_code.go (poll, slow_down, redeem).
+func TestDeviceStorageFaults(t *testing.T) {
+	ctx := context.Background()
+	alice := &oauth2server.User{ID: "alice"}
+	tests := []struct {
+		name   string
+		method string
+		when   func(t *testing.T, e *testEnv, dc, uc string) error
+	}{
+		{"nok, save", "SaveDeviceCode", func(t *testing.T, e *testEnv, _, _ string) error {
+			r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+			assert.Equal(t, http.StatusServiceUnavailable, r.status)
+			assert.Equal(t, "server_error", r.errorCode())
+			assert.NotContains(t, str(r.body["error_description"]), errStore.Error(), "the cause stays in the logs")
+			return oautherrors.ErrServerError
+		}},
+		{"nok, lookup", "GetDeviceCodeByUserCode", func(t *testing.T, e *testEnv, _, uc string) error {
+			_, err := e.srv.LookupUserCode(ctx, uc)
+			return err
+		}},
+		{"nok, decision", "SetDeviceDecision", func(t *testing.T, e *testEnv, _, uc string) error {
+			return e.srv.ApproveDevice(ctx, uc, alice, nil)
+		}},
+		{"nok, poll", "PollDeviceCode", func(t *testing.T, e *testEnv, dc, _ string) error {
+			return tokenErr(e, dc)
+		}},
+		{"nok, raise interval", "RaiseDeviceInterval", func(t *testing.T, e *testEnv, dc, _ string) error {
+			require.ErrorIs(t, tokenErr(e, dc), oautherrors.ErrAuthorizationPending)
+			return tokenErr(e, dc)
+		}},
+		{"nok, consume", "ConsumeDeviceCode", func(t *testing.T, e *testEnv, dc, uc string) error {
+			require.NoError(t, e.srv.ApproveDevice(ctx, uc, alice, nil))
+			return tokenErr(e, dc)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, e := newFaultyEnv(t)
+			r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+			require.Equal(t, http.StatusOK, r.status)
+			f.failing = tc.method
+			err := tc.when(t, e, r.body["device_code"].(string), r.body["user_code"].(string))
+			assert.ErrorIs(t, err, oautherrors.ErrServerError)
+			assert.True(t, oautherrors.IsServerError(err))
+		})
+	}
+}
+
+// tokenErr polls for the device code as tvID and returns the Server's error.
+func tokenErr(e *testEnv, dc string) error {
+	_, err := e.srv.Token(tokenReq{body: url.Values{"grant_type": {oauth2server.GrantDeviceCode},
+		"client_id": {tvID}, "device_code": {dc}}.Encode()}.build())
+	return err
+}
+
+// R-110: a device authorization that stored nothing gives its charges
+// back: a store outage does not use up an address's budget.
+func TestDeviceFailedSaveIsRefunded(t *testing.T) {
+	f, e := newFaultyEnv(t, withOptions(func(o *oauth2server.Options) { o.Device.MaxPendingPerAddress = 2 }))
+	f.failing = "SaveDeviceCode"
+	for range 5 {
+		r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+		require.Equal(t, http.StatusServiceUnavailable, r.status)
+	}
+	f.failing = ""
+	for range 2 {
+		r := e.deviceAuthorization(url.Values{"client_id": {tvID}}, "", "")
+		assert.Equal(t, http.StatusOK, r.status, "the outage charged nothing")
+	}
 }

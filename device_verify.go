@@ -187,7 +187,11 @@ func (s *Server) ApproveDevice(ctx context.Context, userCode string, user *User,
 	if scope, err = s.validateScope(ctx, client, user, scope); err != nil {
 		return err
 	}
-	return s.decide(ctx, canonical, &DeviceDecision{Approved: true, UserID: user.ID, Scope: scope, Now: now})
+	if err := s.decide(ctx, canonical, &DeviceDecision{Approved: true, UserID: user.ID, Scope: scope, Now: now}); err != nil {
+		return err
+	}
+	s.Record(ctx, Event{Kind: EventDeviceApproved, ClientID: dc.ClientID, UserID: user.ID, Scope: scope})
+	return nil
 }
 
 // DenyDevice records that the user denied the device authorization request
@@ -202,7 +206,11 @@ func (s *Server) DenyDevice(ctx context.Context, userCode string) error {
 	if dc.Status != DeviceCodePending || !now.Before(dc.ExpiresAt) {
 		return ErrInvalidUserCode
 	}
-	return s.decide(ctx, canonical, &DeviceDecision{Approved: false, Now: now})
+	if err := s.decide(ctx, canonical, &DeviceDecision{Approved: false, Now: now}); err != nil {
+		return err
+	}
+	s.Record(ctx, Event{Kind: EventDeviceDenied, ClientID: dc.ClientID})
+	return nil
 }
 
 func (s *Server) decide(ctx context.Context, userCode string, d *DeviceDecision) error {

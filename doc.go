@@ -3,13 +3,16 @@
 //
 // The root package is framework-agnostic: [Server.Token] and the other
 // endpoint methods work on a plain *http.Request. The handlers and
-// middleware packages mount them on Echo.
+// middleware packages mount them on Echo, package nethttp on net/http
+// (http.ServeMux, chi, gorilla/mux), with the same answers.
 //
 // It follows RFC 6749 (OAuth 2.0), RFC 6750 (bearer tokens), RFC 7636
 // (PKCE), RFC 7009 (revocation), RFC 7662 (introspection), RFC 8414
 // (metadata), RFC 8628 (device grant), RFC 9068 (JWT access tokens), RFC
-// 9207 (iss in authorization responses) and the OAuth 2.0 Security Best
-// Current Practice (RFC 9700).
+// 9207 (iss in authorization responses), OpenID Connect Core 1.0 with
+// Discovery, RP-Initiated Logout and the Form Post Response Mode
+// ([Options.OpenID]), and the OAuth 2.0 Security Best Current Practice
+// (RFC 9700).
 //
 // # Model
 //

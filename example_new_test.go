@@ -13,11 +13,12 @@ import (
 )
 
 // New checks the model and the options once, at startup. The Server's
-// methods then answer requests: they work on a plain *http.Request, and
-// the handlers package mounts them on Echo. A handler that calls
-// [oauth2server.Server.Token] itself must write the response with
-// [oauth2server.WriteJSON], which sends Cache-Control: no-store, as
-// [oauth2server.Server.ServeToken] does for net/http.
+// methods then answer requests: they work on a plain *http.Request;
+// package handlers mounts them on Echo, package nethttp on net/http. A
+// handler that calls [oauth2server.Server.Token] itself must send the
+// response with the headers of [oauth2server.SetJSONHeaders]
+// (Cache-Control: no-store) and answer an error as
+// [oauth2server.Server.PrepareError] prepares it.
 func ExampleNew() {
 	model := memorymodel.New() // or your own Model
 	if err := model.AddClient(context.Background(), &oauth2server.Client{

@@ -99,5 +99,6 @@ func (s *Server) codeReplayed(ctx context.Context, code *AuthorizationCode) erro
 	if err := s.families.RevokeGrant(ctx, code.GrantID); err != nil {
 		return storeError("RevokeGrant", err)
 	}
+	s.Record(ctx, Event{Kind: EventCodeReplay, ClientID: code.ClientID, UserID: code.UserID, GrantID: code.GrantID})
 	return errBadCode
 }

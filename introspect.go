@@ -56,7 +56,7 @@ func inactive() *IntrospectionResponse { return &IntrospectionResponse{Active: f
 // not an error (RFC 7662 §2.3). The hint orders the search and is otherwise
 // ignored. Responses must carry Cache-Control: no-store.
 func (s *Server) Introspect(r *http.Request) (*IntrospectionResponse, error) {
-	ctx := r.Context()
+	ctx := s.withAddress(r)
 	p, err := s.readForm(r)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,12 @@ func (s *Server) Introspect(r *http.Request) (*IntrospectionResponse, error) {
 	if !client.Introspect {
 		return nil, errNoIntrospect
 	}
-	return s.introspect(ctx, client, p["token"], p["token_type_hint"])
+	resp, err := s.introspect(ctx, client, p["token"], p["token_type_hint"])
+	if err == nil {
+		active := resp.Active
+		s.Record(ctx, Event{Kind: EventTokenIntrospected, ClientID: client.ID, Active: &active})
+	}
+	return resp, err
 }
 
 // IntrospectToken introspects token from Go code, as the authorization

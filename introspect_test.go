@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/echo-oauth2/oauth2server"
+	oautherrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
 
@@ -27,23 +28,23 @@ func assertInactive(t *testing.T, rec *httptest.ResponseRecorder) {
 // an active opaque access token with its members.
 func TestIntrospectActiveOpaque(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, nil)
-	at, _ := e.codeFlow("app", "app-secret", "user-1")
+	e := newTestEnv(t)
+	at, _ := e.codeFlow(confID, confSecret, "user-1")
 	rec := e.introspect(at, "")
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
 	assert.Equal(t, "no-cache", rec.Header().Get("Pragma"))
 	now := e.clock.Now().Unix()
 	assert.Equal(t, map[string]any{
-		"active": true, "scope": "read", "client_id": "app", "sub": "user-1", "token_type": "Bearer",
+		"active": true, "scope": "read", "client_id": confID, "sub": "user-1", "token_type": "Bearer",
 		"exp": float64(now + 3600), "iat": float64(now), "nbf": float64(now),
 		"aud": testAudience, "iss": testIssuer,
 	}, decode(t, rec))
 
 	// Without a user, sub is the client.
-	cc := e.clientCredentials("other", "other-secret")
+	cc := e.clientCredentials(otherID, otherSecret)
 	body := decode(t, e.introspect(cc, "access_token"))
-	assert.Equal(t, "other", body["sub"])
+	assert.Equal(t, otherID, body["sub"])
 	assert.Equal(t, "read write", body["scope"])
 }
 
@@ -51,13 +52,13 @@ func TestIntrospectActiveOpaque(t *testing.T) {
 func TestIntrospectActiveJWT(t *testing.T) {
 	t.Parallel()
 	_, keyPEM := genKey(t, "RS256")
-	e := newEnv(t, nil, withJWT(oauth2server.SigningKey{PEM: keyPEM}))
-	at, _ := e.codeFlow("app", "app-secret", "user-1")
+	e := newTestEnv(t, withJWT(oauth2server.SigningKey{PEM: keyPEM}))
+	at, _ := e.codeFlow(confID, confSecret, "user-1")
 	_, claims := jwtParts(t, at)
 	body := decode(t, e.introspect(at, ""))
 	now := e.clock.Now().Unix()
 	assert.Equal(t, map[string]any{
-		"active": true, "scope": "read", "client_id": "app", "sub": "user-1", "token_type": "Bearer",
+		"active": true, "scope": "read", "client_id": confID, "sub": "user-1", "token_type": "Bearer",
 		"exp": float64(now + 3600), "iat": float64(now), "nbf": float64(now),
 		"aud": testAudience, "iss": testIssuer, "jti": claims["jti"],
 	}, body)
@@ -72,11 +73,11 @@ func TestIntrospectActiveJWT(t *testing.T) {
 // {"active":false}.
 func TestIntrospectInactive(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, nil)
-	_, rtOther := e.codeFlow("other", "other-secret", "user-1")
-	revokedAT, revokedRT := e.codeFlow("app", "app-secret", "user-2")
-	require.Equal(t, http.StatusOK, e.revoke(revokedRT, "", "app", "app-secret").Code)
-	expiredAT, _ := e.codeFlow("app", "app-secret", "user-3")
+	e := newTestEnv(t)
+	_, rtOther := e.codeFlow(otherID, otherSecret, "user-1")
+	revokedAT, revokedRT := e.codeFlow(confID, confSecret, "user-2")
+	require.Equal(t, http.StatusOK, e.revoke(revokedRT, "", confID, confSecret).Code)
+	expiredAT, _ := e.codeFlow(confID, confSecret, "user-3")
 	e.clock.Advance(time.Hour)
 
 	for _, tc := range []struct{ name, token, hint string }{
@@ -98,8 +99,8 @@ func TestIntrospectInactive(t *testing.T) {
 // token_type. The hint only orders the search.
 func TestIntrospectOwnRefreshToken(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, nil)
-	require.NoError(t, e.m.AddClient(context.Background(), &oauth2server.Client{ID: "rs-app", SecretHash: oauth2server.HashSecret("rs-app-secret"),
+	e := newTestEnv(t)
+	require.NoError(t, e.model.AddClient(context.Background(), &oauth2server.Client{ID: "rs-app", SecretHash: oauth2server.HashSecret("rs-app-secret"),
 		Introspect: true, RedirectURIs: []string{testRedirect}, Grants: []string{"authorization_code", "refresh_token"},
 		Scopes: []string{"read"}}))
 	at, rt := e.codeFlow("rs-app", "rs-app-secret", "user-1")
@@ -125,8 +126,8 @@ func TestIntrospectOwnRefreshToken(t *testing.T) {
 // only authenticated clients allowed to introspect.
 func TestIntrospectCaller(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, nil)
-	at := e.clientCredentials("app", "app-secret")
+	e := newTestEnv(t)
+	at := e.clientCredentials(confID, confSecret)
 	tests := []struct {
 		name         string
 		givenID      string
@@ -134,12 +135,12 @@ func TestIntrospectCaller(t *testing.T) {
 		expectStatus int
 		expectError  string
 	}{
-		{name: "ok, resource server", givenID: "rs", givenSecret: "rs-secret", expectStatus: http.StatusOK},
+		{name: "ok, resource server", givenID: rsID, givenSecret: rsSecret, expectStatus: http.StatusOK},
 		{name: "nok, no credentials", expectStatus: http.StatusUnauthorized, expectError: "invalid_client"},
-		{name: "nok, wrong secret", givenID: "rs", givenSecret: "nope", expectStatus: http.StatusUnauthorized, expectError: "invalid_client"},
+		{name: "nok, wrong secret", givenID: rsID, givenSecret: "nope", expectStatus: http.StatusUnauthorized, expectError: "invalid_client"},
 		{name: "nok, unknown client", givenID: "ghost", givenSecret: "x", expectStatus: http.StatusUnauthorized, expectError: "invalid_client"},
-		{name: "nok, public client even if flagged", givenID: "spa-introspect", expectStatus: http.StatusUnauthorized, expectError: "invalid_client"},
-		{name: "nok, confidential client without permission", givenID: "rs-noperm", givenSecret: "noperm-secret",
+		{name: "nok, public client even if flagged", givenID: pubIntrospectID, expectStatus: http.StatusUnauthorized, expectError: "invalid_client"},
+		{name: "nok, confidential client without permission", givenID: rsNoPermID, givenSecret: rsNoPermSecret,
 			expectStatus: http.StatusForbidden, expectError: "unauthorized_client"},
 	}
 	for _, tc := range tests {
@@ -159,19 +160,46 @@ func TestIntrospectCaller(t *testing.T) {
 		})
 	}
 	t.Run("nok, missing token", func(t *testing.T) {
-		assertOAuthError(t, e.post("/introspect", url.Values{}, "rs", "rs-secret"), http.StatusBadRequest, "invalid_request")
+		assertOAuthError(t, e.post("/introspect", url.Values{}, rsID, rsSecret), http.StatusBadRequest, "invalid_request")
 	})
 	t.Run("nok, GET keeps tokens out of URLs", func(t *testing.T) {
 		assert.Equal(t, http.StatusMethodNotAllowed, e.get("/introspect?token="+at).Code)
 	})
 	t.Run("nok, model fault", func(t *testing.T) {
-		e := newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return &faulty{Model: m, failAccess: true} }, nil)
+		e := newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model { return &faulty{Model: m, failAccess: true} }))
 		assertOAuthError(t, e.introspect("x", ""), http.StatusServiceUnavailable, "server_error")
-		e = newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return &faulty{Model: m, failRefresh: true} }, nil)
+		e = newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model { return &faulty{Model: m, failRefresh: true} }))
 		assertOAuthError(t, e.introspect("x", ""), http.StatusServiceUnavailable, "server_error")
 	})
 	t.Run("nok, no lookups available", func(t *testing.T) {
-		e := newEnv(t, func(m *memorymodel.Model) oauth2server.Model { return coreOnly{m} }, func(o *oauth2server.Options) { o.Grants = []string{} })
+		e := newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model { return minimalModel{m} }),
+			withOptions(func(o *oauth2server.Options) { o.Grants = []string{} }))
 		assertInactive(t, e.introspect("x", ""))
 	})
+}
+
+// IntrospectToken answers from Go code what the introspection endpoint
+// answers, as the server itself: every token is visible.
+func TestIntrospectTokenInCode(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEnv(t)
+	access, refresh := e.codeFlow(confID, confSecret, "u-1")
+
+	got, err := e.srv.IntrospectToken(ctx, access, "")
+	require.NoError(t, err)
+	assert.True(t, got.Active)
+	assert.Equal(t, confID, got.ClientID)
+	assert.Equal(t, "u-1", got.Subject)
+
+	got, err = e.srv.IntrospectToken(ctx, refresh, oauth2server.HintRefreshToken)
+	require.NoError(t, err)
+	assert.True(t, got.Active, "a refresh token of any client is visible to the server itself")
+	assert.Equal(t, confID, got.ClientID)
+
+	got, err = e.srv.IntrospectToken(ctx, "unknown", "")
+	require.NoError(t, err)
+	assert.Equal(t, &oauth2server.IntrospectionResponse{Active: false}, got)
+
+	_, err = e.srv.IntrospectToken(ctx, "", "")
+	assert.Equal(t, "invalid_request", oautherrors.From(err).Code)
 }

@@ -3,6 +3,7 @@ package oauth2server_test
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -16,46 +17,41 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/echo-oauth2/oauth2server"
-	oerrors "github.com/echo-oauth2/oauth2server/errors"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 )
 
+// The relying party of the OpenID Connect tests, added to the fixture
+// clients by newOIDCEnv.
 const (
-	rpID        = "rp"
-	rpSecret    = "rp-secret"
-	rpLogout    = "https://app.example/logged-out"
-	aliceID     = "u-alice"
-	testNonce   = "n-0S6_WzA2Mj"
-	rpChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" // S256 of testVerifier
+	rpID      = "rp"
+	rpSecret  = "rp-secret"
+	rpLogout  = "https://app.example/logged-out"
+	testNonce = "n-0S6_WzA2Mj"
 )
 
-// oidcEnv is env with OpenID Connect on: an RS256 signing key, the
+// oidcEnv is the fixture with OpenID Connect on: an RS256 signing key, the
 // relying party "rp" and alice with claims.
 type oidcEnv struct {
-	*env
+	*testEnv
 	key string // PEM of the signing key
 }
 
 func newOIDCEnv(t *testing.T, mutate func(*oauth2server.Options)) *oidcEnv {
 	t.Helper()
 	_, pemKey := genKey(t, "RS256")
-	e := newEnv(t, nil, func(o *oauth2server.Options) {
+	e := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
 		o.OpenID = &oauth2server.OpenIDOptions{PairwiseSubjectKey: []byte(strings.Repeat("k", 32))}
 		o.SigningKeys = []oauth2server.SigningKey{{PEM: pemKey}}
-		if mutate != nil {
-			mutate(o)
-		}
-	})
+	}), withOptions(mutate))
 	ctx := context.Background()
-	require.NoError(t, e.m.AddClient(ctx, &oauth2server.Client{ID: rpID, SecretHash: oauth2server.HashSecret(rpSecret),
+	require.NoError(t, e.model.AddClient(ctx, &oauth2server.Client{ID: rpID, SecretHash: oauth2server.HashSecret(rpSecret),
 		RedirectURIs: []string{testRedirect}, PostLogoutRedirectURIs: []string{rpLogout},
 		Grants: []string{"authorization_code", "refresh_token"}, Scopes: []string{"openid", "profile", "email", "address", "read"}}))
-	require.NoError(t, e.m.AddUser(ctx, &oauth2server.User{ID: aliceID, Username: "alice"}, oauth2server.HashSecret("pw")))
-	require.NoError(t, e.m.SetUserClaims(ctx, aliceID, map[string]any{
+	require.NoError(t, e.model.SetUserClaims(ctx, aliceID, map[string]any{
 		"name": "Alice Liddell", "email": "alice@example.com", "email_verified": true,
 		"address": map[string]any{"country": "UK"}, "phone_number": "+44 1",
 	}))
-	return &oidcEnv{env: e, key: pemKey}
+	return &oidcEnv{testEnv: e, key: pemKey}
 }
 
 // authorize validates the authorization request with query q (client rp
@@ -74,7 +70,7 @@ func (e *oidcEnv) authorize(q url.Values, auth oauth2server.Authentication) (*oa
 func (e *oidcEnv) validate(q url.Values) (*oauth2server.AuthorizeRequest, error) {
 	e.t.Helper()
 	base := url.Values{"client_id": {rpID}, "response_type": {"code"}, "redirect_uri": {testRedirect},
-		"state": {"xyz"}, "code_challenge": {rpChallenge}, "code_challenge_method": {"S256"}}
+		"state": {"xyz"}, "code_challenge": {oauth2server.RFC7636Challenge}, "code_challenge_method": {"S256"}}
 	for k, v := range q {
 		base[k] = v
 	}
@@ -90,7 +86,7 @@ func (e *oidcEnv) exchange(target string) map[string]any {
 	code := u.Query().Get("code")
 	require.NotEmpty(e.t, code, target)
 	rec := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
-		"redirect_uri": {testRedirect}, "code_verifier": {testVerifier}}, rpID, rpSecret)
+		"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}}, rpID, rpSecret)
 	require.Equal(e.t, http.StatusOK, rec.Code, rec.Body.String())
 	return decode(e.t, rec)
 }
@@ -232,41 +228,16 @@ func TestIDTokenClaimsRequest(t *testing.T) {
 	assert.Equal(t, "alice@example.com", c["email"], "requested in the ID token, scope granted")
 	assert.NotContains(t, c, "phone_number", "phone was not granted (R-130)")
 
-	info, err := e.srv.UserInfo(context.Background(), e.accessToken(t, body["access_token"].(string)))
+	info, err := e.srv.UserInfo(context.Background(), e.verified(t, body["access_token"].(string)))
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"sub": aliceID, "email": "alice@example.com", "email_verified": true}, info,
 		"address asked for UserInfo, but the address scope was not granted")
 }
 
-func (e *oidcEnv) accessToken(t *testing.T, raw string) *oauth2server.Token {
+func (e *oidcEnv) verified(t *testing.T, raw string) *oauth2server.Token {
 	tok, err := e.srv.ValidateAccessToken(context.Background(), raw)
 	require.NoError(t, err)
 	return tok
-}
-
-func TestUserInfo(t *testing.T) {
-	e := newOIDCEnv(t, nil)
-	_, target, err := e.authorize(url.Values{"scope": {"openid profile address"}}, oauth2server.Authentication{Time: e.clock.Now()})
-	require.NoError(t, err)
-	tok := e.accessToken(t, e.exchange(target)["access_token"].(string))
-	info, err := e.srv.UserInfo(context.Background(), tok)
-	require.NoError(t, err)
-	assert.Equal(t, map[string]any{"sub": aliceID, "name": "Alice Liddell", "address": map[string]any{"country": "UK"}}, info)
-
-	for name, tc := range map[string]struct {
-		tok  *oauth2server.Token
-		code string
-	}{
-		"nok, no openid":      {&oauth2server.Token{ClientID: rpID, UserID: aliceID, Scope: []string{"profile"}}, "insufficient_scope"},
-		"nok, no user":        {&oauth2server.Token{ClientID: rpID, Scope: []string{"openid"}}, "insufficient_scope"},
-		"nok, unknown user":   {&oauth2server.Token{ClientID: rpID, UserID: "ghost", Scope: []string{"openid"}}, "invalid_token"},
-		"nok, unknown client": {&oauth2server.Token{ClientID: "gone", UserID: aliceID, Scope: []string{"openid"}}, "invalid_token"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			_, err := e.srv.UserInfo(context.Background(), tc.tok)
-			assert.Equal(t, tc.code, oerrors.From(err).Code)
-		})
-	}
 }
 
 func TestPairwiseSubjects(t *testing.T) {
@@ -294,244 +265,79 @@ func TestPairwiseSubjects(t *testing.T) {
 	_ = ctx
 }
 
-func TestCheckLogin(t *testing.T) {
-	e := newOIDCEnv(t, nil)
-	alice := &oauth2server.User{ID: aliceID}
-	now := e.clock.Now()
-	fresh := oauth2server.Authentication{Time: now.Add(-10 * time.Second)}
-	old := oauth2server.Authentication{Time: now.Add(-2 * time.Hour)}
-	for name, tc := range map[string]struct {
-		q       url.Values
-		user    *oauth2server.User
-		auth    oauth2server.Authentication
-		want    oauth2server.Interaction
-		errCode string
-	}{
-		"ok, logged in":                 {url.Values{}, alice, fresh, oauth2server.InteractionNone, ""},
-		"ok, plain OAuth needs a user":  {url.Values{"scope": {"read"}}, nil, fresh, oauth2server.InteractionLogin, ""},
-		"ok, no user":                   {url.Values{}, nil, fresh, oauth2server.InteractionLogin, ""},
-		"ok, prompt=login":              {url.Values{"prompt": {"login"}}, alice, fresh, oauth2server.InteractionLogin, ""},
-		"ok, prompt=select_account":     {url.Values{"prompt": {"select_account"}}, alice, fresh, oauth2server.InteractionLogin, ""},
-		"ok, max_age=0":                 {url.Values{"max_age": {"0"}}, alice, fresh, oauth2server.InteractionLogin, ""},
-		"ok, max_age satisfied":         {url.Values{"max_age": {"60"}}, alice, fresh, oauth2server.InteractionNone, ""},
-		"ok, max_age exceeded":          {url.Values{"max_age": {"60"}}, alice, old, oauth2server.InteractionLogin, ""},
-		"ok, max_age, no auth time":     {url.Values{"max_age": {"60"}}, alice, oauth2server.Authentication{}, oauth2server.InteractionLogin, ""},
-		"nok, prompt=none, no user":     {url.Values{"prompt": {"none"}}, nil, fresh, 0, "login_required"},
-		"nok, prompt=none, max_age old": {url.Values{"prompt": {"none"}, "max_age": {"60"}}, alice, old, 0, "login_required"},
-		"ok, prompt=none, logged in":    {url.Values{"prompt": {"none"}}, alice, fresh, oauth2server.InteractionNone, ""},
-	} {
-		t.Run(name, func(t *testing.T) {
-			q := tc.q
-			if q.Get("scope") == "" {
-				q.Set("scope", "openid")
-			}
-			ar, err := e.validate(q)
-			require.NoError(t, err)
-			got, err := e.srv.CheckLogin(ar, tc.user, tc.auth)
-			if tc.errCode != "" {
-				var ae *oauth2server.AuthorizeError
-				require.ErrorAs(t, err, &ae)
-				assert.False(t, ae.ShowToUser(), "redirected (R-127)")
-				assert.Equal(t, tc.errCode, ae.Err.Code)
-				u, _ := url.Parse(ae.RedirectURL())
-				assert.Equal(t, "xyz", u.Query().Get("state"))
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, got)
-		})
-	}
-}
-
-func TestOpenIDRequestValidation(t *testing.T) {
-	e := newOIDCEnv(t, nil)
-	for name, tc := range map[string]struct {
-		q     url.Values
-		code  string
-		shown bool
-	}{
-		"nok, prompt none with login": {url.Values{"prompt": {"none login"}}, "invalid_request", false},
-		"nok, unknown prompt":         {url.Values{"prompt": {"maybe"}}, "invalid_request", false},
-		"nok, max_age negative":       {url.Values{"max_age": {"-1"}}, "invalid_request", false},
-		"nok, max_age text":           {url.Values{"max_age": {"soon"}}, "invalid_request", false},
-		"nok, nonce too long":         {url.Values{"nonce": {strings.Repeat("n", 513)}}, "invalid_request", false},
-		"nok, claims not JSON":        {url.Values{"claims": {"{"}}, "invalid_request", false},
-		"nok, claims trailing data":   {url.Values{"claims": {"{} {}"}}, "invalid_request", false},
-		"nok, request object":         {url.Values{"request": {"eyJ.x.y"}}, "request_not_supported", false},
-		"nok, request_uri":            {url.Values{"request_uri": {"urn:x"}}, "request_uri_not_supported", false},
-		"nok, id_token_hint forged":   {url.Values{"id_token_hint": {"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."}}, "invalid_request", false},
-		"nok, response_mode unknown":  {url.Values{"response_mode": {"jwt"}}, "invalid_request", true},
-	} {
-		t.Run(name, func(t *testing.T) {
-			q := tc.q
-			q.Set("scope", "openid")
-			_, err := e.validate(q)
-			var ae *oauth2server.AuthorizeError
-			require.ErrorAs(t, err, &ae)
-			assert.Equal(t, tc.code, ae.Err.Code)
-			assert.Equal(t, tc.shown, ae.ShowToUser())
-		})
-	}
-}
-
-func TestIDTokenHint(t *testing.T) {
-	e := newOIDCEnv(t, nil)
-	_, target, err := e.authorize(url.Values{"scope": {"openid"}}, oauth2server.Authentication{Time: e.clock.Now()})
-	require.NoError(t, err)
-	idt := e.exchange(target)["id_token"].(string)
-	e.clock.Advance(24 * time.Hour) // expired hints are valid hints
-
-	ar, err := e.validate(url.Values{"scope": {"openid"}, "id_token_hint": {idt}, "prompt": {"none"}})
-	require.NoError(t, err)
-	assert.Equal(t, aliceID, ar.OpenID.IDTokenHintSubject)
-	_, err = e.srv.CheckLogin(ar, &oauth2server.User{ID: aliceID}, oauth2server.Authentication{Time: e.clock.Now()})
-	require.NoError(t, err)
-	_, err = e.srv.CheckLogin(ar, &oauth2server.User{ID: "u-bob"}, oauth2server.Authentication{Time: e.clock.Now()})
-	var ae *oauth2server.AuthorizeError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, "login_required", ae.Err.Code, "never a token for another user (R-129)")
-}
-
-func TestPromptNoneConsentAndLoginReturn(t *testing.T) {
-	e := newOIDCEnv(t, nil)
-	ar, err := e.validate(url.Values{"scope": {"openid"}, "prompt": {"none"}})
-	require.NoError(t, err)
-	var ae *oauth2server.AuthorizeError
-	require.ErrorAs(t, ar.ConsentRequired(), &ae)
-	assert.Equal(t, "consent_required", ae.Err.Code)
-
-	ar, err = e.validate(url.Values{"scope": {"openid"}, "prompt": {"login consent"}, "max_age": {"0"}})
-	require.NoError(t, err)
-	assert.NoError(t, ar.ConsentRequired())
-	assert.True(t, ar.MustAskConsent())
-	back, err := url.ParseQuery(ar.LoginReturnQuery())
-	require.NoError(t, err)
-	assert.Equal(t, "consent", back.Get("prompt"), "login is satisfied by the login it asked for")
-	assert.False(t, back.Has("max_age"))
-	assert.Equal(t, rpID, back.Get("client_id"))
-}
-
-func TestFormPostResponseMode(t *testing.T) {
-	e := newOIDCEnv(t, nil)
-	ar, target, err := e.authorize(url.Values{"scope": {"openid"}, "response_mode": {"form_post"},
-		"state": {`"><script>x</script>`}}, oauth2server.Authentication{Time: e.clock.Now()})
-	require.NoError(t, err)
-	assert.Equal(t, oauth2server.ResponseModeFormPost, oauth2server.ResponseModeOf(ar, nil))
-	rec := httptest.NewRecorder()
-	oauth2server.AuthorizeResponse(rec, http.StatusSeeOther, target, ar.ResponseMode)
-	assert.Equal(t, http.StatusOK, rec.Code)
-	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
-	assert.Contains(t, rec.Header().Get("Content-Security-Policy"), "form-action https://app.example")
-	assert.Contains(t, rec.Header().Get("Content-Security-Policy"), "default-src 'none'")
-	body := rec.Body.String()
-	assert.Contains(t, body, `action="`+testRedirect+`"`)
-	assert.Contains(t, body, `name="code"`)
-	assert.NotContains(t, body, "<script>x", "values are escaped (R-140)")
-	assert.Empty(t, rec.Header().Get("Location"))
-
-	// An error of a form_post request is posted too.
-	_, err = e.validate(url.Values{"scope": {"openid"}, "response_mode": {"form_post"}, "prompt": {"bogus"}})
-	assert.Equal(t, oauth2server.ResponseModeFormPost, oauth2server.ResponseModeOf(nil, err))
-}
-
-func TestOpenIDConfiguration(t *testing.T) {
-	e := newOIDCEnv(t, nil)
-	ep := oauth2server.Endpoints{Authorization: testIssuer + "/authorize", Token: testIssuer + "/token",
-		JWKS: testIssuer + "/jwks", UserInfo: testIssuer + "/userinfo", EndSession: testIssuer + "/logout"}
-	m, err := e.srv.OpenIDConfiguration(ep)
-	require.NoError(t, err)
-	assert.Equal(t, testIssuer, m.Issuer, "R-136")
-	assert.Equal(t, ep.UserInfo, m.UserInfoEndpoint)
-	assert.Equal(t, ep.EndSession, m.EndSessionEndpoint)
-	assert.Equal(t, []string{"RS256"}, m.IDTokenSigningAlgValuesSupported)
-	assert.Equal(t, []string{"public", "pairwise"}, m.SubjectTypesSupported)
-	assert.Contains(t, m.ScopesSupported, "openid")
-	assert.Contains(t, m.ScopesSupported, "offline_access")
-	assert.Contains(t, m.ClaimsSupported, "email_verified")
-	assert.Contains(t, m.ResponseModesSupported, "form_post")
-	assert.True(t, m.ClaimsParameterSupported)
-	meta, err := e.srv.Metadata(ep)
-	require.NoError(t, err)
-	assert.Equal(t, meta, m, "one document, two URLs (R-97)")
-
-	_, err = e.srv.OpenIDConfiguration(oauth2server.Endpoints{Token: ep.Token})
-	assert.ErrorContains(t, err, "Authorization, Token and JWKS")
-	u, err := oauth2server.OpenIDConfigurationURL("https://as.example.com/tenant/")
-	require.NoError(t, err)
-	assert.Equal(t, "https://as.example.com/tenant/.well-known/openid-configuration", u)
-
-	plain := newEnv(t, nil, nil)
-	_, err = plain.srv.Metadata(oauth2server.Endpoints{Token: ep.Token, UserInfo: ep.UserInfo})
-	assert.ErrorContains(t, err, "need Options.OpenID")
-}
-
-func TestValidateEndSession(t *testing.T) {
-	e := newOIDCEnv(t, nil)
-	_, target, err := e.authorize(url.Values{"scope": {"openid"}}, oauth2server.Authentication{Time: e.clock.Now()})
-	require.NoError(t, err)
-	idt := e.exchange(target)["id_token"].(string)
-	e.clock.Advance(24 * time.Hour)
-
-	for name, tc := range map[string]struct {
-		q        url.Values
-		method   string
-		redirect string
-		hint     bool
-		code     string
-	}{
-		"ok, hint and registered URI": {url.Values{"id_token_hint": {idt}, "post_logout_redirect_uri": {rpLogout}, "state": {"s1"}},
-			http.MethodGet, rpLogout + "?state=s1", true, ""},
-		"ok, POST":                 {url.Values{"id_token_hint": {idt}, "client_id": {rpID}}, http.MethodPost, "", true, ""},
-		"ok, no hint: confirm":     {url.Values{"client_id": {rpID}}, http.MethodGet, "", false, ""},
-		"nok, URI not registered":  {url.Values{"id_token_hint": {idt}, "post_logout_redirect_uri": {"https://evil.example/"}}, http.MethodGet, "", false, "invalid_request"},
-		"nok, URI without hint":    {url.Values{"client_id": {rpID}, "post_logout_redirect_uri": {rpLogout}}, http.MethodGet, "", false, "invalid_request"},
-		"nok, client not audience": {url.Values{"id_token_hint": {idt}, "client_id": {"app"}}, http.MethodGet, "", false, "invalid_request"},
-		"nok, forged hint":         {url.Values{"id_token_hint": {idt[:len(idt)-4] + "AAAA"}}, http.MethodGet, "", false, "invalid_request"},
-		"nok, method":              {url.Values{}, http.MethodPut, "", false, "invalid_request"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			var r *http.Request
-			if tc.method == http.MethodPost {
-				r = httptest.NewRequest(tc.method, "/logout", strings.NewReader(tc.q.Encode()))
-				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			} else {
-				r = httptest.NewRequest(tc.method, "/logout?"+tc.q.Encode(), nil)
-			}
-			req, err := e.srv.ValidateEndSession(r)
-			if tc.code != "" {
-				assert.Equal(t, tc.code, oerrors.From(err).Code)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.hint, req.HintValid)
-			assert.Equal(t, tc.redirect, req.RedirectURL())
-			assert.Equal(t, rpID, req.Client.ID)
-			if tc.hint {
-				assert.Equal(t, aliceID, req.Subject)
-			}
-		})
-	}
-}
-
 // OIDC Core §3.1.2.1: an authorization request may be a form POST.
-func TestAuthorizeRequestByPost(t *testing.T) {
-	e := newOIDCEnv(t, nil)
-	q := url.Values{"client_id": {rpID}, "response_type": {"code"}, "redirect_uri": {testRedirect}, "state": {"xyz"},
-		"scope": {"openid"}, "nonce": {testNonce}, "code_challenge": {rpChallenge}, "code_challenge_method": {"S256"}}
-	r := httptest.NewRequest(http.MethodPost, "/authorize", strings.NewReader(q.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	require.True(t, oauth2server.IsAuthorizePost(r))
-	ar, err := e.srv.ValidateAuthorizeRequest(r)
-	require.NoError(t, err)
-	assert.Equal(t, testNonce, ar.OpenID.Nonce)
 
-	r = httptest.NewRequest(http.MethodPost, "/authorize", strings.NewReader(q.Encode()+"&state=again"))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	_, err = e.srv.ValidateAuthorizeRequest(r)
+// The device grant returns an ID token when openid was granted, without
+// nonce or auth_time: the device never sent a nonce and the approval page
+// reports no login time.
+func TestIDTokenFromDeviceGrant(t *testing.T) {
+	e := newOIDCEnv(t, nil)
+	ctx := context.Background()
+	require.NoError(t, e.model.AddClient(ctx, &oauth2server.Client{ID: "tv-oidc",
+		Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"openid", "profile"}}))
+	r := e.deviceAuthorization(url.Values{"client_id": {"tv-oidc"}, "scope": {"openid profile"}}, "", "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	require.NoError(t, e.srv.ApproveDevice(ctx, r.body["user_code"].(string), &oauth2server.User{ID: aliceID}, nil))
+	tok := e.poll("tv-oidc", r.body["device_code"].(string))
+	require.Equal(t, http.StatusOK, tok.status, tok.body)
+	raw, ok := tok.body["id_token"].(string)
+	require.True(t, ok, "id_token in %v", tok.body)
+	claims := jwt.MapClaims{}
+	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(testIssuer),
+		jwt.WithAudience("tv-oidc"), jwt.WithTimeFunc(e.clock.Now)).ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+		return jwt.ParseRSAPublicKeyFromPEM([]byte(publicPEMOf(t, e.key)))
+	})
+	require.NoError(t, err)
+	assert.Equal(t, aliceID, claims["sub"])
+	assert.NotContains(t, claims, "nonce")
+	assert.NotContains(t, claims, "auth_time")
+	assert.Equal(t, atHash(tok.body["access_token"].(string)), claims["at_hash"])
+
+	// Without openid, no ID token.
+	r = e.deviceAuthorization(url.Values{"client_id": {"tv-oidc"}, "scope": {"profile"}}, "", "")
+	require.Equal(t, http.StatusOK, r.status)
+	require.NoError(t, e.srv.ApproveDevice(ctx, r.body["user_code"].(string), &oauth2server.User{ID: aliceID}, nil))
+	tok = e.poll("tv-oidc", r.body["device_code"].(string))
+	require.Equal(t, http.StatusOK, tok.status)
+	assert.NotContains(t, tok.body, "id_token")
+}
+
+// A client registered for EdDSA ID tokens gets them from the EdDSA key,
+// with at_hash from SHA-512 (OIDC Core §3.1.3.6 with Ed25519); a client
+// registered for an algorithm without a key is refused at authorization.
+func TestIDTokenSigningAlgPerClient(t *testing.T) {
+	edKey, edPEM := genKey(t, "EdDSA")
+	e := newOIDCEnv(t, func(o *oauth2server.Options) {
+		o.SigningKeys[0].Active = true // the RS256 key signs access-token JWTs; none here
+		o.SigningKeys = append(o.SigningKeys, oauth2server.SigningKey{PEM: edPEM})
+	})
+	ctx := context.Background()
+	require.NoError(t, e.model.AddClient(ctx, &oauth2server.Client{ID: "ed-rp", SecretHash: oauth2server.HashSecret(rpSecret),
+		RedirectURIs: []string{testRedirect}, Grants: []string{"authorization_code"}, Scopes: []string{"openid"},
+		IDTokenSignedResponseAlg: oauth2server.AlgEdDSA}))
+	require.NoError(t, e.model.AddClient(ctx, &oauth2server.Client{ID: "es-rp", SecretHash: oauth2server.HashSecret(rpSecret),
+		RedirectURIs: []string{testRedirect}, Grants: []string{"authorization_code"}, Scopes: []string{"openid"},
+		IDTokenSignedResponseAlg: oauth2server.AlgES256}))
+
+	ar, err := e.validate(url.Values{"client_id": {"ed-rp"}, "scope": {"openid"}})
+	require.NoError(t, err)
+	target, err := e.srv.Authorize(ctx, ar, &oauth2server.User{ID: aliceID}, oauth2server.Decision{Approved: true})
+	require.NoError(t, err)
+	u, _ := url.Parse(target)
+	rec := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "code": {u.Query().Get("code")},
+		"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}}, "ed-rp", rpSecret)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	body := decode(t, rec)
+	claims := jwt.MapClaims{}
+	tk, err := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithTimeFunc(e.clock.Now)).ParseWithClaims(body["id_token"].(string), claims,
+		func(*jwt.Token) (any, error) { return edKey.Public(), nil })
+	require.NoError(t, err)
+	assert.Equal(t, "EdDSA", tk.Method.Alg())
+	sum := sha512.Sum512([]byte(body["access_token"].(string)))
+	assert.Equal(t, base64.RawURLEncoding.EncodeToString(sum[:32]), claims["at_hash"])
+
+	_, err = e.validate(url.Values{"client_id": {"es-rp"}, "scope": {"openid"}})
 	var ae *oauth2server.AuthorizeError
 	require.ErrorAs(t, err, &ae)
-	assert.True(t, ae.ShowToUser(), "a bad body is shown, not redirected")
-
-	r = httptest.NewRequest(http.MethodPost, "/authorize?"+q.Encode(), strings.NewReader("decision=approve"))
-	assert.False(t, oauth2server.IsAuthorizePost(r), "a POST with a query is the consent form")
+	assert.Equal(t, "unauthorized_client", ae.Err.Code, "no ES256 key")
 }

@@ -214,6 +214,14 @@ type Options struct {
 	// answers), which are never shown to clients. Optional. Default
 	// slog.Default().
 	Logger *slog.Logger
+
+	// OnEvent receives the audit events of the Server ([Event]): tokens
+	// issued, refresh rotation and reuse, code replay, revocation,
+	// introspection, failed client authentication, consent and device
+	// decisions. It is called synchronously on the request's goroutine:
+	// hand slow work (a remote log) to a queue. Events carry no secret,
+	// token or code. Optional. Default nil: no events.
+	OnEvent func(ctx context.Context, e Event)
 }
 
 // ExtensionGrant handles an extension grant type (RFC 6749 §4.5) registered

@@ -1,5 +1,8 @@
 package oauth2server_test
 
+// A test of the documentation, not of one source file: it checks
+// docs/requirements.md against the citations in every .go and .md file.
+
 import (
 	"io/fs"
 	"os"

@@ -1,7 +1,6 @@
 package oauth2server
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -9,7 +8,9 @@ import (
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
 
-// ErrorBody is the JSON body of an error response (RFC 6749 §5.2).
+// ErrorBody is the JSON body of an error response (RFC 6749 §5.2), as
+// [Server.PrepareError] returns it. Packages handlers and nethttp, and an
+// adapter for another framework, send it as encoding/json marshals it.
 type ErrorBody struct {
 	// Error is the error code. The Server's endpoints always set it; the
 	// middleware package leaves it empty, and so out of the JSON, in its
@@ -22,11 +23,17 @@ type ErrorBody struct {
 
 // PrepareError turns err into the status and body of an error response of
 // the token, revocation, introspection or device authorization endpoint,
-// and sets the response headers on h: those of [WriteJSON] always,
+// and sets the response headers on h: those of [SetJSONHeaders] always,
 // WWW-Authenticate: Basic with every invalid_client (401, RFC 6749 §5.2,
 // RFC 7662 §2.3), Retry-After when throttled and Allow with a 405. A cause
 // that is not an *errors.Error becomes server_error; its text is logged,
 // never sent.
+//
+// It writes nothing itself. The one writer of package handlers (Echo) and
+// that of package nethttp (net/http) call it and then write the status and
+// the body as JSON, so that an error has the same status, headers and body
+// whichever package serves it; an adapter for another framework (gin, ...)
+// does the same with its own response writer.
 func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *ErrorBody) {
 	e := oerrors.From(err)
 	if oerrors.IsServerError(e) {
@@ -53,32 +60,15 @@ func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *
 	return status, &ErrorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: e.URI}
 }
 
-// WriteError writes err as a JSON error response with net/http (see
-// [Server.PrepareError]). Package nethttp serves every endpoint for
-// net/http, and package handlers for Echo.
-func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	status, body := s.PrepareError(w.Header(), r, err)
-	WriteJSON(w, status, body)
-}
-
-// WriteJSON writes v as JSON with the headers of [SetJSONHeaders], as
-// every answer of the token, revocation, introspection and device
-// authorization endpoints needs.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
-	SetJSONHeaders(w.Header())
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // SetJSONHeaders sets the headers of every answer of the token,
 // revocation, introspection and device authorization endpoints, success
 // and error alike: Content-Type: application/json, Cache-Control: no-store
 // and Pragma: no-cache (RFC 6749 §5.1, R-63; RFC 7009 §2.2 and RFC 8628
-// §3.2 answers carry credentials or tokens too). [WriteJSON],
-// [Server.PrepareError] and the handlers package set them with it; so
-// should a handler that writes such an answer itself (dropping
-// Content-Type when the answer has no content, as the 200 of a
-// revocation).
+// §3.2 answers carry credentials or tokens too). [Server.PrepareError] sets
+// them on every error answer; packages handlers and nethttp call it before
+// they write a successful answer, and so must an adapter for another
+// framework, dropping Content-Type when the answer has no content (the 200
+// of a revocation).
 func SetJSONHeaders(h http.Header) {
 	// One allocation for the three values instead of one per Header.Set;
 	// the keys are canonical. Each value slice is capped at length 1, so a
@@ -88,19 +78,6 @@ func SetJSONHeaders(h http.Header) {
 	h["Content-Type"] = v[0:1:1]
 	h["Cache-Control"] = v[1:2:2]
 	h["Pragma"] = v[2:3:3]
-}
-
-// ServeToken is an http.HandlerFunc for the token endpoint. net/http users
-// should mount nethttp.Token instead, whose answers are those of the Echo
-// handlers byte for byte (no trailing newline); Echo users mount
-// handlers.Token. It stays for compatibility.
-func (s *Server) ServeToken(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.Token(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, resp)
 }
 
 // logFault logs the cause of a server_error answer. A request whose client

@@ -39,7 +39,7 @@ var (
 // nil error is 200 with an empty body, Cache-Control: no-store and Pragma:
 // no-cache ([SetJSONHeaders] without Content-Type).
 func (s *Server) Revoke(r *http.Request) error {
-	ctx := r.Context()
+	ctx := s.withAddress(r)
 	p, err := s.readForm(r)
 	if err != nil {
 		return err
@@ -75,25 +75,34 @@ func (s *Server) revoke(ctx context.Context, client *Client, token, hint string)
 	if token == "" {
 		return errNoToken
 	}
+	done, err := s.revokeEither(ctx, client, token, hint)
+	if done && err == nil {
+		s.Record(ctx, Event{Kind: EventTokenRevoked, ClientID: client.ID, TokenID: TokenDigest(token)})
+	}
+	return err
+}
+
+// revokeEither revokes token as the hint orders the search; done reports
+// that it was found (and so revoked).
+func (s *Server) revokeEither(ctx context.Context, client *Client, token, hint string) (bool, error) {
 	if hint == HintAccessToken {
 		done, err := s.revokeAccessToken(ctx, client, token)
 		if done || err != nil {
-			return err
+			return done, err
 		}
 		done, err = s.revokeRefreshToken(ctx, client, token)
 		if !done && err == nil && !s.canRevokeAccessTokens() {
 			// Not a refresh token, and the client says it is an access
 			// token, which this server cannot revoke (RFC 7009 §2.2.1).
-			return errCannotRevokeAT
+			return false, errCannotRevokeAT
 		}
-		return err
+		return done, err
 	}
 	done, err := s.revokeRefreshToken(ctx, client, token)
 	if done || err != nil {
-		return err
+		return done, err
 	}
-	_, err = s.revokeAccessToken(ctx, client, token)
-	return err
+	return s.revokeAccessToken(ctx, client, token)
 }
 
 // canRevokeAccessTokens reports whether access tokens can be revoked: JWTs

@@ -80,11 +80,12 @@ func (t *TokenResponse) MarshalJSON() ([]byte, error) {
 
 // Token handles a token endpoint request (RFC 6749 §3.2): it parses the
 // form body, authenticates the client, runs the grant and saves the issued
-// token. Errors are *errors.Error; write them with the handlers package or
-// [Server.WriteError]. Successful responses must be sent with Cache-Control:
-// no-store and Pragma: no-cache (RFC 6749 §5.1), as [WriteJSON] does.
+// token. Errors are *errors.Error, answered with [Server.PrepareError].
+// Successful responses must be sent with the headers of [SetJSONHeaders]
+// (Cache-Control: no-store and Pragma: no-cache, RFC 6749 §5.1). Packages
+// handlers and nethttp do both.
 func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
-	ctx := r.Context()
+	ctx := s.withAddress(r)
 	p, err := s.readForm(r)
 	if err != nil {
 		return nil, err
@@ -116,6 +117,8 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.Record(ctx, Event{Kind: EventTokenIssued, ClientID: client.ID, UserID: tok.UserID, GrantType: gt,
+		Scope: tok.Scope, GrantID: tok.GrantID, TokenID: tokenID(tok)})
 	resp := s.tokenResponse(tok, is)
 	if (is.openID != nil || is.idToken) && tok.UserID != "" && s.isOpenID(tok.Scope) {
 		// OIDC Core §3.1.3.3 (code), §12.2 (refresh: same sub and
@@ -165,12 +168,17 @@ func (s *Server) clientForGrant(ctx context.Context, r *http.Request, p map[stri
 // Basic or body credentials, exactly one method, so several Authorization
 // headers are invalid_request too. It reports whether the client was
 // authenticated (confidential) or only identified (public).
-func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[string]string) (*Client, bool, error) {
+func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[string]string) (client *Client, authenticated bool, err error) {
 	var id, secret, method string
+	defer func() {
+		if err == errClientAuth {
+			s.Record(s.withAddress(r), Event{Kind: EventClientAuthFailed, ClientID: id, Reason: errClientAuth.Code})
+		}
+	}()
 	bodyID, bodySecret := p["client_id"], p["client_secret"]
-	auth, err := form.Authorization(r.Header)
-	if err != nil {
-		return nil, false, err
+	auth, ferr := form.Authorization(r.Header)
+	if ferr != nil {
+		return nil, false, ferr
 	}
 	if auth != "" {
 		if bodySecret != "" {
@@ -190,7 +198,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[
 		}
 		id, secret, method = bodyID, bodySecret, AuthMethodClientSecretPost
 	}
-	client, err := s.model.GetClient(ctx, id)
+	client, err = s.model.GetClient(ctx, id)
 	if err != nil {
 		return nil, false, storeError("GetClient", err)
 	}

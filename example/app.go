@@ -22,6 +22,7 @@ import (
 	"github.com/echo-oauth2/oauth2server/handlers"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 	oauthmw "github.com/echo-oauth2/oauth2server/middleware"
+	"github.com/echo-oauth2/oauth2server/modelobserve"
 	"github.com/echo-oauth2/oauth2server/mongomodel"
 )
 
@@ -49,10 +50,14 @@ type store interface {
 // app is the example authorization server: the library's Server plus the
 // pages a user sees.
 type app struct {
-	cfg      appConfig
-	issuer   string
-	srv      *oauth2server.Server
+	cfg    appConfig
+	issuer string
+	srv    *oauth2server.Server
+	// model is the store itself; the Server and the pages call it through
+	// modelobserve's wrapper, which times every call (users, consents).
 	model    store
+	users    oauth2server.PasswordModel
+	consents oauth2server.ConsentModel
 	sessions *sessionManager
 	pages    *pages
 	demo     *demoRequest
@@ -61,6 +66,9 @@ type app struct {
 	demoClient *http.Client
 	idTokens   *idTokenVerifier
 	closers    []func(context.Context) error
+	// metrics are served at /metrics; readiness answers /readyz.
+	metrics   *metrics
+	readiness *readiness
 	// throttleLog keeps throttled logins at info level once per address
 	// and window.
 	throttleLog *onceLog
@@ -99,7 +107,8 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	case len(cfg.SessionKey) < minSessionKeyBytes:
 		return nil, nil, fmt.Errorf("session key: %w", errSessionKeyShort)
 	}
-	a := &app{cfg: cfg, throttleLog: newOnceLog(throttleLogWindow, 10000)}
+	a := &app{cfg: cfg, throttleLog: newOnceLog(throttleLogWindow, 10000),
+		metrics: newMetrics(), readiness: &readiness{logger: cfg.Logger}}
 	issuer := cfg.Issuer
 	if issuer == "" && cfg.Data != nil {
 		issuer = cfg.Data.Issuer
@@ -155,8 +164,9 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 func (a *app) setup(model store) (*echo.Echo, error) {
 	cfg := a.cfg
 	opts := oauth2server.Options{
-		Issuer: a.issuer,
-		Logger: cfg.Logger,
+		Issuer:  a.issuer,
+		Logger:  cfg.Logger,
+		OnEvent: auditLogger(cfg.AuditLog),
 		Device: oauth2server.DeviceOptions{
 			VerificationURI: a.issuer + devicePath,
 			Interval:        cfg.deviceInterval,
@@ -190,11 +200,18 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		// process anyway.
 		opts.AllowGeneratedKeys = cfg.Dev || (opts.OpenID != nil && !cfg.JWT)
 	}
-	srv, err := oauth2server.New(model, opts)
+	// Every call of the Server and of the pages to the model is timed
+	// (oauth2server_model_call_duration_seconds). The wrapper has exactly
+	// the model's capabilities, found one at a time as New finds them.
+	observed := modelobserve.Wrap(model, a.metrics.modelObserver())
+	a.users, _ = oauth2server.Capability[oauth2server.PasswordModel](observed)
+	a.consents, _ = oauth2server.Capability[oauth2server.ConsentModel](observed)
+	srv, err := oauth2server.New(observed, opts)
 	if err != nil {
 		return nil, err
 	}
 	a.srv = srv
+	a.metrics.setGrants(srv.GrantTypes(), srv.Options().MaxBodyBytes)
 	if a.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
@@ -281,6 +298,7 @@ func (a *app) openMongo(ctx context.Context) (*mongomodel.Model, error) {
 		return nil, fmt.Errorf("-mongo-uri: %w", err)
 	}
 	a.closers = append(a.closers, client.Disconnect)
+	a.readiness.check = func(ctx context.Context) error { return client.Ping(ctx, nil) }
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := client.Ping(ctx, nil); err != nil {
@@ -377,6 +395,8 @@ func (a *app) routes() (*echo.Echo, error) {
 		}
 		e.DefaultHTTPErrorHandler(err, c)
 	}
+	// First, so that it sees every answer as the client gets it.
+	e.Use(a.metrics.middleware)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: "64K",
@@ -395,6 +415,12 @@ func (a *app) routes() (*echo.Echo, error) {
 		HSTSMaxAge:            31536000,
 	}))
 	e.Use(a.pagesRequireTLS)
+
+	// Operations (docs/operations.md): Prometheus metrics, liveness and
+	// readiness.
+	e.GET(metricsPath, a.metrics.handler(), noStore)
+	e.GET(healthPath, a.healthz, noStore)
+	e.GET(readyPath, a.readyz, noStore)
 
 	static, _ := fs.Sub(assets, "static")
 	e.StaticFS("/static", static)

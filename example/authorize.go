@@ -63,7 +63,7 @@ func (a *app) authorizeConfig() *handlers.AuthorizeConfig {
 		// A client the user already approved for these scopes skips the
 		// consent page (when its identity is assured, see
 		// handlers.AuthorizeConfig.Consents).
-		Consents: a.model,
+		Consents: a.consents,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -66,6 +67,10 @@ type appConfig struct {
 	MaxSessions int
 	// Logger receives server faults. Default slog.Default().
 	Logger *slog.Logger
+	// AuditLog receives the audit events (oauth2server.Event) as JSON
+	// lines: tokens issued, refresh reuse, revocations, logins, consent.
+	// Default nil: none.
+	AuditLog io.Writer
 
 	// hashPassword hashes user passwords. Default
 	// oauth2server.HashPassword (bcrypt, default cost); tests use a cheap

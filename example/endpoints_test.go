@@ -40,8 +40,28 @@ func TestMetadata(t *testing.T) {
 	assert.Equal(t, ts.base+tokenPath, meta["token_endpoint"])
 	assert.Equal(t, ts.base+"/oauth/revoke", meta["revocation_endpoint"])
 	assert.Equal(t, ts.base+"/oauth/introspect", meta["introspection_endpoint"])
-	assert.NotContains(t, meta, "jwks_uri", "opaque tokens: no JWK Set")
+	assert.Equal(t, ts.base+"/oauth/jwks.json", meta["jwks_uri"], "the keys of the ID tokens")
+	assert.Equal(t, ts.base+"/oauth/userinfo", meta["userinfo_endpoint"])
 	assert.Contains(t, meta["grant_types_supported"], "client_credentials")
+
+	// OpenID Connect Discovery lists the same endpoints.
+	status, disco := getJSON(t, ts.base+"/.well-known/openid-configuration")
+	require.Equal(t, http.StatusOK, status)
+	for _, k := range []string{"issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint"} {
+		assert.Equal(t, meta[k], disco[k], k)
+	}
+	assert.Equal(t, []any{"RS256"}, disco["id_token_signing_alg_values_supported"])
+
+	// Without OpenID Connect and with opaque tokens there is no JWK Set.
+	ts = startApp(t, appConfig{NoOpenID: true})
+	status, meta = getJSON(t, ts.base+"/.well-known/oauth-authorization-server")
+	require.Equal(t, http.StatusOK, status)
+	assert.NotContains(t, meta, "jwks_uri", "opaque tokens: no JWK Set")
+	assert.NotContains(t, meta, "userinfo_endpoint")
+	resp, err := http.Get(ts.base + "/.well-known/openid-configuration")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }
 
 // A resource server (the confidential demo client) introspects a token,

@@ -58,6 +58,7 @@ func (a *app) loginSucceeded(c echo.Context, username string) {
 // usernames are throttled alike, so the page tells nothing about whether
 // the account exists.
 func (a *app) loginThrottled(c echo.Context, d loginData, wait time.Duration) error {
+	a.audit(c, oauth2server.Event{Kind: oauth2server.EventLoginThrottled, Username: a.accountDigest(d.Username)})
 	secs := int64((wait + time.Second - 1) / time.Second)
 	c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	d.Error = "Too many failed sign-in attempts. Wait " + waitText(secs) + ", then try again."

@@ -30,6 +30,14 @@
 //	-dev               allow a generated signing key (development only)
 //	-trusted-proxy IP  a reverse proxy (IP or CIDR) whose X-Forwarded-For and
 //	                   X-Forwarded-Proto are believed (repeatable)
+//	-shutdown-timeout D  how long SIGTERM or SIGINT waits for requests in
+//	                   flight before closing their connections (default 10s)
+//
+// It serves Prometheus metrics at /metrics, liveness at /healthz and
+// readiness (MongoDB answers) at /readyz; docs/operations.md lists the
+// metrics. On SIGTERM or SIGINT it stops accepting connections, lets the
+// requests in flight finish, closes the MongoDB client and exits 0; a
+// second signal ends it at once.
 //
 // An https -issuer turns on oauth2server.Options.RequireTLS, for the
 // example's pages too: the example speaks plain HTTP, so it must then sit
@@ -53,8 +61,18 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 )
 
+// defaultShutdownTimeout bounds the drain on SIGTERM: below the 30 s an
+// orchestrator usually waits before SIGKILL, above any answer the server
+// gives in time (its write timeout is 30 s, but only a stalled client
+// takes that long).
+const defaultShutdownTimeout = 10 * time.Second
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
@@ -69,6 +87,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("example", flag.ContinueOnError)
 	var cfg appConfig
 	var configFile string
+	var shutdownTimeout time.Duration
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:9096", "listen address")
 	fs.StringVar(&configFile, "config", "", "JSON file with issuer, clients and users (default: demo data)")
 	fs.StringVar(&cfg.Issuer, "issuer", "", "public base URL of the server (default http://ADDR)")
@@ -87,10 +106,29 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, v)
 		return nil
 	})
+	var auditFile string
+	fs.StringVar(&auditFile, "audit-log", "", "file to append audit events to as JSON lines, - for standard output (default: none)")
+	fs.DurationVar(&shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout,
+		"on SIGTERM or SIGINT, how long to wait for requests in flight before closing their connections")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg.NoOpenID = !*openID
+	if shutdownTimeout <= 0 {
+		return errors.New("-shutdown-timeout must be positive")
+	}
+	switch auditFile {
+	case "":
+	case "-":
+		cfg.AuditLog = out
+	default:
+		f, err := os.OpenFile(auditFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("-audit-log: %w", err)
+		}
+		defer f.Close()
+		cfg.AuditLog = f
+	}
 	if configFile != "" {
 		fc, err := loadConfigFile(configFile)
 		if err != nil {
@@ -122,11 +160,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return errors.Join(err, a.Close(context.Background()))
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Stop accepting, let the requests in flight finish, then close the
+	// store (the MongoDB client) once nothing uses it.
+	cfg.Logger.Info("example: shutting down: draining requests in flight", "timeout", shutdownTimeout)
+	drain, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	err = hs.Shutdown(shutdown)
-	if cerr := a.Close(shutdown); cerr != nil {
+	if err = hs.Shutdown(drain); err != nil {
+		err = fmt.Errorf("requests still in flight after -shutdown-timeout %s: %w", shutdownTimeout, err)
+		_ = hs.Close() // cut them
+	}
+	closing, cancelClose := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelClose()
+	if cerr := a.Close(closing); cerr != nil {
 		err = errors.Join(err, cerr)
+	}
+	if err == nil {
+		cfg.Logger.Info("example: stopped")
 	}
 	return err
 }

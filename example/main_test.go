@@ -82,6 +82,7 @@ func TestRunErrors(t *testing.T) {
 		{name: "nok, -mongo-uri without -session-key", givenArgs: []string{"-addr", "127.0.0.1:0", "-mongo-uri", "mongodb://127.0.0.1:1/"}, expectError: "-mongo-uri needs -session-key"},
 		{name: "nok, short session key", givenArgs: []string{"-session-key", "c2hvcnQ="}, expectError: `invalid value "c2hvcnQ=" for flag -session-key: shorter than 32 bytes`},
 		{name: "nok, session key not base64", givenArgs: []string{"-session-key", "not base64!"}, expectError: "not base64"},
+		{name: "nok, zero shutdown timeout", givenArgs: []string{"-shutdown-timeout", "0s"}, expectError: "-shutdown-timeout must be positive"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,9 +8,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/echo-oauth2/oauth2server"
+	"github.com/labstack/echo/v4"
 )
 
 // assets holds the page templates and the stylesheet, compiled into the
@@ -141,7 +140,7 @@ func (a *app) login(c echo.Context) error {
 	} else if wait > 0 {
 		return a.loginThrottled(c, loginData{CSRF: csrf, ReturnTo: returnTo, Username: username}, wait)
 	}
-	user, err := a.model.GetUser(c.Request().Context(), username, postForm(c, "password"))
+	user, err := a.users.GetUser(c.Request().Context(), username, postForm(c, "password"))
 	if err != nil {
 		// A store fault is no wrong password: give the charge back.
 		a.loginSucceeded(c, username)
@@ -150,12 +149,14 @@ func (a *app) login(c echo.Context) error {
 	if user == nil {
 		a.cfg.Logger.DebugContext(c.Request().Context(), "example: login failed",
 			"address", a.srv.ClientAddress(c.Request()), "account", a.accountDigest(username))
+		a.audit(c, oauth2server.Event{Kind: oauth2server.EventLoginFailed, Username: a.accountDigest(username)})
 		return a.pages.render(c, http.StatusUnauthorized, "login.html", loginData{
 			CSRF: csrf, ReturnTo: returnTo, Username: username,
 			Error: "Invalid username or password.",
 		})
 	}
 	a.loginSucceeded(c, username)
+	a.audit(c, oauth2server.Event{Kind: oauth2server.EventLoginSucceeded, UserID: user.ID})
 	if err := a.sessions.login(c, user); err != nil {
 		return a.serverError(c, err)
 	}

@@ -14,11 +14,14 @@ import (
 // is refused with a page, never redirected to https (a redirect would
 // already have sent the form or cookie in clear; RFC 6749 §3.1, §10.3).
 // The OAuth endpoints, the API and the metadata are left to the library,
-// which answers them in its own format.
+// which answers them in its own format. The operational endpoints carry
+// no credentials and are probed and scraped from inside the deployment,
+// over plain HTTP.
 func (a *app) pagesRequireTLS(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := c.Request().URL.Path
-		if strings.HasPrefix(p, oauthPrefix+"/") || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/.well-known/") {
+		if strings.HasPrefix(p, oauthPrefix+"/") || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/.well-known/") ||
+			p == metricsPath || p == healthPath || p == readyPath {
 			return next(c)
 		}
 		if a.srv.CheckTLS(c.Request()) != nil {

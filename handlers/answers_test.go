@@ -15,14 +15,15 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 	"github.com/echo-oauth2/oauth2server/handlers"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
+	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 // every answer of every JSON endpoint, success and error alike,
 // 405, 413 and 415 included, carries Cache-Control: no-store, Pragma:
 // no-cache and, with content, Content-Type: application/json, whether the
-// endpoint is mounted by Register on Echo or served by the Server's
-// net/http handlers. The errors are OAuth errors written by the one writer,
-// never by Echo's HTTPErrorHandler.
+// endpoint is mounted by Register on Echo or served by package nethttp.
+// The errors are OAuth errors written by the one writer, never by Echo's
+// HTTPErrorHandler.
 func TestJSONEndpointAnswers(t *testing.T) {
 	t.Parallel()
 	m := memorymodel.New()
@@ -36,8 +37,8 @@ func TestJSONEndpointAnswers(t *testing.T) {
 	e.HTTPErrorHandler = func(err error, c echo.Context) { t.Errorf("Echo's error handler called with %v", err) }
 	require.NoError(t, handlers.Register(e.Group("/oauth"), srv, handlers.RegisterConfig{
 		BaseURL: "https://as.example.com/oauth", Root: e}))
-	e.Any("/nethttp/token", echo.WrapHandler(http.HandlerFunc(srv.ServeToken)))
-	e.Any("/nethttp/device_authorization", echo.WrapHandler(http.HandlerFunc(srv.ServeDeviceAuthorization)))
+	e.Any("/nethttp/token", echo.WrapHandler(nethttp.Token(srv)))
+	e.Any("/nethttp/device_authorization", echo.WrapHandler(nethttp.DeviceAuthorization(srv)))
 
 	endpoints := []struct {
 		path        string

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 // pkceVerifier and pkceChallenge are the S256 test vector of RFC 7636
@@ -39,7 +40,7 @@ func (e *tokenEndpoint) post(t *testing.T, form url.Values) (int, map[string]any
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(e.client.ID, e.secret)
 	rec := httptest.NewRecorder()
-	e.srv.ServeToken(rec, req)
+	nethttp.Token(e.srv).ServeHTTP(rec, req)
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
 	return rec.Code, body

@@ -17,6 +17,7 @@ import (
 
 	"github.com/echo-oauth2/oauth2server"
 	"github.com/echo-oauth2/oauth2server/mongomodel"
+	"github.com/echo-oauth2/oauth2server/nethttp"
 )
 
 func TestEnsureIndexesIsIdempotent(t *testing.T) {
@@ -305,7 +306,7 @@ func postToken(t *testing.T, srv *oauth2server.Server, form url.Values) tokenRes
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("app", "s3cret")
 	rec := httptest.NewRecorder()
-	srv.ServeToken(rec, req)
+	nethttp.Token(srv).ServeHTTP(rec, req)
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
 	return tokenResult{status: rec.Code, header: rec.Header(), body: body}

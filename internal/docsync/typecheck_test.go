@@ -35,6 +35,8 @@ var knownImports = map[string]string{
 	"modeltest":    module + "/modeltest",
 	"mongomodel":   module + "/mongomodel",
 	"nethttp":      module + "/nethttp",
+	"modelobserve": module + "/modelobserve",
+	"otelmodel":    module + "/otelmodel",
 	"oautherrors":  module + "/errors",
 	"oauthmw":      module + "/middleware",
 
@@ -47,6 +49,8 @@ var knownImports = map[string]string{
 	"options":    "go.mongodb.org/mongo-driver/v2/mongo/options",
 	"assert":     "github.com/stretchr/testify/assert",
 	"require":    "github.com/stretchr/testify/require",
+	"prometheus": "github.com/prometheus/client_golang/prometheus",
+	"trace":      "go.opentelemetry.io/otel/trace",
 
 	"base64":   "encoding/base64",
 	"bytes":    "bytes",

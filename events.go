@@ -1,0 +1,123 @@
+package oauth2server
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// EventKind names what an [Event] reports.
+type EventKind string
+
+// The events of [Options.OnEvent]. The Server records all but the last
+// four kinds itself; the application records those with [Server.Record],
+// as the example's login page does.
+const (
+	// EventTokenIssued: the token endpoint or the implicit grant issued
+	// an access token (and maybe a refresh token).
+	EventTokenIssued EventKind = "token_issued"
+	// EventRefreshRotated: a refresh token was spent for a new one.
+	EventRefreshRotated EventKind = "refresh_rotated"
+	// EventRefreshReuse: a spent refresh token was presented again; its
+	// whole grant family was revoked (RFC 9700 §4.14.2).
+	EventRefreshReuse EventKind = "refresh_reuse_detected"
+	// EventCodeReplay: a redeemed authorization code was presented again;
+	// the tokens it produced were revoked (RFC 6749 §4.1.2).
+	EventCodeReplay EventKind = "code_replay_detected"
+	// EventTokenRevoked: a client revoked one of its tokens (RFC 7009).
+	EventTokenRevoked EventKind = "token_revoked"
+	// EventTokenIntrospected: a resource server introspected a token
+	// (RFC 7662); Active says what it learnt.
+	EventTokenIntrospected EventKind = "token_introspected"
+	// EventClientAuthFailed: a client failed to authenticate at the token,
+	// revocation, introspection or device authorization endpoint. ClientID
+	// is the identifier it claimed, which nothing vouches for.
+	EventClientAuthFailed EventKind = "client_authentication_failed"
+	// EventConsentGranted and EventConsentDenied: the user decided on an
+	// authorization request ([Server.Authorize]).
+	EventConsentGranted EventKind = "consent_granted"
+	EventConsentDenied  EventKind = "consent_denied"
+	// EventDeviceApproved and EventDeviceDenied: the user decided on a
+	// device authorization request ([Server.ApproveDevice],
+	// [Server.DenyDevice]).
+	EventDeviceApproved EventKind = "device_approved"
+	EventDeviceDenied   EventKind = "device_denied"
+
+	// Recorded by the application ([Server.Record]).
+	EventLoginSucceeded EventKind = "login_succeeded"
+	EventLoginFailed    EventKind = "login_failed"
+	EventLoginThrottled EventKind = "login_throttled"
+	EventConsentRevoked EventKind = "consent_revoked"
+)
+
+// Event is one audit event. It never holds a secret, a token or a code:
+// a token is named by TokenID, its jti or its digest ([TokenDigest]).
+type Event struct {
+	Kind EventKind `json:"kind"`
+	// Time is when it happened, on the Server's clock.
+	Time time.Time `json:"time"`
+	// ClientID is the client concerned (for EventClientAuthFailed, the one
+	// claimed).
+	ClientID string `json:"client_id,omitempty"`
+	// UserID and Username identify the user; Username only in login
+	// events.
+	UserID   string `json:"user_id,omitempty"`
+	Username string `json:"username,omitempty"`
+	// GrantType is the grant of an issued token ("implicit" from the
+	// authorization endpoint).
+	GrantType string   `json:"grant_type,omitempty"`
+	Scope     []string `json:"scope,omitempty"`
+	// GrantID is the token family; TokenID the token.
+	GrantID string `json:"grant_id,omitempty"`
+	TokenID string `json:"token_id,omitempty"`
+	// Active is the answer of an introspection.
+	Active *bool `json:"active,omitempty"`
+	// Reason is the OAuth error code of a failure, when there is one.
+	Reason string `json:"reason,omitempty"`
+	// Address is the client address ([Server.ClientAddress]) when the
+	// event came from an HTTP request.
+	Address string `json:"address,omitempty"`
+}
+
+// Record hands e to [Options.OnEvent], with Time set to now when zero and
+// the request's address when ctx carries one. Applications record their
+// own events (logins, consent revocations) with it, so that one hook sees
+// them all. Without OnEvent it does nothing.
+func (s *Server) Record(ctx context.Context, e Event) {
+	if s.opts.OnEvent == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	if e.Address == "" {
+		e.Address, _ = ctx.Value(addressKey{}).(string)
+	}
+	e.Scope = slices.Clone(e.Scope)
+	s.opts.OnEvent(ctx, e)
+}
+
+type addressKey struct{}
+
+// withAddress returns the request's context, carrying its client address
+// for the events recorded while it is served; the address is worked out
+// only when someone listens.
+func (s *Server) withAddress(r *http.Request) context.Context {
+	ctx := r.Context()
+	if s.opts.OnEvent == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, addressKey{}, s.ClientAddress(r))
+}
+
+// tokenID names tok in events: its jti, or the digest of its access token.
+func tokenID(tok *Token) string {
+	if tok.ID != "" {
+		return tok.ID
+	}
+	if tok.AccessToken != "" {
+		return TokenDigest(tok.AccessToken)
+	}
+	return TokenDigest(tok.RefreshToken)
+}
