@@ -31,11 +31,14 @@ const (
 	oauthPrefix   = "/oauth"
 	authorizePath = oauthPrefix + "/authorize"
 	tokenPath     = oauthPrefix + "/token"
-	loginPath     = "/login"
-	logoutPath    = "/logout"
-	callbackPath  = "/callback"
-	mePath        = "/api/me"
-	writePath     = "/api/write"
+	// With OpenID Connect (handlers.Register's default paths).
+	userInfoPath   = oauthPrefix + "/userinfo"
+	endSessionPath = oauthPrefix + "/end_session"
+	loginPath      = "/login"
+	logoutPath     = "/logout"
+	callbackPath   = "/callback"
+	mePath         = "/api/me"
+	writePath      = "/api/write"
 )
 
 // store is what the example needs of a model: the core Model, users for the
@@ -435,13 +438,20 @@ func (a *app) routes() (*echo.Echo, error) {
 		a.demoClient = &http.Client{Transport: inProcessTransport{h: e}, Timeout: 10 * time.Second}
 	}
 	// Authorization (with the pages above), token, revocation,
-	// introspection, device authorization, the JWK Set (with -jwt) and the
-	// metadata at /.well-known/oauth-authorization-server.
-	if err := handlers.Register(e.Group(oauthPrefix), a.srv, handlers.RegisterConfig{
+	// introspection, device authorization, the JWK Set (with -jwt or
+	// OpenID Connect) and the metadata at
+	// /.well-known/oauth-authorization-server; with OpenID Connect also
+	// UserInfo, end session (logout.go) and Discovery at
+	// /.well-known/openid-configuration.
+	rc := handlers.RegisterConfig{
 		BaseURL:   a.issuer + oauthPrefix,
 		Root:      e,
 		Authorize: a.authorizeConfig(),
-	}); err != nil {
+	}
+	if a.srv.OpenIDEnabled() {
+		rc.EndSession = a.endSessionConfig()
+	}
+	if err := handlers.Register(e.Group(oauthPrefix), a.srv, rc); err != nil {
 		return nil, err
 	}
 	if a.srv.DeviceAuthorizationEnabled() {

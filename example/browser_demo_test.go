@@ -11,7 +11,8 @@ import (
 
 // The demo as a visitor sees it: the home page's link starts a request of
 // this browser's own, and after login and consent the callback page shows
-// the verified ID token's claims and the curl command that calls the API.
+// the verified ID token's claims, UserInfo and the curl command that calls
+// the API, and its logout button signs out.
 func TestBrowserDemo(t *testing.T) {
 	t.Parallel()
 	ts := startApp(t, appConfig{})
@@ -36,4 +37,17 @@ func TestBrowserDemo(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(pre, "curl -s -H 'Authorization: Bearer "), pre)
 	assert.True(t, strings.HasSuffix(pre, ts.base+mePath+"'"), pre)
+	info, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("userinfo")))
+	require.NoError(t, err)
+	assert.Contains(t, info, "demo@example.com")
+
+	// The client's logout button signs out at the end session endpoint
+	// and comes back home.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("rp-logout")),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/login"]`)),
+	))
+	home, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main`)))
+	require.NoError(t, err)
+	assert.NotContains(t, home, "Signed in as")
 }

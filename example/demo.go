@@ -7,6 +7,9 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -150,6 +153,22 @@ type demoResult struct {
 	Curl string
 	// IDToken is the verified ID token, nil without OpenID Connect.
 	IDToken *idTokenView
+	// UserInfo are the claims of the UserInfo endpoint for the access
+	// token.
+	UserInfo []claimRow
+	// Logout is the client's RP-initiated logout form.
+	Logout *demoLogout
+}
+
+// demoLogout is the form that asks the end session endpoint to sign the
+// user out and come back to the home page (OpenID Connect RP-Initiated
+// Logout §2): the ID token as id_token_hint proves the client's request,
+// so the user is not asked to confirm.
+type demoLogout struct {
+	Action                string
+	IDTokenHint           string
+	ClientID              string
+	PostLogoutRedirectURI string
 }
 
 // idTokenView is a verified ID token as the callback shows it.
@@ -207,7 +226,45 @@ func (a *app) redeemDemo(ctx context.Context, code string, s demoSecrets) *demoR
 	}
 	view.Claims = claimRows(v.claims)
 	r.IDToken = view
+	r.Logout = &demoLogout{Action: endSessionPath, IDTokenHint: raw, ClientID: a.demo.ClientID,
+		PostLogoutRedirectURI: a.issuer + "/"}
+
+	info, err := a.demoUserInfo(ctx, tok.AccessToken)
+	switch {
+	case err != nil:
+		r.Error = "The UserInfo request failed: " + err.Error()
+	case info["sub"] != v.claims["sub"]:
+		// OIDC Core §5.3.2: a sub other than the ID token's means the
+		// answer is about someone else, and must not be used.
+		r.Error = "UserInfo answered for another sub than the ID token's."
+	default:
+		r.UserInfo = claimRows(info)
+		view.Checks = append(view.Checks, "UserInfo's sub is the ID token's")
+	}
 	return r
+}
+
+// demoUserInfo asks the UserInfo endpoint for the claims of accessToken
+// (OIDC Core §5.3.1).
+func (a *app) demoUserInfo(ctx context.Context, accessToken string) (map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.issuer+userInfoPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := a.demoClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d, %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	var claims map[string]any
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&claims); err != nil {
+		return nil, err
+	}
+	return claims, nil
 }
 
 // demoRandom returns 32 random bytes, base64url: 43 characters, a valid

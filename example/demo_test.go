@@ -6,10 +6,12 @@ import (
 	"encoding/base64"
 	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,13 +46,19 @@ func (ts *testServer) startDemo(t *testing.T, c *http.Client) (*url.URL, *http.C
 var (
 	bearerRe = regexp.MustCompile(`Authorization: Bearer ([A-Za-z0-9._~-]+)`)
 	claimRe  = regexp.MustCompile(`<tr><th>([a-z_]+)</th><td><code>([^<]*)</code></td></tr>`)
+	tableRe  = regexp.MustCompile(`(?s)<table class="claims" id="([a-z]+)">(.*?)</table>`)
 )
 
-// claimsOf returns the claims the callback page shows.
-func claimsOf(page string) map[string]string {
+// claimsOf returns the claims of the table with id on the callback page.
+func claimsOf(page, id string) map[string]string {
 	out := map[string]string{}
-	for _, m := range claimRe.FindAllStringSubmatch(page, -1) {
-		out[m[1]] = html.UnescapeString(m[2])
+	for _, t := range tableRe.FindAllStringSubmatch(page, -1) {
+		if t[1] != id {
+			continue
+		}
+		for _, m := range claimRe.FindAllStringSubmatch(t[2], -1) {
+			out[m[1]] = html.UnescapeString(m[2])
+		}
 	}
 	return out
 }
@@ -95,7 +103,7 @@ func TestDemoPerVisitor(t *testing.T) {
 	assert.Contains(t, page, "matches the request")
 	assert.Contains(t, page, "nonce is the one this browser sent")
 	assert.NotContains(t, page, `id="result-error"`)
-	claims := claimsOf(page)
+	claims := claimsOf(page, "claims")
 	assert.Equal(t, demoUsername, claims["sub"])
 	assert.Equal(t, demoPublicClient, claims["aud"])
 	assert.Equal(t, ts.base, claims["iss"])
@@ -107,6 +115,12 @@ func TestDemoPerVisitor(t *testing.T) {
 	assert.Equal(t, "Demo User", claims["name"])
 	assert.Equal(t, "demo@example.com", claims["email"])
 	assert.Equal(t, "true", claims["email_verified"])
+	// UserInfo releases the claims of the approved scopes for the access
+	// token, for the same sub.
+	info := claimsOf(page, "userinfo")
+	assert.Equal(t, map[string]string{"sub": demoUsername, "name": "Demo User", "preferred_username": demoUsername,
+		"email": "demo@example.com", "email_verified": "true"}, info)
+	assert.Contains(t, page, "UserInfo&#39;s sub is the ID token&#39;s")
 	m := bearerRe.FindStringSubmatch(html.UnescapeString(page))
 	require.NotNil(t, m, "the curl command with the access token: %s", page)
 	status, me := apiGet(t, ts.codeClient().Client(t.Context(), &oauth2.Token{AccessToken: m[1]}), ts.base+mePath)
@@ -128,8 +142,19 @@ func TestDemoPerVisitor(t *testing.T) {
 	status, _ = apiGet(t, ts.codeClient().Client(t.Context(), &oauth2.Token{AccessToken: m[1]}), ts.base+mePath)
 	assert.Equal(t, http.StatusOK, status, "the token still works: nobody redeemed the code twice")
 	// Bob's own browser with Alice's state gets nothing either.
-	_, page = get(t, bob, ts.base+callbackPath+"?"+url.Values{"code": {"x"}, "state": {qa.Get("state")}}.Encode())
-	assert.NotContains(t, page, "redeemed the code")
+	_, bobPage := get(t, bob, ts.base+callbackPath+"?"+url.Values{"code": {"x"}, "state": {qa.Get("state")}}.Encode())
+	assert.NotContains(t, bobPage, "redeemed the code")
+
+	// The client's logout button: its ID token proves the request, so the
+	// end session endpoint signs Alice out at once and sends her home
+	// (R-138, R-139).
+	form := hiddenFields(page)
+	require.Equal(t, []string{"client_id", "id_token_hint", "post_logout_redirect_uri"}, slices.Sorted(maps.Keys(form)))
+	resp, _ = post(t, alice, ts.base+endSessionPath, form)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, ts.base+"/", resp.Header.Get("Location"))
+	_, home := get(t, alice, ts.base+"/")
+	assert.NotContains(t, home, "Signed in as")
 }
 
 // Without OpenID Connect the demo asks for read and write alone, and the

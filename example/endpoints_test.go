@@ -42,12 +42,13 @@ func TestMetadata(t *testing.T) {
 	assert.Equal(t, ts.base+"/oauth/introspect", meta["introspection_endpoint"])
 	assert.Equal(t, ts.base+"/oauth/jwks.json", meta["jwks_uri"], "the keys of the ID tokens")
 	assert.Equal(t, ts.base+"/oauth/userinfo", meta["userinfo_endpoint"])
+	assert.Equal(t, ts.base+"/oauth/end_session", meta["end_session_endpoint"])
 	assert.Contains(t, meta["grant_types_supported"], "client_credentials")
 
 	// OpenID Connect Discovery lists the same endpoints.
 	status, disco := getJSON(t, ts.base+"/.well-known/openid-configuration")
 	require.Equal(t, http.StatusOK, status)
-	for _, k := range []string{"issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint"} {
+	for _, k := range []string{"issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint"} {
 		assert.Equal(t, meta[k], disco[k], k)
 	}
 	assert.Equal(t, []any{"RS256"}, disco["id_token_signing_alg_values_supported"])

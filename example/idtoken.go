@@ -124,7 +124,7 @@ type claimRow struct {
 }
 
 // claimRows lists claims sorted by name; times are shown as dates too.
-func claimRows(claims jwt.MapClaims) []claimRow {
+func claimRows(claims map[string]any) []claimRow {
 	rows := make([]claimRow, 0, len(claims))
 	for name, v := range claims {
 		var s string

@@ -192,8 +192,12 @@ Clients and users come from the -config file. Open the home page to sign in:
 
 Authorization endpoint: %s
 Metadata (every endpoint): %s
-
 `, a.issuer, a.issuer+authorizePath, meta)
+		if a.srv.OpenIDEnabled() {
+			disco, _ := oauth2server.OpenIDConfigurationURL(a.issuer)
+			fmt.Fprintf(w, "OpenID Provider configuration: %s\n", disco)
+		}
+		fmt.Fprintln(w)
 		return
 	}
 	fmt.Fprintf(w, `
@@ -204,8 +208,9 @@ Metadata (every endpoint): %s
    %s
 
 2. The redirect lands on %s, which plays the client in the browser
-   that started the request: it redeems the code, verifies the ID token and
-   shows its claims, and the curl command that calls the API.
+   that started the request: it redeems the code, verifies the ID token,
+   shows its claims and UserInfo, the curl command that calls the API,
+   and a button that signs out through the client (RP-initiated logout).
 
 Client credentials (confidential client %q):
 

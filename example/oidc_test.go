@@ -181,3 +181,36 @@ func TestLoginPageHints(t *testing.T) {
 	assert.Contains(t, page, `<a href="/oauth/authorize?x=1">Continue</a>`)
 	assert.NotContains(t, page, `value="demo"`, "no prefill without prompt=login")
 }
+
+// RP-initiated logout without an ID token: the end session endpoint asks
+// the user first, on the example's page, and the confirmation ends the
+// session; a post_logout_redirect_uri without a hint is refused on a page,
+// never redirected (R-138, R-139).
+func TestEndSession(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{})
+	c := browser(t)
+	ts.login(t, c)
+
+	resp, page := get(t, c, ts.base+endSessionPath+"?client_id="+demoPublicClient)
+	require.Equal(t, http.StatusOK, resp.StatusCode, page)
+	assert.Contains(t, page, "Sign out?")
+	assert.Contains(t, page, "Signed in as <strong>demo</strong>")
+	assert.Contains(t, page, "but may not come from it", "without a hint the client is only a claim")
+	_, home := get(t, c, ts.base+"/")
+	require.Contains(t, home, "Signed in as", "nothing happened before the confirmation")
+
+	m := actionRe.FindStringSubmatch(page)
+	require.NotNil(t, m)
+	resp, page = post(t, c, ts.base+unescapeAttr(m[1]), hiddenFields(page))
+	require.Equal(t, http.StatusOK, resp.StatusCode, page)
+	assert.Contains(t, page, `id="logged-out"`)
+	_, home = get(t, c, ts.base+"/")
+	assert.NotContains(t, home, "Signed in as")
+
+	resp, page = get(t, c, ts.base+endSessionPath+"?"+url.Values{"client_id": {demoPublicClient},
+		"post_logout_redirect_uri": {ts.base + "/"}}.Encode())
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Empty(t, resp.Header.Get("Location"))
+	assert.Contains(t, page, "Sign-out failed")
+}

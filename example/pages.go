@@ -63,6 +63,7 @@ type indexData struct {
 	CSRF   string
 	Demo   *demoRequest
 	Issuer string
+	OpenID bool
 }
 
 // index is the home page. An anonymous visit stores nothing.
@@ -71,7 +72,7 @@ func (a *app) index(c echo.Context) error {
 	if err != nil {
 		return a.serverError(c, err)
 	}
-	d := indexData{Demo: a.demo, Issuer: a.issuer}
+	d := indexData{Demo: a.demo, Issuer: a.issuer, OpenID: a.srv.OpenIDEnabled()}
 	if s != nil {
 		d.User, d.CSRF = s.username, a.sessions.csrf(s)
 	}

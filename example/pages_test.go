@@ -331,6 +331,7 @@ func TestBanner(t *testing.T) {
 	assert.Contains(t, out, "http://127.0.0.1:9096/\n", "the home page, which signs in")
 	assert.Contains(t, out, "http://127.0.0.1:9096/.well-known/oauth-authorization-server")
 	assert.Contains(t, out, "http://127.0.0.1:9096"+authorizePath)
+	assert.Contains(t, out, "http://127.0.0.1:9096/.well-known/openid-configuration")
 }
 
 // with an https issuer the token endpoint accepts only what the

@@ -223,6 +223,7 @@ type formKeys struct {
 	login   []byte // the login form's cookie and token
 	session []byte // the forms of a logged-in session
 	log     []byte // usernames in logs (accountDigest)
+	logout  []byte // handlers.EndSessionConfig.CSRFKey
 }
 
 // minSessionKeyBytes is the shortest accepted session key: 256 bits, the
@@ -240,6 +241,7 @@ func deriveFormKeys(key []byte) formKeys {
 		login:   derive("login"),
 		session: derive("session"),
 		log:     derive("log"),
+		logout:  derive("end-session"),
 	}
 }
 

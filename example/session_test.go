@@ -308,9 +308,9 @@ func TestSessionKeyConfig(t *testing.T) {
 	}
 	keys := deriveFormKeys(fileKey)
 	distinct := map[string]bool{}
-	for _, k := range [][]byte{keys.consent, keys.login, keys.session, keys.log} {
+	for _, k := range [][]byte{keys.consent, keys.login, keys.session, keys.log, keys.logout} {
 		assert.Len(t, k, 32)
 		distinct[string(k)] = true
 	}
-	assert.Len(t, distinct, 4, "one key per purpose")
+	assert.Len(t, distinct, 5, "one key per purpose")
 }
