@@ -12,11 +12,10 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/labstack/echo/v4"
 
 	"github.com/echo-oauth2/oauth2server"
+	"github.com/echo-oauth2/oauth2server/handlers"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
-	oauthmw "github.com/echo-oauth2/oauth2server/middleware"
 )
 
 // The OpenID Connect rows: what an ID token adds to the code exchange, and
@@ -51,7 +50,7 @@ func newOIDCKeys(tb testing.TB) oidcKeys {
 
 // newOursOIDC is oauth2server as an OpenID Provider on the memory model,
 // with the bench client registered for ID tokens signed with alg, and the
-// user's claims set. It also mounts GET /userinfo (see userInfoHandler).
+// user's claims set. It also mounts the UserInfo endpoint at /userinfo.
 func newOursOIDC(tb testing.TB, keys oidcKeys, alg string) *ours {
 	ctx := context.Background()
 	m := memorymodel.New()
@@ -81,23 +80,8 @@ func newOursOIDC(tb testing.TB, keys oidcKeys, alg string) *ours {
 		SigningKeys: []oauth2server.SigningKey{{PEM: keys.rsa.pem(tb), Active: true},
 			{PEM: keys.ed.pem(tb)}},
 	})
-	o.echo.GET("/userinfo", userInfoHandler(o.srv), oauthmw.Authenticate(o.srv))
+	o.echo.Any("/userinfo", handlers.UserInfo(o.srv))
 	return o
-}
-
-// userInfoHandler answers UserInfo (OIDC Core §5.3) the way the library's
-// handler does: the Authenticate middleware verifies the bearer token,
-// Server.UserInfo releases the claims of its scope, and the answer is
-// JSON.
-func userInfoHandler(srv *oauth2server.Server) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		tok, _ := oauthmw.TokenFromContext(c)
-		claims, err := srv.UserInfo(c.Request().Context(), tok)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, claims)
-	}
 }
 
 // newOIDCCodes stores n codes of the bench client for the user, as the
@@ -196,10 +180,11 @@ func idTokenSigningInput(tb testing.TB, keys oidcKeys, k jwtKey) string {
 	return raw[:i]
 }
 
-// BenchmarkUserInfo puts UserInfo (GET /userinfo with an access token of
-// an OpenID Connect grant: the bearer check, the user's claims from the
-// model, the claims of the token's scope as JSON) beside the bearer row on
-// the same server (GET /api/me with the same token).
+// BenchmarkUserInfo puts UserInfo (GET /userinfo through
+// handlers.UserInfo with an access token of an OpenID Connect grant: the
+// bearer check, the user's claims from the model, the claims of the
+// token's scope as JSON) beside the bearer row on the same server (GET
+// /api/me through the Authenticate middleware with the same token).
 func BenchmarkUserInfo(b *testing.B) {
 	keys := newOIDCKeys(b)
 	for _, path := range []string{"/api/me", "/userinfo"} {
