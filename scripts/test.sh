@@ -165,7 +165,9 @@ gotest() {
 
 gotest library .
 
-for mod in tools/mongotest bench; do
+# interop builds ./example and runs it as a subprocess for relying parties
+# of other libraries (go-oidc, zitadel/oidc) and Chromium.
+for mod in tools/mongotest bench interop; do
   if [ -f "$mod/go.mod" ]; then
     echo "test: go vet ($mod)"
     if (cd "$mod" && go vet ./...); then
