@@ -269,13 +269,17 @@ func (q *request) fail(status int, ar *oauth2server.AuthorizeRequest, err error)
 func (q *request) login(ar *oauth2server.AuthorizeRequest, reauth bool) error {
 	r := q.r
 	p := &oauth2server.LoginPrompt{Request: ar, Reauthenticate: reauth, ReturnTo: r.URL.RequestURI()}
-	if ar != nil {
-		p.ReturnTo = r.URL.EscapedPath() + "?" + ar.LoginReturnQuery()
-		if ar.OpenID != nil {
-			p.LoginHint = ar.OpenID.LoginHint
-		}
+	if ar != nil && ar.OpenID != nil {
+		p.LoginHint = ar.OpenID.LoginHint
+	}
+	if ar != nil && (oauth2server.IsAuthorizePost(r) || ar.LoginSatisfies()) {
+		// The way back is the request's URL as sent, unless the request
+		// came as a form (it has no URL query) or asks for a login that
+		// this one satisfies (prompt=login, select_account, max_age=0),
+		// which coming back must not ask for again.
 		u := *r.URL
 		u.RawQuery = ar.LoginReturnQuery()
+		p.ReturnTo = u.RequestURI()
 		r = r.Clone(r.Context())
 		r.URL = &u
 	}
