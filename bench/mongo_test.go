@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -18,56 +19,265 @@ import (
 	"github.com/echo-oauth2/oauth2server/mongomodel"
 )
 
-// BenchmarkMongoToken measures the client_credentials token endpoint on the
-// MongoDB model, against the server at MONGODB_URI (make bench starts
-// tools/mongotest, an embedded FerretDB on SQLite, unless MONGODB_URI is
-// set). Beside time and allocations it reports roundtrips/op: the commands
-// the driver sends per request, counted with an event.CommandMonitor.
+// BenchmarkMongoToken measures the token endpoint on the MongoDB model, one
+// row per grant, and a bearer validation of one of its access tokens,
+// against the server at MONGODB_URI (make bench starts tools/mongotest, an
+// embedded FerretDB on SQLite, unless MONGODB_URI is set). Beside time and
+// allocations each row reports, from an event.CommandMonitor:
+//
+//   - roundtrips/op: the commands the driver sends per request;
+//   - writes/op: those of them that write (insert, update, delete,
+//     findAndModify).
+//
+// The rows:
+//
+//   - grant=client_credentials: a client that acts for no user.
+//   - grant=authorization_code_pkce: a code saved before the timer,
+//     redeemed with its verifier, issuing access and refresh token.
+//   - grant=refresh_token_rotation: the refresh token of the previous
+//     answer, rotated.
+//   - grant=password: a user whose password is hashed with HashSecret, so
+//     that bcrypt does not hide the store's cost; the login throttle's
+//     counters are part of the grant.
+//   - grant=device_code_pending: the first poll of a pending request
+//     (authorization_pending).
+//   - grant=device_code: the poll that redeems an approved request.
+//   - validate=bearer: GET /api/me behind the Authenticate middleware.
 func BenchmarkMongoToken(b *testing.B) {
 	b.Run("grant=client_credentials/impl=oauth2server", func(b *testing.B) {
-		uri := os.Getenv("MONGODB_URI")
-		if uri == "" {
-			b.Skip("MONGODB_URI is not set: run make bench (it starts tools/mongotest) or point it at a MongoDB server")
-		}
-		var commands atomic.Int64
-		monitor := &event.CommandMonitor{
-			Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) },
-		}
-		client, err := mongo.Connect(options.Client().ApplyURI(uri).
-			SetServerSelectionTimeout(10 * time.Second).SetMonitor(monitor))
-		if err != nil {
-			b.Fatal(err)
-		}
-		var suffix [6]byte
-		_, _ = rand.Read(suffix[:])
-		db := client.Database("oauth2bench_" + hex.EncodeToString(suffix[:]))
-		b.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_ = db.Drop(ctx)
-			_ = client.Disconnect(ctx)
-		})
-		ctx := context.Background()
-		m := mongomodel.New(db, mongomodel.Options{})
-		if err := m.EnsureIndexes(ctx); err != nil {
-			b.Fatal(err)
-		}
-		err = m.AddClient(ctx, &oauth2server.Client{
-			ID:         clientID,
-			SecretHash: oauth2server.HashSecret(clientSecret),
-			Grants:     []string{oauth2server.GrantClientCredentials},
-			Scopes:     []string{scope},
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		h := mountOurs(b, m, nil, oauth2server.Options{AccessTokenLifetime: accessLifetime}).handler()
+		mb := newMongoBench(b)
 		tmpl := requestTemplate(http.MethodPost, "/token")
-		serve(b, h, newRequest(tmpl, ccForm)) // warm the connection pool
-		commands.Store(0)
-		measure(b, func(int) {
-			serve(b, h, newRequest(tmpl, ccForm))
+		serve(b, mb.h, newRequest(tmpl, ccForm)) // warm the connection pool
+		mb.measure(b, func(int) {
+			serve(b, mb.h, newRequest(tmpl, ccForm))
 		})
-		b.ReportMetric(float64(commands.Load())/float64(b.N), "roundtrips/op")
 	})
+	b.Run("grant=authorization_code_pkce/impl=oauth2server", func(b *testing.B) {
+		mb := newMongoBench(b)
+		codes := mb.newCodes(b, b.N+1)
+		bodies := make([]string, len(codes))
+		for i, code := range codes {
+			bodies[i] = codeForm(code)
+		}
+		tmpl := requestTemplate(http.MethodPost, "/token")
+		serve(b, mb.h, newRequest(tmpl, bodies[b.N]))
+		mb.measure(b, func(i int) {
+			serve(b, mb.h, newRequest(tmpl, bodies[i]))
+		})
+	})
+	b.Run("grant=refresh_token_rotation/impl=oauth2server", func(b *testing.B) {
+		mb := newMongoBench(b)
+		tmpl := requestTemplate(http.MethodPost, "/token")
+		rec := serve(b, mb.h, newRequest(tmpl, codeForm(mb.newCodes(b, 1)[0])))
+		rt := jsonString(rec.Body.Bytes(), "refresh_token")
+		mb.measure(b, func(int) {
+			rec := serve(b, mb.h, newRequest(tmpl, refreshForm(rt)))
+			if rt = jsonString(rec.Body.Bytes(), "refresh_token"); rt == "" {
+				b.Fatalf("no refresh token in %s", rec.Body)
+			}
+		})
+	})
+	b.Run("grant=password/impl=oauth2server", func(b *testing.B) {
+		mb := newMongoBench(b)
+		tmpl := requestTemplate(http.MethodPost, "/token")
+		serve(b, mb.h, newRequest(tmpl, passwordForm))
+		mb.measure(b, func(int) {
+			serve(b, mb.h, newRequest(tmpl, passwordForm))
+		})
+	})
+	b.Run("grant=device_code_pending/impl=oauth2server", func(b *testing.B) {
+		mb := newMongoBench(b)
+		codes := mb.newDeviceCodes(b, b.N+1, false)
+		tmpl := requestTemplate(http.MethodPost, "/token")
+		serveStatus(b, mb.h, newRequest(tmpl, deviceForm(codes[b.N])), http.StatusBadRequest)
+		mb.measure(b, func(i int) {
+			serveStatus(b, mb.h, newRequest(tmpl, deviceForm(codes[i])), http.StatusBadRequest)
+		})
+	})
+	b.Run("grant=device_code/impl=oauth2server", func(b *testing.B) {
+		mb := newMongoBench(b)
+		codes := mb.newDeviceCodes(b, b.N+1, true)
+		tmpl := requestTemplate(http.MethodPost, "/token")
+		serve(b, mb.h, newRequest(tmpl, deviceForm(codes[b.N])))
+		mb.measure(b, func(i int) {
+			serve(b, mb.h, newRequest(tmpl, deviceForm(codes[i])))
+		})
+	})
+	b.Run("validate=bearer/impl=oauth2server", func(b *testing.B) {
+		mb := newMongoBench(b)
+		tmpl := requestTemplate(http.MethodGet, "/api/me")
+		tmpl.Header.Set("Authorization", "Bearer "+mb.newAccessToken(b))
+		serve(b, mb.h, newRequest(tmpl, ""))
+		mb.measure(b, func(int) {
+			serve(b, mb.h, newRequest(tmpl, ""))
+		})
+	})
+}
+
+// The resource owner of the password and device rows.
+const (
+	benchUsername = "alice"
+	benchPassword = "Vq2pLr8sXn4kTz6mWc1bHd9gYf3jRe7a" // generated: HashSecret suits it
+)
+
+// passwordForm is the body of a password grant request.
+var passwordForm = "grant_type=password&username=" + benchUsername + "&password=" + benchPassword + "&scope=" + scope
+
+// deviceForm is the body of a device access token request.
+func deviceForm(deviceCode string) string {
+	return "grant_type=" + url.QueryEscape(oauth2server.GrantDeviceCode) + "&device_code=" + url.QueryEscape(deviceCode)
+}
+
+// serveStatus runs one request and fails the benchmark unless it answers
+// with status want.
+func serveStatus(tb testing.TB, h http.Handler, r *http.Request, want int) {
+	if got := httptestServe(h, r); got != want {
+		tb.Fatalf("status %d, want %d", got, want)
+	}
+}
+
+// mongoBench is oauth2server on mongomodel, on a fresh database dropped
+// when the benchmark ends, with the commands of its driver counted.
+type mongoBench struct {
+	model            *mongomodel.Model
+	h                http.Handler
+	srv              *oauth2server.Server
+	commands, writes atomic.Int64
+}
+
+// writeCommands are the commands that change data.
+var writeCommands = map[string]bool{"insert": true, "update": true, "delete": true, "findAndModify": true}
+
+func newMongoBench(b *testing.B) *mongoBench {
+	uri := os.Getenv("MONGODB_URI")
+	if uri == "" {
+		b.Skip("MONGODB_URI is not set: run make bench (it starts tools/mongotest) or point it at a MongoDB server")
+	}
+	mb := &mongoBench{}
+	monitor := &event.CommandMonitor{
+		Started: func(_ context.Context, e *event.CommandStartedEvent) {
+			mb.commands.Add(1)
+			if writeCommands[e.CommandName] {
+				mb.writes.Add(1)
+			}
+		},
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(10 * time.Second).SetMonitor(monitor))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var suffix [6]byte
+	_, _ = rand.Read(suffix[:])
+	db := client.Database("oauth2bench_" + hex.EncodeToString(suffix[:]))
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = db.Drop(ctx)
+		_ = client.Disconnect(ctx)
+	})
+	ctx := context.Background()
+	mb.model = mongomodel.New(db, mongomodel.Options{})
+	if err := mb.model.EnsureIndexes(ctx); err != nil {
+		b.Fatal(err)
+	}
+	err = mb.model.AddClient(ctx, &oauth2server.Client{
+		ID:           clientID,
+		SecretHash:   oauth2server.HashSecret(clientSecret),
+		RedirectURIs: []string{redirectURI},
+		Grants: []string{oauth2server.GrantClientCredentials, oauth2server.GrantAuthorizationCode,
+			oauth2server.GrantRefreshToken, oauth2server.GrantPassword, oauth2server.GrantDeviceCode},
+		Scopes: []string{scope},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = mb.model.AddUser(ctx, &oauth2server.User{ID: userID, Username: benchUsername}, oauth2server.HashSecret(benchPassword))
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := mountOurs(b, mb.model, nil, oauth2server.Options{
+		AccessTokenLifetime:  accessLifetime,
+		RefreshTokenLifetime: refreshLifetime,
+		AllowPasswordGrant:   true,
+		Device:               oauth2server.DeviceOptions{VerificationURI: "https://as.example.com/device"},
+	})
+	mb.h, mb.srv = o.handler(), o.srv
+	return mb
+}
+
+// measure runs op b.N times like the other rows and reports the commands
+// per request.
+func (mb *mongoBench) measure(b *testing.B, op func(i int)) {
+	mb.commands.Store(0)
+	mb.writes.Store(0)
+	measure(b, op)
+	b.ReportMetric(float64(mb.commands.Load())/float64(b.N), "roundtrips/op")
+	b.ReportMetric(float64(mb.writes.Load())/float64(b.N), "writes/op")
+}
+
+// newCodes saves n authorization codes bound to the PKCE challenge, each
+// in a grant family of its own as the authorization endpoint makes them.
+func (mb *mongoBench) newCodes(tb testing.TB, n int) []string {
+	ctx := context.Background()
+	now := time.Now()
+	codes := make([]string, n)
+	for i := range codes {
+		codes[i] = randomToken()
+		err := mb.model.SaveAuthorizationCode(ctx, &oauth2server.AuthorizationCode{
+			Code:                codes[i],
+			ExpiresAt:           now.Add(codeLifetime),
+			RedirectURI:         redirectURI,
+			Scope:               []string{scope},
+			ClientID:            clientID,
+			UserID:              userID,
+			CodeChallenge:       pkceChallenge,
+			CodeChallengeMethod: oauth2server.PKCEMethodS256,
+			GrantID:             randomToken(),
+			IssuedAt:            now,
+		}, nil, &oauth2server.User{ID: userID})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return codes
+}
+
+// newDeviceCodes saves n device authorization requests of the client and
+// returns their device codes; approved ones carry the user's approval.
+func (mb *mongoBench) newDeviceCodes(tb testing.TB, n int, approved bool) []string {
+	ctx := context.Background()
+	now := time.Now()
+	codes := make([]string, n)
+	for i := range codes {
+		dc := &oauth2server.DeviceCode{
+			DeviceCode: randomToken(),
+			UserCode:   randomToken(),
+			ClientID:   clientID,
+			Scope:      []string{scope},
+			IssuedAt:   now,
+			ExpiresAt:  now.Add(codeLifetime),
+			Interval:   5 * time.Second,
+			Status:     oauth2server.DeviceCodePending,
+			GrantID:    randomToken(),
+		}
+		if err := mb.model.SaveDeviceCode(ctx, dc); err != nil {
+			tb.Fatal(err)
+		}
+		if approved {
+			ok, err := mb.model.SetDeviceDecision(ctx, dc.UserCode, &oauth2server.DeviceDecision{
+				Approved: true, UserID: userID, Scope: []string{scope}, Now: now})
+			if err != nil || !ok {
+				tb.Fatal("approval not stored", err)
+			}
+		}
+		codes[i] = dc.DeviceCode
+	}
+	return codes
+}
+
+// newAccessToken returns an access token issued by client_credentials.
+func (mb *mongoBench) newAccessToken(tb testing.TB) string {
+	rec := serve(tb, mb.h, newRequest(requestTemplate(http.MethodPost, "/token"), ccForm))
+	return jsonString(rec.Body.Bytes(), "access_token")
 }
