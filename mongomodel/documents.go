@@ -218,6 +218,21 @@ type grantDoc struct {
 	ExpiresAt time.Time `bson:"expiresAt"`
 }
 
+// familyPrefix prefixes the _id of a family document in the tokens
+// collection: "f:" + the grant id. A digest never contains ':', so no token
+// lookup finds one.
+const familyPrefix = "f:"
+
+// familyDoc is the document of a grant family in the tokens collection,
+// inserted with the family's first token or, earlier, by RevokeGrant (see
+// Model.saveInFamily). Its refresh is its _id: the unique index on refresh
+// needs a distinct value.
+type familyDoc struct {
+	ID        string    `bson:"_id"`
+	Refresh   string    `bson:"refresh"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
 // claimDoc records that one call won the single use of a code or token.
 type claimDoc struct {
 	ID        string    `bson:"_id"`

@@ -25,7 +25,8 @@
 //	clients       _id = client id
 //	users         _id = user id, unique username
 //	tokens        one document per Token: _id = digest of the access token,
-//	              refresh = digest of the refresh token (unique), jti = Token.ID
+//	              refresh = digest of the refresh token (unique), jti = Token.ID;
+//	              one per grant family: _id = "f:" + grant id (see SaveToken)
 //	codes         _id = digest of the code
 //	grants        tombstones of revoked grant families, _id = grant id
 //	claims        single-use claims, _id = "c:" or "t:" + the item's _id;

@@ -77,7 +77,7 @@ func TestStoresDigestsNotTokens(t *testing.T) {
 		ClientID: "c1", GrantID: "g1", IssuedAt: time.Now()}
 	require.NoError(t, m.SaveAuthorizationCode(ctx, code, nil, nil))
 
-	raw, err := db.Collection("authz_tokens").FindOne(ctx, bson.D{}).Raw()
+	raw, err := db.Collection("authz_tokens").FindOne(ctx, bson.D{{Key: "clientId", Value: "c1"}}).Raw()
 	require.NoError(t, err)
 	assert.Equal(t, oauth2server.TokenDigest(tok.AccessToken), raw.Lookup("_id").StringValue())
 	assert.Equal(t, oauth2server.TokenDigest(tok.RefreshToken), raw.Lookup("refresh").StringValue())
@@ -114,7 +114,7 @@ func TestStoresTokenIDAsJTI(t *testing.T) {
 	tok := &oauth2server.Token{ID: "the-jti", AccessToken: "at", AccessTokenExpiresAt: time.Now().Add(time.Hour),
 		ClientID: "c1", GrantID: "g1"}
 	require.NoError(t, m.SaveToken(ctx, tok, nil, nil))
-	raw, err := db.Collection("oauth2_tokens").FindOne(ctx, bson.D{}).Raw()
+	raw, err := db.Collection("oauth2_tokens").FindOne(ctx, bson.D{{Key: "clientId", Value: "c1"}}).Raw()
 	require.NoError(t, err)
 	assert.Equal(t, "the-jti", raw.Lookup("jti").StringValue())
 
@@ -124,6 +124,96 @@ func TestStoresTokenIDAsJTI(t *testing.T) {
 	assert.Equal(t, "the-jti", raw.Lookup("_id").StringValue())
 	assert.WithinDuration(t, tok.AccessTokenExpiresAt, raw.Lookup("expiresAt").Time(), time.Millisecond,
 		"kept as long as the access token lives")
+}
+
+func TestFamilyDocument(t *testing.T) {
+	// The first token of a family is inserted with the family's document
+	// and needs no tombstone lookup; RevokeGrant keeps that document as
+	// long as the tombstone, so that every token saved into the family
+	// later looks for the tombstone (tokens.go, saveInFamily).
+	client := connect(t)
+	ctx := context.Background()
+	m, db := newModel(t, client, mongomodel.Options{})
+	tokens := db.Collection("oauth2_tokens")
+	family := func() bson.Raw {
+		t.Helper()
+		raw, err := tokens.FindOne(ctx, bson.D{{Key: "_id", Value: "f:g1"}}).Raw()
+		require.NoError(t, err, "the family document")
+		return raw
+	}
+	expired := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	first := &oauth2server.Token{AccessToken: "first", AccessTokenExpiresAt: expired, ClientID: "c1", GrantID: "g1"}
+	require.NoError(t, m.SaveToken(ctx, first, nil, nil))
+	assert.True(t, family().Lookup("expiresAt").Time().Equal(expired), "kept as long as the first token")
+	assert.Equal(t, "f:g1", family().Lookup("refresh").StringValue(), "a refresh value of its own")
+
+	require.NoError(t, m.RevokeGrant(ctx, "g1"))
+	assert.True(t, family().Lookup("expiresAt").Time().After(time.Now().Add(89*24*time.Hour)), "kept as long as the tombstone")
+	_, err := m.DeleteExpired(ctx)
+	require.NoError(t, err)
+	family()
+
+	later := &oauth2server.Token{AccessToken: "later", AccessTokenExpiresAt: time.Now().Add(time.Hour), ClientID: "c1", GrantID: "g1"}
+	require.NoError(t, m.SaveToken(ctx, later, nil, nil))
+	got, err := m.GetAccessToken(ctx, later.AccessToken)
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.True(t, got.Revoked, "a token saved into the revoked family")
+
+	// RevokeGrant of a family without tokens writes the document too.
+	require.NoError(t, m.RevokeGrant(ctx, "g2"))
+	fresh := &oauth2server.Token{AccessToken: "fresh", AccessTokenExpiresAt: time.Now().Add(time.Hour), ClientID: "c1", GrantID: "g2"}
+	require.NoError(t, m.SaveToken(ctx, fresh, nil, nil))
+	got, err = m.GetAccessToken(ctx, fresh.AccessToken)
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.True(t, got.Revoked, "the first token of a revoked family")
+}
+
+func TestEnsureIndexesWritesTheFamilyDocumentsOfEarlierTombstones(t *testing.T) {
+	// Earlier versions revoked families without a family document; a
+	// first token saved into such a family would skip the tombstone
+	// lookup. EnsureIndexes writes the missing documents, all of them on
+	// its first run, those revoked since on later runs.
+	client := connect(t)
+	ctx := context.Background()
+	m, db := newModel(t, client, mongomodel.Options{})
+	grants, tokens := db.Collection("oauth2_grants"), db.Collection("oauth2_tokens")
+	tombstone := func(id string, revokedAt time.Time) {
+		t.Helper()
+		_, err := grants.InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "revokedAt", Value: revokedAt},
+			{Key: "expiresAt", Value: revokedAt.Add(90 * 24 * time.Hour)}})
+		require.NoError(t, err)
+	}
+	saveIsRevoked := func(grant string) bool {
+		t.Helper()
+		tok := &oauth2server.Token{AccessToken: "at-" + grant, AccessTokenExpiresAt: time.Now().Add(time.Hour), ClientID: "c1", GrantID: grant}
+		require.NoError(t, m.SaveToken(ctx, tok, nil, nil))
+		got, err := m.GetAccessToken(ctx, tok.AccessToken)
+		require.NoError(t, err)
+		require.NotNil(t, got)
+		return got.Revoked
+	}
+	// The model ran EnsureIndexes on an empty database: it marked the
+	// families done as of now. Simulate data of an earlier version.
+	_, err := grants.DeleteMany(ctx, bson.D{})
+	require.NoError(t, err)
+	old := time.Now().Add(-30 * 24 * time.Hour)
+	tombstone("old-1", old)
+	tombstone("old-2", old)
+	require.NoError(t, m.EnsureIndexes(ctx))
+	for _, g := range []string{"old-1", "old-2"} {
+		raw, err := tokens.FindOne(ctx, bson.D{{Key: "_id", Value: "f:" + g}}).Raw()
+		require.NoError(t, err, g)
+		assert.True(t, raw.Lookup("expiresAt").Time().After(time.Now().Add(59*24*time.Hour)), "%s: kept as long as its tombstone", g)
+	}
+	assert.True(t, saveIsRevoked("old-1"), "first token of a family revoked by an earlier version")
+
+	// An instance of an earlier version revokes a family after that run.
+	tombstone("rolling", time.Now())
+	require.NoError(t, m.EnsureIndexes(ctx))
+	assert.True(t, saveIsRevoked("rolling"), "revoked by an earlier version since the last run")
+	assert.False(t, saveIsRevoked("live"), "a family nobody revoked")
 }
 
 func TestDeviceDecisionIsAClaim(t *testing.T) {
