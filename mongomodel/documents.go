@@ -99,6 +99,9 @@ type tokenDoc struct {
 	IssuedAt         time.Time      `bson:"issuedAt"`
 	Revoked          bool           `bson:"revoked"`
 	Extra            map[string]any `bson:"extra,omitempty"`
+	// Stub marks what a claim of an unknown token leaves (see
+	// Model.claim): a lookup that finds one finds nothing.
+	Stub bool `bson:"stub,omitempty"`
 	// ExpiresAt is the later of the two expiry times, for the TTL index
 	// and DeleteExpired: a revoked refresh token is kept until it expires
 	// so that its reuse is detected.
@@ -175,6 +178,9 @@ type codeDoc struct {
 	IssuedAt            time.Time      `bson:"issuedAt"`
 	Revoked             bool           `bson:"revoked"`
 	Extra               map[string]any `bson:"extra,omitempty"`
+	// Stub marks what a claim of an unknown code leaves (see
+	// Model.claim): a lookup that finds one finds nothing.
+	Stub bool `bson:"stub,omitempty"`
 }
 
 func codeToDoc(c *oauth2server.AuthorizationCode) codeDoc {
@@ -233,7 +239,12 @@ type familyDoc struct {
 	ExpiresAt time.Time `bson:"expiresAt"`
 }
 
-// claimDoc records that one call won the single use of a code or token.
+// stubPrefix prefixes the refresh value of a token stub (see Model.claim).
+const stubPrefix = "stub:"
+
+// claimDoc records that one call won the single use of a code or token (in
+// the item's collection, written by Model.claim) or a device request's
+// redemption (in the claims collection).
 type claimDoc struct {
 	ID        string    `bson:"_id"`
 	ExpiresAt time.Time `bson:"expiresAt"`

@@ -14,10 +14,10 @@
 // is always checked on read by the Server, TTL indexes only free space
 // where the server supports them (see [Model.EnsureIndexes] and
 // [Model.DeleteExpired]). Single use of codes, refresh tokens and device
-// codes, and the single decision on a device request, are decided by a
-// unique-key insert, which is atomic on every server that speaks the
-// MongoDB protocol; see [Model.RevokeAuthorizationCode] and
-// [Model.SetDeviceDecision]. So is every add to a throttle counter
+// codes, and the single decision on a device request, are decided by the
+// insert of a document with a unique _id, which is atomic on every server
+// that speaks the MongoDB protocol; see [Model.RevokeAuthorizationCode]
+// and [Model.SetDeviceDecision]. So is every add to a throttle counter
 // ([Model.AddCounter]).
 //
 // Collections (names prefixed with [Options.CollectionPrefix]):
@@ -26,11 +26,12 @@
 //	users         _id = user id, unique username
 //	tokens        one document per Token: _id = digest of the access token,
 //	              refresh = digest of the refresh token (unique), jti = Token.ID;
-//	              one per grant family: _id = "f:" + grant id (see SaveToken)
-//	codes         _id = digest of the code
+//	              one per grant family: _id = "f:" + grant id (see SaveToken);
+//	              single-use claims: _id = "t:" + the token's _id
+//	codes         _id = digest of the code; claims: _id = "c:" + that
 //	grants        tombstones of revoked grant families, _id = grant id
-//	claims        single-use claims, _id = "c:" or "t:" + the item's _id;
-//	              device decisions ("d:") and redemptions ("r:")
+//	claims        device decisions (_id = "d:" + the request's _id) and
+//	              redemptions ("r:")
 //	revoked_jtis  deny-list of JWT access tokens, _id = jti
 //	devices       device authorization requests, _id = digest of the
 //	              device code, user = digest of the user code (unique)

@@ -402,24 +402,26 @@ func postToken(t *testing.T, srv *oauth2server.Server, form url.Values) tokenRes
 }
 
 func TestAbandonedClaimDoesNotKeepAnItemLive(t *testing.T) {
-	// A process that dies between the two writes of a single use must
-	// leave the item revoked, never live: the revocation endpoint ignores
-	// RevokeToken's answer, so an access token left live behind a claim
-	// nobody completes would survive its revocation. The claim
-	// documents below are what such a process leaves.
+	// A single use that stops between its two writes must leave the item
+	// revoked, never live: the revocation endpoint ignores RevokeToken's
+	// answer, so an access token left live behind a claim nobody completes
+	// would survive its revocation. The claim documents below are
+	// what a process of an earlier version that wrote the claim first
+	// left; the revoked flag is written first now, in the same command.
 	client := connect(t)
 	ctx := context.Background()
 	m, db := newModel(t, client, mongomodel.Options{})
-	claims := db.Collection("oauth2_claims")
 
 	tok := &oauth2server.Token{AccessToken: "abandoned-at", AccessTokenExpiresAt: time.Now().Add(time.Hour),
 		ClientID: "c1", GrantID: "g1", IssuedAt: time.Now()}
 	require.NoError(t, m.SaveToken(ctx, tok, nil, nil))
-	_, err := claims.InsertOne(ctx, bson.D{{Key: "_id", Value: "t:" + oauth2server.TokenDigest(tok.AccessToken)},
+	claim := "t:" + oauth2server.TokenDigest(tok.AccessToken)
+	_, err := db.Collection("oauth2_tokens").InsertOne(ctx, bson.D{{Key: "_id", Value: claim}, {Key: "refresh", Value: claim},
 		{Key: "expiresAt", Value: time.Now().Add(time.Hour)}})
 	require.NoError(t, err)
-	_, err = m.RevokeToken(ctx, &oauth2server.Token{AccessToken: tok.AccessToken})
+	ok, err := m.RevokeToken(ctx, &oauth2server.Token{AccessToken: tok.AccessToken})
 	require.NoError(t, err)
+	assert.False(t, ok, "nobody wins a token whose claim was taken")
 	got, err := m.GetAccessToken(ctx, tok.AccessToken)
 	require.NoError(t, err)
 	require.NotNil(t, got)
@@ -428,14 +430,51 @@ func TestAbandonedClaimDoesNotKeepAnItemLive(t *testing.T) {
 	code := &oauth2server.AuthorizationCode{Code: "abandoned-code", ExpiresAt: time.Now().Add(time.Minute),
 		ClientID: "c1", GrantID: "g2", IssuedAt: time.Now()}
 	require.NoError(t, m.SaveAuthorizationCode(ctx, code, nil, nil))
-	_, err = claims.InsertOne(ctx, bson.D{{Key: "_id", Value: "c:" + oauth2server.TokenDigest(code.Code)},
+	_, err = db.Collection("oauth2_codes").InsertOne(ctx, bson.D{{Key: "_id", Value: "c:" + oauth2server.TokenDigest(code.Code)},
 		{Key: "expiresAt", Value: time.Now().Add(time.Hour)}})
 	require.NoError(t, err)
-	ok, err := m.RevokeAuthorizationCode(ctx, code)
+	ok, err = m.RevokeAuthorizationCode(ctx, code)
 	require.NoError(t, err)
 	assert.False(t, ok, "nobody wins a code whose claim was taken: the Server treats it as a replay")
 	gotCode, err := m.GetAuthorizationCode(ctx, code.Code)
 	require.NoError(t, err)
 	require.NotNil(t, gotCode)
 	assert.True(t, gotCode.Revoked, "code revoked")
+}
+
+func TestClaimOfAnUnknownItemLeavesNothingToFind(t *testing.T) {
+	// A single use is one update command whose first statement is an
+	// upsert (tokens.go, claim): for an unknown item it inserts a stub,
+	// which lookups treat as absent and which takes no key of a real item.
+	client := connect(t)
+	ctx := context.Background()
+	m, db := newModel(t, client, mongomodel.Options{})
+
+	code := &oauth2server.AuthorizationCode{Code: "never-saved", ExpiresAt: time.Now().Add(time.Minute), ClientID: "c1"}
+	ok, err := m.RevokeAuthorizationCode(ctx, code)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	got, err := m.GetAuthorizationCode(ctx, code.Code)
+	require.NoError(t, err)
+	assert.Nil(t, got, "the stub is not a code")
+	ok, err = m.RevokeAuthorizationCode(ctx, code)
+	require.NoError(t, err)
+	assert.False(t, ok, "nor can it be claimed")
+
+	// A token record deleted between RevokeToken's lookup and its claim
+	// leaves such a stub.
+	id := oauth2server.TokenDigest("vanished-at")
+	_, err = db.Collection("oauth2_tokens").InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "refresh", Value: "stub:" + id},
+		{Key: "revoked", Value: true}, {Key: "stub", Value: true}, {Key: "expiresAt", Value: time.Now().Add(time.Hour)}})
+	require.NoError(t, err)
+	tok, err := m.GetAccessToken(ctx, "vanished-at")
+	require.NoError(t, err)
+	assert.Nil(t, tok, "the stub is not a token")
+	ok, err = m.RevokeToken(ctx, &oauth2server.Token{AccessToken: "vanished-at"})
+	require.NoError(t, err)
+	assert.False(t, ok)
+	for _, at := range []string{"only-1", "only-2"} {
+		require.NoError(t, m.SaveToken(ctx, &oauth2server.Token{AccessToken: at, ClientID: "c1"}, nil, nil),
+			"stubs and claims take no refresh value of a real token")
+	}
 }

@@ -138,7 +138,7 @@ func (m *Model) GetAccessToken(ctx context.Context, accessToken string) (*oauth2
 	defer cancel()
 	var d tokenDoc
 	found, err := findOne(ctx, m.tokens, bson.D{{Key: "_id", Value: oauth2server.TokenDigest(accessToken)}}, &d)
-	if err != nil || !found {
+	if err != nil || !found || d.Stub {
 		return nil, wrapIf("get access token", err)
 	}
 	return d.token(accessToken, ""), nil
@@ -199,37 +199,82 @@ func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, e
 }
 
 // claim revokes the live item id of coll for exactly one of any number of
-// concurrent callers.
+// concurrent callers, in one round trip: one ordered update command of two
+// statements.
 //
-// Two writes, in this order. First the conditional update {revoked:
-// false} -> {revoked: true}: on MongoDB it is atomic and matches for one
-// caller only, but FerretDB evaluates the filter and writes in separate
-// steps, so several racing callers can all see it match. Then, for those,
-// the arbiter: the insert of a claim document with a unique _id, atomic on
-// MongoDB and on the servers that emulate it. The one whose insert
-// succeeds reports true.
+// First the conditional update {revoked: false} -> {revoked: true}: on
+// MongoDB it is atomic and matches for one caller only, but FerretDB
+// evaluates the filter and writes in separate steps, so several racing
+// callers can all see it match. Then, for those, the arbiter: the claim
+// document, _id prefix + id in the same collection, which an upsert
+// creates for one caller only (a unique _id, atomic on MongoDB and on the
+// servers that emulate it); the others find it or get a duplicate key. The
+// one whose upsert created the claim reports true.
 //
-// The revoked flag comes first so that a process dying in between leaves
-// the item revoked, with nobody told so: a redemption or rotation then
-// counts as a replay, which fails safe. The other order left a claim that
-// no later call could take and an item that stayed live, which the
-// revocation endpoint (it ignores RevokeToken's answer) could not fix.
+// Only callers whose first statement matched may run the second: a caller
+// that found the item revoked already, and took the claim, would leave the
+// true caller without it. An ordered command stops at an error but not at
+// a statement that matched nothing, so the first statement is an upsert
+// too: when the item exists but is revoked, its insert fails with a
+// duplicate _id and the command stops there. When the item does not exist,
+// it inserts a stub (stub: true, revoked, expiring with the claim), which
+// every lookup treats as absent, and the call reports false.
+//
+// The revoked flag comes first so that a server stopping in between (a
+// timeout, a crash) leaves the item revoked, with nobody told so: a
+// redemption or rotation then counts as a replay, which fails safe. The
+// other order left a claim that no later call could take and an item that
+// stayed live, which the revocation endpoint (it ignores RevokeToken's
+// answer) could not fix.
 func (m *Model) claim(ctx context.Context, coll *mongo.Collection, prefix, id, op string) (bool, error) {
-	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "revoked", Value: false}}, setRevoked)
+	expires := m.opts.Now().Add(claimLifetime)
+	claimID := prefix + id
+	stub := bson.D{{Key: "stub", Value: true}, {Key: "expiresAt", Value: expires}}
+	mark := bson.D{{Key: "expiresAt", Value: expires}}
+	if coll == m.tokens {
+		// The unique index on refresh needs a distinct value.
+		stub = append(stub, bson.E{Key: "refresh", Value: stubPrefix + id})
+		mark = append(mark, bson.E{Key: "refresh", Value: claimID})
+	}
+	res, err := coll.BulkWrite(ctx, []mongo.WriteModel{
+		mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: id}, {Key: "revoked", Value: false}}).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}, {Key: "$setOnInsert", Value: stub}}).
+			SetUpsert(true),
+		mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: claimID}}).
+			SetUpdate(bson.D{{Key: "$setOnInsert", Value: mark}}).
+			SetUpsert(true),
+	}, options.BulkWrite().SetOrdered(true))
 	if err != nil {
-		return false, wrap(op, err)
-	}
-	if res.MatchedCount == 0 {
-		return false, nil // unknown, or revoked already
-	}
-	c := claimDoc{ID: prefix + id, ExpiresAt: m.opts.Now().Add(claimLifetime)}
-	if _, err := m.claims.InsertOne(ctx, c); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return false, nil
+		if onlyDuplicateKeys(err) {
+			return false, nil // revoked already, or another caller's claim
 		}
 		return false, wrap(op, err)
 	}
-	return true, nil
+	// By value, not by statement index: FerretDB numbers the upserted
+	// documents, not the statements.
+	var stubbed, claimed bool
+	for _, v := range res.UpsertedIDs {
+		stubbed = stubbed || v == id
+		claimed = claimed || v == claimID
+	}
+	return claimed && !stubbed, nil
+}
+
+// onlyDuplicateKeys reports whether err is a bulk write whose only errors
+// are duplicate keys.
+func onlyDuplicateKeys(err error) bool {
+	var bwe mongo.BulkWriteException
+	if !stderrors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if !mongo.IsDuplicateKeyError(we) {
+			return false
+		}
+	}
+	return true
 }
 
 // RevokeGrant implements [oauth2server.GrantModel]. It writes the
