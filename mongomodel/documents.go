@@ -36,6 +36,25 @@ type clientDoc struct {
 	TokenEndpointAuthMethod string         `bson:"tokenEndpointAuthMethod,omitempty"`
 	Introspect              bool           `bson:"introspect,omitempty"`
 	Extra                   map[string]any `bson:"extra,omitempty"`
+	// User is the username set with Model.SetClientUser, and ClientUser
+	// the copy of that user SetClientUser stored beside it, so that
+	// client_credentials needs no read of users. A document with User but
+	// without ClientUser (written by an earlier version, or naming a user
+	// that did not exist yet) is resolved through users.
+	User       string         `bson:"user,omitempty"`
+	ClientUser *clientUserDoc `bson:"clientUser,omitempty"`
+}
+
+// clientUserDoc is the user a client acts for, as stored in the client's
+// document: the user document without its password hash.
+type clientUserDoc struct {
+	ID       string         `bson:"id"`
+	Username string         `bson:"username"`
+	Extra    map[string]any `bson:"extra,omitempty"`
+}
+
+func (d *clientUserDoc) user() *oauth2server.User {
+	return &oauth2server.User{ID: d.ID, Username: d.Username, Extra: d.Extra}
 }
 
 func clientToDoc(c *oauth2server.Client) clientDoc {

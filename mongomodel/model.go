@@ -117,6 +117,10 @@ type Model struct {
 
 	ttl atomic.Bool // TTL indexes exist (set by EnsureIndexes)
 
+	// clientUsers holds the user of each Client that GetClient returned,
+	// until GetUserFromClient takes it or the Client is collected.
+	clientUsers clientUsers
+
 	// dummy is the hash verified against for unknown users: like the
 	// last password hash this Model stored or read, so an unknown name
 	// costs what a known one does whichever hash kind the users have.
@@ -222,11 +226,31 @@ func (m *Model) AddUser(ctx context.Context, u *oauth2server.User, passwordHash 
 // SetClientUser makes the user with the given username the one on whose
 // behalf the client acts in the client_credentials grant
 // ([oauth2server.ClientUserModel]). An unknown client is an error.
+//
+// The client's document keeps the username and a copy of the user (id,
+// username, Extra; never the password hash), so that the grant reads no
+// user. A username without user is kept alone and resolved when the grant
+// runs, so the client acts for that user once it is added. If you change
+// or delete a user document yourself, call SetClientUser again for the
+// clients that act for it.
 func (m *Model) SetClientUser(ctx context.Context, clientID, username string) error {
 	ctx, cancel := m.op(ctx)
 	defer cancel()
-	res, err := m.clients.UpdateOne(ctx, bson.D{{Key: "_id", Value: clientID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "user", Value: username}}}})
+	var u userDoc
+	found, err := findOne(ctx, m.users, bson.D{{Key: "username", Value: username}}, &u,
+		options.FindOne().SetProjection(bson.D{{Key: "passwordHash", Value: 0}}))
+	if err != nil {
+		return wrap("set client user", err)
+	}
+	update := bson.D{
+		{Key: "$set", Value: bson.D{{Key: "user", Value: username}}},
+		{Key: "$unset", Value: bson.D{{Key: "clientUser", Value: ""}}},
+	}
+	if found {
+		update = bson.D{{Key: "$set", Value: bson.D{{Key: "user", Value: username},
+			{Key: "clientUser", Value: clientUserDoc{ID: u.ID, Username: u.Username, Extra: u.Extra}}}}}
+	}
+	res, err := m.clients.UpdateOne(ctx, bson.D{{Key: "_id", Value: clientID}}, update)
 	if err != nil {
 		return wrap("set client user", err)
 	}
@@ -245,7 +269,22 @@ func (m *Model) GetClient(ctx context.Context, clientID string) (*oauth2server.C
 	if err != nil || !found {
 		return nil, wrapIf("get client", err)
 	}
-	return d.client(), nil
+	c := d.client()
+	m.noteClientUser(c, &d)
+	return c, nil
+}
+
+// noteClientUser remembers the user of a client that may use
+// client_credentials, when its document says who it is without a read of
+// users, for GetUserFromClient with that Client (see clientUsers).
+func (m *Model) noteClientUser(c *oauth2server.Client, d *clientDoc) {
+	switch {
+	case !c.HasGrant(oauth2server.GrantClientCredentials):
+	case d.ClientUser != nil:
+		m.clientUsers.remember(c, d.ClientUser.user())
+	case d.User == "":
+		m.clientUsers.remember(c, nil)
+	}
 }
 
 // GetUser implements [oauth2server.PasswordModel]. The password is checked
@@ -308,17 +347,28 @@ var dummyPasswordHash = sync.OnceValue(func() string {
 })
 
 // GetUserFromClient implements [oauth2server.ClientUserModel]: the user set
-// with [Model.SetClientUser], or nil.
+// with [Model.SetClientUser], or nil. For the Client that GetClient
+// returned moments before (the Server passes it on), that is what the
+// client's document said: no round trip. For another Client value it reads
+// the client's document, and the user too when the document has only its
+// username.
 func (m *Model) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (*oauth2server.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if u, ok := m.clientUsers.take(c); ok {
+		return u, nil
+	}
 	ctx, cancel := m.op(ctx)
 	defer cancel()
-	var cd struct {
-		User string `bson:"user"`
-	}
+	var cd clientDoc
 	found, err := findOne(ctx, m.clients, bson.D{{Key: "_id", Value: c.ID}}, &cd,
-		options.FindOne().SetProjection(bson.D{{Key: "user", Value: 1}}))
+		options.FindOne().SetProjection(bson.D{{Key: "user", Value: 1}, {Key: "clientUser", Value: 1}}))
 	if err != nil || !found || cd.User == "" {
 		return nil, wrapIf("get user from client", err)
+	}
+	if cd.ClientUser != nil {
+		return cd.ClientUser.user(), nil
 	}
 	var d userDoc
 	found, err = findOne(ctx, m.users, bson.D{{Key: "username", Value: cd.User}}, &d)

@@ -216,6 +216,95 @@ func TestEnsureIndexesWritesTheFamilyDocumentsOfEarlierTombstones(t *testing.T) 
 	assert.False(t, saveIsRevoked("live"), "a family nobody revoked")
 }
 
+func TestClientUserIsInTheClientDocument(t *testing.T) {
+	// SetClientUser stores a copy of the user (without its password hash)
+	// in the client's document; GetUserFromClient with the Client that
+	// GetClient returned needs no round trip. A document with only the
+	// username (an earlier version's, or one naming a user added later)
+	// is resolved through users.
+	client, cmds := connectCounting(t)
+	ctx := context.Background()
+	m, db := newModel(t, client, mongomodel.Options{})
+	clients := db.Collection("oauth2_clients")
+	require.NoError(t, m.AddUser(ctx, &oauth2server.User{ID: "u1", Username: "alice", Extra: map[string]any{"team": "ops"}},
+		oauth2server.HashSecret("pw")))
+	cc := []string{oauth2server.GrantClientCredentials}
+	require.NoError(t, m.AddClient(ctx, &oauth2server.Client{ID: "svc", Grants: cc}))
+	require.NoError(t, m.AddClient(ctx, &oauth2server.Client{ID: "lonely", Grants: cc}))
+	require.NoError(t, m.AddClient(ctx, &oauth2server.Client{ID: "web", Grants: []string{oauth2server.GrantAuthorizationCode}}))
+	require.NoError(t, m.SetClientUser(ctx, "svc", "alice"))
+	require.NoError(t, m.SetClientUser(ctx, "web", "alice"))
+
+	raw, err := clients.FindOne(ctx, bson.D{{Key: "_id", Value: "svc"}}).Raw()
+	require.NoError(t, err)
+	assert.Equal(t, "alice", raw.Lookup("user").StringValue())
+	assert.Equal(t, "u1", raw.Lookup("clientUser", "id").StringValue())
+	assert.Equal(t, "ops", raw.Lookup("clientUser", "extra", "team").StringValue())
+	assert.NotContains(t, raw.String(), "passwordHash")
+
+	// userOf reads the client and its user as the Server does, and
+	// returns the user and the commands both calls sent.
+	userOf := func(id string) (*oauth2server.User, []string) {
+		t.Helper()
+		cmds.take()
+		c, err := m.GetClient(ctx, id)
+		require.NoError(t, err)
+		require.NotNil(t, c)
+		u, err := m.GetUserFromClient(ctx, c)
+		require.NoError(t, err)
+		return u, cmds.take()
+	}
+	u, sent := userOf("svc")
+	require.NotNil(t, u)
+	assert.Equal(t, &oauth2server.User{ID: "u1", Username: "alice", Extra: map[string]any{"team": "ops"}}, u)
+	assert.Equal(t, []string{"find"}, sent, "the client's read only")
+	u, sent = userOf("lonely")
+	assert.Nil(t, u)
+	assert.Equal(t, []string{"find"}, sent, "a client acting for no one: the client's read only")
+	u, sent = userOf("web")
+	require.NotNil(t, u, "a client without client_credentials is answered too")
+	assert.Len(t, sent, 2, "from its document")
+
+	t.Run("ok, a document with the username only is resolved through users", func(t *testing.T) {
+		_, err := clients.UpdateOne(ctx, bson.D{{Key: "_id", Value: "svc"}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "clientUser", Value: ""}}}})
+		require.NoError(t, err)
+		u, sent := userOf("svc")
+		require.NotNil(t, u)
+		assert.Equal(t, "u1", u.ID)
+		assert.Len(t, sent, 3, "the client, its document's user field, the user")
+	})
+
+	t.Run("ok, a user added after SetClientUser", func(t *testing.T) {
+		require.NoError(t, m.SetClientUser(ctx, "svc", "bob"))
+		u, _ := userOf("svc")
+		assert.Nil(t, u, "no such user yet")
+		require.NoError(t, m.AddUser(ctx, &oauth2server.User{ID: "u2", Username: "bob"}, oauth2server.HashSecret("pw")))
+		u, _ = userOf("svc")
+		require.NotNil(t, u)
+		assert.Equal(t, "u2", u.ID)
+		require.NoError(t, m.SetClientUser(ctx, "svc", "bob"))
+		u, sent := userOf("svc")
+		require.NotNil(t, u)
+		assert.Equal(t, "u2", u.ID)
+		assert.Equal(t, []string{"find"}, sent, "stored with the client once SetClientUser finds the user")
+	})
+
+	t.Run("ok, another Client value reads the document", func(t *testing.T) {
+		c, err := m.GetClient(ctx, "svc")
+		require.NoError(t, err)
+		cmds.take()
+		u, err := m.GetUserFromClient(ctx, &oauth2server.Client{ID: "svc", Grants: cc})
+		require.NoError(t, err)
+		require.NotNil(t, u)
+		assert.Equal(t, "u2", u.ID)
+		assert.Equal(t, []string{"find"}, cmds.take())
+		u, err = m.GetUserFromClient(ctx, c)
+		require.NoError(t, err)
+		require.NotNil(t, u)
+		assert.Empty(t, cmds.take(), "the Client GetClient returned")
+	})
+}
+
 func TestDeviceDecisionIsAClaim(t *testing.T) {
 	// The decision and the redemption are inserted claims, never fields
 	// rewritten on the request, so a racing poll cannot undo them.
