@@ -41,6 +41,7 @@
 package mongomodel
 
 import (
+	"bytes"
 	"context"
 	stderrors "errors"
 	"fmt"
@@ -102,10 +103,20 @@ type Options struct {
 	// revoked. It must exceed the longest refresh token lifetime in use.
 	// Optional. Default 90 days.
 	GrantTombstoneLifetime time.Duration
-	// Now is the clock used for tombstone and claim expiry and by
-	// [Model.DeleteExpired]; counters go by the now their caller passes.
-	// Optional. Default time.Now.
+	// Now is the clock used for tombstone and claim expiry, by
+	// [Model.DeleteExpired] and for ClientCacheTTL; counters go by the now
+	// their caller passes. Optional. Default time.Now.
 	Now func() time.Time
+	// ClientCacheTTL, when positive, keeps every client document that
+	// GetClient reads for this long and answers GetClient from that copy:
+	// a token request then costs one round trip less. Changes to a client
+	// reach the copies of other instances only when these expire, so a
+	// deleted client or a replaced secret keeps working there until then;
+	// keep it short (seconds to a minute). [Model.SetClientUser] and
+	// [Model.InvalidateClient] drop this instance's copy. Unknown client
+	// ids are not kept. Optional. Default 0: every GetClient reads the
+	// database.
+	ClientCacheTTL time.Duration
 }
 
 // Model is a MongoDB model. Create it with [New]; it is safe for concurrent
@@ -120,6 +131,8 @@ type Model struct {
 	// clientUsers holds the user of each Client that GetClient returned,
 	// until GetUserFromClient takes it or the Client is collected.
 	clientUsers clientUsers
+	// clientCache holds client documents when ClientCacheTTL is set.
+	clientCache clientCache
 
 	// dummy is the hash verified against for unknown users: like the
 	// last password hash this Model stored or read, so an unknown name
@@ -254,20 +267,56 @@ func (m *Model) SetClientUser(ctx context.Context, clientID, username string) er
 	if err != nil {
 		return wrap("set client user", err)
 	}
+	m.clientCache.drop(clientID)
 	if res.MatchedCount == 0 {
 		return fmt.Errorf("mongomodel: set client user: no client %q", clientID)
 	}
 	return nil
 }
 
-// GetClient implements [oauth2server.Model].
+// InvalidateClient drops this instance's copy of the client's document
+// ([Options.ClientCacheTTL]): the next GetClient reads the database. Call
+// it after you change a client document yourself; other instances see the
+// change when their copies expire.
+func (m *Model) InvalidateClient(clientID string) {
+	m.clientCache.drop(clientID)
+}
+
+// GetClient implements [oauth2server.Model]. With [Options.ClientCacheTTL]
+// it answers from this instance's copy of the document while that is
+// fresh.
 func (m *Model) GetClient(ctx context.Context, clientID string) (*oauth2server.Client, error) {
+	ttl := m.opts.ClientCacheTTL
+	if ttl > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, wrap("get client", err)
+		}
+		if raw, ok := m.clientCache.get(clientID, m.opts.Now()); ok {
+			return m.decodeClient(raw)
+		}
+	}
 	ctx, cancel := m.op(ctx)
 	defer cancel()
+	raw, err := m.clients.FindOne(ctx, bson.D{{Key: "_id", Value: clientID}}).Raw()
+	if stderrors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrap("get client", err)
+	}
+	if ttl > 0 {
+		now := m.opts.Now()
+		m.clientCache.put(clientID, bytes.Clone(raw), now, now.Add(ttl))
+	}
+	return m.decodeClient(raw)
+}
+
+// decodeClient returns the client of a document, each call its own copy,
+// and remembers its user (noteClientUser).
+func (m *Model) decodeClient(raw bson.Raw) (*oauth2server.Client, error) {
 	var d clientDoc
-	found, err := findOne(ctx, m.clients, bson.D{{Key: "_id", Value: clientID}}, &d)
-	if err != nil || !found {
-		return nil, wrapIf("get client", err)
+	if err := decode(raw, &d); err != nil {
+		return nil, wrap("get client", err)
 	}
 	c := d.client()
 	m.noteClientUser(c, &d)

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -303,6 +304,74 @@ func TestClientUserIsInTheClientDocument(t *testing.T) {
 		require.NotNil(t, u)
 		assert.Empty(t, cmds.take(), "the Client GetClient returned")
 	})
+}
+
+func TestClientCache(t *testing.T) {
+	client, cmds := connectCounting(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	m, db := newModel(t, client, mongomodel.Options{ClientCacheTTL: time.Minute, Now: clock})
+	clients := db.Collection("oauth2_clients")
+	require.NoError(t, m.AddClient(ctx, &oauth2server.Client{ID: "svc", SecretHash: "h1", Scopes: []string{"read"},
+		Grants: []string{oauth2server.GrantClientCredentials}, Extra: map[string]any{"k": "v"}}))
+	get := func(id string) (*oauth2server.Client, int) {
+		t.Helper()
+		cmds.take()
+		c, err := m.GetClient(ctx, id)
+		require.NoError(t, err)
+		return c, len(cmds.take())
+	}
+
+	c, n := get("svc")
+	require.NotNil(t, c)
+	assert.Equal(t, 1, n, "first read")
+	c.Scopes[0], c.Extra["k"] = "admin", "changed"
+	c, n = get("svc")
+	assert.Zero(t, n, "from the copy")
+	assert.Equal(t, []string{"read"}, c.Scopes, "each hit is a copy of its own")
+	assert.Equal(t, "v", c.Extra["k"])
+	u, err := m.GetUserFromClient(ctx, c)
+	require.NoError(t, err)
+	assert.Nil(t, u)
+	assert.Empty(t, cmds.take(), "client_credentials without any round trip before the token's insert")
+
+	_, err = clients.UpdateOne(ctx, bson.D{{Key: "_id", Value: "svc"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "secretHash", Value: "h2"}}}})
+	require.NoError(t, err)
+	c, _ = get("svc")
+	assert.Equal(t, "h1", c.SecretHash, "a change reaches the copy only when it expires ...")
+	m.InvalidateClient("svc")
+	c, n = get("svc")
+	assert.Equal(t, "h2", c.SecretHash, "... or is invalidated")
+	assert.Equal(t, 1, n)
+
+	_, err = clients.UpdateOne(ctx, bson.D{{Key: "_id", Value: "svc"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "secretHash", Value: "h3"}}}})
+	require.NoError(t, err)
+	advance(time.Minute)
+	c, n = get("svc")
+	assert.Equal(t, "h3", c.SecretHash, "expired")
+	assert.Equal(t, 1, n)
+
+	require.NoError(t, m.AddUser(ctx, &oauth2server.User{ID: "u1", Username: "alice"}, "x"))
+	require.NoError(t, m.SetClientUser(ctx, "svc", "alice"))
+	c, n = get("svc")
+	assert.Equal(t, 1, n, "SetClientUser drops the copy")
+	u, err = m.GetUserFromClient(ctx, c)
+	require.NoError(t, err)
+	require.NotNil(t, u)
+	assert.Equal(t, "u1", u.ID)
+
+	for range 2 {
+		c, n = get("no-such-client")
+		assert.Nil(t, c)
+		assert.Equal(t, 1, n, "unknown ids are not kept")
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = m.GetClient(cancelled, "svc")
+	assert.Error(t, err, "a cancelled context is an error, cached or not")
 }
 
 func TestDeviceDecisionIsAClaim(t *testing.T) {

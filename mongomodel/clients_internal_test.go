@@ -49,3 +49,24 @@ func TestClientUsersForgetCollectedClients(t *testing.T) {
 	}
 	assert.Zero(t, size(), "entries of collected Clients are dropped")
 }
+
+func TestClientCacheIsBounded(t *testing.T) {
+	t.Parallel()
+	var cc clientCache
+	now := time.Now()
+	for i := range clientCacheMax {
+		cc.put(string(rune(i)), nil, now, now.Add(time.Duration(i%2+1)*time.Minute))
+	}
+	cc.put("new", nil, now, now.Add(time.Minute))
+	assert.Len(t, cc.m, clientCacheMax, "full: one entry made room")
+	later := now.Add(time.Minute)
+	cc.put("later", nil, later, later.Add(time.Minute))
+	assert.LessOrEqual(t, len(cc.m), clientCacheMax/2+2, "expired entries made room")
+	_, ok := cc.get("later", later)
+	assert.True(t, ok)
+	_, ok = cc.get("later", later.Add(time.Minute))
+	assert.False(t, ok, "expired")
+	cc.drop("later")
+	_, ok = cc.get("later", later)
+	assert.False(t, ok, "dropped")
+}
