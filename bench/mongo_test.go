@@ -43,17 +43,32 @@ import (
 //     (authorization_pending).
 //   - grant=device_code: the poll that redeems an approved request.
 //   - validate=bearer: GET /api/me behind the Authenticate middleware.
+//
+// The rows under clientcache=1m run the first three with
+// mongomodel.Options.ClientCacheTTL set to a minute.
 func BenchmarkMongoToken(b *testing.B) {
-	b.Run("grant=client_credentials/impl=oauth2server", func(b *testing.B) {
-		mb := newMongoBench(b)
+	for _, r := range mongoRows {
+		b.Run(r.name+"/impl=oauth2server", func(b *testing.B) { r.run(b, newMongoBench(b, mongomodel.Options{})) })
+	}
+	cached := mongomodel.Options{ClientCacheTTL: time.Minute}
+	for _, r := range mongoRows[:3] {
+		b.Run("clientcache=1m/"+r.name+"/impl=oauth2server", func(b *testing.B) { r.run(b, newMongoBench(b, cached)) })
+	}
+}
+
+// mongoRows are the rows of BenchmarkMongoToken, each given a fresh model.
+var mongoRows = []struct {
+	name string
+	run  func(b *testing.B, mb *mongoBench)
+}{
+	{"grant=client_credentials", func(b *testing.B, mb *mongoBench) {
 		tmpl := requestTemplate(http.MethodPost, "/token")
 		serve(b, mb.h, newRequest(tmpl, ccForm)) // warm the connection pool
 		mb.measure(b, func(int) {
 			serve(b, mb.h, newRequest(tmpl, ccForm))
 		})
-	})
-	b.Run("grant=authorization_code_pkce/impl=oauth2server", func(b *testing.B) {
-		mb := newMongoBench(b)
+	}},
+	{"grant=authorization_code_pkce", func(b *testing.B, mb *mongoBench) {
 		codes := mb.newCodes(b, b.N+1)
 		bodies := make([]string, len(codes))
 		for i, code := range codes {
@@ -64,9 +79,8 @@ func BenchmarkMongoToken(b *testing.B) {
 		mb.measure(b, func(i int) {
 			serve(b, mb.h, newRequest(tmpl, bodies[i]))
 		})
-	})
-	b.Run("grant=refresh_token_rotation/impl=oauth2server", func(b *testing.B) {
-		mb := newMongoBench(b)
+	}},
+	{"grant=refresh_token_rotation", func(b *testing.B, mb *mongoBench) {
 		tmpl := requestTemplate(http.MethodPost, "/token")
 		rec := serve(b, mb.h, newRequest(tmpl, codeForm(mb.newCodes(b, 1)[0])))
 		rt := jsonString(rec.Body.Bytes(), "refresh_token")
@@ -76,42 +90,38 @@ func BenchmarkMongoToken(b *testing.B) {
 				b.Fatalf("no refresh token in %s", rec.Body)
 			}
 		})
-	})
-	b.Run("grant=password/impl=oauth2server", func(b *testing.B) {
-		mb := newMongoBench(b)
+	}},
+	{"grant=password", func(b *testing.B, mb *mongoBench) {
 		tmpl := requestTemplate(http.MethodPost, "/token")
 		serve(b, mb.h, newRequest(tmpl, passwordForm))
 		mb.measure(b, func(int) {
 			serve(b, mb.h, newRequest(tmpl, passwordForm))
 		})
-	})
-	b.Run("grant=device_code_pending/impl=oauth2server", func(b *testing.B) {
-		mb := newMongoBench(b)
+	}},
+	{"grant=device_code_pending", func(b *testing.B, mb *mongoBench) {
 		codes := mb.newDeviceCodes(b, b.N+1, false)
 		tmpl := requestTemplate(http.MethodPost, "/token")
 		serveStatus(b, mb.h, newRequest(tmpl, deviceForm(codes[b.N])), http.StatusBadRequest)
 		mb.measure(b, func(i int) {
 			serveStatus(b, mb.h, newRequest(tmpl, deviceForm(codes[i])), http.StatusBadRequest)
 		})
-	})
-	b.Run("grant=device_code/impl=oauth2server", func(b *testing.B) {
-		mb := newMongoBench(b)
+	}},
+	{"grant=device_code", func(b *testing.B, mb *mongoBench) {
 		codes := mb.newDeviceCodes(b, b.N+1, true)
 		tmpl := requestTemplate(http.MethodPost, "/token")
 		serve(b, mb.h, newRequest(tmpl, deviceForm(codes[b.N])))
 		mb.measure(b, func(i int) {
 			serve(b, mb.h, newRequest(tmpl, deviceForm(codes[i])))
 		})
-	})
-	b.Run("validate=bearer/impl=oauth2server", func(b *testing.B) {
-		mb := newMongoBench(b)
+	}},
+	{"validate=bearer", func(b *testing.B, mb *mongoBench) {
 		tmpl := requestTemplate(http.MethodGet, "/api/me")
 		tmpl.Header.Set("Authorization", "Bearer "+mb.newAccessToken(b))
 		serve(b, mb.h, newRequest(tmpl, ""))
 		mb.measure(b, func(int) {
 			serve(b, mb.h, newRequest(tmpl, ""))
 		})
-	})
+	}},
 }
 
 // The resource owner of the password and device rows.
@@ -148,7 +158,7 @@ type mongoBench struct {
 // writeCommands are the commands that change data.
 var writeCommands = map[string]bool{"insert": true, "update": true, "delete": true, "findAndModify": true}
 
-func newMongoBench(b *testing.B) *mongoBench {
+func newMongoBench(b *testing.B, opts mongomodel.Options) *mongoBench {
 	uri := os.Getenv("MONGODB_URI")
 	if uri == "" {
 		b.Skip("MONGODB_URI is not set: run make bench (it starts tools/mongotest) or point it at a MongoDB server")
@@ -177,7 +187,7 @@ func newMongoBench(b *testing.B) *mongoBench {
 		_ = client.Disconnect(ctx)
 	})
 	ctx := context.Background()
-	mb.model = mongomodel.New(db, mongomodel.Options{})
+	mb.model = mongomodel.New(db, opts)
 	if err := mb.model.EnsureIndexes(ctx); err != nil {
 		b.Fatal(err)
 	}
