@@ -374,6 +374,50 @@ func TestClientCache(t *testing.T) {
 	assert.Error(t, err, "a cancelled context is an error, cached or not")
 }
 
+func TestRoundTripsPerOperation(t *testing.T) {
+	// The commands of the operations on a token request's path, as
+	// docs/mongodb.md lists them.
+	client, cmds := connectCounting(t)
+	ctx := context.Background()
+	m, _ := newModel(t, client, mongomodel.Options{})
+	require.NoError(t, m.AddClient(ctx, &oauth2server.Client{ID: "svc", Grants: []string{oauth2server.GrantClientCredentials}}))
+	exp := time.Now().Add(time.Hour)
+	code := &oauth2server.AuthorizationCode{Code: "code", ExpiresAt: exp, ClientID: "svc", GrantID: "g1"}
+	require.NoError(t, m.SaveAuthorizationCode(ctx, code, nil, nil))
+	first := &oauth2server.Token{AccessToken: "at1", RefreshToken: "rt1", AccessTokenExpiresAt: exp, ClientID: "svc", GrantID: "g1"}
+	next := &oauth2server.Token{AccessToken: "at2", RefreshToken: "rt2", AccessTokenExpiresAt: exp, ClientID: "svc", GrantID: "g1"}
+	cmds.take()
+
+	for _, tc := range []struct {
+		name   string
+		op     func() error
+		expect []string
+	}{
+		{"GetClient and GetUserFromClient", func() error {
+			c, err := m.GetClient(ctx, "svc")
+			if err != nil {
+				return err
+			}
+			_, err = m.GetUserFromClient(ctx, c)
+			return err
+		}, []string{"find"}},
+		{"GetAuthorizationCode", func() error { _, err := m.GetAuthorizationCode(ctx, code.Code); return err }, []string{"find"}},
+		{"RevokeAuthorizationCode", func() error { _, err := m.RevokeAuthorizationCode(ctx, code); return err }, []string{"update"}},
+		{"SaveToken, the family's first", func() error { return m.SaveToken(ctx, first, nil, nil) }, []string{"insert"}},
+		{"GetRefreshToken", func() error { _, err := m.GetRefreshToken(ctx, first.RefreshToken); return err }, []string{"find"}},
+		{"RevokeToken", func() error {
+			_, err := m.RevokeToken(ctx, &oauth2server.Token{RefreshToken: first.RefreshToken})
+			return err
+		}, []string{"find", "update"}},
+		{"SaveToken, a later one", func() error { return m.SaveToken(ctx, next, nil, nil) }, []string{"insert", "find"}},
+		{"GetAccessToken", func() error { _, err := m.GetAccessToken(ctx, next.AccessToken); return err }, []string{"find"}},
+		{"RevokeGrant", func() error { return m.RevokeGrant(ctx, "g1") }, []string{"update", "insert", "find", "update", "update"}},
+	} {
+		require.NoError(t, tc.op(), tc.name)
+		assert.Equal(t, tc.expect, cmds.take(), tc.name)
+	}
+}
+
 func TestDeviceDecisionIsAClaim(t *testing.T) {
 	// The decision and the redemption are inserted claims, never fields
 	// rewritten on the request, so a racing poll cannot undo them.
