@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -43,32 +45,37 @@ import (
 //     (authorization_pending).
 //   - grant=device_code: the poll that redeems an approved request.
 //   - validate=bearer: GET /api/me behind the Authenticate middleware.
+//   - grant=client_credentials_jwt, validate=bearer_jwt: the same with
+//     RFC 9068 JWT access tokens (ES256), whose validation asks the
+//     model's jti deny-list.
 //
 // The rows under clientcache=1m run the first three with
 // mongomodel.Options.ClientCacheTTL set to a minute.
 func BenchmarkMongoToken(b *testing.B) {
 	for _, r := range mongoRows {
-		b.Run(r.name+"/impl=oauth2server", func(b *testing.B) { r.run(b, newMongoBench(b, mongomodel.Options{})) })
+		b.Run(r.name+"/impl=oauth2server", func(b *testing.B) { r.run(b, newMongoBench(b, mongomodel.Options{}, r.jwt)) })
 	}
 	cached := mongomodel.Options{ClientCacheTTL: time.Minute}
 	for _, r := range mongoRows[:3] {
-		b.Run("clientcache=1m/"+r.name+"/impl=oauth2server", func(b *testing.B) { r.run(b, newMongoBench(b, cached)) })
+		b.Run("clientcache=1m/"+r.name+"/impl=oauth2server", func(b *testing.B) { r.run(b, newMongoBench(b, cached, r.jwt)) })
 	}
 }
 
-// mongoRows are the rows of BenchmarkMongoToken, each given a fresh model.
+// mongoRows are the rows of BenchmarkMongoToken, each given a fresh model
+// and a Server issuing opaque tokens, or JWTs where jwt is set.
 var mongoRows = []struct {
 	name string
+	jwt  bool
 	run  func(b *testing.B, mb *mongoBench)
 }{
-	{"grant=client_credentials", func(b *testing.B, mb *mongoBench) {
+	{"grant=client_credentials", false, func(b *testing.B, mb *mongoBench) {
 		tmpl := requestTemplate(http.MethodPost, "/token")
 		serve(b, mb.h, newRequest(tmpl, ccForm)) // warm the connection pool
 		mb.measure(b, func(int) {
 			serve(b, mb.h, newRequest(tmpl, ccForm))
 		})
 	}},
-	{"grant=authorization_code_pkce", func(b *testing.B, mb *mongoBench) {
+	{"grant=authorization_code_pkce", false, func(b *testing.B, mb *mongoBench) {
 		codes := mb.newCodes(b, b.N+1)
 		bodies := make([]string, len(codes))
 		for i, code := range codes {
@@ -80,7 +87,7 @@ var mongoRows = []struct {
 			serve(b, mb.h, newRequest(tmpl, bodies[i]))
 		})
 	}},
-	{"grant=refresh_token_rotation", func(b *testing.B, mb *mongoBench) {
+	{"grant=refresh_token_rotation", false, func(b *testing.B, mb *mongoBench) {
 		tmpl := requestTemplate(http.MethodPost, "/token")
 		rec := serve(b, mb.h, newRequest(tmpl, codeForm(mb.newCodes(b, 1)[0])))
 		rt := jsonString(rec.Body.Bytes(), "refresh_token")
@@ -91,14 +98,14 @@ var mongoRows = []struct {
 			}
 		})
 	}},
-	{"grant=password", func(b *testing.B, mb *mongoBench) {
+	{"grant=password", false, func(b *testing.B, mb *mongoBench) {
 		tmpl := requestTemplate(http.MethodPost, "/token")
 		serve(b, mb.h, newRequest(tmpl, passwordForm))
 		mb.measure(b, func(int) {
 			serve(b, mb.h, newRequest(tmpl, passwordForm))
 		})
 	}},
-	{"grant=device_code_pending", func(b *testing.B, mb *mongoBench) {
+	{"grant=device_code_pending", false, func(b *testing.B, mb *mongoBench) {
 		codes := mb.newDeviceCodes(b, b.N+1, false)
 		tmpl := requestTemplate(http.MethodPost, "/token")
 		serveStatus(b, mb.h, newRequest(tmpl, deviceForm(codes[b.N])), http.StatusBadRequest)
@@ -106,7 +113,7 @@ var mongoRows = []struct {
 			serveStatus(b, mb.h, newRequest(tmpl, deviceForm(codes[i])), http.StatusBadRequest)
 		})
 	}},
-	{"grant=device_code", func(b *testing.B, mb *mongoBench) {
+	{"grant=device_code", false, func(b *testing.B, mb *mongoBench) {
 		codes := mb.newDeviceCodes(b, b.N+1, true)
 		tmpl := requestTemplate(http.MethodPost, "/token")
 		serve(b, mb.h, newRequest(tmpl, deviceForm(codes[b.N])))
@@ -114,14 +121,25 @@ var mongoRows = []struct {
 			serve(b, mb.h, newRequest(tmpl, deviceForm(codes[i])))
 		})
 	}},
-	{"validate=bearer", func(b *testing.B, mb *mongoBench) {
-		tmpl := requestTemplate(http.MethodGet, "/api/me")
-		tmpl.Header.Set("Authorization", "Bearer "+mb.newAccessToken(b))
-		serve(b, mb.h, newRequest(tmpl, ""))
+	{"validate=bearer", false, benchMongoBearer},
+	{"grant=client_credentials_jwt", true, func(b *testing.B, mb *mongoBench) {
+		tmpl := requestTemplate(http.MethodPost, "/token")
+		serve(b, mb.h, newRequest(tmpl, ccForm))
 		mb.measure(b, func(int) {
-			serve(b, mb.h, newRequest(tmpl, ""))
+			serve(b, mb.h, newRequest(tmpl, ccForm))
 		})
 	}},
+	{"validate=bearer_jwt", true, benchMongoBearer},
+}
+
+// benchMongoBearer is a bearer validation row.
+func benchMongoBearer(b *testing.B, mb *mongoBench) {
+	tmpl := requestTemplate(http.MethodGet, "/api/me")
+	tmpl.Header.Set("Authorization", "Bearer "+mb.newAccessToken(b))
+	serve(b, mb.h, newRequest(tmpl, ""))
+	mb.measure(b, func(int) {
+		serve(b, mb.h, newRequest(tmpl, ""))
+	})
 }
 
 // The resource owner of the password and device rows.
@@ -158,7 +176,7 @@ type mongoBench struct {
 // writeCommands are the commands that change data.
 var writeCommands = map[string]bool{"insert": true, "update": true, "delete": true, "findAndModify": true}
 
-func newMongoBench(b *testing.B, opts mongomodel.Options) *mongoBench {
+func newMongoBench(b *testing.B, opts mongomodel.Options, jwtTokens bool) *mongoBench {
 	uri := os.Getenv("MONGODB_URI")
 	if uri == "" {
 		b.Skip("MONGODB_URI is not set: run make bench (it starts tools/mongotest) or point it at a MongoDB server")
@@ -206,12 +224,21 @@ func newMongoBench(b *testing.B, opts mongomodel.Options) *mongoBench {
 	if err != nil {
 		b.Fatal(err)
 	}
-	o := mountOurs(b, mb.model, nil, oauth2server.Options{
+	so := oauth2server.Options{
 		AccessTokenLifetime:  accessLifetime,
 		RefreshTokenLifetime: refreshLifetime,
 		AllowPasswordGrant:   true,
 		Device:               oauth2server.DeviceOptions{VerificationURI: "https://as.example.com/device"},
-	})
+	}
+	if jwtTokens {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			b.Fatal(err)
+		}
+		so.JWT, so.Issuer, so.Audience = &oauth2server.JWTOptions{}, jwtIssuer, jwtAudience
+		so.SigningKeys = []oauth2server.SigningKey{{PEM: jwtKey{key: key}.pem(b)}}
+	}
+	o := mountOurs(b, mb.model, nil, so)
 	mb.h, mb.srv = o.handler(), o.srv
 	return mb
 }

@@ -147,6 +147,8 @@ var mongoRows = []struct{ label, name string }{
 	{"device_code, pending poll", "grant=device_code_pending"},
 	{"device_code, redeeming poll", "grant=device_code"},
 	{"bearer validation", "validate=bearer"},
+	{"client_credentials, JWT access token", "grant=client_credentials_jwt"},
+	{"bearer validation, JWT access token", "validate=bearer_jwt"},
 	{"client_credentials, client cache", "clientcache=1m/grant=client_credentials"},
 	{"authorization_code + PKCE, client cache", "clientcache=1m/grant=authorization_code_pkce"},
 	{"refresh_token (rotation), client cache", "clientcache=1m/grant=refresh_token_rotation"},
