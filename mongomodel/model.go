@@ -403,7 +403,7 @@ var dummyPasswordHash = sync.OnceValue(func() string {
 // username.
 func (m *Model) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (*oauth2server.User, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, wrap("get user from client", err)
 	}
 	if u, ok := m.clientUsers.take(c); ok {
 		return u, nil
