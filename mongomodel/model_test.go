@@ -210,6 +210,11 @@ func TestEnsureIndexesWritesTheFamilyDocumentsOfEarlierTombstones(t *testing.T) 
 	}
 	assert.True(t, saveIsRevoked("old-1"), "first token of a family revoked by an earlier version")
 
+	_, err = m.DeleteExpired(ctx)
+	require.NoError(t, err)
+	require.NoError(t, grants.FindOne(ctx, bson.D{{Key: "_id", Value: "mongomodel:family-documents"}}).Err(),
+		"the record of the last run has no expiry")
+
 	// An instance of an earlier version revokes a family after that run.
 	tombstone("rolling", time.Now())
 	require.NoError(t, m.EnsureIndexes(ctx))
