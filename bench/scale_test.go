@@ -81,10 +81,11 @@ var storeSizes = []struct {
 }{{"10k", 10_000}, {"100k", 100_000}, {"1M", 1_000_000}}
 
 // BenchmarkStoreSize measures oauth2server on memorymodel holding 10k,
-// 100k and 1M live tokens: a client_credentials token request, and bearer
-// validation of tokens drawn at random from the store. B/token is the heap
-// a stored token costs, from runtime.MemStats before and after the fill
-// (garbage collected both times).
+// 100k and 1M live tokens: a client_credentials token request, bearer
+// validation of tokens spread over the store, and the revocation of a
+// grant family. B/token is the heap a stored token costs, from
+// runtime.MemStats before and after the fill (garbage collected both
+// times).
 //
 // It uses b.Loop, which runs each row's fill once per -count.
 func BenchmarkStoreSize(b *testing.B) {
@@ -111,6 +112,22 @@ func BenchmarkStoreSize(b *testing.B) {
 			i := 0
 			loop(b, func() {
 				serve(b, o.echo, newRequest(tmpls[i%len(tmpls)], ""))
+				i++
+			})
+			b.ReportMetric(perToken, "B/token")
+		})
+		// RevokeGrant alone, on the model: what the revocation endpoint
+		// runs for every refresh token it revokes, and the refresh grant
+		// for every reused one.
+		b.Run("tokens="+size.name+"/op=revoke_grant", func(b *testing.B) {
+			o := newOurs(b)
+			perToken := fillStore(b, o, size.n)
+			ctx := context.Background()
+			i := 0
+			loop(b, func() {
+				if err := o.model.RevokeGrant(ctx, fillID(i%size.n)); err != nil {
+					b.Fatal(err)
+				}
 				i++
 			})
 			b.ReportMetric(perToken, "B/token")
