@@ -12,8 +12,8 @@ import (
 	"github.com/echo-oauth2/oauth2server"
 )
 
-// Expired tokens are dropped as writes go on, and sweeps are spaced by the
-// store's size so that their cost per write stays constant.
+// Expired tokens are dropped as writes go on, and each shard's sweeps are
+// spaced by its size so that their cost per write stays constant.
 func TestSweepKeepsTheStoreBounded(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	m := New(WithClock(func() time.Time { return now }))
@@ -27,15 +27,32 @@ func TestSweepKeepsTheStoreBounded(t *testing.T) {
 	for i := range 5000 {
 		save(i, now.Add(time.Hour))
 	}
-	assert.Len(t, m.access, 5000)
-	assert.GreaterOrEqual(t, m.sweepAfter, 4096, "sweeps are spaced by the store's size")
+	assert.Equal(t, 5000, accessLen(m))
+	kept := 0
+	for i := range m.shards {
+		kept += m.shards[i].sweepAfter
+	}
+	assert.GreaterOrEqual(t, kept, 2500, "sweeps are spaced by the shards' sizes")
 
 	// Then 20000 already expired ones: the store never holds more than
 	// about twice its live items plus one sweep interval.
 	for i := 5000; i < 25000; i++ {
 		save(i, now.Add(-time.Second))
-		assert.LessOrEqual(t, len(m.access), 2*5000+2*sweepEvery)
+		assert.LessOrEqual(t, accessLen(m), 2*5000+2*sweepEvery)
 	}
 	m.Sweep()
-	assert.Len(t, m.access, 5000)
+	assert.Equal(t, 5000, accessLen(m))
+}
+
+// accessLen is the number of access tokens m holds, expired ones not yet
+// swept included.
+func accessLen(m *Model) int {
+	n := 0
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.RLock()
+		n += len(s.access)
+		s.mu.RUnlock()
+	}
+	return n
 }
