@@ -5,8 +5,10 @@
 // Tokens, codes, revoked grant families and the JWT deny-list are spread
 // over 64 shards by a hash of their key, each shard with its own lock, so
 // that requests saving and looking up different tokens do not wait for one
-// another. Every single-use decision is made under one shard's lock (a
-// code) or by one atomic swap (a token's revoked flag), so it stays atomic.
+// another. Every single-use decision is one atomic swap of a stored
+// token's or code's revoked flag, so it stays atomic; a grant family is
+// indexed under its grant ID, so revoking it walks the family, not the
+// store.
 // Clients, users, consents and device requests, written rarely, share one
 // more lock; the throttle counters of [Model.AddCounter] have their own.
 // Values are copied in and out, so callers cannot change stored state by
@@ -56,7 +58,8 @@ type userRecord struct {
 type Model struct {
 	now func() time.Time
 
-	// Tokens, codes, tombstones and the deny-list (shards.go).
+	// Tokens, codes, grant families, tombstones and the deny-list
+	// (shards.go).
 	seed   maphash.Seed
 	shards [shardCount]shard
 
@@ -265,19 +268,26 @@ func (m *Model) GetClient(ctx context.Context, clientID string) (*oauth2server.C
 
 // SaveToken implements [oauth2server.Model]. A token of a revoked grant is
 // stored as revoked.
-//
-// The token is stored first and the grant's tombstone read second, in
-// their own shards, the order [Model.RevokeGrant] reverses: either this
-// read sees the tombstone and SaveToken revokes the token itself, or it
-// came before the tombstone was written, and so did the store, which
-// RevokeGrant's walk of the shards, after the tombstone, then finds. No
-// token of a revoked family stays live, and nobody holds the token before
-// SaveToken returns.
 func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2server.Client, _ *oauth2server.User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	r := newTokenRecord(t)
+	if g := r.box.t.GrantID; g != "" {
+		// Joining the family and reading its tombstone is one step under
+		// the grant's lock, as writing the tombstone and reading the
+		// family is in RevokeGrant: one of the two sees the other.
+		s := m.shard(g)
+		s.mu.Lock()
+		_, dead := s.revokedGrants[g]
+		r.next = s.tokenFamilies[g]
+		s.tokenFamilies[g] = r
+		s.wroteLocked(m.now)
+		s.mu.Unlock()
+		if dead {
+			m.revokeRecord(r)
+		}
+	}
 	if a := r.box.t.AccessToken; a != "" {
 		s := m.shard(a)
 		s.mu.Lock()
@@ -292,19 +302,7 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 		s.wroteLocked(m.now)
 		s.mu.Unlock()
 	}
-	if g := r.box.t.GrantID; g != "" && m.grantRevoked(g) {
-		m.revokeRecord(r)
-	}
 	return nil
-}
-
-// grantRevoked reports whether the grant family has a tombstone.
-func (m *Model) grantRevoked(grantID string) bool {
-	s := m.shard(grantID)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, ok := s.revokedGrants[grantID]
-	return ok
 }
 
 // lookup returns the record stored under key in the access or refresh
@@ -345,7 +343,7 @@ func (m *Model) GetRefreshToken(ctx context.Context, refreshToken string) (*oaut
 
 // RevokeToken implements [oauth2server.RefreshTokenModel]: it marks the
 // stored token revoked and reports whether this call did it. Of concurrent
-// calls for one token exactly one reports true.
+// calls for one token, by either of its strings, exactly one reports true.
 func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -371,12 +369,8 @@ func (m *Model) revokeRecord(r *tokenRecord) {
 
 // RevokeGrant implements [oauth2server.GrantModel]: every token and
 // code of the family is revoked, and tokens saved later for it are stored
-// revoked.
-//
-// It writes the tombstone, then walks every shard for the family's items
-// (see SaveToken for why this order suffices), one shard's lock at a time:
-// it costs a walk of every stored token and code, but stalls no request
-// for longer than one shard's part of it.
+// revoked. It costs one lock of the grant's shard and a walk of the
+// family, not of the store.
 func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -384,35 +378,19 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	if grantID == "" {
 		return nil
 	}
+	var family []*tokenRecord
 	s := m.shard(grantID)
 	s.mu.Lock()
 	s.revokedGrants[grantID] = m.now()
+	for r := s.tokenFamilies[grantID]; r != nil; r = r.next {
+		family = append(family, r)
+	}
+	for c := s.codeFamilies[grantID]; c != nil; c = c.next {
+		c.revoked.Store(true)
+	}
 	s.wroteLocked(m.now)
 	s.mu.Unlock()
-	var family []*tokenRecord
-	for i := range m.shards {
-		s := &m.shards[i]
-		s.mu.Lock()
-		for _, r := range s.access {
-			if r.box.t.GrantID == grantID {
-				family = append(family, r)
-			}
-		}
-		// Records without access token are only in the refresh maps;
-		// they carry a jti too, which must reach the deny-list.
-		for _, r := range s.refresh {
-			if r.box.t.GrantID == grantID && r.box.t.AccessToken == "" {
-				family = append(family, r)
-			}
-		}
-		for _, c := range s.codes {
-			if c.GrantID == grantID {
-				c.Revoked = true
-			}
-		}
-		s.mu.Unlock()
-	}
-	// Outside the shard locks: the deny-list has shards of its own.
+	// Outside the lock: the deny-list entries have shards of their own.
 	for _, r := range family {
 		m.revokeRecord(r)
 	}
@@ -420,23 +398,37 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 }
 
 // SaveAuthorizationCode implements [oauth2server.AuthorizationCodeModel].
-// The code is stored first and the tombstone read second, as in SaveToken.
+// A code of a revoked grant is stored as revoked.
 func (m *Model) SaveAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode, _ *oauth2server.Client, _ *oauth2server.User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cp := cloneCode(c)
-	s := m.shard(cp.Code)
-	s.mu.Lock()
-	s.codes[cp.Code] = cp
-	s.wroteLocked(m.now)
-	s.mu.Unlock()
-	if cp.GrantID != "" && m.grantRevoked(cp.GrantID) {
+	r := newCodeRecord(c)
+	if g := r.c.GrantID; g != "" {
+		s := m.shard(g)
 		s.mu.Lock()
-		cp.Revoked = true
+		if _, dead := s.revokedGrants[g]; dead {
+			r.revoked.Store(true)
+		}
+		r.next = s.codeFamilies[g]
+		s.codeFamilies[g] = r
+		s.wroteLocked(m.now)
 		s.mu.Unlock()
 	}
+	s := m.shard(r.c.Code)
+	s.mu.Lock()
+	s.codes[r.c.Code] = r
+	s.wroteLocked(m.now)
+	s.mu.Unlock()
 	return nil
+}
+
+// codeRecord returns the record of code.
+func (m *Model) codeRecord(code string) *codeRecord {
+	s := m.shard(code)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.codes[code]
 }
 
 // GetAuthorizationCode implements [oauth2server.AuthorizationCodeModel].
@@ -444,14 +436,11 @@ func (m *Model) GetAuthorizationCode(ctx context.Context, code string) (*oauth2s
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s := m.shard(code)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	c, ok := s.codes[code]
-	if !ok {
+	r := m.codeRecord(code)
+	if r == nil {
 		return nil, nil
 	}
-	return cloneCode(c), nil
+	return r.code(), nil
 }
 
 // RevokeAuthorizationCode implements [oauth2server.AuthorizationCodeModel]:
@@ -460,15 +449,8 @@ func (m *Model) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.Aut
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	s := m.shard(c.Code)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	stored, ok := s.codes[c.Code]
-	if !ok || stored.Revoked {
-		return false, nil
-	}
-	stored.Revoked = true
-	return true, nil
+	r := m.codeRecord(c.Code)
+	return r != nil && r.revoked.CompareAndSwap(false, true), nil
 }
 
 // GetUser implements [oauth2server.PasswordModel]. The password check is

@@ -15,17 +15,19 @@ import (
 const shardCount = 64
 
 // shard holds the items whose key hashes to it: tokens by each of their
-// strings, codes by code, tombstones by grant ID, deny-list entries by jti.
-// Each shard sweeps its own expired items.
+// strings, codes by code, grant families and their tombstones by grant ID,
+// deny-list entries by jti. Each shard sweeps its own expired items.
 type shard struct {
 	mu            sync.RWMutex
 	access        map[string]*tokenRecord
 	refresh       map[string]*tokenRecord
-	codes         map[string]*oauth2server.AuthorizationCode
-	revokedGrants map[string]time.Time // grant ID -> when it was revoked
-	revokedJTIs   map[string]time.Time // jti -> expiry (jti.go)
-	writes        int                  // writes since the last sweep
-	sweepAfter    int                  // items held after the last sweep
+	codes         map[string]*codeRecord
+	tokenFamilies map[string]*tokenRecord // grant ID -> its tokens, linked by next
+	codeFamilies  map[string]*codeRecord  // grant ID -> its codes, linked by next
+	revokedGrants map[string]time.Time    // grant ID -> when it was revoked
+	revokedJTIs   map[string]time.Time    // jti -> expiry (jti.go)
+	writes        int                     // writes since the last sweep
+	sweepAfter    int                     // items held after the last sweep
 
 	// Keeps the locks of neighbouring shards off one cache line.
 	_ [64]byte
@@ -34,7 +36,9 @@ type shard struct {
 func (s *shard) init() {
 	s.access = make(map[string]*tokenRecord)
 	s.refresh = make(map[string]*tokenRecord)
-	s.codes = make(map[string]*oauth2server.AuthorizationCode)
+	s.codes = make(map[string]*codeRecord)
+	s.tokenFamilies = make(map[string]*tokenRecord)
+	s.codeFamilies = make(map[string]*codeRecord)
 	s.revokedGrants = make(map[string]time.Time)
 	s.revokedJTIs = make(map[string]time.Time)
 }
@@ -44,13 +48,15 @@ func (m *Model) shard(key string) *shard {
 	return &m.shards[maphash.String(m.seed, key)&(shardCount-1)]
 }
 
-// tokenRecord is a stored Token. One record serves both of its strings,
-// whose shards differ, so the token in it is immutable once saved and the
-// revoked flag is atomic: either shard's lock suffices to read them, and
-// of concurrent revocations exactly one swaps the flag.
+// tokenRecord is a stored Token. One record serves both of its strings
+// and its grant family, whose shards differ, so the token in it is
+// immutable once saved and the revoked flag is atomic: any of those
+// shards' locks suffices to read them, and of concurrent revocations
+// exactly one swaps the flag.
 type tokenRecord struct {
 	revoked atomic.Bool
-	box     tokenBox // its Revoked field is unused
+	box     tokenBox     // its Revoked field is unused
+	next    *tokenRecord // the next token of the family, under the grant's shard lock
 }
 
 func newTokenRecord(t *oauth2server.Token) *tokenRecord {
@@ -67,10 +73,38 @@ func (r *tokenRecord) token() *oauth2server.Token {
 	return t
 }
 
+// gone reports whether the sweeps drop the record from both token maps.
+func (r *tokenRecord) gone(now time.Time) bool {
+	t := &r.box.t
+	return (t.AccessToken == "" || now.After(t.AccessTokenExpiresAt)) &&
+		(t.RefreshToken == "" || refreshExpired(t, now))
+}
+
 // refreshExpired reports whether t's refresh token has expired at now. A
 // zero RefreshTokenExpiresAt means it never expires.
 func refreshExpired(t *oauth2server.Token, now time.Time) bool {
 	return !t.RefreshTokenExpiresAt.IsZero() && now.After(t.RefreshTokenExpiresAt)
+}
+
+// codeRecord is a stored AuthorizationCode, like a tokenRecord: it is in
+// the shards of its code and of its grant.
+type codeRecord struct {
+	revoked atomic.Bool
+	c       oauth2server.AuthorizationCode // its Revoked field is unused
+	next    *codeRecord                    // the next code of the family, under the grant's shard lock
+}
+
+func newCodeRecord(c *oauth2server.AuthorizationCode) *codeRecord {
+	r := &codeRecord{c: *cloneCode(c)}
+	r.c.Revoked = false
+	r.revoked.Store(c.Revoked)
+	return r
+}
+
+func (r *codeRecord) code() *oauth2server.AuthorizationCode {
+	c := cloneCode(&r.c)
+	c.Revoked = r.revoked.Load()
+	return c
 }
 
 // wroteLocked counts a write and sweeps the shard's expired items once the
@@ -102,9 +136,44 @@ func (s *shard) sweepLocked(now time.Time) {
 			delete(s.refresh, k)
 		}
 	}
-	for k, c := range s.codes {
-		if now.After(c.ExpiresAt) {
+	for k, r := range s.codes {
+		if now.After(r.c.ExpiresAt) {
 			delete(s.codes, k)
+		}
+	}
+	// A family forgets a member once the sweeps drop it from the token
+	// and code maps too: an expired token or code is refused anyway.
+	members := 0
+	for g, head := range s.tokenFamilies {
+		p := &head
+		for *p != nil {
+			if (*p).gone(now) {
+				*p = (*p).next
+			} else {
+				p = &(*p).next
+				members++
+			}
+		}
+		if head == nil {
+			delete(s.tokenFamilies, g)
+		} else {
+			s.tokenFamilies[g] = head
+		}
+	}
+	for g, head := range s.codeFamilies {
+		p := &head
+		for *p != nil {
+			if now.After((*p).c.ExpiresAt) {
+				*p = (*p).next
+			} else {
+				p = &(*p).next
+				members++
+			}
+		}
+		if head == nil {
+			delete(s.codeFamilies, g)
+		} else {
+			s.codeFamilies[g] = head
 		}
 	}
 	// A family tombstone outlives every refresh token of the family only
@@ -121,5 +190,5 @@ func (s *shard) sweepLocked(now time.Time) {
 		}
 	}
 	s.writes = 0
-	s.sweepAfter = len(s.access) + len(s.refresh) + len(s.codes) + len(s.revokedJTIs)
+	s.sweepAfter = len(s.access) + len(s.refresh) + len(s.codes) + members + len(s.revokedJTIs)
 }

@@ -56,3 +56,56 @@ func accessLen(m *Model) int {
 	}
 	return n
 }
+
+// Grant families forget their expired members, so that a family saved
+// into for long, or many families of one token each, do not grow without
+// bound either.
+func TestSweepShrinksFamilies(t *testing.T) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := New(WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	for i := range 3000 {
+		grant := "one-family"
+		if i%2 == 1 {
+			grant = "family-" + strconv.Itoa(i)
+		}
+		require.NoError(t, m.SaveToken(ctx, &oauth2server.Token{AccessToken: "at-" + strconv.Itoa(i),
+			AccessTokenExpiresAt: now.Add(time.Minute), GrantID: grant}, nil, nil))
+		require.NoError(t, m.SaveAuthorizationCode(ctx, &oauth2server.AuthorizationCode{Code: "c-" + strconv.Itoa(i),
+			ExpiresAt: now.Add(time.Minute), GrantID: grant}, nil, nil))
+	}
+	tokens, codes := familyMembers(m)
+	assert.Equal(t, 3000, tokens)
+	assert.Equal(t, 3000, codes)
+	now = now.Add(time.Hour)
+	require.NoError(t, m.SaveToken(ctx, &oauth2server.Token{AccessToken: "live",
+		AccessTokenExpiresAt: now.Add(time.Minute), GrantID: "one-family"}, nil, nil))
+	m.Sweep()
+	tokens, codes = familyMembers(m)
+	assert.Equal(t, 1, tokens, "only the live token is left")
+	assert.Zero(t, codes)
+	require.NoError(t, m.RevokeGrant(ctx, "one-family"))
+	tok, err := m.GetAccessToken(ctx, "live")
+	require.NoError(t, err)
+	assert.True(t, tok.Revoked)
+}
+
+// familyMembers is the number of tokens and codes in m's grant families.
+func familyMembers(m *Model) (tokens, codes int) {
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.RLock()
+		for _, r := range s.tokenFamilies {
+			for ; r != nil; r = r.next {
+				tokens++
+			}
+		}
+		for _, r := range s.codeFamilies {
+			for ; r != nil; r = r.next {
+				codes++
+			}
+		}
+		s.mu.RUnlock()
+	}
+	return tokens, codes
+}
