@@ -9,8 +9,9 @@
 // token's or code's revoked flag, so it stays atomic; a grant family is
 // indexed under its grant ID, so revoking it walks the family, not the
 // store.
-// Clients, users, consents and device requests, written rarely, share one
-// more lock; the throttle counters of [Model.AddCounter] have their own.
+// Clients and users are read without a lock. Consents and device requests
+// share one more lock, which also orders the writes of clients and users;
+// the throttle counters of [Model.AddCounter] have their own.
 // Values are copied in and out, so callers cannot change stored state by
 // mutating what they hold.
 package memorymodel
@@ -63,17 +64,38 @@ type Model struct {
 	seed   maphash.Seed
 	shards [shardCount]shard
 
+	// Read on every token request, without a lock; written under mu.
+	clients     readMap[*oauth2server.Client]
+	users       readMap[*userRecord] // by username
+	clientUsers readMap[string]      // client id -> username
+
 	// mu guards the rest.
-	mu          sync.RWMutex
-	clients     map[string]*oauth2server.Client
-	users       map[string]*userRecord    // by username
-	userClaims  map[string]map[string]any // by user id; an entry per user
-	dummyHash   string                    // like the last added user's hash, for unknown users
-	clientUsers map[string]string         // client id -> username
-	consents    map[consentKey]*oauth2server.Consent
-	devices     deviceStore
-	counters    *counter.Store // throttle counters (counters.go), own lock
+	mu         sync.RWMutex
+	userClaims map[string]map[string]any // by user id; an entry per user
+	dummyHash  string                    // like the last added user's hash, for unknown users
+	consents   map[consentKey]*oauth2server.Consent
+	devices    deviceStore
+	counters   *counter.Store // throttle counters (counters.go), own lock
 }
+
+// readMap is a map that readers use without a lock: a sync.Map, whose
+// lookups write nothing that other cores read, so the client lookup of
+// every request does not bounce a lock's cache line between cores as an
+// RWMutex's read lock does. Its writers hold Model.mu, so that what they
+// check and what they write stay one step. Values are never changed once
+// stored.
+type readMap[V any] struct{ m sync.Map }
+
+func (r *readMap[V]) load(key string) (V, bool) {
+	v, ok := r.m.Load(key)
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	return v.(V), true
+}
+
+func (r *readMap[V]) store(key string, v V) { r.m.Store(key, v) }
 
 // Option configures a Model.
 type Option func(*Model)
@@ -84,15 +106,12 @@ func WithClock(now func() time.Time) Option { return func(m *Model) { m.now = no
 // New returns an empty Model.
 func New(opts ...Option) *Model {
 	m := &Model{
-		now:         time.Now,
-		seed:        maphash.MakeSeed(),
-		clients:     make(map[string]*oauth2server.Client),
-		users:       make(map[string]*userRecord),
-		userClaims:  make(map[string]map[string]any),
-		clientUsers: make(map[string]string),
-		consents:    make(map[consentKey]*oauth2server.Consent),
-		devices:     newDeviceStore(),
-		counters:    counter.New(0),
+		now:        time.Now,
+		seed:       maphash.MakeSeed(),
+		userClaims: make(map[string]map[string]any),
+		consents:   make(map[consentKey]*oauth2server.Consent),
+		devices:    newDeviceStore(),
+		counters:   counter.New(0),
 	}
 	for i := range m.shards {
 		m.shards[i].init()
@@ -204,10 +223,10 @@ func (m *Model) AddClient(ctx context.Context, c *oauth2server.Client) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.clients[c.ID]; ok {
+	if _, ok := m.clients.load(c.ID); ok {
 		return ErrDuplicate
 	}
-	m.clients[c.ID] = cloneClient(c)
+	m.clients.store(c.ID, cloneClient(c))
 	return nil
 }
 
@@ -223,10 +242,10 @@ func (m *Model) AddUser(ctx context.Context, u *oauth2server.User, passwordHash 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.users[u.Username]; ok {
+	if _, ok := m.users.load(u.Username); ok {
 		return ErrDuplicate
 	}
-	m.users[u.Username] = &userRecord{user: *cloneUser(u), passwordHash: passwordHash}
+	m.users.store(u.Username, &userRecord{user: *cloneUser(u), passwordHash: passwordHash})
 	if _, ok := m.userClaims[u.ID]; !ok {
 		m.userClaims[u.ID] = map[string]any{}
 	}
@@ -245,10 +264,10 @@ func (m *Model) SetClientUser(ctx context.Context, clientID, username string) er
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.clients[clientID]; !ok {
+	if _, ok := m.clients.load(clientID); !ok {
 		return fmt.Errorf("memorymodel: set client user: no client %q", clientID)
 	}
-	m.clientUsers[clientID] = username
+	m.clientUsers.store(clientID, username)
 	return nil
 }
 
@@ -257,9 +276,7 @@ func (m *Model) GetClient(ctx context.Context, clientID string) (*oauth2server.C
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	c, ok := m.clients[clientID]
+	c, ok := m.clients.load(clientID)
 	if !ok {
 		return nil, nil
 	}
@@ -460,11 +477,11 @@ func (m *Model) GetUser(ctx context.Context, username, password string) (*oauth2
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	rec, ok := m.users[username]
-	dummy := m.dummyHash
-	m.mu.RUnlock()
+	rec, ok := m.users.load(username)
 	if !ok {
+		m.mu.RLock()
+		dummy := m.dummyHash
+		m.mu.RUnlock()
 		if dummy == "" {
 			dummy = defaultDummyHash
 		}
@@ -484,13 +501,11 @@ func (m *Model) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	name, ok := m.clientUsers[c.ID]
+	name, ok := m.clientUsers.load(c.ID)
 	if !ok {
 		return nil, nil
 	}
-	rec, ok := m.users[name]
+	rec, ok := m.users.load(name)
 	if !ok {
 		return nil, nil
 	}
