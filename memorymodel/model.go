@@ -294,11 +294,11 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 		// Joining the family and reading its tombstone is one step under
 		// the grant's lock, as writing the tombstone and reading the
 		// family is in RevokeGrant: one of the two sees the other.
-		s := m.shard(g)
+		s, h := m.hashShard(g)
 		s.mu.Lock()
 		_, dead := s.revokedGrants[g]
-		r.next = s.tokenFamilies[g]
-		s.tokenFamilies[g] = r
+		r.next = s.tokenFamilies[h]
+		s.tokenFamilies[h] = r
 		s.wroteLocked(m.now)
 		s.mu.Unlock()
 		if dead {
@@ -396,14 +396,18 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 		return nil
 	}
 	var family []*tokenRecord
-	s := m.shard(grantID)
+	s, h := m.hashShard(grantID)
 	s.mu.Lock()
 	s.revokedGrants[grantID] = m.now()
-	for r := s.tokenFamilies[grantID]; r != nil; r = r.next {
-		family = append(family, r)
+	for r := s.tokenFamilies[h]; r != nil; r = r.next {
+		if r.box.t.GrantID == grantID {
+			family = append(family, r)
+		}
 	}
-	for c := s.codeFamilies[grantID]; c != nil; c = c.next {
-		c.revoked.Store(true)
+	for c := s.codeFamilies[h]; c != nil; c = c.next {
+		if c.c.GrantID == grantID {
+			c.revoked.Store(true)
+		}
 	}
 	s.wroteLocked(m.now)
 	s.mu.Unlock()
@@ -422,13 +426,13 @@ func (m *Model) SaveAuthorizationCode(ctx context.Context, c *oauth2server.Autho
 	}
 	r := newCodeRecord(c)
 	if g := r.c.GrantID; g != "" {
-		s := m.shard(g)
+		s, h := m.hashShard(g)
 		s.mu.Lock()
 		if _, dead := s.revokedGrants[g]; dead {
 			r.revoked.Store(true)
 		}
-		r.next = s.codeFamilies[g]
-		s.codeFamilies[g] = r
+		r.next = s.codeFamilies[h]
+		s.codeFamilies[h] = r
 		s.wroteLocked(m.now)
 		s.mu.Unlock()
 	}

@@ -22,8 +22,8 @@ type shard struct {
 	access        map[string]*tokenRecord
 	refresh       map[string]*tokenRecord
 	codes         map[string]*codeRecord
-	tokenFamilies map[string]*tokenRecord // grant ID -> its tokens, linked by next
-	codeFamilies  map[string]*codeRecord  // grant ID -> its codes, linked by next
+	tokenFamilies map[uint64]*tokenRecord // grant ID's hash -> its tokens, linked by next
+	codeFamilies  map[uint64]*codeRecord  // grant ID's hash -> its codes, linked by next
 	revokedGrants map[string]time.Time    // grant ID -> when it was revoked
 	revokedJTIs   map[string]time.Time    // jti -> expiry (jti.go)
 	writes        int                     // writes since the last sweep
@@ -37,15 +37,26 @@ func (s *shard) init() {
 	s.access = make(map[string]*tokenRecord)
 	s.refresh = make(map[string]*tokenRecord)
 	s.codes = make(map[string]*codeRecord)
-	s.tokenFamilies = make(map[string]*tokenRecord)
-	s.codeFamilies = make(map[string]*codeRecord)
+	s.tokenFamilies = make(map[uint64]*tokenRecord)
+	s.codeFamilies = make(map[uint64]*codeRecord)
 	s.revokedGrants = make(map[string]time.Time)
 	s.revokedJTIs = make(map[string]time.Time)
 }
 
 // shard returns the shard of key.
 func (m *Model) shard(key string) *shard {
-	return &m.shards[maphash.String(m.seed, key)&(shardCount-1)]
+	s, _ := m.hashShard(key)
+	return s
+}
+
+// hashShard returns the shard of key and key's hash. The grant families
+// are keyed by the hash of the grant ID, not by the ID: a key without
+// pointers is a map entry the garbage collector does not scan, on a map
+// with an entry per stored token. Two grant IDs with one 64-bit hash share
+// a list, which RevokeGrant filters by grant ID.
+func (m *Model) hashShard(key string) (*shard, uint64) {
+	h := maphash.String(m.seed, key)
+	return &m.shards[h&(shardCount-1)], h
 }
 
 // tokenRecord is a stored Token. One record serves both of its strings
