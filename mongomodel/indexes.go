@@ -26,8 +26,13 @@ import (
 // EnsureIndexes then carries on without them and [Model.TTLIndexes]
 // reports false. Nothing depends on them for correctness: expiry is checked
 // on every read, and [Model.DeleteExpired] frees the space instead.
+//
+// Creating an index that exists is a no-op, so later runs return at once.
+// The first run on collections that already hold many documents builds
+// the missing indexes, which can take minutes: it is bounded by
+// [Options.IndexTimeout], not [Options.Timeout].
 func (m *Model) EnsureIndexes(ctx context.Context) error {
-	ctx, cancel := m.op(ctx)
+	ctx, cancel := bound(ctx, m.opts.IndexTimeout)
 	defer cancel()
 	for _, ix := range []struct {
 		coll  *mongo.Collection

@@ -75,6 +75,7 @@ var ErrDuplicate = stderrors.New("mongomodel: duplicate key")
 const (
 	DefaultCollectionPrefix       = "oauth2_"
 	DefaultTimeout                = 5 * time.Second
+	DefaultIndexTimeout           = 10 * time.Minute
 	DefaultGrantTombstoneLifetime = 90 * 24 * time.Hour
 )
 
@@ -95,6 +96,14 @@ type Options struct {
 	// Optional. Default 5 seconds; negative means only the caller's
 	// context bounds calls.
 	Timeout time.Duration
+	// IndexTimeout bounds [Model.EnsureIndexes] on top of the caller's
+	// context, in place of Timeout. Building an index on a collection
+	// that already holds millions of documents takes minutes, and MongoDB
+	// aborts a build whose createIndexes command runs out of time (the
+	// driver sends the time left as maxTimeMS), so a bound of seconds
+	// would abort that build at every start. Optional. Default 10
+	// minutes; negative means only the caller's context bounds it.
+	IndexTimeout time.Duration
 	// GrantTombstoneLifetime is how long a revoked grant family is
 	// remembered, so that a token of that family saved later is stored
 	// revoked. It must exceed the longest refresh token lifetime in use.
@@ -135,6 +144,9 @@ func New(db *mongo.Database, opts Options) *Model {
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	if opts.IndexTimeout == 0 {
+		opts.IndexTimeout = DefaultIndexTimeout
+	}
 	if opts.GrantTombstoneLifetime <= 0 {
 		opts.GrantTombstoneLifetime = DefaultGrantTombstoneLifetime
 	}
@@ -159,10 +171,16 @@ func New(db *mongo.Database, opts Options) *Model {
 
 // op derives the context of one call from the caller's.
 func (m *Model) op(ctx context.Context) (context.Context, context.CancelFunc) {
-	if m.opts.Timeout < 0 {
+	return bound(ctx, m.opts.Timeout)
+}
+
+// bound derives a context ending after d at the latest, or only with ctx
+// when d is negative.
+func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d < 0 {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, m.opts.Timeout)
+	return context.WithTimeout(ctx, d)
 }
 
 // wrap turns a driver error into the model's error for the named operation.
