@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
+	"github.com/echo-oauth2/oauth2server"
 	"github.com/echo-oauth2/oauth2server/mongomodel"
 )
 
@@ -68,6 +69,54 @@ func monitoredClient(t *testing.T) (*mongo.Client, *commandLog) {
 		_ = client.Disconnect(ctx)
 	})
 	return client, log
+}
+
+// The model writes with its own write concern, majority unless
+// Options.WriteConcern says otherwise, whatever the client's.
+func TestWriteConcern(t *testing.T) {
+	ctx := context.Background()
+	client, log := monitoredClient(t)
+	for _, tc := range []struct {
+		name      string
+		givenWC   *writeconcern.WriteConcern
+		expectedW any // the w of every write
+	}{
+		{name: "ok, majority by default over the client's w=1", expectedW: "majority"},
+		{name: "ok, Options.WriteConcern replaces it", givenWC: writeconcern.W1(), expectedW: int64(1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := newModel(t, client, mongomodel.Options{WriteConcern: tc.givenWC})
+			log.take()
+			now := time.Now()
+			require.NoError(t, m.AddClient(ctx, &oauth2server.Client{ID: "c"}))
+			code := &oauth2server.AuthorizationCode{Code: "code", ClientID: "c", GrantID: "g",
+				ExpiresAt: now.Add(time.Minute)}
+			require.NoError(t, m.SaveAuthorizationCode(ctx, code, nil, nil))
+			won, err := m.RevokeAuthorizationCode(ctx, code)
+			require.NoError(t, err)
+			require.True(t, won)
+			require.NoError(t, m.RevokeGrant(ctx, "g"))
+
+			writes := log.take("insert", "update", "delete", "findAndModify")
+			require.NotEmpty(t, writes)
+			for _, cmd := range writes {
+				wc, err := cmd.LookupErr("writeConcern")
+				require.NoError(t, err, "no writeConcern in %s", cmd)
+				assert.Equal(t, tc.expectedW, writeConcernW(wc.Document().Lookup("w")), "%s", cmd)
+			}
+		})
+	}
+}
+
+// writeConcernW is the w of a write concern: a string or a number.
+func writeConcernW(v bson.RawValue) any {
+	if s, ok := v.StringValueOK(); ok {
+		return s
+	}
+	if n, ok := v.AsInt64OK(); ok {
+		return n
+	}
+	return v.String()
 }
 
 // EnsureIndexes is bounded by IndexTimeout, which the driver passes on as

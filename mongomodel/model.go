@@ -49,6 +49,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/echo-oauth2/oauth2server"
@@ -104,6 +106,16 @@ type Options struct {
 	// would abort that build at every start. Optional. Default 10
 	// minutes; negative means only the caller's context bounds it.
 	IndexTimeout time.Duration
+	// WriteConcern is the write concern of every write of the model.
+	// Single use of codes and refresh tokens, family revocation and the
+	// deny-list hold across a replica set failover only for writes that a
+	// majority acknowledged: a write that only the primary acknowledged can
+	// be rolled back, making a redeemed code or a revoked token live
+	// again. Whatever the client's own settings, the model also reads from
+	// the primary, which is where those writes are decided. Optional.
+	// Default {w: "majority"} (journaled, by the server's
+	// writeConcernMajorityJournalDefault).
+	WriteConcern *writeconcern.WriteConcern
 	// GrantTombstoneLifetime is how long a revoked grant family is
 	// remembered, so that a token of that family saved later is stored
 	// revoked. It must exceed the longest refresh token lifetime in use.
@@ -133,10 +145,11 @@ type Model struct {
 // New returns a Model storing its collections in db. Call
 // [Model.EnsureIndexes] once at startup (it is idempotent).
 //
-// For several server instances, give the client a majority write concern
-// and read from the primary (the driver defaults on a replica set), so
-// that a revocation written by one instance is seen by the next request on
-// another.
+// The model's collections write with [Options.WriteConcern] (majority by
+// default) and read from the primary, whatever db's client is configured
+// with, so that a revocation written by one instance is seen by the next
+// request on another and survives a failover. The client itself is left
+// as it is.
 func New(db *mongo.Database, opts Options) *Model {
 	if opts.CollectionPrefix == "" {
 		opts.CollectionPrefix = DefaultCollectionPrefix
@@ -147,13 +160,17 @@ func New(db *mongo.Database, opts Options) *Model {
 	if opts.IndexTimeout == 0 {
 		opts.IndexTimeout = DefaultIndexTimeout
 	}
+	if opts.WriteConcern == nil {
+		opts.WriteConcern = writeconcern.Majority()
+	}
 	if opts.GrantTombstoneLifetime <= 0 {
 		opts.GrantTombstoneLifetime = DefaultGrantTombstoneLifetime
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	c := func(name string) *mongo.Collection { return db.Collection(opts.CollectionPrefix + name) }
+	collOpts := options.Collection().SetWriteConcern(opts.WriteConcern).SetReadPreference(readpref.Primary())
+	c := func(name string) *mongo.Collection { return db.Collection(opts.CollectionPrefix+name, collOpts) }
 	return &Model{
 		opts:     opts,
 		clients:  c("clients"),
