@@ -9,9 +9,10 @@
 // token's or code's revoked flag, so it stays atomic; a grant family is
 // indexed under its grant ID, so revoking it walks the family, not the
 // store.
-// Clients and users are read without a lock. Consents and device requests
-// share one more lock, which also orders the writes of clients and users;
-// the throttle counters of [Model.AddCounter] have their own.
+//
+// Clients and users are read without a lock. Consents, device requests and
+// user claims share one more lock, which also orders the writes of clients
+// and users; the throttle counters of [Model.AddCounter] have their own.
 // Values are copied in and out, so callers cannot change stored state by
 // mutating what they hold.
 package memorymodel
