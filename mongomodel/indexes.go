@@ -29,6 +29,11 @@ import (
 // reports false. Nothing depends on them for correctness: expiry is checked
 // on every read, and [Model.DeleteExpired] frees the space instead.
 //
+// Creating an index that exists is a no-op. The first run on collections
+// that already hold many documents builds the missing indexes, which can
+// take minutes: the whole call is bounded by [Options.IndexTimeout], not
+// [Options.Timeout].
+//
 // Then it writes the family document of every grant family revoked since
 // its last run (an hour of overlap allows for clocks that differ between
 // instances), all of them on the first run: earlier versions of this
@@ -37,7 +42,7 @@ import (
 // SaveToken). That is one bulk write per 500 families; later runs find
 // only the families that instances of an earlier version revoked since.
 func (m *Model) EnsureIndexes(ctx context.Context) error {
-	ctx, cancel := m.op(ctx)
+	ctx, cancel := bound(ctx, m.opts.IndexTimeout)
 	defer cancel()
 	for _, ix := range []struct {
 		coll  *mongo.Collection

@@ -52,6 +52,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/echo-oauth2/oauth2server"
@@ -78,6 +80,7 @@ var ErrDuplicate = stderrors.New("mongomodel: duplicate key")
 const (
 	DefaultCollectionPrefix       = "oauth2_"
 	DefaultTimeout                = 5 * time.Second
+	DefaultIndexTimeout           = 10 * time.Minute
 	DefaultGrantTombstoneLifetime = 90 * 24 * time.Hour
 )
 
@@ -98,6 +101,24 @@ type Options struct {
 	// Optional. Default 5 seconds; negative means only the caller's
 	// context bounds calls.
 	Timeout time.Duration
+	// IndexTimeout bounds [Model.EnsureIndexes] on top of the caller's
+	// context, in place of Timeout. Building an index on a collection
+	// that already holds millions of documents takes minutes, and MongoDB
+	// aborts a build whose createIndexes command runs out of time (the
+	// driver sends the time left as maxTimeMS), so a bound of seconds
+	// would abort that build at every start. Optional. Default 10
+	// minutes; negative means only the caller's context bounds it.
+	IndexTimeout time.Duration
+	// WriteConcern is the write concern of every write of the model.
+	// Single use of codes and refresh tokens, family revocation and the
+	// deny-list hold across a replica set failover only for writes that a
+	// majority acknowledged: a write that only the primary acknowledged can
+	// be rolled back, making a redeemed code or a revoked token live
+	// again. Whatever the client's own settings, the model also reads from
+	// the primary, which is where those writes are decided. Optional.
+	// Default {w: "majority"} (journaled, by the server's
+	// writeConcernMajorityJournalDefault).
+	WriteConcern *writeconcern.WriteConcern
 	// GrantTombstoneLifetime is how long a revoked grant family is
 	// remembered, so that a token of that family saved later is stored
 	// revoked. It must exceed the longest refresh token lifetime in use.
@@ -143,10 +164,11 @@ type Model struct {
 // New returns a Model storing its collections in db. Call
 // [Model.EnsureIndexes] once at startup (it is idempotent).
 //
-// For several server instances, give the client a majority write concern
-// and read from the primary (the driver defaults on a replica set), so
-// that a revocation written by one instance is seen by the next request on
-// another.
+// The model's collections write with [Options.WriteConcern] (majority by
+// default) and read from the primary, whatever db's client is configured
+// with, so that a revocation written by one instance is seen by the next
+// request on another and survives a failover. The client itself is left
+// as it is.
 func New(db *mongo.Database, opts Options) *Model {
 	if opts.CollectionPrefix == "" {
 		opts.CollectionPrefix = DefaultCollectionPrefix
@@ -154,13 +176,20 @@ func New(db *mongo.Database, opts Options) *Model {
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	if opts.IndexTimeout == 0 {
+		opts.IndexTimeout = DefaultIndexTimeout
+	}
+	if opts.WriteConcern == nil {
+		opts.WriteConcern = writeconcern.Majority()
+	}
 	if opts.GrantTombstoneLifetime <= 0 {
 		opts.GrantTombstoneLifetime = DefaultGrantTombstoneLifetime
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	c := func(name string) *mongo.Collection { return db.Collection(opts.CollectionPrefix + name) }
+	collOpts := options.Collection().SetWriteConcern(opts.WriteConcern).SetReadPreference(readpref.Primary())
+	c := func(name string) *mongo.Collection { return db.Collection(opts.CollectionPrefix+name, collOpts) }
 	return &Model{
 		opts:     opts,
 		clients:  c("clients"),
@@ -178,10 +207,16 @@ func New(db *mongo.Database, opts Options) *Model {
 
 // op derives the context of one call from the caller's.
 func (m *Model) op(ctx context.Context) (context.Context, context.CancelFunc) {
-	if m.opts.Timeout < 0 {
+	return bound(ctx, m.opts.Timeout)
+}
+
+// bound derives a context ending after d at the latest, or only with ctx
+// when d is negative.
+func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d < 0 {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, m.opts.Timeout)
+	return context.WithTimeout(ctx, d)
 }
 
 // wrap turns a driver error into the model's error for the named operation.
