@@ -21,3 +21,25 @@ type ConsentPage struct {
 	// 6749 §10.12).
 	CSRFToken string
 }
+
+// LogoutPage is what the logout confirmation page of the end session
+// endpoint shows (RP-Initiated Logout §2: without a valid id_token_hint
+// the user confirms): the Confirm hook of packages handlers and nethttp
+// receives one. Like [ConsentPage] it is defined here so that one template
+// serves both packages.
+type LogoutPage struct {
+	// Request is the validated logout request. Its Client is only a claim
+	// of whoever sent the request when HintValid is false: do not present
+	// it as the one asking.
+	Request *EndSessionRequest
+	// User is the logged-in user, nil when unknown (no UserFromRequest).
+	User *User
+	// Action is where the form posts: the endpoint's path.
+	Action string
+	// Fields are the hidden fields of the form, in order: the request's
+	// parameters and the CSRF token.
+	Fields []LogoutField
+}
+
+// LogoutField is a hidden field of a [LogoutPage].
+type LogoutField struct{ Name, Value string }

@@ -7,7 +7,6 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
-	"hash"
 	"net/url"
 	"slices"
 	"strconv"
@@ -376,8 +375,9 @@ func (s *Server) issueIDToken(ctx context.Context, p *idTokenParams) (string, er
 		b = appendJSONString(b, p.nonce)
 	}
 	if p.accessToken != "" {
-		b = append(b, `,"at_hash":`...)
-		b = appendJSONString(b, tokenHash(k.alg, p.accessToken))
+		b = append(b, `,"at_hash":"`...)
+		b = appendTokenHash(b, k.alg, p.accessToken)
+		b = append(b, '"')
 	}
 	if len(extra) > 0 {
 		keys := make([]string, 0, len(extra))
@@ -400,36 +400,40 @@ func (s *Server) issueIDToken(ctx context.Context, p *idTokenParams) (string, er
 	return s.signJWS(k, k.idHeader, b)
 }
 
-// signJWS signs claims with k under the encoded header.
+// signJWS signs claims with k under the encoded header. The token is
+// written once, into a strings.Builder sized for all of it: the signing
+// input is a prefix of the result, so neither it nor the result is
+// copied (the signature costs what it costs; the rest should not add to
+// it, see bench/oidc_test.go).
 func (s *Server) signJWS(k *jwtKey, header string, claims []byte) (string, error) {
 	enc := base64.RawURLEncoding
-	n := len(header) + 1 + enc.EncodedLen(len(claims))
-	buf := make([]byte, n, n+1+enc.EncodedLen(k.sigLen))
-	copy(buf, header)
-	buf[len(header)] = '.'
-	enc.Encode(buf[len(header)+1:], claims)
-	sig, err := k.method.Sign(string(buf), k.signer)
+	var t strings.Builder
+	t.Grow(len(header) + 1 + enc.EncodedLen(len(claims)) + 1 + enc.EncodedLen(k.sigLen))
+	t.WriteString(header)
+	t.WriteByte('.')
+	var stack [1024]byte
+	t.Write(enc.AppendEncode(stack[:0], claims))
+	sig, err := k.method.Sign(t.String(), k.signer)
 	if err != nil {
 		return "", storeError("sign JWT", err)
 	}
-	buf = append(buf, '.')
-	buf = enc.AppendEncode(buf, sig)
-	return string(buf), nil
+	t.WriteByte('.')
+	t.Write(enc.AppendEncode(stack[:0], sig))
+	return t.String(), nil
 }
 
-// tokenHash is at_hash / c_hash (OIDC Core §3.1.3.6): the left half of the
-// hash of the token's ASCII octets, with the hash of the JWS algorithm
-// (SHA-256 for RS256 and ES256, SHA-512 for EdDSA with Ed25519).
-func tokenHash(alg, token string) string {
-	var h hash.Hash
+// appendTokenHash appends at_hash / c_hash (OIDC Core §3.1.3.6), base64url:
+// the left half of the hash of the token's ASCII octets, with the hash of
+// the JWS algorithm (SHA-256 for RS256 and ES256, SHA-512 for EdDSA with
+// Ed25519).
+func appendTokenHash(b []byte, alg, token string) []byte {
+	enc := base64.RawURLEncoding
 	if alg == AlgEdDSA {
-		h = sha512.New()
-	} else {
-		h = sha256.New()
+		sum := sha512.Sum512([]byte(token))
+		return enc.AppendEncode(b, sum[:len(sum)/2])
 	}
-	h.Write([]byte(token))
-	sum := h.Sum(nil)
-	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+	sum := sha256.Sum256([]byte(token))
+	return enc.AppendEncode(b, sum[:len(sum)/2])
 }
 
 // releasedClaims returns the claims of userID that may be released: every

@@ -244,6 +244,14 @@ func (ar *AuthorizeRequest) MustAskConsent() bool {
 	return ar.OpenID.HasPrompt(PromptConsent)
 }
 
+// LoginSatisfies reports whether the request asks for a login that the
+// next login satisfies: prompt=login, prompt=select_account or max_age=0,
+// which [AuthorizeRequest.LoginReturnQuery] removes.
+func (ar *AuthorizeRequest) LoginSatisfies() bool {
+	o := ar.OpenID
+	return o != nil && (o.HasPrompt(PromptLogin) || o.HasPrompt(PromptSelectAccount) || o.MaxAge == 0)
+}
+
 // LoginReturnQuery returns the query of the request for the login page to
 // come back to after a login that [Server.CheckLogin] asked for. The
 // prompt values login and select_account, which that login satisfies, are

@@ -3,6 +3,7 @@ package oauth2server_test
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -265,3 +266,78 @@ func TestPairwiseSubjects(t *testing.T) {
 }
 
 // OIDC Core §3.1.2.1: an authorization request may be a form POST.
+
+// The device grant returns an ID token when openid was granted, without
+// nonce or auth_time: the device never sent a nonce and the approval page
+// reports no login time.
+func TestIDTokenFromDeviceGrant(t *testing.T) {
+	e := newOIDCEnv(t, nil)
+	ctx := context.Background()
+	require.NoError(t, e.model.AddClient(ctx, &oauth2server.Client{ID: "tv-oidc",
+		Grants: []string{oauth2server.GrantDeviceCode}, Scopes: []string{"openid", "profile"}}))
+	r := e.deviceAuthorization(url.Values{"client_id": {"tv-oidc"}, "scope": {"openid profile"}}, "", "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	require.NoError(t, e.srv.ApproveDevice(ctx, r.body["user_code"].(string), &oauth2server.User{ID: aliceID}, nil))
+	tok := e.poll("tv-oidc", r.body["device_code"].(string))
+	require.Equal(t, http.StatusOK, tok.status, tok.body)
+	raw, ok := tok.body["id_token"].(string)
+	require.True(t, ok, "id_token in %v", tok.body)
+	claims := jwt.MapClaims{}
+	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(testIssuer),
+		jwt.WithAudience("tv-oidc"), jwt.WithTimeFunc(e.clock.Now)).ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+		return jwt.ParseRSAPublicKeyFromPEM([]byte(publicPEMOf(t, e.key)))
+	})
+	require.NoError(t, err)
+	assert.Equal(t, aliceID, claims["sub"])
+	assert.NotContains(t, claims, "nonce")
+	assert.NotContains(t, claims, "auth_time")
+	assert.Equal(t, atHash(tok.body["access_token"].(string)), claims["at_hash"])
+
+	// Without openid, no ID token.
+	r = e.deviceAuthorization(url.Values{"client_id": {"tv-oidc"}, "scope": {"profile"}}, "", "")
+	require.Equal(t, http.StatusOK, r.status)
+	require.NoError(t, e.srv.ApproveDevice(ctx, r.body["user_code"].(string), &oauth2server.User{ID: aliceID}, nil))
+	tok = e.poll("tv-oidc", r.body["device_code"].(string))
+	require.Equal(t, http.StatusOK, tok.status)
+	assert.NotContains(t, tok.body, "id_token")
+}
+
+// A client registered for EdDSA ID tokens gets them from the EdDSA key,
+// with at_hash from SHA-512 (OIDC Core §3.1.3.6 with Ed25519); a client
+// registered for an algorithm without a key is refused at authorization.
+func TestIDTokenSigningAlgPerClient(t *testing.T) {
+	edKey, edPEM := genKey(t, "EdDSA")
+	e := newOIDCEnv(t, func(o *oauth2server.Options) {
+		o.SigningKeys[0].Active = true // the RS256 key signs access-token JWTs; none here
+		o.SigningKeys = append(o.SigningKeys, oauth2server.SigningKey{PEM: edPEM})
+	})
+	ctx := context.Background()
+	require.NoError(t, e.model.AddClient(ctx, &oauth2server.Client{ID: "ed-rp", SecretHash: oauth2server.HashSecret(rpSecret),
+		RedirectURIs: []string{testRedirect}, Grants: []string{"authorization_code"}, Scopes: []string{"openid"},
+		IDTokenSignedResponseAlg: oauth2server.AlgEdDSA}))
+	require.NoError(t, e.model.AddClient(ctx, &oauth2server.Client{ID: "es-rp", SecretHash: oauth2server.HashSecret(rpSecret),
+		RedirectURIs: []string{testRedirect}, Grants: []string{"authorization_code"}, Scopes: []string{"openid"},
+		IDTokenSignedResponseAlg: oauth2server.AlgES256}))
+
+	ar, err := e.validate(url.Values{"client_id": {"ed-rp"}, "scope": {"openid"}})
+	require.NoError(t, err)
+	target, err := e.srv.Authorize(ctx, ar, &oauth2server.User{ID: aliceID}, oauth2server.Decision{Approved: true})
+	require.NoError(t, err)
+	u, _ := url.Parse(target)
+	rec := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "code": {u.Query().Get("code")},
+		"redirect_uri": {testRedirect}, "code_verifier": {oauth2server.RFC7636Verifier}}, "ed-rp", rpSecret)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	body := decode(t, rec)
+	claims := jwt.MapClaims{}
+	tk, err := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithTimeFunc(e.clock.Now)).ParseWithClaims(body["id_token"].(string), claims,
+		func(*jwt.Token) (any, error) { return edKey.Public(), nil })
+	require.NoError(t, err)
+	assert.Equal(t, "EdDSA", tk.Method.Alg())
+	sum := sha512.Sum512([]byte(body["access_token"].(string)))
+	assert.Equal(t, base64.RawURLEncoding.EncodeToString(sum[:32]), claims["at_hash"])
+
+	_, err = e.validate(url.Values{"client_id": {"es-rp"}, "scope": {"openid"}})
+	var ae *oauth2server.AuthorizeError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "unauthorized_client", ae.Err.Code, "no ES256 key")
+}

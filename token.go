@@ -54,9 +54,14 @@ var reservedTokenMembers = map[string]bool{
 // MarshalJSON writes the standard members and, without overriding any of
 // them, the extended attributes.
 func (t *TokenResponse) MarshalJSON() ([]byte, error) {
-	// The members' names, quotes and numbers take under 100 bytes; escaping
-	// is rare, and append grows the buffer if it is needed.
-	b := t.appendJSON(make([]byte, 0, 100+len(t.AccessToken)+len(t.RefreshToken)+len(t.Scope)))
+	// The members' names, quotes and numbers take under 100 bytes, and
+	// id_token's 14 more; escaping is rare, and append grows the buffer if
+	// it is needed.
+	n := 100 + len(t.AccessToken) + len(t.RefreshToken) + len(t.Scope)
+	if t.IDToken != "" {
+		n += len(`,"id_token":""`) + len(t.IDToken)
+	}
+	b := t.appendJSON(make([]byte, 0, n))
 	if len(t.Extra) == 0 {
 		return b, nil
 	}

@@ -31,19 +31,23 @@ const (
 	oauthPrefix   = "/oauth"
 	authorizePath = oauthPrefix + "/authorize"
 	tokenPath     = oauthPrefix + "/token"
-	loginPath     = "/login"
-	logoutPath    = "/logout"
-	callbackPath  = "/callback"
-	mePath        = "/api/me"
-	writePath     = "/api/write"
+	// With OpenID Connect (handlers.Register's default paths).
+	userInfoPath   = oauthPrefix + "/userinfo"
+	endSessionPath = oauthPrefix + "/end_session"
+	loginPath      = "/login"
+	logoutPath     = "/logout"
+	callbackPath   = "/callback"
+	mePath         = "/api/me"
+	writePath      = "/api/write"
 )
 
 // store is what the example needs of a model: the core Model, users for the
-// login page and remembered consent.
+// login page, remembered consent and the users' OpenID Connect claims.
 type store interface {
 	oauth2server.Model
 	oauth2server.PasswordModel
 	oauth2server.ConsentModel
+	oauth2server.UserClaimsModel
 }
 
 // app is the example authorization server: the library's Server plus the
@@ -60,7 +64,11 @@ type app struct {
 	sessions *sessionManager
 	pages    *pages
 	demo     *demoRequest
-	closers  []func(context.Context) error
+	// demoClient and idTokens are the demo client's: its HTTP client,
+	// which reaches the example in process, and its ID token checks.
+	demoClient *http.Client
+	idTokens   *idTokenVerifier
+	closers    []func(context.Context) error
 	// metrics are served at /metrics; readiness answers /readyz.
 	metrics   *metrics
 	readiness *readiness
@@ -122,16 +130,23 @@ func newApp(cfg appConfig) (*echo.Echo, *app, error) {
 	}
 	data := cfg.Data
 	if data == nil {
-		data = demoConfig(a.issuer)
+		data = demoConfig(a.issuer, !cfg.NoOpenID)
 	}
 
-	if cfg.SigningKeyFile != "" && !cfg.JWT {
-		return nil, nil, errors.New("-signing-key needs -jwt")
-	}
-	if cfg.JWT && cfg.SigningKeyFile == "" && !cfg.Dev {
-		// oauth2server.New refuses too; saying it before the model is
-		// opened is faster and names the flags.
+	// oauth2server.New refuses a missing key too; saying it before the
+	// model is opened is faster and names the flags.
+	switch {
+	case cfg.SigningKeyFile != "" && !cfg.JWT && cfg.NoOpenID:
+		return nil, nil, errors.New("-signing-key needs -jwt or OpenID Connect (not -openid=false)")
+	case cfg.SigningKeyFile != "" || cfg.Dev:
+	case cfg.JWT:
 		return nil, nil, errors.New("-jwt needs -signing-key FILE (a PEM private key), or -dev for a generated key")
+	case !cfg.NoOpenID && cfg.MongoURI != "":
+		// Instances sharing the database must verify each other's ID
+		// tokens (an id_token_hint comes back to any of them).
+		return nil, nil, errors.New("-mongo-uri needs -signing-key FILE (an RSA private key, PEM) for OpenID Connect: " +
+			"every instance must sign ID tokens with the same key (make one with: " +
+			"openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072), or -dev for a generated key, or -openid=false")
 	}
 
 	model, err := a.openModel(context.Background(), data)
@@ -177,10 +192,19 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 	}
 	if cfg.JWT {
 		opts.JWT = &oauth2server.JWTOptions{}
-		opts.AllowGeneratedKeys = cfg.Dev
-		if cfg.SigningKeyFile != "" {
-			opts.SigningKeys = []oauth2server.SigningKey{{File: cfg.SigningKeyFile}}
-		}
+	}
+	if !cfg.NoOpenID {
+		// ID tokens for requests with the openid scope; the rest is plain
+		// OAuth. The model keeps the users' claims (openModel).
+		opts.OpenID = &oauth2server.OpenIDOptions{}
+	}
+	if cfg.SigningKeyFile != "" {
+		opts.SigningKeys = []oauth2server.SigningKey{{File: cfg.SigningKeyFile}}
+	} else {
+		// -dev, or OpenID Connect in memory (newApp checked): ID tokens
+		// live ten minutes, and everything they refer to ends with the
+		// process anyway.
+		opts.AllowGeneratedKeys = cfg.Dev || (opts.OpenID != nil && !cfg.JWT)
 	}
 	// Every call of the Server and of the pages to the model is timed
 	// (oauth2server_model_call_duration_seconds). The wrapper has exactly
@@ -198,7 +222,8 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		return nil, err
 	}
 	if cfg.Data == nil {
-		a.demo = newDemoRequest(a.issuer)
+		a.demo = newDemoRequest(a.issuer, srv.OpenIDEnabled())
+		a.idTokens = &idTokenVerifier{issuer: a.issuer, clientID: a.demo.ClientID, jwks: srv.JWKS, now: cfg.now}
 	}
 	return a.routes()
 }
@@ -210,18 +235,19 @@ func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
 		model     store
 		addClient func(context.Context, *oauth2server.Client) error
 		addUser   func(context.Context, *oauth2server.User, string) error
+		setClaims func(context.Context, string, map[string]any) error
 	)
 	if a.cfg.MongoURI != "" {
 		m, err := a.openMongo(ctx)
 		if err != nil {
 			return nil, err
 		}
-		model, addClient, addUser = m, m.AddClient, m.AddUser
+		model, addClient, addUser, setClaims = m, m.AddClient, m.AddUser, m.SetUserClaims
 	} else {
 		m := memorymodel.New()
 		model = m
 		a.sessions.store = newMemorySessions(a.cfg.MaxSessions)
-		addClient, addUser = m.AddClient, m.AddUser
+		addClient, addUser, setClaims = m.AddClient, m.AddUser, m.SetUserClaims
 	}
 	for _, c := range data.clients() {
 		if err := addClient(ctx, c); err != nil {
@@ -248,6 +274,11 @@ func (a *app) openModel(ctx context.Context, data *fileConfig) (store, error) {
 				continue
 			}
 			return nil, fmt.Errorf("user %q: %w", u.Username, err)
+		}
+		if len(u.Claims) > 0 {
+			if err := setClaims(ctx, id, u.Claims); err != nil {
+				return nil, fmt.Errorf("user %q: claims: %w", u.Username, err)
+			}
 		}
 	}
 	if err := seedIssuers(ctx, model, data); err != nil {
@@ -410,15 +441,23 @@ func (a *app) routes() (*echo.Echo, error) {
 	e.GET(callbackPath, a.callback, noStore)
 	if a.demo != nil {
 		e.GET(demoPath, a.demoStart, noStore)
+		a.demoClient = &http.Client{Transport: inProcessTransport{h: e}, Timeout: 10 * time.Second}
 	}
 	// Authorization (with the pages above), token, revocation,
-	// introspection, device authorization, the JWK Set (with -jwt) and the
-	// metadata at /.well-known/oauth-authorization-server.
-	if err := handlers.Register(e.Group(oauthPrefix), a.srv, handlers.RegisterConfig{
+	// introspection, device authorization, the JWK Set (with -jwt or
+	// OpenID Connect) and the metadata at
+	// /.well-known/oauth-authorization-server; with OpenID Connect also
+	// UserInfo, end session (logout.go) and Discovery at
+	// /.well-known/openid-configuration.
+	rc := handlers.RegisterConfig{
 		BaseURL:   a.issuer + oauthPrefix,
 		Root:      e,
 		Authorize: a.authorizeConfig(),
-	}); err != nil {
+	}
+	if a.srv.OpenIDEnabled() {
+		rc.EndSession = a.endSessionConfig()
+	}
+	if err := handlers.Register(e.Group(oauthPrefix), a.srv, rc); err != nil {
 		return nil, err
 	}
 	if a.srv.DeviceAuthorizationEnabled() {

@@ -20,30 +20,29 @@ const pageCSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 // example's session, login page, consent template and consent store.
 func (a *app) authorizeConfig() *handlers.AuthorizeConfig {
 	return &handlers.AuthorizeConfig{
-		UserFromRequest: func(c echo.Context) (*oauth2server.User, error) {
+		UserFromRequest: a.currentUser,
+		// When the user last entered their password (auth_time, judged
+		// against max_age and prompt=login) and how (amr): a request of
+		// the session does not refresh it.
+		AuthenticationFromRequest: func(c echo.Context) (oauth2server.Authentication, error) {
 			s, err := a.sessions.current(c)
 			if s == nil || err != nil {
-				return nil, err
+				return oauth2server.Authentication{}, err
 			}
-			return s.user(), nil
+			return s.authentication(), nil
 		},
 		// Binds the consent form to the login session: a form from another
-		// session, or from before a logout, is refused. The store key of
-		// the session (a digest of the cookie value, never the value) is
-		// new at every login and gone after logout.
-		SessionFromRequest: func(c echo.Context) (string, error) {
-			s, err := a.sessions.current(c)
-			if s == nil || err != nil {
-				return "", err
-			}
-			return s.key, nil
-		},
+		// session, or from before a logout, is refused.
+		SessionFromRequest: a.currentSession,
 		// Shared by every instance, so that a form rendered by one is
 		// accepted by the next. The library spends each form when it is
 		// posted, in the model's counters, which every instance shares.
 		CSRFKey:    a.sessions.keys.consent,
 		CSRFMaxAge: consentFormMaxAge,
-		// nobody is redirected to a client before logging in.
+		// nobody is redirected to a client before logging in. A
+		// request that needs a fresh login (prompt=login, max_age) adds
+		// prompt=login to the login page's URL, and login_hint when the
+		// client sent one (loginPage).
 		LoginRequired: handlers.RedirectToLogin(loginPath),
 		Render:        a.renderConsent,
 		RenderError:   a.renderAuthorizeError,
@@ -52,6 +51,26 @@ func (a *app) authorizeConfig() *handlers.AuthorizeConfig {
 		// handlers.AuthorizeConfig.Consents).
 		Consents: a.consents,
 	}
+}
+
+// currentUser returns the logged-in user of the request, or nil.
+func (a *app) currentUser(c echo.Context) (*oauth2server.User, error) {
+	s, err := a.sessions.current(c)
+	if s == nil || err != nil {
+		return nil, err
+	}
+	return s.user(), nil
+}
+
+// currentSession identifies the login session of the request, "" without
+// one: the store key of the session (a digest of the cookie value, never
+// the value), new at every login and gone after logout.
+func (a *app) currentSession(c echo.Context) (string, error) {
+	s, err := a.sessions.current(c)
+	if s == nil || err != nil {
+		return "", err
+	}
+	return s.key, nil
 }
 
 // consentData is the data of consent.html.

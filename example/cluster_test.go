@@ -44,7 +44,7 @@ func startCluster(t *testing.T) *cluster {
 	var backends []*url.URL
 	for range 3 {
 		backends = append(backends, startProcess(t, bin, "-mongo-uri", uri, "-session-key", base64.StdEncoding.EncodeToString(key),
-			"-issuer", cl.base))
+			"-signing-key", testSigningKey, "-issuer", cl.base))
 	}
 	cl.serve(t, ln, backends)
 	return cl

@@ -39,7 +39,13 @@ type appConfig struct {
 	MongoURI string
 	// JWT issues JWT access tokens signed with the key in SigningKeyFile.
 	JWT bool
-	// SigningKeyFile is a PEM private key for JWT access tokens.
+	// NoOpenID turns OpenID Connect off: plain OAuth 2.0, no ID tokens.
+	NoOpenID bool
+	// SigningKeyFile is the PEM private key that signs ID tokens (RSA,
+	// RS256) and, with JWT, access tokens. Default with OpenID Connect in
+	// memory: an RSA key generated for the process, whose ID tokens stop
+	// verifying when it exits, like its sessions and codes; required with
+	// MongoURI (every instance must sign alike) and with JWT, unless Dev.
 	SigningKeyFile string
 	// Dev allows generated signing keys.
 	Dev bool
@@ -107,6 +113,9 @@ type fileClient struct {
 	// Introspect lets a confidential client call the introspection
 	// endpoint (a resource server).
 	Introspect bool `json:"introspect,omitempty"`
+	// PostLogoutRedirectURIs are where the client may send the user after
+	// an RP-initiated logout (OpenID Connect RP-Initiated Logout §3).
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
 	// TokenEndpointAuthMethod, JWKS and JWKSURI register a client that
 	// authenticates with private_key_jwt instead of a secret
 	// (assertions.go).
@@ -121,6 +130,10 @@ type fileUser struct {
 	ID       string `json:"id,omitempty"`
 	Username string `json:"username"`
 	Password string `json:"password"`
+	// Claims are the user's OpenID Connect claims (OIDC Core §5.1):
+	// "name", "email", "email_verified", ... The server releases those
+	// of the scopes the user approved; "sub" is the user's ID.
+	Claims map[string]any `json:"claims,omitempty"`
 }
 
 // loadConfigFile reads and checks a -config file. Unknown fields are errors
@@ -194,6 +207,9 @@ func (fc *fileConfig) check() error {
 			return fmt.Errorf("user %q: duplicate id %q", u.Username, id)
 		}
 		userIDs[id] = true
+		if _, ok := u.Claims["sub"]; ok {
+			return fmt.Errorf("user %q: claims must not set \"sub\": it is the user's id", u.Username)
+		}
 		// R-98, RFC 9068 §5: "sub" names the client for
 		// client_credentials and the user otherwise, so a resource server
 		// could not tell a client from a user of the same name.
@@ -234,18 +250,34 @@ func (c *fileClient) check() error {
 	for _, r := range c.RedirectURIs {
 		// The authorization endpoint checks the rest (https, or http on
 		// loopback) on every request; this catches what is never valid.
-		u, err := url.Parse(r)
-		if err != nil || !u.IsAbs() || strings.Contains(r, "#") {
+		if !absoluteURI(r) {
 			return fmt.Errorf("redirect URI %q must be absolute, without fragment", r)
+		}
+	}
+	for _, r := range c.PostLogoutRedirectURIs {
+		if !absoluteURI(r) {
+			return fmt.Errorf("post-logout redirect URI %q must be absolute, without fragment", r)
 		}
 	}
 	return nil
 }
 
+// absoluteURI reports whether r is an absolute URI without fragment, what
+// a redirect URI must be (RFC 6749 §3.1.2).
+func absoluteURI(r string) bool {
+	u, err := url.Parse(r)
+	return err == nil && u.IsAbs() && !strings.Contains(r, "#")
+}
+
 // demoConfig is the data seeded when no -config file is given: a public
 // client for the browser flow, a confidential client for service-to-service
-// calls, and one user.
-func demoConfig(issuer string) *fileConfig {
+// calls, and one user. With OpenID Connect, both clients may ask for the
+// openid, profile and email scopes, and the user has a name and an email.
+func demoConfig(issuer string, openID bool) *fileConfig {
+	scopes := []string{"read", "write"}
+	if openID {
+		scopes = slices.Concat(demoOpenIDScopes, scopes)
+	}
 	return &fileConfig{
 		Clients: []fileClient{
 			{
@@ -254,7 +286,8 @@ func demoConfig(issuer string) *fileConfig {
 				RedirectURIs: []string{issuer + callbackPath},
 				Grants: []string{oauth2server.GrantAuthorizationCode, oauth2server.GrantRefreshToken,
 					oauth2server.GrantDeviceCode},
-				Scopes: []string{"read", "write"},
+				Scopes:                 scopes,
+				PostLogoutRedirectURIs: []string{issuer + "/"},
 			},
 			{
 				ID:           demoConfidentialClient,
@@ -262,13 +295,23 @@ func demoConfig(issuer string) *fileConfig {
 				RedirectURIs: []string{issuer + callbackPath},
 				Grants: []string{oauth2server.GrantClientCredentials, oauth2server.GrantAuthorizationCode,
 					oauth2server.GrantRefreshToken},
-				Scopes:     []string{"read", "write"},
-				Introspect: true,
+				Scopes:                 scopes,
+				Introspect:             true,
+				PostLogoutRedirectURIs: []string{issuer + "/"},
 			},
 		},
-		Users: []fileUser{{Username: demoUsername, Password: demoPassword}},
+		Users: []fileUser{{Username: demoUsername, Password: demoPassword, Claims: map[string]any{
+			"name":               "Demo User",
+			"preferred_username": demoUsername,
+			"email":              "demo@example.com",
+			"email_verified":     true,
+		}}},
 	}
 }
+
+// demoOpenIDScopes are the OpenID Connect scopes of the demo clients: an
+// ID token (openid), the user's name (profile) and email address (email).
+var demoOpenIDScopes = []string{oauth2server.ScopeOpenID, "profile", "email"}
 
 // clients converts the file's clients, hashing their secrets: the model
 // never sees a secret in clear text.
@@ -276,11 +319,12 @@ func (fc *fileConfig) clients() []*oauth2server.Client {
 	out := make([]*oauth2server.Client, 0, len(fc.Clients))
 	for _, c := range fc.Clients {
 		cl := &oauth2server.Client{
-			ID:           c.ID,
-			RedirectURIs: c.RedirectURIs,
-			Grants:       c.Grants,
-			Scopes:       c.Scopes,
-			Introspect:   c.Introspect,
+			ID:                     c.ID,
+			RedirectURIs:           c.RedirectURIs,
+			Grants:                 c.Grants,
+			Scopes:                 c.Scopes,
+			Introspect:             c.Introspect,
+			PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
 			// Empty unless the client authenticates with private_key_jwt.
 			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 			JWKS:                    string(c.JWKS),

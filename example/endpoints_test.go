@@ -40,8 +40,29 @@ func TestMetadata(t *testing.T) {
 	assert.Equal(t, ts.base+tokenPath, meta["token_endpoint"])
 	assert.Equal(t, ts.base+"/oauth/revoke", meta["revocation_endpoint"])
 	assert.Equal(t, ts.base+"/oauth/introspect", meta["introspection_endpoint"])
-	assert.NotContains(t, meta, "jwks_uri", "opaque tokens: no JWK Set")
+	assert.Equal(t, ts.base+"/oauth/jwks.json", meta["jwks_uri"], "the keys of the ID tokens")
+	assert.Equal(t, ts.base+"/oauth/userinfo", meta["userinfo_endpoint"])
+	assert.Equal(t, ts.base+"/oauth/end_session", meta["end_session_endpoint"])
 	assert.Contains(t, meta["grant_types_supported"], "client_credentials")
+
+	// OpenID Connect Discovery lists the same endpoints.
+	status, disco := getJSON(t, ts.base+"/.well-known/openid-configuration")
+	require.Equal(t, http.StatusOK, status)
+	for _, k := range []string{"issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint"} {
+		assert.Equal(t, meta[k], disco[k], k)
+	}
+	assert.Equal(t, []any{"RS256"}, disco["id_token_signing_alg_values_supported"])
+
+	// Without OpenID Connect and with opaque tokens there is no JWK Set.
+	ts = startApp(t, appConfig{NoOpenID: true})
+	status, meta = getJSON(t, ts.base+"/.well-known/oauth-authorization-server")
+	require.Equal(t, http.StatusOK, status)
+	assert.NotContains(t, meta, "jwks_uri", "opaque tokens: no JWK Set")
+	assert.NotContains(t, meta, "userinfo_endpoint")
+	resp, err := http.Get(ts.base + "/.well-known/openid-configuration")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }
 
 // A resource server (the confidential demo client) introspects a token,
@@ -106,9 +127,11 @@ func TestJWTFlags(t *testing.T) {
 		expectError string
 	}{
 		{name: "ok, -jwt -dev generates a key", givenConfig: appConfig{JWT: true, Dev: true}, expectAlg: "RS256"},
-		{name: "ok, -jwt -signing-key", givenConfig: appConfig{JWT: true, SigningKeyFile: "EC"}, expectAlg: "ES256"},
+		{name: "ok, -jwt -signing-key", givenConfig: appConfig{JWT: true, SigningKeyFile: "EC", NoOpenID: true}, expectAlg: "ES256"},
+		{name: "ok, -jwt -signing-key RSA signs access and ID tokens", givenConfig: appConfig{JWT: true, SigningKeyFile: testSigningKey}, expectAlg: "RS256"},
 		{name: "nok, -jwt without a key", givenConfig: appConfig{JWT: true}, expectError: "-jwt needs -signing-key FILE"},
-		{name: "nok, -signing-key without -jwt", givenConfig: appConfig{SigningKeyFile: "EC"}, expectError: "-signing-key needs -jwt"},
+		{name: "nok, -signing-key without -jwt or OpenID", givenConfig: appConfig{SigningKeyFile: "EC", NoOpenID: true}, expectError: "-signing-key needs -jwt or OpenID Connect"},
+		{name: "nok, OpenID with an EC key", givenConfig: appConfig{JWT: true, SigningKeyFile: "EC"}, expectError: "OpenID Connect needs an RS256 (RSA) private key"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -38,6 +38,11 @@ func startApp(t *testing.T, cfg appConfig) *testServer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.SigningKeyFile == "" && !cfg.Dev && !cfg.NoOpenID {
+		// A key made once, instead of one generated per server: an RSA
+		// key takes seconds under the race detector.
+		cfg.SigningKeyFile = testSigningKey
+	}
 	e, a, err := newApp(cfg)
 	require.NoError(t, err)
 	hs := httptest.NewUnstartedServer(e)
@@ -51,6 +56,10 @@ func startApp(t *testing.T, cfg appConfig) *testServer {
 	})
 	return &testServer{app: a, base: "http://" + cfg.Addr}
 }
+
+// testSigningKey is the RSA key (PEM) that signs the test servers' ID
+// tokens, for tests only.
+const testSigningKey = "testdata/signing-rsa.pem"
 
 // cheapHash is bcrypt at its minimum cost: the same format as
 // oauth2server.HashPassword, a hundred times faster.

@@ -209,7 +209,7 @@ func TestLoginThrottleLogs(t *testing.T) {
 func TestHTTPErrorHandlerNil(t *testing.T) {
 	t.Parallel()
 	var logs syncBuffer
-	e, a, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash,
+	e, a, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash, SigningKeyFile: testSigningKey,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, a.Close(t.Context())) })

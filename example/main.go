@@ -1,6 +1,7 @@
-// Command example is a complete OAuth 2.0 authorization server built with
-// oauth2server: login and consent pages, the token endpoint and a protected
-// API, seeded with a demo client and user.
+// Command example is a complete OAuth 2.0 authorization server and OpenID
+// Provider built with oauth2server: login and consent pages, the token
+// endpoint, ID tokens and a protected API, seeded with a demo client and
+// user.
 //
 //	go run ./example
 //
@@ -19,7 +20,13 @@
 //	-max-sessions N    cap on stored sessions; the least recently used
 //	                   are evicted (default 100000)
 //	-jwt               issue JWT access tokens (RFC 9068)
-//	-signing-key FILE  PEM private key for -jwt
+//	-openid            OpenID Connect: ID tokens for requests with the
+//	                   openid scope (default true; -openid=false for plain
+//	                   OAuth 2.0)
+//	-signing-key FILE  PEM private key that signs ID tokens (RSA: RS256)
+//	                   and, with -jwt, access tokens; required with -jwt and
+//	                   with -mongo-uri (default with OpenID Connect in
+//	                   memory: an RSA key generated at start)
 //	-dev               allow a generated signing key (development only)
 //	-trusted-proxy IP  a reverse proxy (IP or CIDR) whose X-Forwarded-For and
 //	                   X-Forwarded-Proto are believed (repeatable)
@@ -92,7 +99,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	})
 	fs.IntVar(&cfg.MaxSessions, "max-sessions", defaultMaxSessions, "cap on stored login sessions; the least recently used are evicted")
 	fs.BoolVar(&cfg.JWT, "jwt", false, "issue JWT access tokens (RFC 9068)")
-	fs.StringVar(&cfg.SigningKeyFile, "signing-key", "", "PEM private key (RSA, EC P-256 or Ed25519) for -jwt")
+	openID := fs.Bool("openid", true, "OpenID Connect: ID tokens for requests with the openid scope")
+	fs.StringVar(&cfg.SigningKeyFile, "signing-key", "", "PEM private key signing ID tokens (RSA) and, with -jwt, access tokens\n(RSA, EC P-256 or Ed25519 with -openid=false); required with -jwt and -mongo-uri")
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: allow a generated signing key")
 	fs.Func("trusted-proxy", "IP or CIDR of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable);\nwith an https -issuer the OAuth endpoints then require TLS at that proxy", func(v string) error {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, v)
@@ -105,6 +113,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.NoOpenID = !*openID
 	if shutdownTimeout <= 0 {
 		return errors.New("-shutdown-timeout must be positive")
 	}
@@ -183,8 +192,12 @@ Clients and users come from the -config file. Open the home page to sign in:
 
 Authorization endpoint: %s
 Metadata (every endpoint): %s
-
 `, a.issuer, a.issuer+authorizePath, meta)
+		if a.srv.OpenIDEnabled() {
+			disco, _ := oauth2server.OpenIDConfigurationURL(a.issuer)
+			fmt.Fprintf(w, "OpenID Provider configuration: %s\n", disco)
+		}
+		fmt.Fprintln(w)
 		return
 	}
 	fmt.Fprintf(w, `
@@ -194,8 +207,10 @@ Metadata (every endpoint): %s
 
    %s
 
-2. The redirect lands on %s, which shows the code and, in the browser
-   that started the request, the curl command that redeems it.
+2. The redirect lands on %s, which plays the client in the browser
+   that started the request: it redeems the code, verifies the ID token,
+   shows its claims and UserInfo, the curl command that calls the API,
+   and a button that signs out through the client (RP-initiated logout).
 
 Client credentials (confidential client %q):
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/oauth2"
@@ -128,7 +129,38 @@ func TestMongoJWTAndDevice(t *testing.T) {
 func TestMongoUnreachable(t *testing.T) {
 	t.Parallel()
 	_, _, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash, SessionKey: newSessionKey(t),
-		MongoURI: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200&connectTimeoutMS=200"})
+		SigningKeyFile: testSigningKey,
+		MongoURI:       "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200&connectTimeoutMS=200"})
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "-mongo-uri: no answer from MongoDB"), err.Error())
+}
+
+// OpenID Connect on MongoDB: the users' claims are seeded there, and the
+// session document keeps the time and method of the password login, which
+// become auth_time and amr.
+func TestMongoOpenID(t *testing.T) {
+	t.Parallel()
+	ts := startApp(t, appConfig{MongoURI: mongoURI(t), SessionKey: newSessionKey(t)})
+	ctx := context.Background()
+	claims, err := ts.app.model.GetUserClaims(ctx, demoUsername)
+	require.NoError(t, err)
+	assert.Equal(t, "Demo User", claims["name"])
+	assert.Equal(t, true, claims["email_verified"])
+
+	c := browser(t)
+	r := ts.oidcRequest()
+	page := ts.consentPage(t, c, r.url("st", "claims", demoClaimsRequest))
+	idClaims := ts.idToken(t, r, ts.decide(t, c, page, "approve"))
+	assert.Equal(t, "demo@example.com", idClaims["email"])
+	assert.Equal(t, []any{"pwd"}, idClaims["amr"])
+	authTime := unixOf(t, idClaims, "auth_time")
+	assert.WithinDuration(t, time.Now(), authTime, time.Minute)
+
+	raw, err := mongoDB(t, ts.app).Collection(sessionsCollection).FindOne(ctx, bson.D{}).Raw()
+	require.NoError(t, err)
+	assert.Equal(t, authTime.Unix(), raw.Lookup("authTime").Time().Unix())
+	amr, err := raw.Lookup("amr").Array().Values()
+	require.NoError(t, err)
+	require.Len(t, amr, 1)
+	assert.Equal(t, "pwd", amr[0].StringValue())
 }

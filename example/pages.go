@@ -63,6 +63,7 @@ type indexData struct {
 	CSRF   string
 	Demo   *demoRequest
 	Issuer string
+	OpenID bool
 }
 
 // index is the home page. An anonymous visit stores nothing.
@@ -71,7 +72,7 @@ func (a *app) index(c echo.Context) error {
 	if err != nil {
 		return a.serverError(c, err)
 	}
-	d := indexData{Demo: a.demo, Issuer: a.issuer}
+	d := indexData{Demo: a.demo, Issuer: a.issuer, OpenID: a.srv.OpenIDEnabled()}
 	if s != nil {
 		d.User, d.CSRF = s.username, a.sessions.csrf(s)
 	}
@@ -84,14 +85,44 @@ type loginData struct {
 	ReturnTo string
 	Username string
 	Error    string
+	// SignedInAs is the user of the browser's live session, if any.
+	SignedInAs string
+	// Reauthenticate is set when the application asked the user to enter
+	// their password again (prompt=login).
+	Reauthenticate bool
 }
+
+// maxLoginHint bounds the login_hint prefilled into the form: a hint is a
+// username or an email address, never a page of text.
+const maxLoginHint = 256
 
 // loginPage shows the login form. It stores nothing: the form's CSRF token
 // is bound to a signed cookie.
+//
+// The authorization endpoint sends the user here with prompt=login when
+// the request needs a fresh login although a session is live (prompt=login,
+// max_age, OIDC Core §3.1.2.1; R-128): the form asks for the password as
+// always, and a successful login starts a new session, whose auth_time is
+// now. login_hint prefills the username.
 func (a *app) loginPage(c echo.Context) error {
-	return a.pages.render(c, http.StatusOK, "login.html", loginData{
+	s, err := a.sessions.current(c)
+	if err != nil {
+		return a.serverError(c, err)
+	}
+	d := loginData{
 		CSRF: a.sessions.loginForm(c), ReturnTo: localPath(c.QueryParam("return_to")),
-	})
+		Reauthenticate: c.QueryParam("prompt") == oauth2server.PromptLogin,
+	}
+	if hint := c.QueryParam("login_hint"); len(hint) <= maxLoginHint {
+		d.Username = hint
+	}
+	if s != nil {
+		d.SignedInAs = s.username
+		if d.Username == "" && d.Reauthenticate {
+			d.Username = s.username
+		}
+	}
+	return a.pages.render(c, http.StatusOK, "login.html", d)
 }
 
 // login checks the credentials with the model's GetUser, which compares
@@ -144,10 +175,21 @@ func (a *app) logout(c echo.Context) error {
 	if !a.sessions.validCSRF(s, postForm(c, csrfField)) {
 		return a.badCSRF(c)
 	}
-	if err := a.sessions.logout(c, s); err != nil {
+	if err := a.endSession(c); err != nil {
 		return a.serverError(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// endSession ends the login session of the request, if there is one, and
+// clears its cookie: what logging out does, whoever asked for it (the
+// logout form, or a client's RP-initiated logout).
+func (a *app) endSession(c echo.Context) error {
+	s, err := a.sessions.current(c)
+	if s == nil || err != nil {
+		return err
+	}
+	return a.sessions.logout(c, s)
 }
 
 // callbackData is the data of callback.html.
@@ -156,16 +198,17 @@ type callbackData struct {
 	// StateOK is set when State is the state of the demo this browser
 	// started.
 	StateOK bool
-	// Curl is the token request that redeems Code, when this browser's
-	// demo made it.
-	Curl string
+	// Result is what redeeming Code gave, when this browser's demo made
+	// it.
+	Result *demoResult
 	// DemoURL starts a demo, offered when this browser did not start the
 	// request.
 	DemoURL string
 }
 
 // callback is the redirect URI of the demo clients: a stand-in for a real
-// client application, which would redeem the code itself.
+// client application. For the browser that started the demo it does what
+// the application would: it redeems the code and verifies the ID token.
 func (a *app) callback(c echo.Context) error {
 	d := callbackData{
 		Code:             c.QueryParam("code"),
@@ -174,14 +217,12 @@ func (a *app) callback(c echo.Context) error {
 		ErrorDescription: c.QueryParam("error_description"),
 		Issuer:           c.QueryParam("iss"),
 	}
-	if verifier, ok := a.demoVerifier(c, d.State); ok && d.Code != "" {
+	if s, ok := a.demoStarted(c, d.State); ok && d.Code != "" {
 		d.StateOK = true
-		d.Curl = "curl -s " + shellQuote(a.issuer+tokenPath) +
-			" -d grant_type=authorization_code" +
-			" -d client_id=" + shellQuote(a.demo.ClientID) +
-			" --data-urlencode redirect_uri=" + shellQuote(a.demo.Redirect) +
-			" --data-urlencode code=" + shellQuote(d.Code) +
-			" -d code_verifier=" + shellQuote(verifier)
+		// Spent: reloading the page must not redeem the code again, which
+		// would revoke the tokens it gave.
+		a.setDemoCookie(c, "", -1)
+		d.Result = a.redeemDemo(c.Request().Context(), d.Code, s)
 	} else if a.demo != nil {
 		d.DemoURL = a.demo.URL
 	}
@@ -231,8 +272,12 @@ func shellQuote(s string) string {
 
 // scopeDescriptions are what the consent page says each demo scope allows.
 var scopeDescriptions = map[string]string{
-	"read":  "Read your data",
-	"write": "Change your data",
+	"read":           "Read your data",
+	"write":          "Change your data",
+	"openid":         "Sign you in with your account",
+	"profile":        "See your name and profile",
+	"email":          "See your email address",
+	"offline_access": "Keep access while you are away",
 }
 
 // scopeItem is one line of the consent page.

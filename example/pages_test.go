@@ -208,6 +208,23 @@ func TestConfigFile(t *testing.T) {
 	assert.Equal(t, "demo", u.ID)
 }
 
+// The users of a -config file get their claims, and the clients their
+// OpenID Connect scopes and post-logout redirect URIs.
+func TestConfigFileClaims(t *testing.T) {
+	t.Parallel()
+	fc, err := loadConfigFile("config.example.json")
+	require.NoError(t, err)
+	ts := startApp(t, appConfig{Data: fc, Issuer: "http://127.0.0.1:9096"})
+	claims, err := ts.app.model.GetUserClaims(context.Background(), "demo")
+	require.NoError(t, err)
+	assert.Equal(t, "Demo User", claims["name"])
+	assert.Equal(t, true, claims["email_verified"])
+	c, err := ts.app.model.GetClient(context.Background(), "demo-app")
+	require.NoError(t, err)
+	assert.Contains(t, c.Scopes, "openid")
+	assert.Equal(t, []string{"http://127.0.0.1:9096/"}, c.PostLogoutRedirectURIs)
+}
+
 func TestConfigFileErrors(t *testing.T) {
 	t.Parallel()
 	var testCases = []struct {
@@ -232,6 +249,8 @@ func TestConfigFileErrors(t *testing.T) {
 		{name: "nok, misspelt grant", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorisation_code"],"redirect_uris":["https://c.example/cb"]}]}`, expectError: `client "a": grant "authorisation_code" is not served`},
 		{name: "nok, password grant is not served", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["password"]}]}`, expectError: `grant "password" is not served`},
 		{name: "nok, code grant without redirect URI", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"]}]}`, expectError: `client "a": authorization_code needs redirect_uris`},
+		{name: "nok, claims set sub", givenJSON: `{"users":[{"username":"u","password":"p","claims":{"sub":"x"}}]}`, expectError: `user "u": claims must not set "sub"`},
+		{name: "nok, relative post-logout redirect URI", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["client_credentials"],"post_logout_redirect_uris":["/bye"]}]}`, expectError: `post-logout redirect URI "/bye" must be absolute`},
 		{name: "nok, relative redirect URI", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"],"redirect_uris":["/cb"]}]}`, expectError: `client "a": redirect URI "/cb" must be absolute, without fragment`},
 		{name: "nok, redirect URI with fragment", givenJSON: `{"clients":[{"id":"a","secret":"s","grants":["authorization_code"],"redirect_uris":["https://c.example/cb#x"]}]}`, expectError: "must be absolute, without fragment"},
 		// R-98: "sub" is the client for client_credentials and the user
@@ -285,7 +304,7 @@ func TestDefaultIssuer(t *testing.T) {
 // R-07: a non-loopback http issuer is refused at start.
 func TestNewAppRefusesHTTPIssuer(t *testing.T) {
 	t.Parallel()
-	_, _, err := newApp(appConfig{Addr: "127.0.0.1:9096", Issuer: "http://auth.example.com"})
+	_, _, err := newApp(appConfig{Addr: "127.0.0.1:9096", Issuer: "http://auth.example.com", SigningKeyFile: testSigningKey})
 	assert.ErrorContains(t, err, "must use https")
 }
 
@@ -312,6 +331,7 @@ func TestBanner(t *testing.T) {
 	assert.Contains(t, out, "http://127.0.0.1:9096/\n", "the home page, which signs in")
 	assert.Contains(t, out, "http://127.0.0.1:9096/.well-known/oauth-authorization-server")
 	assert.Contains(t, out, "http://127.0.0.1:9096"+authorizePath)
+	assert.Contains(t, out, "http://127.0.0.1:9096/.well-known/openid-configuration")
 }
 
 // R-02: with an https issuer the token endpoint accepts only what the

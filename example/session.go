@@ -41,6 +41,11 @@ type session struct {
 	username string
 	created  time.Time
 	seen     time.Time
+	// authTime is when the user last entered their password, the
+	// auth_time of ID tokens (OIDC Core §2); a request of the session does
+	// not change it. amr lists how they authenticated (RFC 8176): "pwd".
+	authTime time.Time
+	amr      []string
 }
 
 // expiresAt is when the session ends unless it is used again.
@@ -53,6 +58,16 @@ func (s *session) expired(now time.Time) bool { return !now.Before(s.expiresAt()
 func (s *session) user() *oauth2server.User {
 	return &oauth2server.User{ID: s.userID, Username: s.username}
 }
+
+// authentication is how the session's user authenticated, for the
+// authorization endpoint (max_age, prompt=login) and the ID tokens.
+func (s *session) authentication() oauth2server.Authentication {
+	return oauth2server.Authentication{Time: s.authTime, AMR: s.amr}
+}
+
+// amrPassword is the authentication method of the login page (RFC 8176
+// §2): a password.
+var amrPassword = []string{"pwd"}
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
@@ -131,9 +146,10 @@ func (m *sessionManager) current(c echo.Context) (*session, error) {
 	return s, nil
 }
 
-// login starts a new session for user and replaces the request's session,
-// if any. A new id on login prevents session fixation: an id planted
-// before login is worth nothing afterwards.
+// login starts a new session for user, who just entered their password,
+// and replaces the request's session, if any. A new id on login prevents
+// session fixation: an id planted before login is worth nothing
+// afterwards.
 func (m *sessionManager) login(c echo.Context, user *oauth2server.User) error {
 	ctx := c.Request().Context()
 	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
@@ -143,7 +159,8 @@ func (m *sessionManager) login(c echo.Context, user *oauth2server.User) error {
 	}
 	id := randomToken()
 	now := m.now()
-	s := &session{key: sessionKey(id), userID: user.ID, username: user.Username, created: now, seen: now}
+	s := &session{key: sessionKey(id), userID: user.ID, username: user.Username, created: now, seen: now,
+		authTime: now, amr: amrPassword}
 	if err := m.store.create(ctx, s); err != nil {
 		return err
 	}
@@ -206,6 +223,7 @@ type formKeys struct {
 	login   []byte // the login form's cookie and token
 	session []byte // the forms of a logged-in session
 	log     []byte // usernames in logs (accountDigest)
+	logout  []byte // handlers.EndSessionConfig.CSRFKey
 }
 
 // minSessionKeyBytes is the shortest accepted session key: 256 bits, the
@@ -223,6 +241,7 @@ func deriveFormKeys(key []byte) formKeys {
 		login:   derive("login"),
 		session: derive("session"),
 		log:     derive("log"),
+		logout:  derive("end-session"),
 	}
 }
 

@@ -31,6 +31,8 @@ type sessionDoc struct {
 	Created   time.Time `bson:"created"`
 	Seen      time.Time `bson:"seen"`
 	ExpiresAt time.Time `bson:"expiresAt"`
+	AuthTime  time.Time `bson:"authTime"`
+	AMR       []string  `bson:"amr,omitempty"`
 }
 
 var _ sessionStore = (*mongoSessions)(nil)
@@ -59,7 +61,7 @@ func (m *mongoSessions) ensureIndexes(ctx context.Context, ttl bool) error {
 
 func docOf(s *session) sessionDoc {
 	return sessionDoc{Key: s.key, UserID: s.userID, Username: s.username,
-		Created: s.created, Seen: s.seen, ExpiresAt: s.expiresAt()}
+		Created: s.created, Seen: s.seen, ExpiresAt: s.expiresAt(), AuthTime: s.authTime, AMR: s.amr}
 }
 
 func (m *mongoSessions) create(ctx context.Context, s *session) error {
@@ -111,7 +113,8 @@ func (m *mongoSessions) get(ctx context.Context, key string, now time.Time) (*se
 	if err != nil {
 		return nil, fmt.Errorf("sessions: get: %w", err)
 	}
-	s := &session{key: d.Key, userID: d.UserID, username: d.Username, created: d.Created, seen: d.Seen}
+	s := &session{key: d.Key, userID: d.UserID, username: d.Username, created: d.Created, seen: d.Seen,
+		authTime: d.AuthTime, amr: d.AMR}
 	if s.expired(now) {
 		if _, err := m.sessions.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}}); err != nil {
 			return nil, fmt.Errorf("sessions: delete expired: %w", err)

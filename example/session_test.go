@@ -32,7 +32,7 @@ func newSessionKey(t *testing.T) []byte {
 // session, however many arrive without cookies.
 func TestAnonymousVisitsStoreNothing(t *testing.T) {
 	t.Parallel()
-	e, a, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash,
+	e, a, err := newApp(appConfig{Addr: "127.0.0.1:9096", hashPassword: cheapHash, SigningKeyFile: testSigningKey,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, a.Close(context.Background())) })
@@ -308,9 +308,9 @@ func TestSessionKeyConfig(t *testing.T) {
 	}
 	keys := deriveFormKeys(fileKey)
 	distinct := map[string]bool{}
-	for _, k := range [][]byte{keys.consent, keys.login, keys.session, keys.log} {
+	for _, k := range [][]byte{keys.consent, keys.login, keys.session, keys.log, keys.logout} {
 		assert.Len(t, k, 32)
 		distinct[string(k)] = true
 	}
-	assert.Len(t, distinct, 4, "one key per purpose")
+	assert.Len(t, distinct, 5, "one key per purpose")
 }

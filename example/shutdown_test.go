@@ -54,7 +54,8 @@ func TestGracefulShutdown(t *testing.T) {
 	}{
 		{name: "ok, in memory", givenArgs: func(*testing.T) []string { return nil }, expectLogLine: "example: stopped"},
 		{name: "ok, MongoDB", givenArgs: func(t *testing.T) []string {
-			return []string{"-mongo-uri", mongoURI(t), "-session-key", base64.StdEncoding.EncodeToString(newSessionKey(t))}
+			return []string{"-mongo-uri", mongoURI(t), "-session-key", base64.StdEncoding.EncodeToString(newSessionKey(t)),
+				"-signing-key", testSigningKey}
 		}, expectLogLine: "example: stopped"},
 		{name: "nok, a stalled request outlives -shutdown-timeout", givenArgs: func(*testing.T) []string {
 			return []string{"-shutdown-timeout", "300ms"}

@@ -12,7 +12,10 @@
 // The handlers follow Echo's configuration pattern: X(srv) where the
 // defaults suffice, XWithConfig(cfg) which panics on an invalid
 // configuration, and (XConfig).ToHandler() which returns the error.
-// [Register] mounts every endpoint, and the RFC 8414 metadata, in one call.
+// [Register] mounts every endpoint, and the RFC 8414 metadata, in one call;
+// for an OpenID Provider ([oauth2server.Options.OpenID]) also the UserInfo
+// endpoint ([UserInfo]), the end session endpoint ([EndSessionWithConfig])
+// and the OpenID Provider configuration ([OpenIDConfigurationWithConfig]).
 package handlers
 
 import (

@@ -28,9 +28,10 @@ type JWKSConfig struct {
 }
 
 // JWKS returns the handler of the JWK Set (RFC 7517) with the public keys
-// that verify the server's JWT access tokens, cacheable for
-// [DefaultJWKSMaxAge]. It answers 404 when access tokens are opaque. Mount
-// it for GET and HEAD:
+// that verify the server's JWTs, access tokens (RFC 9068) and ID tokens
+// alike, cacheable for [DefaultJWKSMaxAge]. It answers 404 when the Server
+// signs nothing (opaque access tokens without OpenID Connect): mount it
+// when [oauth2server.Server.PublishesJWKS] reports true, for GET and HEAD:
 //
 //	e.GET("/oauth/jwks.json", handlers.JWKS(srv))
 //
@@ -69,6 +70,9 @@ func (cfg JWKSConfig) ToHandler() (echo.HandlerFunc, error) {
 			return c.NoContent(http.StatusNotFound)
 		}
 		c.Response().Header().Set("Cache-Control", cache)
+		// A public document without credentials: any origin may read it,
+		// as a browser-based relying party must (no cookies are involved).
+		c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 		c.Response().Header().Set(echo.HeaderContentType, "application/jwk-set+json")
 		return c.JSON(http.StatusOK, set)
 	}, nil

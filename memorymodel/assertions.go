@@ -39,10 +39,7 @@ func (m *Model) SetClientSecret(ctx context.Context, clientID string, secret []b
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.mu.RLock()
-	_, ok := m.clients[clientID]
-	m.mu.RUnlock()
-	if !ok {
+	if _, ok := m.clients.load(clientID); !ok {
 		return fmt.Errorf("memorymodel: set client secret: no client %q", clientID)
 	}
 	a := &m.assertions
@@ -135,9 +132,7 @@ func (m *Model) GetSubjectUser(ctx context.Context, issuer *oauth2server.Trusted
 	if !ok {
 		return nil, nil
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	rec, ok := m.users[name]
+	rec, ok := m.users.load(name)
 	if !ok {
 		return nil, nil
 	}

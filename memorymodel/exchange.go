@@ -16,10 +16,7 @@ func (m *Model) SetExchangePolicy(ctx context.Context, p *oauth2server.ExchangeP
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.mu.RLock()
-	_, ok := m.clients[p.ClientID]
-	m.mu.RUnlock()
-	if !ok {
+	if _, ok := m.clients.load(p.ClientID); !ok {
 		return fmt.Errorf("memorymodel: set exchange policy: no client %q", p.ClientID)
 	}
 	a := &m.assertions

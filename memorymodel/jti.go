@@ -3,8 +3,6 @@ package memorymodel
 import (
 	"context"
 	"time"
-
-	"github.com/echo-oauth2/oauth2server"
 )
 
 // RevokeJTI implements [oauth2server.RevokedJTIModel]: jti stays on the
@@ -16,10 +14,7 @@ func (m *Model) RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) 
 	if jti == "" {
 		return nil
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.denyLocked(jti, expiresAt)
-	m.wroteLocked()
+	m.deny(jti, expiresAt)
 	return nil
 }
 
@@ -31,32 +26,28 @@ func (m *Model) IsJTIRevoked(ctx context.Context, jti string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	_, ok := m.revokedJTIs[jti]
+	s := m.shard(jti)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.revokedJTIs[jti]
 	return ok, nil
 }
 
-// denyLocked puts jti on the deny-list, keeping the later expiry.
-func (m *Model) denyLocked(jti string, expiresAt time.Time) {
-	if at, ok := m.revokedJTIs[jti]; !ok || expiresAt.After(at) {
-		m.revokedJTIs[jti] = expiresAt
+// deny puts jti on the deny-list, keeping the later expiry.
+func (m *Model) deny(jti string, expiresAt time.Time) {
+	s := m.shard(jti)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if at, ok := s.revokedJTIs[jti]; !ok || expiresAt.After(at) {
+		s.revokedJTIs[jti] = expiresAt
 	}
+	s.wroteLocked(m.now)
 }
 
-// revokeTokenLocked marks a stored token revoked and deny-lists its ID.
-func (m *Model) revokeTokenLocked(t *oauth2server.Token) {
-	t.Revoked = true
-	if t.ID != "" {
-		m.denyLocked(t.ID, t.AccessTokenExpiresAt)
-	}
-}
-
-// sweepJTIsLocked drops deny-list entries of expired tokens.
-func (m *Model) sweepJTIsLocked(now time.Time) {
-	for jti, at := range m.revokedJTIs {
-		if now.After(at) {
-			delete(m.revokedJTIs, jti)
-		}
+// denyRecord deny-lists the ID of a stored token until its access token
+// expires.
+func (m *Model) denyRecord(r *tokenRecord) {
+	if t := &r.box.t; t.ID != "" {
+		m.deny(t.ID, t.AccessTokenExpiresAt)
 	}
 }

@@ -2,16 +2,28 @@
 // implements every storage capability. It is meant for tests, examples and
 // single-instance deployments that can lose their tokens on restart.
 //
-// One mutex guards all maps (the throttle counters of [Model.AddCounter]
-// have a lock of their own), so single use of codes and rotation of refresh
-// tokens are atomic. Values are copied in and out, so callers cannot change
-// stored state by mutating what they hold.
+// Tokens, codes, revoked grant families and the JWT deny-list are spread
+// over 64 shards by a hash of their key, each shard with its own lock, so
+// that requests saving and looking up different tokens do not wait for one
+// another. Every single-use decision is one atomic swap of a stored
+// token's or code's revoked flag, so it stays atomic; a grant family is
+// indexed under its grant ID, so revoking it walks the family, not the
+// store.
+//
+// Clients and users are read without a lock. Consents, device requests and
+// user claims share one more lock, which also orders the writes of clients
+// and users; the throttle counters of [Model.AddCounter] have their own,
+// and so do the client secrets, trusted issuers and exchange policies of
+// client assertions and token exchange.
+// Values are copied in and out, so callers cannot change stored state by
+// mutating what they hold.
 package memorymodel
 
 import (
 	"context"
 	stderrors "errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"slices"
 	"sync"
@@ -37,8 +49,8 @@ var (
 // username is already taken.
 var ErrDuplicate = stderrors.New("memorymodel: duplicate id")
 
-// sweepEvery is the least number of writes between two sweeps of expired
-// items.
+// sweepEvery is the least number of writes between two sweeps of all
+// expired items: each shard sweeps after sweepEvery/shardCount of its own.
 const sweepEvery = 1024
 
 type userRecord struct {
@@ -50,24 +62,44 @@ type userRecord struct {
 type Model struct {
 	now func() time.Time
 
-	mu            sync.RWMutex
-	clients       map[string]*oauth2server.Client
-	users         map[string]*userRecord    // by username
-	userClaims    map[string]map[string]any // by user id; an entry per user
-	dummyHash     string                    // like the last added user's hash, for unknown users
-	clientUsers   map[string]string         // client id -> username
-	access        map[string]*oauth2server.Token
-	refresh       map[string]*oauth2server.Token
-	codes         map[string]*oauth2server.AuthorizationCode
-	revokedGrants map[string]time.Time
-	consents      map[consentKey]*oauth2server.Consent
-	devices       deviceStore
-	revokedJTIs   map[string]time.Time // jti -> expiry (jti.go)
-	counters      *counter.Store       // throttle counters (counters.go), own lock
-	assertions    assertionStore       // assertions.go, own lock
-	writes        int                  // writes since the last sweep
-	sweepAfter    int                  // items held after the last sweep
+	// Tokens, codes, grant families, tombstones and the deny-list
+	// (shards.go).
+	seed   maphash.Seed
+	shards [shardCount]shard
+
+	// Read on every token request, without a lock; written under mu.
+	clients     readMap[*oauth2server.Client]
+	users       readMap[*userRecord] // by username
+	clientUsers readMap[string]      // client id -> username
+
+	// mu guards the rest.
+	mu         sync.RWMutex
+	userClaims map[string]map[string]any // by user id; an entry per user
+	dummyHash  string                    // like the last added user's hash, for unknown users
+	consents   map[consentKey]*oauth2server.Consent
+	devices    deviceStore
+	counters   *counter.Store // throttle counters (counters.go), own lock
+	assertions assertionStore // assertions.go and exchange.go, own lock
 }
+
+// readMap is a map that readers use without a lock: a sync.Map, whose
+// lookups write nothing that other cores read, so the client lookup of
+// every request does not bounce a lock's cache line between cores as an
+// RWMutex's read lock does. Its writers hold Model.mu, so that what they
+// check and what they write stay one step. Values are never changed once
+// stored.
+type readMap[V any] struct{ m sync.Map }
+
+func (r *readMap[V]) load(key string) (V, bool) {
+	v, ok := r.m.Load(key)
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	return v.(V), true
+}
+
+func (r *readMap[V]) store(key string, v V) { r.m.Store(key, v) }
 
 // Option configures a Model.
 type Option func(*Model)
@@ -78,19 +110,15 @@ func WithClock(now func() time.Time) Option { return func(m *Model) { m.now = no
 // New returns an empty Model.
 func New(opts ...Option) *Model {
 	m := &Model{
-		now:           time.Now,
-		clients:       make(map[string]*oauth2server.Client),
-		users:         make(map[string]*userRecord),
-		userClaims:    make(map[string]map[string]any),
-		clientUsers:   make(map[string]string),
-		access:        make(map[string]*oauth2server.Token),
-		refresh:       make(map[string]*oauth2server.Token),
-		codes:         make(map[string]*oauth2server.AuthorizationCode),
-		revokedGrants: make(map[string]time.Time),
-		consents:      make(map[consentKey]*oauth2server.Consent),
-		devices:       newDeviceStore(),
-		revokedJTIs:   make(map[string]time.Time),
-		counters:      counter.New(0),
+		now:        time.Now,
+		seed:       maphash.MakeSeed(),
+		userClaims: make(map[string]map[string]any),
+		consents:   make(map[consentKey]*oauth2server.Consent),
+		devices:    newDeviceStore(),
+		counters:   counter.New(0),
+	}
+	for i := range m.shards {
+		m.shards[i].init()
 	}
 	for _, o := range opts {
 		o(m)
@@ -142,23 +170,25 @@ type tokenBox struct {
 }
 
 func cloneToken(t *oauth2server.Token) *oauth2server.Token {
-	if len(t.Scope)+len(t.RefreshTokenScope) > len(tokenBox{}.buf) {
-		cp := *t
-		cp.Scope = slices.Clone(t.Scope)
-		cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope)
-		cp.OpenID = t.OpenID.Clone()
-		cp.Actor = t.Actor.Clone()
-		cp.Extra = maps.Clone(t.Extra)
-		return &cp
+	box := new(tokenBox)
+	cloneTokenInto(box, t)
+	return &box.t
+}
+
+// cloneTokenInto copies t into box, its scopes into box.buf when they fit.
+func cloneTokenInto(box *tokenBox, t *oauth2server.Token) {
+	box.t = *t
+	if len(t.Scope)+len(t.RefreshTokenScope) > len(box.buf) {
+		box.t.Scope = slices.Clone(t.Scope)
+		box.t.RefreshTokenScope = slices.Clone(t.RefreshTokenScope)
+	} else {
+		buf := box.buf[:]
+		box.t.Scope, buf = copyInto(buf, t.Scope)
+		box.t.RefreshTokenScope, _ = copyInto(buf, t.RefreshTokenScope)
 	}
-	box := &tokenBox{t: *t}
-	buf := box.buf[:]
-	box.t.Scope, buf = copyInto(buf, t.Scope)
-	box.t.RefreshTokenScope, _ = copyInto(buf, t.RefreshTokenScope)
 	box.t.OpenID = t.OpenID.Clone()
 	box.t.Actor = t.Actor.Clone()
 	box.t.Extra = maps.Clone(t.Extra)
-	return &box.t
 }
 
 // copyInto copies src to the front of buf and returns the copy, capped at
@@ -198,10 +228,10 @@ func (m *Model) AddClient(ctx context.Context, c *oauth2server.Client) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.clients[c.ID]; ok {
+	if _, ok := m.clients.load(c.ID); ok {
 		return ErrDuplicate
 	}
-	m.clients[c.ID] = cloneClient(c)
+	m.clients.store(c.ID, cloneClient(c))
 	return nil
 }
 
@@ -217,10 +247,10 @@ func (m *Model) AddUser(ctx context.Context, u *oauth2server.User, passwordHash 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.users[u.Username]; ok {
+	if _, ok := m.users.load(u.Username); ok {
 		return ErrDuplicate
 	}
-	m.users[u.Username] = &userRecord{user: *cloneUser(u), passwordHash: passwordHash}
+	m.users.store(u.Username, &userRecord{user: *cloneUser(u), passwordHash: passwordHash})
 	if _, ok := m.userClaims[u.ID]; !ok {
 		m.userClaims[u.ID] = map[string]any{}
 	}
@@ -239,10 +269,10 @@ func (m *Model) SetClientUser(ctx context.Context, clientID, username string) er
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.clients[clientID]; !ok {
+	if _, ok := m.clients.load(clientID); !ok {
 		return fmt.Errorf("memorymodel: set client user: no client %q", clientID)
 	}
-	m.clientUsers[clientID] = username
+	m.clientUsers.store(clientID, username)
 	return nil
 }
 
@@ -251,9 +281,7 @@ func (m *Model) GetClient(ctx context.Context, clientID string) (*oauth2server.C
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	c, ok := m.clients[clientID]
+	c, ok := m.clients.load(clientID)
 	if !ok {
 		return nil, nil
 	}
@@ -266,20 +294,49 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cp := cloneToken(t)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.revokedGrants[cp.GrantID]; ok && cp.GrantID != "" {
-		m.revokeTokenLocked(cp)
+	r := newTokenRecord(t)
+	if g := r.box.t.GrantID; g != "" {
+		// Joining the family and reading its tombstone is one step under
+		// the grant's lock, as writing the tombstone and reading the
+		// family is in RevokeGrant: one of the two sees the other.
+		s, h := m.hashShard(g)
+		s.mu.Lock()
+		_, dead := s.revokedGrants[g]
+		r.next = s.tokenFamilies[h]
+		s.tokenFamilies[h] = r
+		s.wroteLocked(m.now)
+		s.mu.Unlock()
+		if dead {
+			m.revokeRecord(r)
+		}
 	}
-	if cp.AccessToken != "" {
-		m.access[cp.AccessToken] = cp
+	if a := r.box.t.AccessToken; a != "" {
+		s := m.shard(a)
+		s.mu.Lock()
+		s.access[a] = r
+		s.wroteLocked(m.now)
+		s.mu.Unlock()
 	}
-	if cp.RefreshToken != "" {
-		m.refresh[cp.RefreshToken] = cp
+	if rt := r.box.t.RefreshToken; rt != "" {
+		s := m.shard(rt)
+		s.mu.Lock()
+		s.refresh[rt] = r
+		s.wroteLocked(m.now)
+		s.mu.Unlock()
 	}
-	m.wroteLocked()
 	return nil
+}
+
+// lookup returns the record stored under key in the access or refresh
+// map of key's shard.
+func (m *Model) lookup(key string, refresh bool) *tokenRecord {
+	s := m.shard(key)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if refresh {
+		return s.refresh[key]
+	}
+	return s.access[key]
 }
 
 // GetAccessToken implements [oauth2server.AccessTokenModel].
@@ -287,13 +344,11 @@ func (m *Model) GetAccessToken(ctx context.Context, accessToken string) (*oauth2
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	t, ok := m.access[accessToken]
-	if !ok {
+	r := m.lookup(accessToken, false)
+	if r == nil {
 		return nil, nil
 	}
-	return cloneToken(t), nil
+	return r.token(), nil
 }
 
 // GetRefreshToken implements [oauth2server.RefreshTokenModel].
@@ -301,37 +356,43 @@ func (m *Model) GetRefreshToken(ctx context.Context, refreshToken string) (*oaut
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	t, ok := m.refresh[refreshToken]
-	if !ok {
+	r := m.lookup(refreshToken, true)
+	if r == nil {
 		return nil, nil
 	}
-	return cloneToken(t), nil
+	return r.token(), nil
 }
 
 // RevokeToken implements [oauth2server.RefreshTokenModel]: it marks the
-// stored token revoked and reports whether this call did it.
+// stored token revoked and reports whether this call did it. Of concurrent
+// calls for one token, by either of its strings, exactly one reports true.
 func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	stored := m.access[t.AccessToken]
-	if stored == nil && t.RefreshToken != "" {
-		stored = m.refresh[t.RefreshToken]
+	r := m.lookup(t.AccessToken, false)
+	if r == nil && t.RefreshToken != "" {
+		r = m.lookup(t.RefreshToken, true)
 	}
-	if stored == nil || stored.Revoked {
+	if r == nil || r.revoked.Load() {
 		return false, nil
 	}
-	m.revokeTokenLocked(stored)
-	return true, nil
+	// The deny-list entry first, so that whoever sees the record revoked
+	// also finds its jti refused.
+	m.denyRecord(r)
+	return r.revoked.CompareAndSwap(false, true), nil
+}
+
+// revokeRecord deny-lists the record's ID and marks it revoked.
+func (m *Model) revokeRecord(r *tokenRecord) {
+	m.denyRecord(r)
+	r.revoked.Store(true)
 }
 
 // RevokeGrant implements [oauth2server.GrantModel]: every token and
 // code of the family is revoked, and tokens saved later for it are stored
-// revoked.
+// revoked. It costs one lock of the grant's shard and a walk of the
+// family, not of the store.
 func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -339,43 +400,61 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	if grantID == "" {
 		return nil
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.revokedGrants[grantID] = m.now()
-	for _, t := range m.access {
-		if t.GrantID == grantID {
-			m.revokeTokenLocked(t)
+	var family []*tokenRecord
+	s, h := m.hashShard(grantID)
+	s.mu.Lock()
+	s.revokedGrants[grantID] = m.now()
+	for r := s.tokenFamilies[h]; r != nil; r = r.next {
+		if r.box.t.GrantID == grantID {
+			family = append(family, r)
 		}
 	}
-	// Records without access token are only in m.refresh; they carry a
-	// jti too, which must reach the deny-list.
-	for _, t := range m.refresh {
-		if t.GrantID == grantID {
-			m.revokeTokenLocked(t)
+	for c := s.codeFamilies[h]; c != nil; c = c.next {
+		if c.c.GrantID == grantID {
+			c.revoked.Store(true)
 		}
 	}
-	for _, c := range m.codes {
-		if c.GrantID == grantID {
-			c.Revoked = true
-		}
+	s.wroteLocked(m.now)
+	s.mu.Unlock()
+	// Outside the lock: the deny-list entries have shards of their own.
+	for _, r := range family {
+		m.revokeRecord(r)
 	}
 	return nil
 }
 
 // SaveAuthorizationCode implements [oauth2server.AuthorizationCodeModel].
+// A code of a revoked grant is stored as revoked.
 func (m *Model) SaveAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode, _ *oauth2server.Client, _ *oauth2server.User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cp := cloneCode(c)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.revokedGrants[cp.GrantID]; ok && cp.GrantID != "" {
-		cp.Revoked = true
+	r := newCodeRecord(c)
+	if g := r.c.GrantID; g != "" {
+		s, h := m.hashShard(g)
+		s.mu.Lock()
+		if _, dead := s.revokedGrants[g]; dead {
+			r.revoked.Store(true)
+		}
+		r.next = s.codeFamilies[h]
+		s.codeFamilies[h] = r
+		s.wroteLocked(m.now)
+		s.mu.Unlock()
 	}
-	m.codes[cp.Code] = cp
-	m.wroteLocked()
+	s := m.shard(r.c.Code)
+	s.mu.Lock()
+	s.codes[r.c.Code] = r
+	s.wroteLocked(m.now)
+	s.mu.Unlock()
 	return nil
+}
+
+// codeRecord returns the record of code.
+func (m *Model) codeRecord(code string) *codeRecord {
+	s := m.shard(code)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.codes[code]
 }
 
 // GetAuthorizationCode implements [oauth2server.AuthorizationCodeModel].
@@ -383,13 +462,11 @@ func (m *Model) GetAuthorizationCode(ctx context.Context, code string) (*oauth2s
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	c, ok := m.codes[code]
-	if !ok {
+	r := m.codeRecord(code)
+	if r == nil {
 		return nil, nil
 	}
-	return cloneCode(c), nil
+	return r.code(), nil
 }
 
 // RevokeAuthorizationCode implements [oauth2server.AuthorizationCodeModel]:
@@ -398,14 +475,8 @@ func (m *Model) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.Aut
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	stored, ok := m.codes[c.Code]
-	if !ok || stored.Revoked {
-		return false, nil
-	}
-	stored.Revoked = true
-	return true, nil
+	r := m.codeRecord(c.Code)
+	return r != nil && r.revoked.CompareAndSwap(false, true), nil
 }
 
 // GetUser implements [oauth2server.PasswordModel]. The password check is
@@ -415,11 +486,11 @@ func (m *Model) GetUser(ctx context.Context, username, password string) (*oauth2
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	rec, ok := m.users[username]
-	dummy := m.dummyHash
-	m.mu.RUnlock()
+	rec, ok := m.users.load(username)
 	if !ok {
+		m.mu.RLock()
+		dummy := m.dummyHash
+		m.mu.RUnlock()
 		if dummy == "" {
 			dummy = defaultDummyHash
 		}
@@ -439,71 +510,26 @@ func (m *Model) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	name, ok := m.clientUsers[c.ID]
+	name, ok := m.clientUsers.load(c.ID)
 	if !ok {
 		return nil, nil
 	}
-	rec, ok := m.users[name]
+	rec, ok := m.users.load(name)
 	if !ok {
 		return nil, nil
 	}
 	return cloneUser(&rec.user), nil
 }
 
-// wroteLocked counts a write and sweeps expired items once the writes since
-// the last sweep reach the number of items that sweep kept (at least
-// sweepEvery), so that a long-running process does not grow without bound.
-// A sweep walks every item; spacing sweeps by the store's size keeps their
-// cost constant per write however many live tokens there are, and keeps at
-// most about twice the live items. Revoked items are kept until they
-// expire: they are how reuse is detected.
-func (m *Model) wroteLocked() {
-	m.writes++
-	if m.writes < max(sweepEvery, m.sweepAfter) {
-		return
-	}
-	m.sweepLocked(m.now())
-}
-
 // Sweep drops every expired token and code now. It is called
-// automatically; tests call it to check that expiry frees memory.
+// automatically, one shard at a time; tests call it to check that expiry
+// frees memory.
 func (m *Model) Sweep() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sweepLocked(m.now())
-}
-
-func (m *Model) sweepLocked(now time.Time) {
-	// A zero RefreshTokenExpiresAt means the refresh token never expires.
-	refreshExpired := func(t *oauth2server.Token) bool {
-		return !t.RefreshTokenExpiresAt.IsZero() && now.After(t.RefreshTokenExpiresAt)
+	now := m.now()
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		s.sweepLocked(now)
+		s.mu.Unlock()
 	}
-	for k, t := range m.access {
-		if now.After(t.AccessTokenExpiresAt) && (t.RefreshToken == "" || refreshExpired(t)) {
-			delete(m.access, k)
-		}
-	}
-	for k, t := range m.refresh {
-		if refreshExpired(t) {
-			delete(m.refresh, k)
-		}
-	}
-	for k, c := range m.codes {
-		if now.After(c.ExpiresAt) {
-			delete(m.codes, k)
-		}
-	}
-	// A family tombstone outlives every refresh token of the family only
-	// if kept as long as the longest refresh token lifetime in use; 90
-	// days covers any sane configuration.
-	for id, at := range m.revokedGrants {
-		if now.Sub(at) > 90*24*time.Hour {
-			delete(m.revokedGrants, id)
-		}
-	}
-	m.sweepJTIsLocked(now)
-	m.writes = 0
-	m.sweepAfter = len(m.access) + len(m.refresh) + len(m.codes) + len(m.revokedJTIs)
 }

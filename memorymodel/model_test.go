@@ -2,6 +2,7 @@ package memorymodel_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -342,14 +343,16 @@ func TestSweep(t *testing.T) {
 	assert.NotNil(t, code("code-live"))
 }
 
-// Expired items are also dropped without calling Sweep, every 1024 writes.
+// Expired items are also dropped without calling Sweep, as writes go on:
+// each of the model's shards sweeps itself after 16 writes at the least,
+// and 4096 writes of distinct codes reach every shard that often.
 func TestAutomaticSweep(t *testing.T) {
 	ctx := context.Background()
 	m, clk := newModel()
 	require.NoError(t, m.SaveToken(ctx, &oauth2server.Token{AccessToken: "old", AccessTokenExpiresAt: clk.Now().Add(time.Second)}, nil, nil))
 	clk.Add(time.Minute)
-	for i := 0; i < 1023; i++ {
-		require.NoError(t, m.SaveAuthorizationCode(ctx, &oauth2server.AuthorizationCode{Code: "c", ExpiresAt: clk.Now().Add(time.Hour)}, nil, nil))
+	for i := range 4096 {
+		require.NoError(t, m.SaveAuthorizationCode(ctx, &oauth2server.AuthorizationCode{Code: "c" + strconv.Itoa(i), ExpiresAt: clk.Now().Add(time.Hour)}, nil, nil))
 	}
 	tok, err := m.GetAccessToken(ctx, "old")
 	require.NoError(t, err)

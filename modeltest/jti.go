@@ -163,6 +163,21 @@ func testRevokedJTIs(t *testing.T, newSetup func(t *testing.T) Setup) {
 		}
 	})
 
+	t.Run("ok, the first token of a family saved while RevokeGrant runs ends deny-listed", func(t *testing.T) {
+		// A JWT issued in a new family (client_credentials, a code
+		// exchange) racing the family's revocation must not stay valid.
+		s, m := setup(t)
+		need[oauth2server.RefreshTokenModel](t, s, "RefreshTokenModel")
+		withID := func() *oauth2server.Token {
+			tok := accessOnlyToken()
+			tok.ID = random("jti-")
+			return tok
+		}
+		for i, tok := range saveFirstWhileRevokingGrant(t, s, family(t, s), withID) {
+			assert.True(t, revoked(t, m, tok.ID), "token %d", i)
+		}
+	})
+
 	t.Run("nok, cancelled context", func(t *testing.T) {
 		_, m := setup(t)
 		jti := random("jti-")

@@ -206,6 +206,17 @@ func testRefreshTokens(t *testing.T, newSetup func(t *testing.T) Setup) {
 		}
 	})
 
+	t.Run("ok, the first token of a family saved while RevokeGrant runs ends revoked", func(t *testing.T) {
+		s, m := setup(t)
+		at := need[oauth2server.AccessTokenModel](t, s, "AccessTokenModel")
+		for i, tok := range saveFirstWhileRevokingGrant(t, s, family(t, s), fullToken) {
+			assert.True(t, getRefresh(t, m, tok.RefreshToken).Revoked, "token %d", i)
+		}
+		for i, tok := range saveFirstWhileRevokingGrant(t, s, family(t, s), accessOnlyToken) {
+			assert.True(t, getAccess(t, at, tok.AccessToken).Revoked, "access-only token %d", i)
+		}
+	})
+
 	t.Run("ok, RevokeGrant of an unknown family", func(t *testing.T) {
 		s, _ := setup(t)
 		assert.NoError(t, family(t, s).RevokeGrant(ctx, random("grant-")))

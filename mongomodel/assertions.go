@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"github.com/echo-oauth2/oauth2server"
 )
@@ -30,8 +31,12 @@ var (
 //	trusted_issuers  _id = issuer identifier
 //	issuer_subjects  _id = the issuer's length, ":", issuer and subject;
 //	                 username of the local user the subject stands for
+//
+// They write and read as the others do ([Options.WriteConcern], the
+// primary).
 func (m *Model) coll(name string) *mongo.Collection {
-	return m.clients.Database().Collection(m.opts.CollectionPrefix + name)
+	return m.clients.Database().Collection(m.opts.CollectionPrefix+name,
+		options.Collection().SetWriteConcern(m.opts.WriteConcern).SetReadPreference(readpref.Primary()))
 }
 
 // errNoSecretKey is returned by SetClientSecret without a key to seal with.

@@ -40,7 +40,7 @@ func (m *Model) GetAuthorizationCode(ctx context.Context, code string) (*oauth2s
 	defer cancel()
 	var d codeDoc
 	found, err := findOne(ctx, m.codes, bson.D{{Key: "_id", Value: oauth2server.TokenDigest(code)}}, &d)
-	if err != nil || !found {
+	if err != nil || !found || d.Stub {
 		return nil, wrapIf("get authorization code", err)
 	}
 	return d.code(code), nil
@@ -48,6 +48,7 @@ func (m *Model) GetAuthorizationCode(ctx context.Context, code string) (*oauth2s
 
 // RevokeAuthorizationCode implements [oauth2server.AuthorizationCodeModel]:
 // of concurrent calls for one code exactly one reports true (see claim).
+// One round trip.
 func (m *Model) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode) (bool, error) {
 	ctx, cancel := m.op(ctx)
 	defer cancel()

@@ -43,6 +43,25 @@ type clientDoc struct {
 	JWKSURI                 string         `bson:"jwksUri,omitempty"`
 	AuthSigningAlg          string         `bson:"tokenEndpointAuthSigningAlg,omitempty"`
 	Extra                   map[string]any `bson:"extra,omitempty"`
+	// User is the username set with Model.SetClientUser, and ClientUser
+	// the copy of that user SetClientUser stored beside it, so that
+	// client_credentials needs no read of users. A document with User but
+	// without ClientUser (written by an earlier version, or naming a user
+	// that did not exist yet) is resolved through users.
+	User       string         `bson:"user,omitempty"`
+	ClientUser *clientUserDoc `bson:"clientUser,omitempty"`
+}
+
+// clientUserDoc is the user a client acts for, as stored in the client's
+// document: the user document without its password hash.
+type clientUserDoc struct {
+	ID       string         `bson:"id"`
+	Username string         `bson:"username"`
+	Extra    map[string]any `bson:"extra,omitempty"`
+}
+
+func (d *clientUserDoc) user() *oauth2server.User {
+	return &oauth2server.User{ID: d.ID, Username: d.Username, Extra: d.Extra}
 }
 
 func clientToDoc(c *oauth2server.Client) clientDoc {
@@ -126,6 +145,9 @@ type tokenDoc struct {
 	Audience string              `bson:"audience,omitempty"`
 	Actor    *oauth2server.Actor `bson:"actor,omitempty"`
 	Extra    map[string]any      `bson:"extra,omitempty"`
+	// Stub marks what a claim of an unknown token leaves (see
+	// Model.claim): a lookup that finds one finds nothing.
+	Stub bool `bson:"stub,omitempty"`
 	// ExpiresAt is the later of the two expiry times, for the TTL index
 	// and DeleteExpired: a revoked refresh token is kept until it expires
 	// so that its reuse is detected.
@@ -209,6 +231,9 @@ type codeDoc struct {
 	Revoked             bool           `bson:"revoked"`
 	OpenID              *openIDDoc     `bson:"openid,omitempty"`
 	Extra               map[string]any `bson:"extra,omitempty"`
+	// Stub marks what a claim of an unknown code leaves (see
+	// Model.claim): a lookup that finds one finds nothing.
+	Stub bool `bson:"stub,omitempty"`
 }
 
 func codeToDoc(c *oauth2server.AuthorizationCode) codeDoc {
@@ -277,7 +302,27 @@ type grantDoc struct {
 	ExpiresAt time.Time `bson:"expiresAt"`
 }
 
-// claimDoc records that one call won the single use of a code or token.
+// familyPrefix prefixes the _id of a family document in the tokens
+// collection: "f:" + the grant id. A digest never contains ':', so no token
+// lookup finds one.
+const familyPrefix = "f:"
+
+// familyDoc is the document of a grant family in the tokens collection,
+// inserted with the family's first token or, earlier, by RevokeGrant (see
+// Model.saveInFamily). Its refresh is its _id: the unique index on refresh
+// needs a distinct value.
+type familyDoc struct {
+	ID        string    `bson:"_id"`
+	Refresh   string    `bson:"refresh"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
+// stubPrefix prefixes the refresh value of a token stub (see Model.claim).
+const stubPrefix = "stub:"
+
+// claimDoc records that one call won the single use of a code or token (in
+// the item's collection, written by Model.claim) or a device request's
+// redemption (in the claims collection).
 type claimDoc struct {
 	ID        string    `bson:"_id"`
 	ExpiresAt time.Time `bson:"expiresAt"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	stderrors "errors"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -18,6 +19,7 @@ import (
 //   - codes: grant.
 //   - devices: user (the user code digest), unique.
 //   - counters: key and n, descending, to find a counter's last slot.
+//   - grants: revokedAt, for the step below.
 //   - tokens, codes, grants, claims, revoked_jtis, devices, counters:
 //     expiresAt as a TTL index (expireAfterSeconds 0), so the server
 //     deletes expired items.
@@ -26,8 +28,21 @@ import (
 // EnsureIndexes then carries on without them and [Model.TTLIndexes]
 // reports false. Nothing depends on them for correctness: expiry is checked
 // on every read, and [Model.DeleteExpired] frees the space instead.
+//
+// Creating an index that exists is a no-op. The first run on collections
+// that already hold many documents builds the missing indexes, which can
+// take minutes: the whole call is bounded by [Options.IndexTimeout], not
+// [Options.Timeout].
+//
+// Then it writes the family document of every grant family revoked since
+// its last run (an hour of overlap allows for clocks that differ between
+// instances), all of them on the first run: earlier versions of this
+// package revoked families without one, and a family without its document
+// would let the next token saved into it skip the tombstone lookup (see
+// SaveToken). That is one bulk write per 500 families; later runs find
+// only the families that instances of an earlier version revoked since.
 func (m *Model) EnsureIndexes(ctx context.Context) error {
-	ctx, cancel := m.op(ctx)
+	ctx, cancel := bound(ctx, m.opts.IndexTimeout)
 	defer cancel()
 	for _, ix := range []struct {
 		coll  *mongo.Collection
@@ -39,6 +54,7 @@ func (m *Model) EnsureIndexes(ctx context.Context) error {
 		{m.codes, mongo.IndexModel{Keys: bson.D{{Key: "grant", Value: 1}}}},
 		{m.devices, mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}}, Options: options.Index().SetUnique(true)}},
 		{m.counters, mongo.IndexModel{Keys: bson.D{{Key: "key", Value: 1}, {Key: "n", Value: -1}}}},
+		{m.grants, mongo.IndexModel{Keys: bson.D{{Key: "revokedAt", Value: 1}}}},
 	} {
 		if _, err := ix.coll.Indexes().CreateOne(ctx, ix.model); err != nil {
 			return wrap("ensure indexes: "+ix.coll.Name(), err)
@@ -62,7 +78,88 @@ func (m *Model) EnsureIndexes(ctx context.Context) error {
 		}
 	}
 	m.ttl.Store(ttl)
+	if err := m.guardRevokedFamilies(ctx); err != nil {
+		return wrap("ensure indexes: family documents", err)
+	}
 	return nil
+}
+
+// familiesGuardedID is the _id, in the grants collection, of the document
+// whose revokedAt says up to when guardRevokedFamilies has written the
+// family documents of the tombstones. It has no expiresAt, so it is never
+// deleted, and the Server makes no grant id of this form.
+const familiesGuardedID = "mongomodel:family-documents"
+
+// familyBatch is how many family documents one bulk write carries.
+const familyBatch = 500
+
+// guardRevokedFamilies writes the family document (guardFamily) of every
+// tombstone revoked since an hour before its last run, then records this
+// run's start.
+func (m *Model) guardRevokedFamilies(ctx context.Context) error {
+	start := m.opts.Now()
+	var done grantDoc
+	found, err := findOne(ctx, m.grants, bson.D{{Key: "_id", Value: familiesGuardedID}}, &done)
+	if err != nil {
+		return err
+	}
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$ne", Value: familiesGuardedID}}}}
+	if found {
+		filter = append(filter, bson.E{Key: "revokedAt", Value: bson.D{{Key: "$gte", Value: done.RevokedAt.Add(-time.Hour)}}})
+	}
+	cur, err := m.grants.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "expiresAt", Value: 1}}))
+	if err != nil {
+		return err
+	}
+	defer cur.Close(ctx)
+	batch := make([]mongo.WriteModel, 0, familyBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := bulkRetry(ctx, m.tokens, batch)
+		batch = batch[:0]
+		return err
+	}
+	for cur.Next(ctx) {
+		var g grantDoc
+		if err := cur.Decode(&g); err != nil {
+			return err
+		}
+		id := familyPrefix + g.ID
+		batch = append(batch, mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: id}}).
+			SetUpdate(bson.D{
+				{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: g.ExpiresAt}}},
+				{Key: "$setOnInsert", Value: bson.D{{Key: "refresh", Value: id}}},
+			}).SetUpsert(true))
+		if len(batch) == familyBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	_, err = m.grants.UpdateOne(ctx, bson.D{{Key: "_id", Value: familiesGuardedID}},
+		bson.D{{Key: "$max", Value: bson.D{{Key: "revokedAt", Value: start}}}}, options.UpdateOne().SetUpsert(true))
+	return err
+}
+
+// bulkRetry runs unordered upserts, once more if one lost a race to an
+// insert of the same _id (a duplicate key): then the document exists and
+// the upsert updates it.
+func bulkRetry(ctx context.Context, coll *mongo.Collection, writes []mongo.WriteModel) error {
+	for try := 0; ; try++ {
+		_, err := coll.BulkWrite(ctx, writes, options.BulkWrite().SetOrdered(false))
+		if err == nil || try == 2 || !mongo.IsDuplicateKeyError(err) {
+			return err
+		}
+	}
 }
 
 // ttlUnsupported reports whether err is a server refusing TTL indexes

@@ -63,12 +63,7 @@ func (m *Model) denyList(ctx context.Context, entries []jtiDoc) error {
 			SetUpdate(bson.D{{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: e.ExpiresAt}}}}).
 			SetUpsert(true))
 	}
-	for try := 0; ; try++ {
-		_, err := m.jtis.BulkWrite(ctx, writes, options.BulkWrite().SetOrdered(false))
-		if err == nil || try == 2 || !mongo.IsDuplicateKeyError(err) {
-			return err
-		}
-	}
+	return bulkRetry(ctx, m.jtis, writes)
 }
 
 // tokenJTI is the deny-list entry of a token record: its jti, kept until

@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -20,6 +22,42 @@ import (
 // test is skipped, or fails when CI=true: CI must never pass by skipping.
 func connect(t *testing.T) *mongo.Client {
 	t.Helper()
+	return connectWith(t, options.Client())
+}
+
+// commands records the commands a client sends, for the tests that count
+// round trips.
+type commands struct {
+	mu    sync.Mutex
+	names []string
+}
+
+// take returns the names of the commands sent since the last take.
+func (c *commands) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	names := c.names
+	c.names = nil
+	return names
+}
+
+// connectCounting is connect with every command recorded.
+func connectCounting(t *testing.T) (*mongo.Client, *commands) {
+	t.Helper()
+	cmds := &commands{}
+	client := connectWith(t, options.Client().SetMonitor(&event.CommandMonitor{
+		Started: func(_ context.Context, e *event.CommandStartedEvent) {
+			cmds.mu.Lock()
+			cmds.names = append(cmds.names, e.CommandName)
+			cmds.mu.Unlock()
+		},
+	}))
+	cmds.take()
+	return client, cmds
+}
+
+func connectWith(t *testing.T, opts *options.ClientOptions) *mongo.Client {
+	t.Helper()
 	uri := os.Getenv("MONGODB_URI")
 	if uri == "" {
 		if os.Getenv("CI") == "true" {
@@ -27,7 +65,7 @@ func connect(t *testing.T) *mongo.Client {
 		}
 		t.Skip("MONGODB_URI is not set; run make test to start a server")
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(10 * time.Second))
+	client, err := mongo.Connect(opts.ApplyURI(uri).SetServerSelectionTimeout(10 * time.Second))
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -2,6 +2,7 @@ package mongomodel
 
 import (
 	"context"
+	stderrors "errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -14,14 +15,27 @@ import (
 // SaveToken implements [oauth2server.Model]. It stores digests of the token
 // strings, and stores the token revoked, with its ID on the JTI deny-list,
 // if its grant family was revoked.
+//
+// One round trip for the first token of a family (client_credentials and
+// password tokens, the token of a code exchange or a device redemption):
+// the insert carries the family's document too, and when that insert
+// succeeds, no revocation of the family can have begun (see saveInFamily).
+// A later token of the family (a refresh) costs a second round trip, the
+// tombstone lookup.
 func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2server.Client, _ *oauth2server.User) error {
 	ctx, cancel := m.op(ctx)
 	defer cancel()
 	d := tokenToDoc(t)
-	if _, err := m.tokens.InsertOne(ctx, d); err != nil {
+	if d.GrantID == "" || (d.Revoked && d.JTI == "") {
+		// No family to join, or nothing a revocation could still change.
+		_, err := m.tokens.InsertOne(ctx, d)
+		return wrapIf("save token", err)
+	}
+	first, err := m.saveInFamily(ctx, &d)
+	if err != nil {
 		return wrap("save token", err)
 	}
-	if d.GrantID == "" || (d.Revoked && d.JTI == "") {
+	if first {
 		return nil
 	}
 	dead, err := m.tombstoned(ctx, d.GrantID)
@@ -38,6 +52,59 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 		}
 	}
 	return nil
+}
+
+// saveInFamily inserts the token and, in the same ordered insert, its
+// family's document (_id "f:" + grant id). It reports whether the family
+// document was inserted too; if it was not (a duplicate key: the family
+// has a document already), the token was inserted alone and the caller
+// must look for a tombstone (see tombstoned).
+//
+// Why an inserted family document makes the tombstone lookup unnecessary:
+// RevokeGrant writes the family document (guardFamily) before the
+// tombstone, and both before it finds and revokes the family's tokens. If
+// this insert created the family document, RevokeGrant's write of it came
+// later; the token, inserted before the family document in the same
+// ordered insert, was then stored before RevokeGrant's reads and updates,
+// which find and revoke it. If instead the family document existed, it may
+// be RevokeGrant's, and the tombstone lookup after the insert decides, as
+// for every item of a family. Either way no token of a revoked family stays
+// live, and the first token of a family is saved in one round trip.
+//
+// The family document of a token is kept as long as the token; RevokeGrant
+// keeps it as long as the tombstone, so that every token saved into the
+// family afterwards is checked.
+func (m *Model) saveInFamily(ctx context.Context, d *tokenDoc) (bool, error) {
+	id := familyPrefix + d.GrantID
+	fam := familyDoc{ID: id, Refresh: id, ExpiresAt: d.ExpiresAt}
+	_, err := m.tokens.InsertMany(ctx, []any{d, fam}, options.InsertMany().SetOrdered(true))
+	if err == nil {
+		return true, nil
+	}
+	var bwe mongo.BulkWriteException
+	if stderrors.As(err, &bwe) && bwe.WriteConcernError == nil && len(bwe.WriteErrors) == 1 &&
+		bwe.WriteErrors[0].Index == 1 && mongo.IsDuplicateKeyError(bwe.WriteErrors[0]) {
+		return false, nil // the token is stored, the family had a document
+	}
+	return false, err
+}
+
+// guardFamily makes sure the family has a document until expiresAt, so
+// that from now on every token saved into it looks for the tombstone (see
+// saveInFamily). A duplicate key from the upsert means a concurrent insert
+// of the document won; the retry updates it.
+func (m *Model) guardFamily(ctx context.Context, grantID string, expiresAt time.Time) error {
+	id := familyPrefix + grantID
+	for try := 0; ; try++ {
+		_, err := m.tokens.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+			bson.D{
+				{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: expiresAt}}},
+				{Key: "$setOnInsert", Value: bson.D{{Key: "refresh", Value: id}}},
+			}, options.UpdateOne().SetUpsert(true))
+		if err == nil || try == 2 || !mongo.IsDuplicateKeyError(err) {
+			return err
+		}
+	}
 }
 
 // tombstoned reports whether the grant family has a tombstone. It is read
@@ -71,7 +138,7 @@ func (m *Model) GetAccessToken(ctx context.Context, accessToken string) (*oauth2
 	defer cancel()
 	var d tokenDoc
 	found, err := findOne(ctx, m.tokens, bson.D{{Key: "_id", Value: oauth2server.TokenDigest(accessToken)}}, &d)
-	if err != nil || !found {
+	if err != nil || !found || d.Stub {
 		return nil, wrapIf("get access token", err)
 	}
 	return d.token(accessToken, ""), nil
@@ -132,46 +199,91 @@ func (m *Model) RevokeToken(ctx context.Context, t *oauth2server.Token) (bool, e
 }
 
 // claim revokes the live item id of coll for exactly one of any number of
-// concurrent callers.
+// concurrent callers, in one round trip: one ordered update command of two
+// statements.
 //
-// Two writes, in this order. First the conditional update {revoked:
-// false} -> {revoked: true}: on MongoDB it is atomic and matches for one
-// caller only, but FerretDB evaluates the filter and writes in separate
-// steps, so several racing callers can all see it match. Then, for those,
-// the arbiter: the insert of a claim document with a unique _id, atomic on
-// MongoDB and on the servers that emulate it. The one whose insert
-// succeeds reports true.
+// First the conditional update {revoked: false} -> {revoked: true}: on
+// MongoDB it is atomic and matches for one caller only, but FerretDB
+// evaluates the filter and writes in separate steps, so several racing
+// callers can all see it match. Then, for those, the arbiter: the claim
+// document, _id prefix + id in the same collection, which an upsert
+// creates for one caller only (a unique _id, atomic on MongoDB and on the
+// servers that emulate it); the others find it or get a duplicate key. The
+// one whose upsert created the claim reports true.
 //
-// The revoked flag comes first so that a process dying in between leaves
-// the item revoked, with nobody told so: a redemption or rotation then
-// counts as a replay, which fails safe. The other order left a claim that
-// no later call could take and an item that stayed live, which the
-// revocation endpoint (it ignores RevokeToken's answer) could not fix.
+// Only callers whose first statement matched may run the second: a caller
+// that found the item revoked already, and took the claim, would leave the
+// true caller without it. An ordered command stops at an error but not at
+// a statement that matched nothing, so the first statement is an upsert
+// too: when the item exists but is revoked, its insert fails with a
+// duplicate _id and the command stops there. When the item does not exist,
+// it inserts a stub (stub: true, revoked, expiring with the claim), which
+// every lookup treats as absent, and the call reports false.
+//
+// The revoked flag comes first so that a server stopping in between (a
+// timeout, a crash) leaves the item revoked, with nobody told so: a
+// redemption or rotation then counts as a replay, which fails safe. The
+// other order left a claim that no later call could take and an item that
+// stayed live, which the revocation endpoint (it ignores RevokeToken's
+// answer) could not fix.
 func (m *Model) claim(ctx context.Context, coll *mongo.Collection, prefix, id, op string) (bool, error) {
-	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "revoked", Value: false}}, setRevoked)
+	expires := m.opts.Now().Add(claimLifetime)
+	claimID := prefix + id
+	stub := bson.D{{Key: "stub", Value: true}, {Key: "expiresAt", Value: expires}}
+	mark := bson.D{{Key: "expiresAt", Value: expires}}
+	if coll == m.tokens {
+		// The unique index on refresh needs a distinct value.
+		stub = append(stub, bson.E{Key: "refresh", Value: stubPrefix + id})
+		mark = append(mark, bson.E{Key: "refresh", Value: claimID})
+	}
+	res, err := coll.BulkWrite(ctx, []mongo.WriteModel{
+		mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: id}, {Key: "revoked", Value: false}}).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}, {Key: "$setOnInsert", Value: stub}}).
+			SetUpsert(true),
+		mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: claimID}}).
+			SetUpdate(bson.D{{Key: "$setOnInsert", Value: mark}}).
+			SetUpsert(true),
+	}, options.BulkWrite().SetOrdered(true))
 	if err != nil {
-		return false, wrap(op, err)
-	}
-	if res.MatchedCount == 0 {
-		return false, nil // unknown, or revoked already
-	}
-	c := claimDoc{ID: prefix + id, ExpiresAt: m.opts.Now().Add(claimLifetime)}
-	if _, err := m.claims.InsertOne(ctx, c); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return false, nil
+		if onlyDuplicateKeys(err) {
+			return false, nil // revoked already, or another caller's claim
 		}
 		return false, wrap(op, err)
 	}
-	return true, nil
+	// By value, not by statement index: FerretDB numbers the upserted
+	// documents, not the statements.
+	var stubbed, claimed bool
+	for _, v := range res.UpsertedIDs {
+		stubbed = stubbed || v == id
+		claimed = claimed || v == claimID
+	}
+	return claimed && !stubbed, nil
+}
+
+// onlyDuplicateKeys reports whether err is a bulk write whose only errors
+// are duplicate keys.
+func onlyDuplicateKeys(err error) bool {
+	var bwe mongo.BulkWriteException
+	if !stderrors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if !mongo.IsDuplicateKeyError(we) {
+			return false
+		}
+	}
+	return true
 }
 
 // RevokeGrant implements [oauth2server.GrantModel]. It writes the
-// family's tombstone first, then puts the IDs of the family's unexpired
-// tokens on the JTI deny-list, then revokes the family's tokens and codes;
-// see tombstoned for why this order needs no transaction. The deny-list
-// comes before the revoked flags for the reason given at RevokeToken, and
-// takes revoked tokens too, so that running RevokeGrant again repairs what
-// an interrupted run left.
+// family's document (guardFamily) and tombstone first, then puts the IDs of
+// the family's unexpired tokens on the JTI deny-list, then revokes the
+// family's tokens and codes; see saveInFamily and tombstoned for why this
+// order needs no transaction. The deny-list comes before the revoked flags
+// for the reason given at RevokeToken, and takes revoked tokens too, so
+// that running RevokeGrant again repairs what an interrupted run left.
 func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	if grantID == "" {
 		return nil
@@ -179,7 +291,12 @@ func (m *Model) RevokeGrant(ctx context.Context, grantID string) error {
 	ctx, cancel := m.op(ctx)
 	defer cancel()
 	now := m.opts.Now()
-	_, err := m.grants.InsertOne(ctx, grantDoc{ID: grantID, RevokedAt: now, ExpiresAt: now.Add(m.opts.GrantTombstoneLifetime)})
+	expires := now.Add(m.opts.GrantTombstoneLifetime)
+	// The family document first: see saveInFamily.
+	if err := m.guardFamily(ctx, grantID, expires); err != nil {
+		return wrap("revoke grant", err)
+	}
+	_, err := m.grants.InsertOne(ctx, grantDoc{ID: grantID, RevokedAt: now, ExpiresAt: expires})
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return wrap("revoke grant", err)
 	}

@@ -30,9 +30,10 @@ type JWKSConfig struct {
 }
 
 // JWKS returns the handler of the JWK Set (RFC 7517) with the public keys
-// that verify the server's JWT access tokens, cacheable for
-// [DefaultJWKSMaxAge]. It answers 404 when access tokens are opaque. Mount
-// it for GET and HEAD:
+// that verify the server's JWTs, access tokens (RFC 9068) and ID tokens
+// alike, cacheable for [DefaultJWKSMaxAge]. It answers 404 when the Server
+// signs nothing (opaque access tokens without OpenID Connect): mount it
+// when [oauth2server.Server.PublishesJWKS] reports true, for GET and HEAD:
 //
 //	mux.Handle("GET /oauth/jwks.json", nethttp.JWKS(srv))
 //
@@ -72,6 +73,9 @@ func (cfg JWKSConfig) ToHandler() (http.Handler, error) {
 			return
 		}
 		w.Header().Set("Cache-Control", cache)
+		// A public document without credentials: any origin may read it,
+		// as a browser-based relying party must (no cookies are involved).
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		writeDocument(w, set)
 	}), nil
@@ -111,7 +115,7 @@ func MetadataWithConfig(cfg MetadataConfig) http.Handler {
 // error when the configuration is invalid: no Server, or as
 // [oauth2server.Server.Metadata] fails, when Options.Issuer is empty, an
 // endpoint URL is not an absolute https URL (http only on loopback), or a
-// JWKS URL is given while access tokens are opaque. The document is built
+// JWKS URL is given while the Server signs no JWT. The document is built
 // once, here.
 func (cfg MetadataConfig) ToHandler() (http.Handler, error) {
 	if cfg.Server == nil {
@@ -123,6 +127,67 @@ func (cfg MetadataConfig) ToHandler() (http.Handler, error) {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", MetadataCacheControl)
+		// A public document without credentials: any origin may read it,
+		// as a browser-based relying party must (no cookies are involved).
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		writeDocument(w, m)
+	}), nil
+}
+
+// OpenIDConfigurationConfig configures the OpenID Provider configuration
+// handler (see [OpenIDConfigurationWithConfig]).
+type OpenIDConfigurationConfig struct {
+	// Server is described by the document. It must be an OpenID Provider
+	// ([oauth2server.Options.OpenID]). Required.
+	Server *oauth2server.Server
+
+	// Endpoints are the absolute URLs at which the Server's endpoints are
+	// mounted; the document lists exactly these. Required: the
+	// authorization, token and JWKS endpoints at least (OIDC Discovery §3),
+	// and the UserInfo and end session endpoints where mounted.
+	Endpoints oauth2server.Endpoints
+}
+
+// OpenIDConfigurationWithConfig returns the handler of the OpenID Provider
+// configuration document (OIDC Discovery §4) for cfg.Endpoints, the
+// net/http twin of handlers.OpenIDConfigurationWithConfig: the RFC 8414
+// metadata of the same endpoints with the OpenID Connect members
+// ([oauth2server.Server.OpenIDConfiguration]), so that the two documents
+// and every ID token name the same issuer. Mount it for GET and
+// HEAD at [oauth2server.OpenIDConfigurationURL] of the issuer: unlike RFC
+// 8414 metadata, after the issuer's path, for an issuer without a path
+// mux.Handle("GET /.well-known/openid-configuration", h). It is cacheable
+// for an hour ([MetadataCacheControl]).
+//
+// OpenIDConfigurationWithConfig panics when cfg is invalid;
+// [OpenIDConfigurationConfig.ToHandler] returns the error instead.
+func OpenIDConfigurationWithConfig(cfg OpenIDConfigurationConfig) http.Handler {
+	h, err := cfg.ToHandler()
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// ToHandler returns the OpenID Provider configuration handler (see
+// [OpenIDConfigurationWithConfig]), or an error when the configuration is
+// invalid: no Server, or as [oauth2server.Server.OpenIDConfiguration]
+// fails, when the Server is not an OpenID Provider, the authorization,
+// token or JWKS endpoint is missing, or an endpoint URL is not an
+// absolute https URL. The document is built once, here.
+func (cfg OpenIDConfigurationConfig) ToHandler() (http.Handler, error) {
+	if cfg.Server == nil {
+		return nil, stderrors.New("nethttp: OpenIDConfigurationConfig.Server is required")
+	}
+	m, err := cfg.Server.OpenIDConfiguration(cfg.Endpoints)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", MetadataCacheControl)
+		// A public document without credentials: any origin may read it,
+		// as a browser-based relying party must (no cookies are involved).
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		writeDocument(w, m)
 	}), nil
 }

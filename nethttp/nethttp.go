@@ -29,6 +29,11 @@
 // taking the *http.Request where Echo's take an echo.Context, and a hook's
 // error, which Echo would hand to its HTTPErrorHandler, is logged and
 // answered with the built-in server_error page.
+//
+// An OpenID Provider ([oauth2server.Options.OpenID]) adds the UserInfo
+// endpoint ([UserInfo]), the end session endpoint
+// ([EndSessionWithConfig]) and the OpenID Provider configuration
+// ([OpenIDConfigurationWithConfig]), again with package handlers' answers.
 package nethttp
 
 import (

@@ -25,6 +25,7 @@ import (
 
 	"github.com/echo-oauth2/oauth2server"
 	"github.com/echo-oauth2/oauth2server/handlers"
+	"github.com/echo-oauth2/oauth2server/internal/optest"
 	"github.com/echo-oauth2/oauth2server/memorymodel"
 	oauthmw "github.com/echo-oauth2/oauth2server/middleware"
 	"github.com/echo-oauth2/oauth2server/nethttp"
@@ -796,6 +797,325 @@ func TestAuthorizeParityWithEcho(t *testing.T) {
 				}
 			}
 			for _, s := range []*authzSide{viaEcho, viaNet} {
+				t.Run(s.name, func(t *testing.T) {
+					recs := echoRecs
+					if s == viaNet {
+						recs = netRecs
+					}
+					tc.expect(t, s, recs)
+				})
+			}
+		})
+	}
+}
+
+const authTimeHeader = "X-Test-Auth-Time" // RFC 3339; default optest.Now
+
+// opSide is one layer's OpenID Provider: every endpoint of an optest
+// fixture, with the logouts its Logout hook saw.
+type opSide struct {
+	name string
+	h    http.Handler
+	f    *optest.Fixture
+
+	logouts atomic.Int32
+}
+
+func authenticationFromRequest(r *http.Request) (oauth2server.Authentication, error) {
+	at := optest.Now
+	if v := r.Header.Get(authTimeHeader); v != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339, v); err != nil {
+			return oauth2server.Authentication{}, err
+		}
+	}
+	return oauth2server.Authentication{Time: at, AMR: []string{"pwd"}}, nil
+}
+
+// logoutHook ends the session: it clears the cookie and counts.
+func (s *opSide) logoutHook(w http.ResponseWriter) {
+	s.logouts.Add(1)
+	http.SetCookie(w, &http.Cookie{Name: "session", MaxAge: -1})
+}
+
+// echoOP mounts the OpenID Provider with handlers.Register.
+func echoOP(t *testing.T) *opSide {
+	s := &opSide{name: "Echo", f: optest.New(t, nil)}
+	e := echo.New()
+	require.NoError(t, handlers.Register(e.Group(""), s.f.Srv, handlers.RegisterConfig{
+		Authorize: &handlers.AuthorizeConfig{
+			UserFromRequest:    func(c echo.Context) (*oauth2server.User, error) { return userFromRequest(c.Request()) },
+			SessionFromRequest: func(c echo.Context) (string, error) { return sessionFromRequest(c.Request()) },
+			AuthenticationFromRequest: func(c echo.Context) (oauth2server.Authentication, error) {
+				return authenticationFromRequest(c.Request())
+			},
+			LoginRequired: handlers.RedirectToLogin("/login"),
+			Consents:      s.f.Model,
+		},
+		UserInfo: &handlers.UserInfoConfig{AllowOrigins: []string{spaOrigin}},
+		EndSession: &handlers.EndSessionConfig{
+			Logout: func(c echo.Context, _ *oauth2server.EndSessionRequest) error {
+				s.logoutHook(c.Response())
+				return nil
+			},
+			UserFromRequest:    func(c echo.Context) (*oauth2server.User, error) { return userFromRequest(c.Request()) },
+			SessionFromRequest: func(c echo.Context) (string, error) { return sessionFromRequest(c.Request()) },
+		},
+	}))
+	s.h = e
+	return s
+}
+
+// netOP mounts the same endpoints, at the same paths, with package
+// nethttp.
+func netOP(t *testing.T) *opSide {
+	s := &opSide{name: "net/http", f: optest.New(t, nil)}
+	srv := s.f.Srv
+	mux := http.NewServeMux()
+	mux.Handle("/authorize", nethttp.AuthorizeWithConfig(nethttp.AuthorizeConfig{Server: srv,
+		UserFromRequest: userFromRequest, SessionFromRequest: sessionFromRequest,
+		AuthenticationFromRequest: authenticationFromRequest, LoginRequired: nethttp.RedirectToLogin("/login"),
+		Consents: s.f.Model}))
+	mux.Handle("/token", nethttp.Token(srv))
+	mux.Handle("/revoke", nethttp.Revoke(srv))
+	mux.Handle("/introspect", nethttp.Introspect(srv))
+	mux.Handle("GET /jwks.json", nethttp.JWKS(srv))
+	mux.Handle("/userinfo", nethttp.UserInfoWithConfig(nethttp.UserInfoConfig{Server: srv, AllowOrigins: []string{spaOrigin}}))
+	mux.Handle("/end_session", nethttp.EndSessionWithConfig(nethttp.EndSessionConfig{Server: srv,
+		Logout: func(w http.ResponseWriter, _ *http.Request, _ *oauth2server.EndSessionRequest) error {
+			s.logoutHook(w)
+			return nil
+		},
+		UserFromRequest: userFromRequest, SessionFromRequest: sessionFromRequest}))
+	ep := oauth2server.Endpoints{Authorization: testIssuer + "/authorize", Token: testIssuer + "/token",
+		Revocation: testIssuer + "/revoke", Introspection: testIssuer + "/introspect", JWKS: testIssuer + "/jwks.json",
+		UserInfo: testIssuer + "/userinfo", EndSession: testIssuer + "/end_session"}
+	mux.Handle("GET /.well-known/oauth-authorization-server", nethttp.MetadataWithConfig(nethttp.MetadataConfig{Server: srv, Endpoints: ep}))
+	mux.Handle("GET /.well-known/openid-configuration",
+		nethttp.OpenIDConfigurationWithConfig(nethttp.OpenIDConfigurationConfig{Server: srv, Endpoints: ep}))
+	s.h = mux
+	return s
+}
+
+// do sends one request as user (none when "") in session "s1", with
+// extra headers as name, value pairs.
+func (s *opSide) do(method, target, user string, form url.Values, header ...string) *httptest.ResponseRecorder {
+	q := optest.Request{Method: method, Target: testIssuer + target, Header: http.Header{sessionHeader: {"s1"}}}
+	if user != "" {
+		q.Header.Set(userHeader, user)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		q.Header.Set(header[i], header[i+1])
+	}
+	if form != nil {
+		q.ContentType, q.Body = formType, form.Encode()
+	}
+	return q.Serve(s.h)
+}
+
+// oidcQuery is a valid OpenID Connect code request of client rp, with kv
+// replacing (or, with "", removing) parameters.
+func oidcQuery(kv ...string) url.Values {
+	v := url.Values{"response_type": {"code"}, "client_id": {optest.Client}, "redirect_uri": {optest.Redirect},
+		"state": {"xyz"}, "scope": {"openid profile"}, "nonce": {"n-1"},
+		"code_challenge": {optest.Challenge}, "code_challenge_method": {"S256"}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			v.Del(kv[i])
+		} else {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	return v
+}
+
+// The OpenID Connect endpoints answer the same through handlers.Register
+// and through package nethttp: UserInfo, Discovery, the JWK Set, end
+// session, and the authorization endpoint's OpenID Connect branches. Each
+// case runs the same steps against both, which must agree on every
+// answer's status, headers, Location and body (CSRF tokens and codes
+// aside), and must each behave as expected.
+func TestOpenIDParityWithEcho(t *testing.T) {
+	t.Parallel()
+	bearer := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+	logoutQuery := func(s *opSide, kv ...string) string {
+		v := url.Values{"id_token_hint": {s.f.IDToken(optest.Client, optest.Alice)}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v.Encode()
+	}
+	one := func(rec *httptest.ResponseRecorder) []*httptest.ResponseRecorder {
+		return []*httptest.ResponseRecorder{rec}
+	}
+	var testCases = []struct {
+		name      string
+		whenSteps func(t *testing.T, s *opSide) []*httptest.ResponseRecorder
+		expect    func(t *testing.T, s *opSide, recs []*httptest.ResponseRecorder)
+	}{
+		{name: "ok, UserInfo GET, POST with a body, and CORS",
+			whenSteps: func(t *testing.T, s *opSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/userinfo", "", nil, bearer(optest.TokOpenID)...),
+					s.do(http.MethodPost, "/userinfo", "", url.Values{"access_token": {optest.TokOpenID}}),
+					s.do(http.MethodGet, "/userinfo", "", nil, append(bearer(optest.TokOpenID), "Origin", spaOrigin)...),
+					s.do(http.MethodOptions, "/userinfo", "", nil, "Origin", spaOrigin, "Access-Control-Request-Method", "POST"),
+				}
+			},
+			expect: func(t *testing.T, s *opSide, recs []*httptest.ResponseRecorder) {
+				for _, rec := range recs[:3] {
+					assert.Equal(t, http.StatusOK, rec.Code)
+					assert.JSONEq(t, optest.AliceClaims, rec.Body.String())
+				}
+				assert.Equal(t, spaOrigin, recs[2].Header().Get("Access-Control-Allow-Origin"))
+				assert.Equal(t, http.StatusNoContent, recs[3].Code)
+				assert.Equal(t, "GET, POST", recs[3].Header().Get("Access-Control-Allow-Methods"))
+			}},
+		{name: "nok, UserInfo errors",
+			whenSteps: func(t *testing.T, s *opSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodPost, "/userinfo", "", url.Values{"access_token": {optest.TokOpenID}}, bearer(optest.TokOpenID)...),
+					s.do(http.MethodGet, "/userinfo", "", nil),
+					s.do(http.MethodGet, "/userinfo", "", nil, bearer(optest.TokPlain)...),
+					s.do(http.MethodGet, "/userinfo", "", nil, bearer("unknown")...),
+					s.do(http.MethodGet, "/userinfo", "", nil, bearer(optest.TokGhost)...),
+					s.do(http.MethodPut, "/userinfo", "", nil, bearer(optest.TokOpenID)...),
+				}
+			},
+			expect: func(t *testing.T, s *opSide, recs []*httptest.ResponseRecorder) {
+				for i, want := range []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden,
+					http.StatusUnauthorized, http.StatusUnauthorized, http.StatusMethodNotAllowed} {
+					assert.Equal(t, want, recs[i].Code, "step %d", i)
+					assert.NotEmpty(t, recs[i].Header().Get("WWW-Authenticate"), "step %d", i)
+				}
+				assert.Equal(t, `Bearer realm="oauth2server"`, recs[1].Header().Get("WWW-Authenticate"))
+			}},
+		{name: "ok, Discovery, metadata and JWK Set",
+			whenSteps: func(t *testing.T, s *opSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/.well-known/openid-configuration", "", nil),
+					s.do(http.MethodGet, "/.well-known/oauth-authorization-server", "", nil),
+					s.do(http.MethodGet, "/jwks.json", "", nil),
+				}
+			},
+			expect: func(t *testing.T, s *opSide, recs []*httptest.ResponseRecorder) {
+				for _, rec := range recs {
+					assert.Equal(t, http.StatusOK, rec.Code)
+				}
+				assert.JSONEq(t, recs[0].Body.String(), recs[1].Body.String())
+				assert.Contains(t, recs[0].Body.String(), `"end_session_endpoint":"https://as.example/end_session"`)
+				assert.Contains(t, recs[2].Body.String(), `"kty":"RSA"`)
+			}},
+		{name: "ok, end session with a hint redirects",
+			whenSteps: func(t *testing.T, s *opSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/end_session?"+logoutQuery(s, "post_logout_redirect_uri", optest.LogoutURI, "state", "s1"), optest.Alice, nil),
+					s.do(http.MethodPost, "/end_session", optest.Alice, url.Values{"id_token_hint": {s.f.IDToken(optest.Client, optest.Alice)}}),
+				}
+			},
+			expect: func(t *testing.T, s *opSide, recs []*httptest.ResponseRecorder) {
+				assert.Equal(t, http.StatusFound, recs[0].Code)
+				assert.Equal(t, optest.LogoutURI+"?state=s1", recs[0].Header().Get("Location"))
+				assert.Equal(t, http.StatusOK, recs[1].Code)
+				assert.Contains(t, recs[1].Body.String(), "You are logged out.")
+				assert.Equal(t, int32(2), s.logouts.Load())
+			}},
+		{name: "ok, end session without a hint is confirmed",
+			whenSteps: func(t *testing.T, s *opSide) []*httptest.ResponseRecorder {
+				page := s.do(http.MethodGet, "/end_session?client_id="+optest.Client, optest.Alice, nil)
+				form := url.Values{}
+				for _, m := range hiddenFieldRe.FindAllStringSubmatch(page.Body.String(), -1) {
+					form.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
+				}
+				forged := url.Values{"client_id": {optest.Client}, "csrf_token": {form.Get("csrf_token") + "x"}}
+				return []*httptest.ResponseRecorder{page,
+					s.do(http.MethodPost, "/end_session", optest.Alice, forged),
+					s.do(http.MethodPost, "/end_session", optest.Alice, form)}
+			},
+			expect: func(t *testing.T, s *opSide, recs []*httptest.ResponseRecorder) {
+				logoutForm(t, recs[0])
+				assertErrorPage(t, recs[1], http.StatusForbidden, "invalid_request")
+				assert.Equal(t, http.StatusOK, recs[2].Code)
+				assert.Contains(t, recs[2].Body.String(), "You are logged out.")
+				assert.Equal(t, int32(1), s.logouts.Load())
+			}},
+		{name: "nok, end session errors are pages",
+			whenSteps: func(t *testing.T, s *opSide) []*httptest.ResponseRecorder {
+				return []*httptest.ResponseRecorder{
+					s.do(http.MethodGet, "/end_session?"+logoutQuery(s, "post_logout_redirect_uri", "https://evil.example/"), optest.Alice, nil),
+					s.do(http.MethodGet, "/end_session?id_token_hint=forged", optest.Alice, nil),
+					s.do(http.MethodPut, "/end_session", optest.Alice, nil),
+					s.do(http.MethodGet, "/end_session?"+logoutQuery(s), faultyUser, nil),
+				}
+			},
+			expect: func(t *testing.T, s *opSide, recs []*httptest.ResponseRecorder) {
+				assertErrorPage(t, recs[0], http.StatusBadRequest, "invalid_request")
+				assertErrorPage(t, recs[1], http.StatusBadRequest, "invalid_request")
+				assertErrorPage(t, recs[2], http.StatusMethodNotAllowed, "invalid_request")
+				assertErrorPage(t, recs[3], http.StatusServiceUnavailable, "server_error")
+				assert.Zero(t, s.logouts.Load())
+			}},
+		{name: "nok, prompt=none without a user redirects login_required",
+			whenSteps: func(t *testing.T, s *opSide) []*httptest.ResponseRecorder {
+				return one(s.do(http.MethodGet, "/authorize?"+oidcQuery("prompt", "none").Encode(), "", nil))
+			},
+			expect: func(t *testing.T, s *opSide, recs []*httptest.ResponseRecorder) {
+				assert.Equal(t, http.StatusFound, recs[0].Code)
+				assert.Contains(t, recs[0].Header().Get("Location"), optest.Redirect+"?error=login_required")
+			}},
+		{name: "ok, prompt=login with a session asks to log in again",
+			whenSteps: func(t *testing.T, s *opSide) []*httptest.ResponseRecorder {
+				return one(s.do(http.MethodGet, "/authorize?"+oidcQuery("prompt", "login").Encode(), optest.Alice, nil))
+			},
+			expect: func(t *testing.T, s *opSide, recs []*httptest.ResponseRecorder) {
+				assert.Equal(t, http.StatusFound, recs[0].Code)
+				assert.Equal(t, "/login?return_to="+url.QueryEscape("/authorize?"+oidcQuery().Encode())+"&prompt=login",
+					recs[0].Header().Get("Location"))
+			}},
+		{name: "ok, form_post and a POSTed request",
+			whenSteps: func(t *testing.T, s *opSide) []*httptest.ResponseRecorder {
+				page := s.do(http.MethodGet, "/authorize?"+oidcQuery("response_mode", "form_post").Encode(), optest.Alice, nil)
+				action, token := consentForm(t, page)
+				return []*httptest.ResponseRecorder{page,
+					s.do(http.MethodPost, "/authorize"+action, optest.Alice,
+						url.Values{nethttp.FieldCSRFToken: {token}, nethttp.FieldDecision: {nethttp.DecisionDeny}}),
+					s.do(http.MethodPost, "/authorize", optest.Alice, oidcQuery()),
+				}
+			},
+			expect: func(t *testing.T, s *opSide, recs []*httptest.ResponseRecorder) {
+				assert.Equal(t, http.StatusOK, recs[1].Code)
+				assert.Contains(t, recs[1].Body.String(), `<form method="post" action="`+optest.Redirect+`">`)
+				assert.Contains(t, recs[1].Body.String(), `name="error" value="access_denied"`)
+				consentForm(t, recs[2])
+			}},
+	}
+	headers := []string{"Cache-Control", "Pragma", "Content-Type", "WWW-Authenticate", "Allow", "Location", "Set-Cookie",
+		"X-Frame-Options", "Content-Security-Policy", "Referrer-Policy", "X-Content-Type-Options", "Vary",
+		"Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
+		"Access-Control-Expose-Headers", "Access-Control-Allow-Credentials"}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			viaEcho, viaNet := echoOP(t), netOP(t)
+			echoRecs, netRecs := tc.whenSteps(t, viaEcho), tc.whenSteps(t, viaNet)
+			require.Len(t, netRecs, len(echoRecs))
+			for i := range echoRecs {
+				e, n := echoRecs[i], netRecs[i]
+				assert.Equal(t, e.Code, n.Code, "step %d status", i)
+				for _, h := range headers {
+					assert.Equal(t, e.Header().Values(h), n.Header().Values(h), "step %d %s", i, h)
+				}
+				switch ct := e.Header().Get("Content-Type"); {
+				case strings.HasPrefix(ct, "application/json"), strings.HasPrefix(ct, "application/jwk-set+json"):
+					assert.JSONEq(t, normalize(t, e.Body.String()), normalize(t, n.Body.String()), "step %d", i)
+				default:
+					eBody, eLoc := normalizePage(t, e)
+					nBody, nLoc := normalizePage(t, n)
+					assert.Equal(t, eLoc, nLoc, "step %d Location", i)
+					assert.Equal(t, eBody, nBody, "step %d body", i)
+				}
+			}
+			for _, s := range []*opSide{viaEcho, viaNet} {
 				t.Run(s.name, func(t *testing.T) {
 					recs := echoRecs
 					if s == viaNet {

@@ -151,6 +151,10 @@ HEAD
     echo "\`go run ./example\` for the client_credentials token request and \`GET /api/me\` and writes"
     echo "\`bench/results/load.md\`, which this page includes."
   fi
+  if [ -f results/scale.md ]; then
+    echo
+    cat results/scale.md
+  fi
   echo
   echo "Raw output: \`bench/results/latest.txt\`."
 } >"$root/docs/performance.md"

@@ -106,14 +106,22 @@ elif [ -x scripts/mongotest.sh ]; then
   fi
 fi
 
-# The browser tests drive Debian's chromium; install it when missing and we
-# are root (CI is). Without it they skip locally and fail with CI=true.
-# apt's output goes to a log, shown only when the install fails.
-if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1 \
-  && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+# The browser tests drive Debian's chromium, and the walkthrough test runs
+# docs/walkthrough.md's commands (curl, jq, openssl); install what is
+# missing when we are root (CI is). Without them those tests skip locally
+# and fail with CI=true. apt's output goes to a log, shown only when the
+# install fails.
+missing=()
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
+for tool in curl jq openssl; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   apt_log="$cache/apt-chromium.log"
-  echo "test: installing chromium for the browser tests (log: .cache/apt-chromium.log)"
-  if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } >"$apt_log" 2>&1; then
+  echo "test: installing ${missing[*]} for the browser and walkthrough tests (log: .cache/apt-chromium.log)"
+  if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; } >"$apt_log" 2>&1; then
     echo "test: could not install chromium; the end of apt's output:" >&2
     tail -n 40 "$apt_log" >&2
   fi
@@ -165,7 +173,9 @@ gotest() {
 
 gotest library .
 
-for mod in tools/mongotest bench; do
+# interop builds ./example and runs it as a subprocess for relying parties
+# of other libraries (go-oidc, zitadel/oidc) and Chromium.
+for mod in tools/mongotest bench interop; do
   if [ -f "$mod/go.mod" ]; then
     echo "test: go vet ($mod)"
     if (cd "$mod" && go vet ./...); then

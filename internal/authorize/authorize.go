@@ -21,6 +21,7 @@ import (
 
 	"github.com/echo-oauth2/oauth2server"
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/internal/page"
 )
 
 // Form fields and decisions of the consent form POST; packages handlers
@@ -84,10 +85,16 @@ type Hooks struct {
 type Endpoint struct {
 	srv      *oauth2server.Server
 	name     string
-	key      []byte
+	csrf     *page.CSRF
 	maxAge   time.Duration
 	consents oauth2server.ConsentModel
 }
+
+// consentCSRFLabel labels the consent form's tokens; its binding is the
+// user, the session and the request. The label and binding are those of
+// the tokens before the page package, so that forms rendered by an older
+// instance stay valid during a rolling upgrade.
+const consentCSRFLabel = "oauth2server consent v2"
 
 // New checks cfg and fills its defaults: a random CSRFKey and
 // [DefaultCSRFMaxAge]. cfg.Server must be set.
@@ -106,8 +113,8 @@ func New(cfg Config) (*Endpoint, error) {
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = DefaultCSRFMaxAge
 	}
-	return &Endpoint{srv: cfg.Server, name: cfg.Name, key: cfg.CSRFKey, maxAge: cfg.MaxAge,
-		consents: cfg.Consents}, nil
+	return &Endpoint{srv: cfg.Server, name: cfg.Name, maxAge: cfg.MaxAge, consents: cfg.Consents,
+		csrf: &page.CSRF{Key: cfg.CSRFKey, MaxAge: cfg.MaxAge, Label: consentCSRFLabel}}, nil
 }
 
 // request is one request in flight with its hooks.
@@ -144,7 +151,7 @@ func (e *Endpoint) Serve(w http.ResponseWriter, r *http.Request, hooks Hooks) er
 }
 
 func (q *request) serve() error {
-	setPageHeaders(q.w.Header())
+	page.SetHeaders(q.w.Header())
 	r := q.r
 	redirectStatus := http.StatusFound
 	switch r.Method {
@@ -217,7 +224,7 @@ func (q *request) serve() error {
 			Request:   ar,
 			User:      user,
 			Action:    "?" + canonical,
-			CSRFToken: q.csrfToken(user.ID, session, canonical, q.now()),
+			CSRFToken: q.csrf.Token(q.now(), user.ID, session, canonical),
 		})
 	}
 
@@ -230,7 +237,7 @@ func (q *request) serve() error {
 	if err != nil {
 		if oerrors.IsServerError(err) {
 			// Our fault, not the form's: the user may post it again.
-			_ = q.srv.ReleaseClaim(r.Context(), consentPurpose, claimed, q.maxAge+csrfSkew)
+			_ = q.srv.ReleaseClaim(r.Context(), consentPurpose, claimed, q.maxAge+page.CSRFSkew)
 		}
 		return q.fail(redirectStatus, ar, err)
 	}
@@ -262,13 +269,17 @@ func (q *request) fail(status int, ar *oauth2server.AuthorizeRequest, err error)
 func (q *request) login(ar *oauth2server.AuthorizeRequest, reauth bool) error {
 	r := q.r
 	p := &oauth2server.LoginPrompt{Request: ar, Reauthenticate: reauth, ReturnTo: r.URL.RequestURI()}
-	if ar != nil {
-		p.ReturnTo = r.URL.EscapedPath() + "?" + ar.LoginReturnQuery()
-		if ar.OpenID != nil {
-			p.LoginHint = ar.OpenID.LoginHint
-		}
+	if ar != nil && ar.OpenID != nil {
+		p.LoginHint = ar.OpenID.LoginHint
+	}
+	if ar != nil && (oauth2server.IsAuthorizePost(r) || ar.LoginSatisfies()) {
+		// The way back is the request's URL as sent, unless the request
+		// came as a form (it has no URL query) or asks for a login that
+		// this one satisfies (prompt=login, select_account, max_age=0),
+		// which coming back must not ask for again.
 		u := *r.URL
 		u.RawQuery = ar.LoginReturnQuery()
+		p.ReturnTo = u.RequestURI()
 		r = r.Clone(r.Context())
 		r.URL = &u
 	}
@@ -300,7 +311,7 @@ func (q *request) readDecision(user *oauth2server.User, session, canonical strin
 	if err != nil {
 		return d, "", errBadDecision
 	}
-	if len(vals[FieldCSRFToken]) != 1 || !q.checkCSRF(vals[FieldCSRFToken][0], user.ID, session, canonical, q.now()) {
+	if len(vals[FieldCSRFToken]) != 1 || !q.csrf.Check(vals[FieldCSRFToken][0], q.now(), user.ID, session, canonical) {
 		return d, "", errBadConsentForm
 	}
 
@@ -322,7 +333,7 @@ func (q *request) readDecision(user *oauth2server.User, session, canonical strin
 	}
 	// Single use: of any number of posts of one form, on any instance,
 	// one gets through (a double click or a replay issues no second code).
-	first, err := q.srv.ClaimOnce(r.Context(), consentPurpose, vals[FieldCSRFToken][0], q.maxAge+csrfSkew)
+	first, err := q.srv.ClaimOnce(r.Context(), consentPurpose, vals[FieldCSRFToken][0], q.maxAge+page.CSRFSkew)
 	if err != nil {
 		return d, "", err
 	}

@@ -100,18 +100,18 @@ func MissingFailure(realm string) *Failure {
 // over TLS (RFC 6750 §5.3) when the Server requires it.
 func (c *Config) Authenticate(h http.Header, r *http.Request) (*oauth2server.Token, *Failure) {
 	if err := c.Server.CheckTLS(r); err != nil {
-		return nil, c.fail(r, err, nil)
+		return nil, c.Fail(r, err, nil)
 	}
 	raw, err := c.extract(r)
 	if err != nil {
-		return nil, c.fail(r, err, nil)
+		return nil, c.Fail(r, err, nil)
 	}
 	if raw == "" {
 		return nil, MissingFailure(c.Realm)
 	}
 	tok, err := c.Server.ValidateAccessToken(r.Context(), raw)
 	if err != nil {
-		return nil, c.fail(r, err, nil)
+		return nil, c.Fail(r, err, nil)
 	}
 	if f := c.CheckScope(h, r, tok, c.Scope); f != nil {
 		return nil, f
@@ -133,10 +133,10 @@ func (c *Config) CheckScope(h http.Header, r *http.Request, tok *oauth2server.To
 	}
 	ok, err := c.Server.VerifyScope(r.Context(), tok, required)
 	if err != nil {
-		return c.fail(r, err, nil)
+		return c.Fail(r, err, nil)
 	}
 	if !ok {
-		return c.fail(r, errScope, required)
+		return c.Fail(r, errScope, required)
 	}
 	return nil
 }
@@ -227,9 +227,10 @@ func validBearer(t string) bool {
 	return true
 }
 
-// fail builds the answer to err with its challenge (RFC 6750 §3). Server
-// faults are logged and answered without a challenge.
-func (c *Config) fail(r *http.Request, err error, scope []string) *Failure {
+// Fail builds the answer to err with its challenge (RFC 6750 §3), with
+// scope in the challenge when given. Server faults are logged and answered
+// without a challenge.
+func (c *Config) Fail(r *http.Request, err error, scope []string) *Failure {
 	e := oerrors.From(err)
 	f := &Failure{Status: e.Status, Err: e,
 		Body: &oauth2server.ErrorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: e.URI}}
