@@ -89,12 +89,14 @@ func testAuthorizationCodes(t *testing.T, newSetup func(t *testing.T) Setup) {
 		want := fullCode()
 		saved := *want
 		saved.Scope, saved.Extra = slices.Clone(want.Scope), maps.Clone(want.Extra)
+		saved.OpenID = want.OpenID.Clone()
 		require.NoError(t, m.SaveAuthorizationCode(ctx, &saved, nil, nil))
 		mutate := func(c *oauth2server.AuthorizationCode) {
 			c.Scope[0] = "admin"
 			c.CodeChallenge, c.RedirectURI, c.ClientID = "changed", "https://evil.example/", "changed"
 			c.Revoked = true
 			c.Extra["tenant"] = "changed"
+			c.OpenID.Nonce, c.OpenID.AMR[0] = "changed", "changed"
 		}
 		mutate(&saved)
 		got := get(t, m, want.Code)

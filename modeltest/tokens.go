@@ -84,6 +84,7 @@ func copyToken(t *oauth2server.Token) *oauth2server.Token {
 	cp.Scope, cp.RefreshTokenScope = slices.Clone(t.Scope), slices.Clone(t.RefreshTokenScope)
 	cp.Extra = maps.Clone(t.Extra)
 	cp.Actor = t.Actor.Clone()
+	cp.OpenID = t.OpenID.Clone()
 	return &cp
 }
 
@@ -102,6 +103,12 @@ func mutateToken(t *oauth2server.Token) {
 	}
 	if t.Extra != nil {
 		t.Extra["tenant"] = "changed"
+	}
+	if t.OpenID != nil {
+		t.OpenID.ACR = "changed"
+		if len(t.OpenID.AMR) > 0 {
+			t.OpenID.AMR[0] = "changed"
+		}
 	}
 	if t.Actor != nil && t.Actor.Actor != nil {
 		t.Actor.Actor.Subject = "changed"

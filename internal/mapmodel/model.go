@@ -249,6 +249,7 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 	cp.Scope = slices.Clone(t.Scope)
 	cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope) // nil stays nil: "same as Scope"
 	cp.Actor = t.Actor.Clone()                               // a chain of pointers
+	cp.OpenID = t.OpenID.Clone()
 	cp.Extra = maps.Clone(t.Extra)
 	return &cp
 }
@@ -256,6 +257,7 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 func cloneCode(c *oauth2server.AuthorizationCode) *oauth2server.AuthorizationCode {
 	cp := *c
 	cp.Scope = slices.Clone(c.Scope)
+	cp.OpenID = c.OpenID.Clone()
 	cp.Extra = maps.Clone(c.Extra)
 	return &cp
 }
