@@ -315,6 +315,8 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	dm, _ := oauth2server.Capability[oauth2server.DeviceCodeModel](m)
 	jm, _ := oauth2server.Capability[oauth2server.RevokedJTIModel](m)
 	uc, _ := oauth2server.Capability[oauth2server.UserClaimsModel](m)
+	cl, _ := oauth2server.Capability[oauth2server.ConsentListModel](m)
+	gl, _ := oauth2server.Capability[oauth2server.GrantListModel](m)
 
 	tok := &oauth2server.Token{AccessToken: "a", RefreshToken: "r", GrantID: "g"}
 	code := &oauth2server.AuthorizationCode{Code: "c"}
@@ -342,6 +344,8 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(co.FindConsent(ctx, "c", "u"))
 	e(co.SaveConsent(ctx, &oauth2server.Consent{ClientID: "c", UserID: "u"}))
 	e(co.RevokeConsent(ctx, "c", "u"))
+	e2(cl.ListConsents(ctx, "u", ""))
+	e2(gl.ListGrants(ctx, "u", ""))
 	e2(cn.AddCounter(ctx, "k", 1, time.Minute, time.Now()))
 	e2(cn.GetCounter(ctx, "k", time.Now()))
 	e(dm.SaveDeviceCode(ctx, &oauth2server.DeviceCode{DeviceCode: "d", UserCode: "BCDF-GHJK"}))
@@ -355,7 +359,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(uc.GetUserClaims(ctx, "u"))
 
 	methods := modelobserve.Methods(m)
-	require.Len(t, methods, 31, "two methods of Model and 29 of the seventeen capabilities")
+	require.Len(t, methods, 33, "two methods of Model and 31 of the nineteen capabilities")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	assert.Equal(t, methods, rec.starts, "Start, once per call, in the order of the calls")
@@ -417,5 +421,5 @@ func TestMethods(t *testing.T) {
 	mem := memorymodel.New()
 	assert.Equal(t, []string{"GetClient", "SaveToken", "GetAccessToken"}, modelobserve.Methods(accessOnly{mem, mem}))
 	assert.Equal(t, []string{"GetClient", "SaveToken"}, modelobserve.Methods(onlyCore{mem}))
-	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+2+6+2+1)
+	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+1+1+2+6+2+1)
 }
