@@ -175,12 +175,12 @@ func capabilities() []capabilityTest {
 		{"RevokedJTIModel", testRevokedJTIs},
 		{"DeviceCodeModel", testDeviceCodes},
 		{"ConsentModel", testConsents},
-		{"ConsentListModel", testConsentLists},
-		{"GrantListModel", testGrantLists},
-		{"GrantManagement", testGrantManagement},
 		{"CounterModel", testCounters},
 		{"Server", testServer},
 		{"UserClaimsModel", testUserClaims},
+		{"ConsentListModel", testConsentLists},
+		{"GrantListModel", testGrantLists},
+		{"GrantManagement", testGrantManagement},
 	}
 }
 
