@@ -48,6 +48,10 @@ const (
 	EventLoginSucceeded EventKind = "login_succeeded"
 	EventLoginFailed    EventKind = "login_failed"
 	EventLoginThrottled EventKind = "login_throttled"
+	// EventConsentRevoked: a user's authorization of a client was
+	// withdrawn. [Server.RevokeAuthorization], [Server.RevokeAllForUser]
+	// and [Server.RevokeAllForClient] record it too, once per user and
+	// client.
 	EventConsentRevoked EventKind = "consent_revoked"
 )
 

@@ -36,6 +36,9 @@ type Server struct {
 	verifier     ScopeVerifier
 	redirects    RedirectURIValidator
 	devices      DeviceCodeModel
+	consents     ConsentModel
+	consentList  ConsentListModel
+	grantList    GrantListModel
 
 	jtis RevokedJTIModel
 	// counters keeps every throttle's state: the model's CounterModel, or
@@ -155,6 +158,9 @@ func New(model Model, opts Options) (*Server, error) {
 	s.verifier, _ = Capability[ScopeVerifier](model)
 	s.redirects, _ = Capability[RedirectURIValidator](model)
 	s.devices, _ = Capability[DeviceCodeModel](model)
+	s.consents, _ = Capability[ConsentModel](model)
+	s.consentList, _ = Capability[ConsentListModel](model)
+	s.grantList, _ = Capability[GrantListModel](model)
 	s.jtis, _ = Capability[RevokedJTIModel](model)
 	if c, ok := Capability[CounterModel](model); ok {
 		s.counters = c

@@ -142,7 +142,7 @@ func TestWrapKeepsCapabilities(t *testing.T) {
 	var testCases = []struct {
 		name         string
 		givenModel   oauth2server.Model
-		expectExists []string // nil: all seventeen
+		expectExists []string // nil: all twenty-two
 	}{
 		{name: "ok, memorymodel", givenModel: mem, expectExists: storageCapabilities},
 		{name: "ok, mongomodel", givenModel: offlineMongo(t), expectExists: storageCapabilities},
@@ -318,6 +318,8 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	cs, _ := oauth2server.Capability[oauth2server.ClientSecretModel](m)
 	ti, _ := oauth2server.Capability[oauth2server.TrustedIssuerModel](m)
 	te, _ := oauth2server.Capability[oauth2server.TokenExchangeModel](m)
+	cl, _ := oauth2server.Capability[oauth2server.ConsentListModel](m)
+	gl, _ := oauth2server.Capability[oauth2server.GrantListModel](m)
 
 	tok := &oauth2server.Token{AccessToken: "a", RefreshToken: "r", GrantID: "g"}
 	code := &oauth2server.AuthorizationCode{Code: "c"}
@@ -345,6 +347,8 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(co.FindConsent(ctx, "c", "u"))
 	e(co.SaveConsent(ctx, &oauth2server.Consent{ClientID: "c", UserID: "u"}))
 	e(co.RevokeConsent(ctx, "c", "u"))
+	e2(cl.ListConsents(ctx, "u", ""))
+	e2(gl.ListGrants(ctx, "u", ""))
 	e2(cn.AddCounter(ctx, "k", 1, time.Minute, time.Now()))
 	e2(cn.GetCounter(ctx, "k", time.Now()))
 	e(dm.SaveDeviceCode(ctx, &oauth2server.DeviceCode{DeviceCode: "d", UserCode: "BCDF-GHJK"}))
@@ -363,7 +367,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 		Subject: &oauth2server.ExchangedToken{Subject: "u"}}))
 
 	methods := modelobserve.Methods(m)
-	require.Len(t, methods, 35, "two methods of Model and 33 of the twenty capabilities")
+	require.Len(t, methods, 37, "two methods of Model and 35 of the twenty-two capabilities")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	assert.Equal(t, methods, rec.starts, "Start, once per call, in the order of the calls")
@@ -425,5 +429,5 @@ func TestMethods(t *testing.T) {
 	mem := memorymodel.New()
 	assert.Equal(t, []string{"GetClient", "SaveToken", "GetAccessToken"}, modelobserve.Methods(accessOnly{mem, mem}))
 	assert.Equal(t, []string{"GetClient", "SaveToken"}, modelobserve.Methods(onlyCore{mem}))
-	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+2+6+2+1+1+2+1)
+	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+1+1+2+6+2+1+1+2+1)
 }

@@ -20,6 +20,9 @@ import (
 //   - devices: user (the user code digest), unique.
 //   - counters: key and n, descending, to find a counter's last slot.
 //   - grants: revokedAt, for the step below.
+//   - tokens, codes: {userId, clientId} and clientId; consents: {user,
+//     client} and client: for grant management ([Model.ListGrants],
+//     [Model.ListConsents]).
 //   - tokens, codes, grants, claims, revoked_jtis, devices, counters:
 //     expiresAt as a TTL index (expireAfterSeconds 0), so the server
 //     deletes expired items.
@@ -55,6 +58,13 @@ func (m *Model) EnsureIndexes(ctx context.Context) error {
 		{m.devices, mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}}, Options: options.Index().SetUnique(true)}},
 		{m.counters, mongo.IndexModel{Keys: bson.D{{Key: "key", Value: 1}, {Key: "n", Value: -1}}}},
 		{m.grants, mongo.IndexModel{Keys: bson.D{{Key: "revokedAt", Value: 1}}}},
+		// Grant management (grants.go): by user, by user and client, by client.
+		{m.tokens, mongo.IndexModel{Keys: bson.D{{Key: "userId", Value: 1}, {Key: "clientId", Value: 1}}}},
+		{m.tokens, mongo.IndexModel{Keys: bson.D{{Key: "clientId", Value: 1}}}},
+		{m.codes, mongo.IndexModel{Keys: bson.D{{Key: "userId", Value: 1}, {Key: "clientId", Value: 1}}}},
+		{m.codes, mongo.IndexModel{Keys: bson.D{{Key: "clientId", Value: 1}}}},
+		{m.consents, mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}, {Key: "client", Value: 1}}}},
+		{m.consents, mongo.IndexModel{Keys: bson.D{{Key: "client", Value: 1}}}},
 	} {
 		if _, err := ix.coll.Indexes().CreateOne(ctx, ix.model); err != nil {
 			return wrap("ensure indexes: "+ix.coll.Name(), err)
