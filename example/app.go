@@ -438,6 +438,8 @@ func (a *app) routes() (*echo.Echo, error) {
 	e.GET(loginPath, a.loginPage, noStore)
 	e.POST(loginPath, a.login, noStore)
 	e.POST(logoutPath, a.logout, noStore)
+	e.GET(appsPath, a.appsPage, noStore)
+	e.POST(appsPath, a.appsRevoke, noStore)
 	e.GET(callbackPath, a.callback, noStore)
 	if a.demo != nil {
 		e.GET(demoPath, a.demoStart, noStore)
