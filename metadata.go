@@ -21,6 +21,9 @@ type Endpoints struct {
 	// DeviceAuthorization is the device authorization endpoint (RFC 8628
 	// §4), listed only when the device grant is enabled.
 	DeviceAuthorization string
+	// PushedAuthorization is the PAR endpoint (RFC 9126 §5), listed only
+	// when [Server.PushedAuthorizationEnabled].
+	PushedAuthorization string
 	// UserInfo and EndSession are the OpenID Connect UserInfo (OIDC Core
 	// §5.3) and end session (RP-Initiated Logout §2) endpoints; only with
 	// Options.OpenID.
@@ -49,6 +52,8 @@ type Metadata struct {
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint,omitempty"`
+	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests,omitempty"`
 
 	// OpenID Provider members (OIDC Discovery §3), set when the Server is
 	// an OpenID Provider.
@@ -89,7 +94,7 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 	for name, v := range map[string]string{
 		"Authorization": ep.Authorization, "Token": ep.Token, "Revocation": ep.Revocation,
 		"Introspection": ep.Introspection, "JWKS": ep.JWKS, "DeviceAuthorization": ep.DeviceAuthorization,
-		"UserInfo": ep.UserInfo, "EndSession": ep.EndSession,
+		"UserInfo": ep.UserInfo, "EndSession": ep.EndSession, "PushedAuthorization": ep.PushedAuthorization,
 	} {
 		if v == "" {
 			continue
@@ -158,6 +163,13 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 		if s.opts.AllowPlainPKCE {
 			m.CodeChallengeMethodsSupported = append(m.CodeChallengeMethodsSupported, PKCEMethodPlain)
 		}
+	}
+	if ep.PushedAuthorization != "" {
+		if !s.PushedAuthorizationEnabled() {
+			return nil, errorf("a PAR endpoint is given but the Server does not serve pushed authorization requests")
+		}
+		m.PushedAuthorizationRequestEndpoint = ep.PushedAuthorization
+		m.RequirePushedAuthorizationRequests = s.opts.PAR.Require
 	}
 	s.addOpenIDMetadata(m, ep)
 	return m, nil

@@ -67,6 +67,10 @@ type Client struct {
 	// (RS256, ES256 or EdDSA; OIDC Registration §2). Optional. Default
 	// RS256. A key of that algorithm must be among Options.SigningKeys.
 	IDTokenSignedResponseAlg string
+	// RequirePushedAuthorizationRequests refuses this client's
+	// authorization requests that do not come through the PAR endpoint
+	// (RFC 9126 §6, R-167), as [PAROptions.Require] does for all clients.
+	RequirePushedAuthorizationRequests bool
 	// Extra holds model-specific data; oauth2server does not read it.
 	Extra map[string]any
 }

@@ -203,7 +203,7 @@ func (s *Server) CheckLogin(ar *AuthorizeRequest, user *User, auth Authenticatio
 	o := ar.OpenID
 	need := user == nil
 	if o != nil && user != nil {
-		if o.HasPrompt(PromptLogin) || o.HasPrompt(PromptSelectAccount) || o.MaxAge == 0 {
+		if (o.HasPrompt(PromptLogin) || o.HasPrompt(PromptSelectAccount) || o.MaxAge == 0) && !ar.loggedInSincePush(auth) {
 			need = true
 		}
 		if o.MaxAge > 0 && (auth.Time.IsZero() || s.now().Sub(auth.Time) > o.MaxAge) {
@@ -244,12 +244,26 @@ func (ar *AuthorizeRequest) MustAskConsent() bool {
 	return ar.OpenID.HasPrompt(PromptConsent)
 }
 
+// loggedInSincePush reports whether the user of a pushed request logged in
+// after it was pushed: that login satisfies prompt=login, select_account
+// and max_age=0, which stay in the stored request when the user comes back
+// from the login page (whole seconds, as login times often are).
+func (ar *AuthorizeRequest) loggedInSincePush(auth Authentication) bool {
+	return ar.RequestURI != "" && !auth.Time.IsZero() &&
+		!auth.Time.Truncate(time.Second).Before(ar.pushedAt.Truncate(time.Second))
+}
+
 // LoginReturnQuery returns the query of the request for the login page to
 // come back to after a login that [Server.CheckLogin] asked for. The
 // prompt values login and select_account, which that login satisfies, are
 // removed, as is a max_age of 0, so that coming back does not ask for the
 // login again; a positive max_age stays, and the fresh login satisfies it.
+// A pushed request comes back as its client_id and request_uri
+// ([AuthorizeRequest.Query]); a login after the push satisfies it.
 func (ar *AuthorizeRequest) LoginReturnQuery() string {
+	if ar.RequestURI != "" {
+		return ar.Query()
+	}
 	v := make(url.Values, len(ar.Params))
 	for k, val := range ar.Params {
 		v.Set(k, val)

@@ -186,6 +186,12 @@ type Options struct {
 	// Optional. Default 4 KiB; negative disables the cap.
 	MaxScopeBytes int
 
+	// PAR configures pushed authorization requests (RFC 9126), served
+	// when the model implements [PushedAuthorizationRequestModel]; see
+	// docs/par.md. Optional. The zero value is the default (see
+	// [PAROptions]).
+	PAR PAROptions
+
 	// Device configures the device authorization grant (RFC 8628).
 	// Optional. The grant is enabled when Device.VerificationURI is set and
 	// the model implements [DeviceCodeModel].

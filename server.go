@@ -36,6 +36,7 @@ type Server struct {
 	verifier     ScopeVerifier
 	redirects    RedirectURIValidator
 	devices      DeviceCodeModel
+	pars         PushedAuthorizationRequestModel
 
 	jtis RevokedJTIModel
 	// counters keeps every throttle's state: the model's CounterModel, or
@@ -166,6 +167,9 @@ func New(model Model, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.setupGrants(); err != nil {
+		return nil, err
+	}
+	if err := s.setupPAR(); err != nil {
 		return nil, err
 	}
 	if err := s.setupOpenID(); err != nil {

@@ -48,6 +48,10 @@ type RegisterConfig struct {
 	// mounted only when the device grant is enabled. Optional. Default
 	// "/device_authorization".
 	DeviceAuthorizationPath string
+	// PushedAuthorizationPath is the PAR endpoint's path (RFC 9126),
+	// mounted only when the Server serves pushed authorization requests.
+	// Optional. Default "/par".
+	PushedAuthorizationPath string
 	// JWKSPath is the JWK Set's path, mounted only when the server issues
 	// JWT access tokens. Optional. Default "/jwks.json".
 	JWKSPath string
@@ -66,7 +70,8 @@ type RegisterConfig struct {
 // Register mounts every endpoint of srv on g in one call: authorization
 // (GET, HEAD and POST, when cfg.Authorize is set), token (POST), revocation
 // (POST), introspection (POST), device authorization (POST, when the device
-// grant is enabled), the JWK Set (GET and HEAD, only with JWT access
+// grant is enabled), pushed authorization requests (POST, when the Server
+// serves them), the JWK Set (GET and HEAD, only with JWT access
 // tokens) and the RFC 8414 metadata (GET and HEAD), which lists exactly the
 // endpoints mounted here.
 // The POST endpoints are mounted for every method, so that another method
@@ -102,6 +107,7 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	def(&cfg.JWKSPath, "/jwks.json")
 	def(&cfg.AuthorizePath, "/authorize")
 	def(&cfg.DeviceAuthorizationPath, "/device_authorization")
+	def(&cfg.PushedAuthorizationPath, "/par")
 	abs := func(path string) string { return base.String() + path }
 
 	// Where the metadata goes, checked before anything is mounted.
@@ -140,6 +146,9 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	if srv.DeviceAuthorizationEnabled() {
 		ep.DeviceAuthorization = abs(cfg.DeviceAuthorizationPath)
 	}
+	if srv.PushedAuthorizationEnabled() {
+		ep.PushedAuthorization = abs(cfg.PushedAuthorizationPath)
+	}
 	meta, err := MetadataConfig{Server: srv, Endpoints: ep}.ToHandler()
 	if err != nil {
 		return err
@@ -160,6 +169,9 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	//
 	if srv.DeviceAuthorizationEnabled() {
 		g.Any(cfg.DeviceAuthorizationPath, DeviceAuthorization(srv))
+	}
+	if srv.PushedAuthorizationEnabled() {
+		g.Any(cfg.PushedAuthorizationPath, PushedAuthorization(srv))
 	}
 
 	g.Any(cfg.TokenPath, Token(srv))

@@ -87,6 +87,7 @@ func TestRegisterJWT(t *testing.T) {
 		"revocation_endpoint":                           "https://as.example.com/revoke",
 		"introspection_endpoint":                        "https://as.example.com/introspect",
 		"jwks_uri":                                      "https://as.example.com/jwks.json",
+		"pushed_authorization_request_endpoint":         "https://as.example.com/par",
 		"response_types_supported":                      []any{"code"},
 		"grant_types_supported":                         []any{"authorization_code", "client_credentials", "refresh_token"},
 		"token_endpoint_auth_methods_supported":         []any{"client_secret_basic", "client_secret_post", "none"},

@@ -64,6 +64,7 @@ type Model struct {
 	devices       deviceStore
 	revokedJTIs   map[string]time.Time // jti -> expiry (jti.go)
 	counters      *counter.Store       // throttle counters (counters.go), own lock
+	pushed        pushedStore          // pushed authorization requests (par.go), own lock
 	writes        int                  // writes since the last sweep
 	sweepAfter    int                  // items held after the last sweep
 }

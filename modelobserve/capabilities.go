@@ -48,6 +48,9 @@ var capabilities = []capability{
 		func(l link, m oauth2server.RevokedJTIModel) oauth2server.Model { return &jtis{l, m} }),
 	capabilityOf("UserClaimsModel", []string{"GetUserClaims"},
 		func(l link, m oauth2server.UserClaimsModel) oauth2server.Model { return &userClaims{l, m} }),
+	capabilityOf("PushedAuthorizationRequestModel", []string{"SavePushedAuthorizationRequest",
+		"GetPushedAuthorizationRequest", "ConsumePushedAuthorizationRequest"},
+		func(l link, m oauth2server.PushedAuthorizationRequestModel) oauth2server.Model { return &pushed{l, m} }),
 }
 
 // Each link below implements Model and Unwrap (from link) and one
@@ -373,5 +376,33 @@ func (l *userClaims) GetUserClaims(ctx context.Context, userID string) (map[stri
 	ctx, t := l.start(ctx, "GetUserClaims")
 	v, err := l.m.GetUserClaims(ctx, userID)
 	l.obs.End(ctx, "GetUserClaims", t, err)
+	return v, err
+}
+
+type pushed struct {
+	link
+	m oauth2server.PushedAuthorizationRequestModel
+}
+
+var _ oauth2server.PushedAuthorizationRequestModel = (*pushed)(nil)
+
+func (l *pushed) SavePushedAuthorizationRequest(ctx context.Context, req *oauth2server.PushedAuthorizationRequest) error {
+	ctx, t := l.start(ctx, "SavePushedAuthorizationRequest")
+	err := l.m.SavePushedAuthorizationRequest(ctx, req)
+	l.obs.End(ctx, "SavePushedAuthorizationRequest", t, err)
+	return err
+}
+
+func (l *pushed) GetPushedAuthorizationRequest(ctx context.Context, requestURI string) (*oauth2server.PushedAuthorizationRequest, error) {
+	ctx, t := l.start(ctx, "GetPushedAuthorizationRequest")
+	v, err := l.m.GetPushedAuthorizationRequest(ctx, requestURI)
+	l.obs.End(ctx, "GetPushedAuthorizationRequest", t, err)
+	return v, err
+}
+
+func (l *pushed) ConsumePushedAuthorizationRequest(ctx context.Context, requestURI string) (bool, error) {
+	ctx, t := l.start(ctx, "ConsumePushedAuthorizationRequest")
+	v, err := l.m.ConsumePushedAuthorizationRequest(ctx, requestURI)
+	l.obs.End(ctx, "ConsumePushedAuthorizationRequest", t, err)
 	return v, err
 }

@@ -58,6 +58,7 @@ func allCapabilities() []capabilityCheck {
 		check[oauth2server.DeviceCodeModel]("DeviceCodeModel"),
 		check[oauth2server.RevokedJTIModel]("RevokedJTIModel"),
 		check[oauth2server.UserClaimsModel]("UserClaimsModel"),
+		check[oauth2server.PushedAuthorizationRequestModel]("PushedAuthorizationRequestModel"),
 	}
 }
 
@@ -66,6 +67,7 @@ func allCapabilities() []capabilityCheck {
 var storageCapabilities = []string{
 	"AccessTokenModel", "RefreshTokenModel", "GrantModel", "AuthorizationCodeModel", "PasswordModel",
 	"ClientUserModel", "ConsentModel", "CounterModel", "DeviceCodeModel", "RevokedJTIModel", "UserClaimsModel",
+	"PushedAuthorizationRequestModel",
 }
 
 // full is memorymodel with the six optional hooks too: every capability.
@@ -315,6 +317,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	dm, _ := oauth2server.Capability[oauth2server.DeviceCodeModel](m)
 	jm, _ := oauth2server.Capability[oauth2server.RevokedJTIModel](m)
 	uc, _ := oauth2server.Capability[oauth2server.UserClaimsModel](m)
+	pr, _ := oauth2server.Capability[oauth2server.PushedAuthorizationRequestModel](m)
 
 	tok := &oauth2server.Token{AccessToken: "a", RefreshToken: "r", GrantID: "g"}
 	code := &oauth2server.AuthorizationCode{Code: "c"}
@@ -353,9 +356,12 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e(jm.RevokeJTI(ctx, "j", time.Now().Add(time.Minute)))
 	e2(jm.IsJTIRevoked(ctx, "j"))
 	e2(uc.GetUserClaims(ctx, "u"))
+	e(pr.SavePushedAuthorizationRequest(ctx, &oauth2server.PushedAuthorizationRequest{RequestURI: "p"}))
+	e2(pr.GetPushedAuthorizationRequest(ctx, "p"))
+	e2(pr.ConsumePushedAuthorizationRequest(ctx, "p"))
 
 	methods := modelobserve.Methods(m)
-	require.Len(t, methods, 31, "two methods of Model and 29 of the seventeen capabilities")
+	require.Len(t, methods, 34, "two methods of Model and 32 of the eighteen capabilities")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	assert.Equal(t, methods, rec.starts, "Start, once per call, in the order of the calls")
@@ -417,5 +423,5 @@ func TestMethods(t *testing.T) {
 	mem := memorymodel.New()
 	assert.Equal(t, []string{"GetClient", "SaveToken", "GetAccessToken"}, modelobserve.Methods(accessOnly{mem, mem}))
 	assert.Equal(t, []string{"GetClient", "SaveToken"}, modelobserve.Methods(onlyCore{mem}))
-	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+2+6+2+1)
+	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+2+6+2+1+3)
 }

@@ -178,6 +178,7 @@ func capabilities() []capabilityTest {
 		{"CounterModel", testCounters},
 		{"Server", testServer},
 		{"UserClaimsModel", testUserClaims},
+		{"PushedAuthorizationRequestModel", testPushedRequests},
 	}
 }
 

@@ -205,7 +205,10 @@ func (q *request) serve() error {
 			return q.showError(oerrors.ServerError(err))
 		}
 	}
-	canonical := canonicalQuery(ar.Params)
+	// The consent form posts back to the request's canonical query, to
+	// which its CSRF token is bound; a pushed request's is its client_id
+	// and request_uri, consumed by the decision.
+	canonical := ar.Query()
 	if !decisionPost {
 		if handled, err := q.rememberedConsent(ar, user, auth); handled {
 			return err
@@ -330,15 +333,4 @@ func (q *request) readDecision(user *oauth2server.User, session, canonical strin
 		return d, "", errBadConsentForm
 	}
 	return d, vals[FieldCSRFToken][0], nil
-}
-
-// canonicalQuery re-encodes the validated parameters in sorted order, so
-// that the consent form's action and its CSRF binding do not depend on how
-// the browser or the template escaped the original query.
-func canonicalQuery(p map[string]string) string {
-	v := make(url.Values, len(p))
-	for k, val := range p {
-		v.Set(k, val)
-	}
-	return v.Encode()
 }
