@@ -13,7 +13,7 @@ import (
 
 // fullClient is a client with every field set.
 func fullClient() *oauth2server.Client {
-	return &oauth2server.Client{
+	c := &oauth2server.Client{
 		ID:                       random("client-"),
 		SecretHash:               oauth2server.HashSecret("s3cret"),
 		RedirectURIs:             []string{"https://app.example/cb", "https://app.example/cb2"},
@@ -29,6 +29,8 @@ func fullClient() *oauth2server.Client {
 		IDTokenSignedResponseAlg: oauth2server.AlgES256,
 		Extra:                    extra(),
 	}
+	c.RequirePushedAuthorizationRequests = true
+	return c
 }
 
 // assertClient checks every field of a client.
@@ -48,6 +50,8 @@ func assertClient(t *testing.T, want, got *oauth2server.Client) {
 	assert.Equal(t, want.SubjectType, got.SubjectType, "SubjectType")
 	assert.Equal(t, want.SectorIdentifier, got.SectorIdentifier, "SectorIdentifier")
 	assert.Equal(t, want.IDTokenSignedResponseAlg, got.IDTokenSignedResponseAlg, "IDTokenSignedResponseAlg")
+	assert.Equal(t, want.RequirePushedAuthorizationRequests, got.RequirePushedAuthorizationRequests,
+		"RequirePushedAuthorizationRequests")
 	assertExtra(t, want.Extra, got.Extra, "Extra")
 }
 

@@ -39,6 +39,7 @@ type clientDoc struct {
 	SubjectType             string         `bson:"subjectType,omitempty"`
 	SectorIdentifier        string         `bson:"sectorIdentifier,omitempty"`
 	IDTokenAlg              string         `bson:"idTokenSignedResponseAlg,omitempty"`
+	RequirePAR              bool           `bson:"requirePushedAuthorizationRequests,omitempty"`
 	Extra                   map[string]any `bson:"extra,omitempty"`
 }
 
@@ -57,12 +58,13 @@ func clientToDoc(c *oauth2server.Client) clientDoc {
 		SubjectType:             c.SubjectType,
 		SectorIdentifier:        c.SectorIdentifier,
 		IDTokenAlg:              c.IDTokenSignedResponseAlg,
+		RequirePAR:              c.RequirePushedAuthorizationRequests,
 		Extra:                   c.Extra,
 	}
 }
 
 func (d *clientDoc) client() *oauth2server.Client {
-	return &oauth2server.Client{
+	c := &oauth2server.Client{
 		ID:                       d.ID,
 		SecretHash:               d.SecretHash,
 		RedirectURIs:             d.RedirectURIs,
@@ -78,6 +80,8 @@ func (d *clientDoc) client() *oauth2server.Client {
 		IDTokenSignedResponseAlg: d.IDTokenAlg,
 		Extra:                    d.Extra,
 	}
+	c.RequirePushedAuthorizationRequests = d.RequirePAR
+	return c
 }
 
 type userDoc struct {

@@ -36,6 +36,9 @@
 //	consents      remembered consent, _id = client id and user id
 //	counters      throttle counters, one document per add: _id = key + "#"
 //	              + n, the n-th add to the counter named key
+//	pushed_requests
+//	              pushed authorization requests, _id = digest of the
+//	              request_uri; consumed by a claim ("p:")
 package mongomodel
 
 import (
@@ -112,6 +115,8 @@ type Model struct {
 	opts Options
 
 	clients, users, tokens, codes, grants, claims, jtis, devices, consents, counters *mongo.Collection
+	// pushed holds pushed authorization requests (par.go).
+	pushed *mongo.Collection
 
 	ttl atomic.Bool // TTL indexes exist (set by EnsureIndexes)
 
@@ -154,6 +159,7 @@ func New(db *mongo.Database, opts Options) *Model {
 		devices:  c("devices"),
 		consents: c("consents"),
 		counters: c("counters"),
+		pushed:   c("pushed_requests"),
 	}
 }
 
