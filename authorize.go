@@ -82,6 +82,10 @@ type AuthorizeRequest struct {
 	// endpoint (RFC 9126), whose parameters Params holds; empty for a
 	// request made in the front channel.
 	RequestURI string
+	// DPoPJKT is the dpop_jkt parameter (RFC 9449 §10), or the thumbprint
+	// of the DPoP proof sent to the PAR endpoint: the code is bound to
+	// that key. Empty when unbound, and always without [Options.DPoP].
+	DPoPJKT string
 
 	pushedAt      time.Time // when the request was pushed
 	redirectParam string    // the redirect_uri parameter as sent, "" when absent
@@ -352,6 +356,12 @@ func (s *Server) validateAuthorize(ctx context.Context, p form.Params, perr erro
 		if err := s.checkChallenge(ar, p); err != nil {
 			return nil, ar.fail(err)
 		}
+		if j := p["dpop_jkt"]; j != "" && s.dpop != nil {
+			if !validThumbprint(j) {
+				return nil, ar.fail(errDPoPJKTSyntax)
+			}
+			ar.DPoPJKT = j
+		}
 	}
 	if err := s.checkOpenIDRequest(ar, p); err != nil {
 		return nil, ar.fail(err)
@@ -553,6 +563,7 @@ func (s *Server) issueCode(ctx context.Context, ar *AuthorizeRequest, user *User
 		GrantID:             grantID,
 		IssuedAt:            now,
 		OpenID:              sess,
+		DPoPJKT:             ar.DPoPJKT,
 	}
 	if err := s.codes.SaveAuthorizationCode(ctx, code, ar.Client, user); err != nil {
 		return "", storeError("SaveAuthorizationCode", err)

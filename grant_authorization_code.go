@@ -70,6 +70,10 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 			return nil, errVerifierMismatch
 		}
 	}
+	if code.DPoPJKT != "" && code.DPoPJKT != req.DPoPJKT {
+		// RFC 9449 §10: the code is bound to the key of dpop_jkt.
+		return nil, errDPoPCodeKey
+	}
 	// Redeem only after every check passed, so that a stolen code without
 	// its verifier cannot burn the legitimate client's code.
 	ok, err := s.codes.RevokeAuthorizationCode(ctx, code)

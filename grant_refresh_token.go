@@ -43,6 +43,12 @@ func (s *Server) grantRefreshToken(ctx context.Context, req *TokenRequest) (*iss
 	if !tok.RefreshTokenExpiresAt.IsZero() && !s.now().Before(tok.RefreshTokenExpiresAt) {
 		return nil, errBadRefreshToken
 	}
+	if tok.DPoPJKT != "" && req.Client.IsPublic() && tok.DPoPJKT != req.DPoPJKT {
+		// RFC 9449 §5: a public client's refresh token is bound to the
+		// DPoP key it was issued with; a confidential client's is
+		// bound by its authentication.
+		return nil, errDPoPRefreshKey
+	}
 	granted := tok.RefreshTokenScope
 	if granted == nil {
 		granted = tok.Scope

@@ -21,9 +21,10 @@ type IntrospectionResponse struct {
 	// Username is left empty by oauth2server: a Token stores the user's id
 	// (Subject), not the login name. Fill it before writing if needed.
 	Username string `json:"username,omitempty"`
-	// TokenType is "Bearer" for access tokens and empty for refresh tokens,
-	// which have no token type (RFC 6749 §5.1): a resource server must never
-	// accept a response without token_type "Bearer".
+	// TokenType is "Bearer" for access tokens ("DPoP" for DPoP-bound
+	// ones) and empty for refresh tokens, which have no token type (RFC
+	// 6749 §5.1): a resource server must never accept a response without
+	// token_type "Bearer" or "DPoP".
 	TokenType string `json:"token_type,omitempty"`
 	ExpiresAt int64  `json:"exp,omitempty"`
 	IssuedAt  int64  `json:"iat,omitempty"`
@@ -33,6 +34,9 @@ type IntrospectionResponse struct {
 	Audience string `json:"aud,omitempty"`
 	Issuer   string `json:"iss,omitempty"`
 	JTI      string `json:"jti,omitempty"`
+	// Confirmation is the cnf of a DPoP-bound access token, whose
+	// TokenType is then "DPoP" (RFC 9449 §6.2).
+	Confirmation *Confirmation `json:"cnf,omitempty"`
 
 	// Token is the introspected token; nil when inactive. Not serialized.
 	Token *Token `json:"-"`
@@ -197,6 +201,11 @@ func (s *Server) introspectRefreshToken(ctx context.Context, caller *Client, tok
 func (s *Server) activeAccess(tok *Token) *IntrospectionResponse {
 	resp := s.describe(tok, tok.Scope)
 	resp.TokenType = "Bearer"
+	if tok.DPoPJKT != "" {
+		// R-175: the resource server learns the key it must see proved.
+		resp.TokenType = DPoPScheme
+		resp.Confirmation = &Confirmation{JKT: tok.DPoPJKT}
+	}
 	resp.ExpiresAt = tok.AccessTokenExpiresAt.Unix()
 	return resp
 }

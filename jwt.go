@@ -36,6 +36,15 @@ type accessTokenClaims struct {
 	ID       string           `json:"jti"`
 	ClientID string           `json:"client_id"`
 	Scope    string           `json:"scope,omitempty"`
+	// Cnf binds a DPoP-bound token to its key (RFC 9449 §6.1).
+	Cnf *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the cnf claim of a sender-constrained token (RFC 7800
+// §3.1) and of its introspection (RFC 9449 §6.2).
+type Confirmation struct {
+	// JKT is the JWK SHA-256 thumbprint of the DPoP key (RFC 9449 §6.1).
+	JKT string `json:"jkt"`
 }
 
 func unixDate(sec int64) *jwt.NumericDate {
@@ -131,6 +140,11 @@ func appendAccessTokenClaims(b []byte, iss, sub, aud string, tok *Token) []byte 
 		b = append(b, `,"scope":`...)
 		b = appendJSONString(b, FormatScope(tok.Scope))
 	}
+	if tok.DPoPJKT != "" {
+		b = append(b, `,"cnf":{"jkt":`...)
+		b = appendJSONString(b, tok.DPoPJKT)
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 
@@ -216,7 +230,7 @@ func claimsToken(raw string, c *accessTokenClaims) (*Token, error) {
 		// user and client identifiers disjoint (RFC 9068 §5).
 		userID = ""
 	}
-	return &Token{
+	tok := &Token{
 		ID:                   c.ID,
 		AccessToken:          raw,
 		AccessTokenExpiresAt: time.Unix(c.Expiry, 0),
@@ -224,7 +238,11 @@ func claimsToken(raw string, c *accessTokenClaims) (*Token, error) {
 		ClientID:             c.ClientID,
 		UserID:               userID,
 		IssuedAt:             time.Unix(c.IssuedAt, 0),
-	}, nil
+	}
+	if c.Cnf != nil {
+		tok.DPoPJKT = c.Cnf.JKT
+	}
+	return tok, nil
 }
 
 // verifyJWTAccessToken verifies a JWT access token as a resource server

@@ -27,16 +27,21 @@ func TestAppendAccessTokenClaims(t *testing.T) {
 		{"ok, plain", &Token{ID: "jti-1", ClientID: "app", Scope: []string{"read", "write"}}, "user-1"},
 		{"ok, no scope", &Token{ID: "jti-2", ClientID: "app"}, "app"},
 		{"ok, characters JSON escapes", &Token{ID: "j\"t\\i", ClientID: "a<b>&c\u2028\n", Scope: []string{"x"}}, "u\x01\xff\u2029"},
+		{"ok, DPoP-bound (R-175)", &Token{ID: "j", ClientID: "c", DPoPJKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}, "u"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.tok.IssuedAt = now
 			tc.tok.AccessTokenExpiresAt = now.Add(time.Hour)
 			got := appendAccessTokenClaims(nil, "https://as.example.com", tc.sub, "https://api.example.com", tc.tok)
-			want, err := json.Marshal(&accessTokenClaims{
+			claims := &accessTokenClaims{
 				Issuer: "https://as.example.com", Subject: tc.sub, Audience: jwt.ClaimStrings{"https://api.example.com"},
 				Expiry: now.Add(time.Hour).Unix(), IssuedAt: now.Unix(), ID: tc.tok.ID, ClientID: tc.tok.ClientID,
 				Scope: FormatScope(tc.tok.Scope),
-			})
+			}
+			if tc.tok.DPoPJKT != "" {
+				claims.Cnf = &Confirmation{JKT: tc.tok.DPoPJKT}
+			}
+			want, err := json.Marshal(claims)
 			require.NoError(t, err)
 			assert.Equal(t, string(want), string(got))
 		})

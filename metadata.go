@@ -53,6 +53,7 @@ type Metadata struct {
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint,omitempty"`
 	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint,omitempty"`
+	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported,omitempty"`
 	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests,omitempty"`
 
 	// OpenID Provider members (OIDC Discovery §3), set when the Server is
@@ -171,6 +172,7 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 		m.PushedAuthorizationRequestEndpoint = ep.PushedAuthorization
 		m.RequirePushedAuthorizationRequests = s.opts.PAR.Require
 	}
+	m.DPoPSigningAlgValuesSupported = s.DPoPAlgorithms() // RFC 9449 §5.1, R-180
 	s.addOpenIDMetadata(m, ep)
 	return m, nil
 }

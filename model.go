@@ -67,6 +67,10 @@ type Client struct {
 	// (RS256, ES256 or EdDSA; OIDC Registration §2). Optional. Default
 	// RS256. A key of that algorithm must be among Options.SigningKeys.
 	IDTokenSignedResponseAlg string
+	// DPoPBoundAccessTokens refuses this client's token requests without
+	// a DPoP proof (RFC 9449 §5.2, R-174), as [DPoPOptions.Require] does
+	// for all clients. It needs [Options.DPoP].
+	DPoPBoundAccessTokens bool
 	// RequirePushedAuthorizationRequests refuses this client's
 	// authorization requests that do not come through the PAR endpoint
 	// (RFC 9126 §6, R-167), as [PAROptions.Require] does for all clients.
@@ -146,6 +150,10 @@ type Token struct {
 	// OpenID is the OpenID Connect authentication this belongs to; nil
 	// for plain OAuth. Store and return it unchanged.
 	OpenID *OpenIDSession
+	// DPoPJKT is the JWK SHA-256 thumbprint (RFC 7638) of the DPoP key
+	// the access token is bound to (RFC 9449 §6); empty for a bearer
+	// token. A public client's refresh token is bound to it too.
+	DPoPJKT string
 	// Extra holds extended attributes. They are included in the token
 	// response only with [Options.AllowExtendedTokenAttributes].
 	Extra map[string]any
@@ -181,6 +189,9 @@ type AuthorizationCode struct {
 	// OpenID is the OpenID Connect authentication this belongs to; nil
 	// for plain OAuth. Store and return it unchanged.
 	OpenID *OpenIDSession
+	// DPoPJKT is the dpop_jkt of the authorization request (RFC 9449
+	// §10): the token request must prove this key. Empty when unbound.
+	DPoPJKT string
 	// Extra holds model-specific data; oauth2server does not read it.
 	Extra map[string]any
 }

@@ -186,6 +186,14 @@ type Options struct {
 	// Optional. Default 4 KiB; negative disables the cap.
 	MaxScopeBytes int
 
+	// DPoP turns on sender-constrained access tokens (RFC 9449): a token
+	// request with a valid DPoP proof gets a token bound to the proof's
+	// key, and resource servers require a proof of that key with it; see
+	// docs/dpop.md. Optional. Default nil: the authorization server
+	// ignores DPoP headers and issues bearer tokens (RFC 9449 §5: the
+	// client learns it from token_type).
+	DPoP *DPoPOptions
+
 	// PAR configures pushed authorization requests (RFC 9126), served
 	// when the model implements [PushedAuthorizationRequestModel]; see
 	// docs/par.md. Optional. The zero value is the default (see
@@ -260,6 +268,9 @@ type TokenRequest struct {
 	Params map[string]string
 	// Scope is the parsed scope parameter, nil when absent.
 	Scope []string
+	// DPoPJKT is the JWK thumbprint of the request's valid DPoP proof (RFC
+	// 9449), to which the issued token is bound; empty without a proof.
+	DPoPJKT string
 	// HTTPRequest is the underlying request.
 	HTTPRequest *http.Request
 }

@@ -137,6 +137,20 @@ func (s *Server) PushAuthorizationRequest(r *http.Request) (*PushedAuthorization
 	if _, err := s.validateAuthorize(ctx, params, nil, authorizeSource{client: client, pushing: true}); err != nil {
 		return nil, pushError(err)
 	}
+	// A DPoP proof at the PAR endpoint binds the code as dpop_jkt does,
+	// and must agree with it (RFC 9449 §10.1, R-177).
+	var proof *DPoPProof
+	if s.dpop != nil {
+		if proof, err = s.ValidateDPoPProof(r, ""); err != nil {
+			return nil, err
+		}
+	}
+	if proof != nil {
+		if j := params["dpop_jkt"]; j != "" && j != proof.JKT {
+			return nil, errDPoPJKTMismatch
+		}
+		params["dpop_jkt"] = proof.JKT
+	}
 	ref, err := randomString(s.opts.Rand, 32)
 	if err != nil {
 		return nil, storeError("generate request_uri", err)

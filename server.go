@@ -38,6 +38,8 @@ type Server struct {
 	devices      DeviceCodeModel
 	pars         PushedAuthorizationRequestModel
 
+	dpop *dpopConfig // nil without Options.DPoP
+
 	jtis RevokedJTIModel
 	// counters keeps every throttle's state: the model's CounterModel, or
 	// a bounded in-process store.
@@ -80,6 +82,9 @@ type issue struct {
 	// idToken is set when the grant may return an ID token without a
 	// stored session (the device grant).
 	idToken bool
+	// jkt is the thumbprint of the DPoP key the token is bound to, "" for
+	// a bearer token.
+	jkt string
 }
 
 func errorf(format string, args ...any) error {
@@ -170,6 +175,9 @@ func New(model Model, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.setupPAR(); err != nil {
+		return nil, err
+	}
+	if err := s.setupDPoP(); err != nil {
 		return nil, err
 	}
 	if err := s.setupOpenID(); err != nil {

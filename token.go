@@ -36,6 +36,10 @@ type TokenResponse struct {
 	IDToken string `json:"id_token,omitempty"`
 	// Extra holds extended attributes ([Options.AllowExtendedTokenAttributes]).
 	Extra map[string]any `json:"-"`
+	// DPoPNonce is the DPoP nonce to send in a DPoP-Nonce header
+	// ([Server.DPoPNonce]), "" when nonces are off. Packages handlers and
+	// nethttp send it.
+	DPoPNonce string `json:"-"`
 	// Token is the issued token as saved in the model.
 	Token *Token `json:"-"`
 }
@@ -103,11 +107,21 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The DPoP proof is checked before the grant runs, so that a bad proof
+	// spends no code or refresh token (R-174).
+	proof, err := s.tokenEndpointProof(r, client)
+	if err != nil {
+		return nil, err
+	}
 	req := &TokenRequest{GrantType: gt, Client: client, Params: p, Scope: scope, HTTPRequest: r}
+	if proof != nil {
+		req.DPoPJKT = proof.JKT
+	}
 	is, err := grant(ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	is.jkt = req.DPoPJKT
 	tok, err := s.issueToken(ctx, client, is)
 	if err != nil {
 		return nil, err
@@ -301,6 +315,7 @@ func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*To
 		GrantID:              is.grantID,
 		IssuedAt:             now,
 		OpenID:               is.openID,
+		DPoPJKT:              is.jkt,
 		Extra:                is.extra,
 	}
 	if tok.GrantID == "" {
@@ -334,6 +349,10 @@ func (s *Server) tokenResponse(tok *Token, is *issue) *TokenResponse {
 		RefreshToken: tok.RefreshToken,
 		Scope:        FormatScope(tok.Scope),
 		Token:        tok,
+		DPoPNonce:    s.DPoPNonce(),
+	}
+	if tok.DPoPJKT != "" {
+		resp.TokenType = DPoPScheme // RFC 9449 §5
 	}
 	if d := tok.AccessTokenExpiresAt.Sub(tok.IssuedAt); d > 0 {
 		resp.ExpiresIn = int64((d + time.Second - 1) / time.Second)

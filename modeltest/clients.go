@@ -30,6 +30,7 @@ func fullClient() *oauth2server.Client {
 		Extra:                    extra(),
 	}
 	c.RequirePushedAuthorizationRequests = true
+	c.DPoPBoundAccessTokens = true
 	return c
 }
 
@@ -52,6 +53,7 @@ func assertClient(t *testing.T, want, got *oauth2server.Client) {
 	assert.Equal(t, want.IDTokenSignedResponseAlg, got.IDTokenSignedResponseAlg, "IDTokenSignedResponseAlg")
 	assert.Equal(t, want.RequirePushedAuthorizationRequests, got.RequirePushedAuthorizationRequests,
 		"RequirePushedAuthorizationRequests")
+	assert.Equal(t, want.DPoPBoundAccessTokens, got.DPoPBoundAccessTokens, "DPoPBoundAccessTokens")
 	assertExtra(t, want.Extra, got.Extra, "Extra")
 }
 

@@ -28,6 +28,7 @@ func fullCode() *oauth2server.AuthorizationCode {
 		GrantID:             random("grant-"),
 		IssuedAt:            n,
 		OpenID:              openIDSession(true),
+		DPoPJKT:             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
 		Extra:               extra(),
 	}
 }
@@ -48,6 +49,7 @@ func assertCode(t *testing.T, want, got *oauth2server.AuthorizationCode) {
 	assertTime(t, want.IssuedAt, got.IssuedAt, "IssuedAt")
 	assert.Equal(t, want.Revoked, got.Revoked, "Revoked")
 	assertOpenID(t, want.OpenID, got.OpenID)
+	assert.Equal(t, want.DPoPJKT, got.DPoPJKT, "DPoPJKT (R-177)")
 	assertExtra(t, want.Extra, got.Extra, "Extra")
 }
 

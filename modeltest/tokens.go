@@ -31,6 +31,7 @@ func fullToken() *oauth2server.Token {
 		GrantID:               random("grant-"),
 		IssuedAt:              n,
 		OpenID:                openIDSession(false),
+		DPoPJKT:               "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 		Extra:                 extra(),
 	}
 }
@@ -136,6 +137,9 @@ func assertToken(t *testing.T, want, got *oauth2server.Token, by lookup) {
 	assert.Equal(t, want.UserID, got.UserID, "UserID")
 	assert.Equal(t, want.GrantID, got.GrantID, "GrantID")
 	assertOpenID(t, want.OpenID, got.OpenID)
+	// the DPoP binding survives the store, for introspection and
+	// the resource server's key check.
+	assert.Equal(t, want.DPoPJKT, got.DPoPJKT, "DPoPJKT")
 	assertTime(t, want.IssuedAt, got.IssuedAt, "IssuedAt")
 	assert.Equal(t, want.Revoked, got.Revoked, "Revoked")
 	assertExtra(t, want.Extra, got.Extra, "Extra")

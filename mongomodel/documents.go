@@ -40,6 +40,7 @@ type clientDoc struct {
 	SectorIdentifier        string         `bson:"sectorIdentifier,omitempty"`
 	IDTokenAlg              string         `bson:"idTokenSignedResponseAlg,omitempty"`
 	RequirePAR              bool           `bson:"requirePushedAuthorizationRequests,omitempty"`
+	DPoPBound               bool           `bson:"dpopBoundAccessTokens,omitempty"`
 	Extra                   map[string]any `bson:"extra,omitempty"`
 }
 
@@ -59,6 +60,7 @@ func clientToDoc(c *oauth2server.Client) clientDoc {
 		SectorIdentifier:        c.SectorIdentifier,
 		IDTokenAlg:              c.IDTokenSignedResponseAlg,
 		RequirePAR:              c.RequirePushedAuthorizationRequests,
+		DPoPBound:               c.DPoPBoundAccessTokens,
 		Extra:                   c.Extra,
 	}
 }
@@ -81,6 +83,7 @@ func (d *clientDoc) client() *oauth2server.Client {
 		Extra:                    d.Extra,
 	}
 	c.RequirePushedAuthorizationRequests = d.RequirePAR
+	c.DPoPBoundAccessTokens = d.DPoPBound
 	return c
 }
 
@@ -117,6 +120,7 @@ type tokenDoc struct {
 	IssuedAt         time.Time      `bson:"issuedAt"`
 	Revoked          bool           `bson:"revoked"`
 	OpenID           *openIDDoc     `bson:"openid,omitempty"`
+	JKT              string         `bson:"jkt,omitempty"` // DPoP binding
 	Extra            map[string]any `bson:"extra,omitempty"`
 	// ExpiresAt is the later of the two expiry times, for the TTL index
 	// and DeleteExpired: a revoked refresh token is kept until it expires
@@ -136,6 +140,7 @@ func tokenToDoc(t *oauth2server.Token) tokenDoc {
 		IssuedAt:        t.IssuedAt,
 		Revoked:         t.Revoked,
 		OpenID:          openIDToDoc(t.OpenID),
+		JKT:             t.DPoPJKT,
 		Extra:           t.Extra,
 		ExpiresAt:       t.AccessTokenExpiresAt,
 	}
@@ -174,6 +179,7 @@ func (d *tokenDoc) token(accessToken, refreshToken string) *oauth2server.Token {
 		IssuedAt:             d.IssuedAt,
 		Revoked:              d.Revoked,
 		OpenID:               d.OpenID.session(),
+		DPoPJKT:              d.JKT,
 		Extra:                d.Extra,
 	}
 	if d.RefreshExpiresAt != nil {
@@ -196,6 +202,7 @@ type codeDoc struct {
 	IssuedAt            time.Time      `bson:"issuedAt"`
 	Revoked             bool           `bson:"revoked"`
 	OpenID              *openIDDoc     `bson:"openid,omitempty"`
+	JKT                 string         `bson:"jkt,omitempty"` // dpop_jkt
 	Extra               map[string]any `bson:"extra,omitempty"`
 }
 
@@ -213,6 +220,7 @@ func codeToDoc(c *oauth2server.AuthorizationCode) codeDoc {
 		IssuedAt:            c.IssuedAt,
 		Revoked:             c.Revoked,
 		OpenID:              openIDToDoc(c.OpenID),
+		JKT:                 c.DPoPJKT,
 		Extra:               c.Extra,
 	}
 }
@@ -231,6 +239,7 @@ func (d *codeDoc) code(code string) *oauth2server.AuthorizationCode {
 		IssuedAt:            d.IssuedAt,
 		Revoked:             d.Revoked,
 		OpenID:              d.OpenID.session(),
+		DPoPJKT:             d.JKT,
 		Extra:               d.Extra,
 	}
 }
