@@ -103,6 +103,9 @@ func failure(c echo.Context, f *bearer.Failure) error {
 	if f.Challenge != "" {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, f.Challenge)
 	}
+	if f.Nonce != "" {
+		c.Response().Header().Set("DPoP-Nonce", f.Nonce) // RFC 9449 §9
+	}
 	he := &echo.HTTPError{Code: f.Status, Message: f.Body, Internal: ErrTokenMissing}
 	if !f.Missing {
 		he.Internal = f.Err
@@ -147,6 +150,14 @@ func Authenticate(srv *oauth2server.Server) echo.MiddlewareFunc {
 // revoked or invalid token 401 invalid_token; a token without the
 // configured Scope 403 insufficient_scope with the scope in the challenge
 // (RFC 6750 §3).
+//
+// With [oauth2server.Options.DPoP], a DPoP-bound token (RFC 9449) is
+// accepted only with "Authorization: DPoP <token>" and a DPoP header
+// proving its key for this request and this token (ath); sent as Bearer it
+// is invalid_token, and a bad proof 401 invalid_dpop_proof. Such failures
+// carry a DPoP challenge with the accepted algorithms, use_dpop_nonce a
+// DPoP-Nonce header, and a request without a token both challenges. Bearer
+// tokens keep working on the same routes.
 func AuthenticateWithConfig(config AuthenticateConfig) echo.MiddlewareFunc {
 	mw, err := config.ToMiddleware()
 	if err != nil {

@@ -144,6 +144,9 @@ func failure(w http.ResponseWriter, f *bearer.Failure) *Error {
 	if f.Challenge != "" {
 		w.Header().Set("WWW-Authenticate", f.Challenge)
 	}
+	if f.Nonce != "" {
+		w.Header().Set("DPoP-Nonce", f.Nonce) // RFC 9449 §9
+	}
 	e := &Error{Status: f.Status, Body: f.Body, Err: ErrTokenMissing}
 	if !f.Missing {
 		e.Err = f.Err
@@ -173,6 +176,14 @@ func Authenticate(srv *oauth2server.Server) func(http.Handler) http.Handler {
 // revoked or invalid token 401 invalid_token; a token without the
 // configured Scope 403 insufficient_scope with the scope in the challenge
 // (RFC 6750 §3).
+//
+// With [oauth2server.Options.DPoP], a DPoP-bound token (RFC 9449) is
+// accepted only with "Authorization: DPoP <token>" and a DPoP header
+// proving its key for this request and this token (ath); sent as Bearer it
+// is invalid_token, and a bad proof 401 invalid_dpop_proof. Such failures
+// carry a DPoP challenge with the accepted algorithms, use_dpop_nonce a
+// DPoP-Nonce header, and a request without a token both challenges. Bearer
+// tokens keep working on the same routes.
 func AuthenticateWithConfig(config AuthenticateConfig) func(http.Handler) http.Handler {
 	mw, err := config.ToMiddleware()
 	if err != nil {
