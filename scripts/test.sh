@@ -165,7 +165,7 @@ gotest() {
 
 gotest library .
 
-for mod in tools/mongotest bench; do
+for mod in tools/mongotest bench interop; do
   if [ -f "$mod/go.mod" ]; then
     echo "test: go vet ($mod)"
     if (cd "$mod" && go vet ./...); then
