@@ -60,6 +60,10 @@ type AuthorizeRequest struct {
 	// Scope is the scope ValidateScope grants for this request (before the
 	// user is known): what a consent page shows.
 	Scope []string
+	// Resources are the resource indicators of the request (RFC 8707),
+	// allowed for the client: the resource servers the token will be for,
+	// which a consent page should name. Nil when none was sent.
+	Resources []string
 	// CodeChallenge and CodeChallengeMethod are the PKCE parameters
 	// (RFC 7636); empty when absent.
 	CodeChallenge       string
@@ -352,6 +356,12 @@ func (s *Server) validateAuthorize(ctx context.Context, p form.Params, perr erro
 	if ar.Scope, err = s.validateScope(ctx, client, nil, ar.RequestedScope); err != nil {
 		return nil, ar.fail(err)
 	}
+	if ar.Resources, err = parseResources(p[form.Resource]); err != nil {
+		return nil, ar.fail(err)
+	}
+	if err := s.allowResources(ctx, client, ar.Resources); err != nil {
+		return nil, ar.fail(err)
+	}
 	if ar.ResponseType == ResponseTypeCode {
 		if err := s.checkChallenge(ar, p); err != nil {
 			return nil, ar.fail(err)
@@ -518,7 +528,7 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 		}
 		v.Set("code", code)
 	case ResponseTypeToken:
-		tok, err := s.issueToken(ctx, ar.Client, &issue{user: user, scope: granted})
+		tok, err := s.issueToken(ctx, ar.Client, &issue{user: user, scope: granted, resources: ar.Resources})
 		if err != nil {
 			return "", ar.fail(err)
 		}
@@ -564,6 +574,7 @@ func (s *Server) issueCode(ctx context.Context, ar *AuthorizeRequest, user *User
 		IssuedAt:            now,
 		OpenID:              sess,
 		DPoPJKT:             ar.DPoPJKT,
+		Resources:           ar.Resources,
 	}
 	if err := s.codes.SaveAuthorizationCode(ctx, code, ar.Client, user); err != nil {
 		return "", storeError("SaveAuthorizationCode", err)

@@ -60,12 +60,23 @@ func (s *Server) grantRefreshToken(ctx context.Context, req *TokenRequest) (*iss
 		}
 		scope = req.Scope
 	}
+	grantedResources := tok.RefreshTokenResources
+	if grantedResources == nil {
+		grantedResources = tok.Resources
+	}
+	audience, err := s.grantResources(ctx, req.Client, grantedResources, req.Resources)
+	if err != nil {
+		return nil, err // one outside the grant is invalid_target
+	}
+	if len(grantedResources) == 0 {
+		grantedResources = audience
+	}
 	user := &User{ID: tok.UserID}
 	if tok.UserID == "" {
 		user = nil
 	}
 	is := &issue{user: user, userID: tok.UserID, scope: scope, grantID: tok.GrantID, extra: tok.Extra,
-		openID: tok.OpenID.Clone()}
+		openID: tok.OpenID.Clone(), resources: audience, grantResources: grantedResources, resourcesSet: true}
 	if len(scope) != len(granted) {
 		is.refreshScope = granted
 	}

@@ -30,10 +30,12 @@ type IntrospectionResponse struct {
 	IssuedAt  int64  `json:"iat,omitempty"`
 	NotBefore int64  `json:"nbf,omitempty"`
 	// Subject is the user id, or the client id when no user is involved.
-	Subject  string `json:"sub,omitempty"`
-	Audience string `json:"aud,omitempty"`
-	Issuer   string `json:"iss,omitempty"`
-	JTI      string `json:"jti,omitempty"`
+	Subject string `json:"sub,omitempty"`
+	// Audience is the token's audience: its resources (RFC 8707), or the
+	// default audience ([Options.Audience]) when it has none.
+	Audience Audience `json:"aud,omitempty"`
+	Issuer   string   `json:"iss,omitempty"`
+	JTI      string   `json:"jti,omitempty"`
 	// Confirmation is the cnf of a DPoP-bound access token, whose
 	// TokenType is then "DPoP" (RFC 9449 §6.2).
 	Confirmation *Confirmation `json:"cnf,omitempty"`
@@ -130,6 +132,9 @@ func (s *Server) introspectAccessToken(ctx context.Context, _ *Client, token str
 			}
 			return nil, nil // not ours, forged or expired: keep looking
 		}
+		if ok, err := s.knownAudience(ctx, c.ClientID, c.Audience); err != nil || !ok {
+			return nil, err // an audience this server never issues (R-98)
+		}
 		revoked, err := s.jtis.IsJTIRevoked(ctx, c.ID)
 		if err != nil {
 			return nil, storeError("IsJTIRevoked", err)
@@ -137,7 +142,7 @@ func (s *Server) introspectAccessToken(ctx context.Context, _ *Client, token str
 		if revoked {
 			return inactive(), nil
 		}
-		tok, err := claimsToken(token, c)
+		tok, err := claimsToken(token, c, s.opts.Audience)
 		if err != nil {
 			return inactive(), nil
 		}
@@ -221,7 +226,7 @@ func (s *Server) describe(tok *Token, scope []string) *IntrospectionResponse {
 		Scope:    FormatScope(scope),
 		ClientID: tok.ClientID,
 		Subject:  sub,
-		Audience: s.opts.Audience,
+		Audience: s.tokenAudience(tok),
 		Issuer:   s.opts.Issuer,
 		JTI:      tok.ID,
 		Token:    tok,

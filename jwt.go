@@ -103,6 +103,9 @@ func (s *Server) signAccessToken(tok *Token) (string, error) {
 	}
 	var stack [512]byte
 	claims := appendAccessTokenClaims(stack[:0], s.opts.Issuer, sub, s.opts.Audience, tok)
+	if len(tok.Resources) > 0 {
+		claims = appendAccessTokenClaims(stack[:0], s.opts.Issuer, sub, "", tok)
+	}
 
 	enc := base64.RawURLEncoding
 	n := len(k.header) + 1 + enc.EncodedLen(len(claims))
@@ -120,15 +123,33 @@ func (s *Server) signAccessToken(tok *Token) (string, error) {
 }
 
 // appendAccessTokenClaims appends the JSON claims of tok (RFC 9068 §2.2),
-// the members of accessTokenClaims in their order, aud as an array.
+// the members of accessTokenClaims in their order. aud is the default
+// audience as an array of one; with aud "", the token's resources (RFC
+// 8707, R-184): a string for one, an array for several.
 func appendAccessTokenClaims(b []byte, iss, sub, aud string, tok *Token) []byte {
 	b = append(b, `{"iss":`...)
 	b = appendJSONString(b, iss)
 	b = append(b, `,"sub":`...)
 	b = appendJSONString(b, sub)
-	b = append(b, `,"aud":[`...)
-	b = appendJSONString(b, aud)
-	b = append(b, `],"exp":`...)
+	switch {
+	case aud != "":
+		b = append(b, `,"aud":[`...)
+		b = appendJSONString(b, aud)
+		b = append(b, ']')
+	case len(tok.Resources) == 1:
+		b = append(b, `,"aud":`...)
+		b = appendJSONString(b, tok.Resources[0])
+	default:
+		b = append(b, `,"aud":[`...)
+		for i, r := range tok.Resources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, r)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"exp":`...)
 	b = strconv.AppendInt(b, tok.AccessTokenExpiresAt.Unix(), 10)
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, tok.IssuedAt.Unix(), 10)
@@ -175,8 +196,8 @@ func (s *Server) parseJWTAccessToken(raw string, leeway time.Duration) (*accessT
 	default:
 		return nil, errTokenInvalid.WithCause(err)
 	}
-	if claims.ID == "" || claims.ClientID == "" || claims.Subject == "" {
-		return nil, errTokenInvalid.WithCause(stderrors.New("jti, client_id or sub missing"))
+	if claims.ID == "" || claims.ClientID == "" || claims.Subject == "" || len(claims.Audience) == 0 {
+		return nil, errTokenInvalid.WithCause(stderrors.New("jti, client_id, sub or aud missing"))
 	}
 	return claims, nil
 }
@@ -190,7 +211,9 @@ func (s *Server) newJWTParser(leeway time.Duration) *jwt.Parser {
 		// with a public key as secret (RFC 9068 §4).
 		jwt.WithValidMethods(s.jwt.algs),
 		jwt.WithIssuer(s.opts.Issuer),
-		jwt.WithAudience(s.opts.Audience),
+		// aud is checked by the caller: the default audience, or the
+		// resource the token is verified for (RFC 8707); introspection
+		// reports it (R-184).
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(leeway),
@@ -218,8 +241,9 @@ func (s *Server) jwtKeyFunc(t *jwt.Token) (any, error) {
 	return k.public, nil
 }
 
-// claimsToken converts verified claims into a Token.
-func claimsToken(raw string, c *accessTokenClaims) (*Token, error) {
+// claimsToken converts verified claims into a Token. An aud other than
+// the default audience is the token's Resources.
+func claimsToken(raw string, c *accessTokenClaims, defaultAudience string) (*Token, error) {
 	scope, err := ParseScope(c.Scope)
 	if err != nil {
 		return nil, errTokenInvalid.WithCause(err)
@@ -242,19 +266,26 @@ func claimsToken(raw string, c *accessTokenClaims) (*Token, error) {
 	if c.Cnf != nil {
 		tok.DPoPJKT = c.Cnf.JKT
 	}
+	if len(c.Audience) != 1 || c.Audience[0] != defaultAudience {
+		tok.Resources = c.Audience // R-184: a resource-restricted token
+	}
 	return tok, nil
 }
 
 // verifyJWTAccessToken verifies a JWT access token as a resource server
 // must (RFC 9068 §4): signature with one of our keys and the algorithm
-// pinned, typ, exact iss, aud, exp and iat with [JWTOptions.Leeway], then
-// the jti deny-list. The result has no GrantID and no refresh token.
-func (s *Server) verifyJWTAccessToken(ctx context.Context, raw string) (*Token, error) {
+// pinned, typ, exact iss, aud naming audience ("" for the default), exp
+// and iat with [JWTOptions.Leeway], then the jti deny-list. The result has
+// no GrantID and no refresh token.
+func (s *Server) verifyJWTAccessToken(ctx context.Context, raw, audience string) (*Token, error) {
 	if !s.jwtAccess {
 		return nil, errTokenInvalid
 	}
 	c, err := s.parseJWTAccessToken(raw, s.opts.JWT.Leeway)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkAudience(nil, c.Audience, audience); err != nil {
 		return nil, err
 	}
 	revoked, err := s.jtis.IsJTIRevoked(ctx, c.ID)
@@ -264,5 +295,5 @@ func (s *Server) verifyJWTAccessToken(ctx context.Context, raw string) (*Token, 
 	if revoked {
 		return nil, errTokenRevoked
 	}
-	return claimsToken(raw, c)
+	return claimsToken(raw, c, s.opts.Audience)
 }

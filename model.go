@@ -154,6 +154,15 @@ type Token struct {
 	// the access token is bound to (RFC 9449 §6); empty for a bearer
 	// token. A public client's refresh token is bound to it too.
 	DPoPJKT string
+	// Resources are the resource indicators (RFC 8707) the access token
+	// is for, its audience; nil for a token of the default audience
+	// ([Options.Audience]).
+	Resources []string
+	// RefreshTokenResources are the resources of the refresh token when
+	// they differ from Resources, which happens when a request narrowed the
+	// access token's audience (R-183: the refresh token keeps the grant).
+	// Nil means the same as Resources.
+	RefreshTokenResources []string
 	// Extra holds extended attributes. They are included in the token
 	// response only with [Options.AllowExtendedTokenAttributes].
 	Extra map[string]any
@@ -192,6 +201,9 @@ type AuthorizationCode struct {
 	// DPoPJKT is the dpop_jkt of the authorization request (RFC 9449
 	// §10): the token request must prove this key. Empty when unbound.
 	DPoPJKT string
+	// Resources are the resource indicators (RFC 8707) of the
+	// authorization request, granted with the code.
+	Resources []string
 	// Extra holds model-specific data; oauth2server does not read it.
 	Extra map[string]any
 }

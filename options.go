@@ -137,8 +137,16 @@ type Options struct {
 	// Audience is the "aud" claim of JWT access tokens: the default
 	// resource indicator (RFC 9068 §3), checked by the verifier. Required
 	// with JWT; for opaque tokens it is only reported by introspection when
-	// set.
+	// set. A token requested for resources (Resources) has those as its
+	// audience instead.
 	Audience string
+	// Resources are the resource indicators (RFC 8707), absolute URIs
+	// without fragment, that every client may request tokens for with the
+	// resource parameter; such a token's audience is the resources named.
+	// A model implementing [ResourceValidator] decides per client instead.
+	// Optional. Default none: a resource parameter is invalid_target. See
+	// docs/resources.md.
+	Resources []string
 	// AllowEmptyState accepts authorization requests without a state
 	// parameter. Optional. Default false: state is required, because it is
 	// the client's CSRF defence on its redirect URI (RFC 6749 §10.12) and
@@ -271,6 +279,11 @@ type TokenRequest struct {
 	// DPoPJKT is the JWK thumbprint of the request's valid DPoP proof (RFC
 	// 9449), to which the issued token is bound; empty without a proof.
 	DPoPJKT string
+	// Resources are the resource parameters (RFC 8707), checked for syntax
+	// and, except for the authorization_code and refresh_token grants, which
+	// check them against the grant, allowed for the client. They become the
+	// access token's audience.
+	Resources []string
 	// HTTPRequest is the underlying request.
 	HTTPRequest *http.Request
 }

@@ -37,6 +37,7 @@ type Server struct {
 	redirects    RedirectURIValidator
 	devices      DeviceCodeModel
 	pars         PushedAuthorizationRequestModel
+	resources    ResourceValidator
 
 	dpop *dpopConfig // nil without Options.DPoP
 
@@ -85,6 +86,11 @@ type issue struct {
 	// jkt is the thumbprint of the DPoP key the token is bound to, "" for
 	// a bearer token.
 	jkt string
+	// resources is the audience of the access token (RFC 8707), and
+	// grantResources those of the refresh token when wider; resourcesSet
+	// says the grant decided them (codes and refresh tokens).
+	resources, grantResources []string
+	resourcesSet              bool
 }
 
 func errorf(format string, args ...any) error {
@@ -178,6 +184,9 @@ func New(model Model, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.setupDPoP(); err != nil {
+		return nil, err
+	}
+	if err := s.setupResources(); err != nil {
 		return nil, err
 	}
 	if err := s.setupOpenID(); err != nil {

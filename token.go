@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -117,11 +118,24 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	if proof != nil {
 		req.DPoPJKT = proof.JKT
 	}
+	if req.Resources, err = parseResources(p[form.Resource]); err != nil {
+		return nil, err
+	}
+	if gt != GrantAuthorizationCode && gt != GrantRefreshToken {
+		// The grants with a stored grant check the resources against it;
+		// the others against the client, before anything is spent.
+		if err := s.allowResources(ctx, client, req.Resources); err != nil {
+			return nil, err
+		}
+	}
 	is, err := grant(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	is.jkt = req.DPoPJKT
+	if !is.resourcesSet {
+		is.resources = req.Resources
+	}
 	tok, err := s.issueToken(ctx, client, is)
 	if err != nil {
 		return nil, err
@@ -316,6 +330,7 @@ func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*To
 		IssuedAt:             now,
 		OpenID:               is.openID,
 		DPoPJKT:              is.jkt,
+		Resources:            is.resources,
 		Extra:                is.extra,
 	}
 	if tok.GrantID == "" {
@@ -335,6 +350,9 @@ func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*To
 		}
 		tok.RefreshTokenExpiresAt = now.Add(s.refreshLifetime(client))
 		tok.RefreshTokenScope = is.refreshScope
+		if !slices.Equal(is.grantResources, is.resources) && len(is.grantResources) > 0 {
+			tok.RefreshTokenResources = is.grantResources
+		}
 	}
 	if err := s.model.SaveToken(ctx, tok, client, is.user); err != nil {
 		return nil, storeError("SaveToken", err)

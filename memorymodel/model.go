@@ -146,6 +146,7 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 		cp := *t
 		cp.Scope = slices.Clone(t.Scope)
 		cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope)
+		cp.Resources, cp.RefreshTokenResources = slices.Clone(t.Resources), slices.Clone(t.RefreshTokenResources)
 		cp.OpenID = t.OpenID.Clone()
 		cp.Extra = maps.Clone(t.Extra)
 		return &cp
@@ -154,6 +155,7 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 	buf := box.buf[:]
 	box.t.Scope, buf = copyInto(buf, t.Scope)
 	box.t.RefreshTokenScope, _ = copyInto(buf, t.RefreshTokenScope)
+	box.t.Resources, box.t.RefreshTokenResources = slices.Clone(t.Resources), slices.Clone(t.RefreshTokenResources)
 	box.t.OpenID = t.OpenID.Clone()
 	box.t.Extra = maps.Clone(t.Extra)
 	return &box.t
@@ -173,6 +175,7 @@ func copyInto(buf, src []string) (dst, rest []string) {
 func cloneCode(c *oauth2server.AuthorizationCode) *oauth2server.AuthorizationCode {
 	cp := *c
 	cp.Scope = slices.Clone(c.Scope)
+	cp.Resources = slices.Clone(c.Resources)
 	cp.OpenID = c.OpenID.Clone()
 	cp.Extra = maps.Clone(c.Extra)
 	return &cp

@@ -37,6 +37,8 @@ var capabilities = []capability{
 		func(l link, m oauth2server.ScopeVerifier) oauth2server.Model { return &scopeVerifier{l, m} }),
 	capabilityOf("RedirectURIValidator", []string{"ValidateRedirectURI"},
 		func(l link, m oauth2server.RedirectURIValidator) oauth2server.Model { return &redirectValidator{l, m} }),
+	capabilityOf("ResourceValidator", []string{"ValidateResource"},
+		func(l link, m oauth2server.ResourceValidator) oauth2server.Model { return &resourceValidator{l, m} }),
 	capabilityOf("ConsentModel", []string{"FindConsent", "SaveConsent", "RevokeConsent"},
 		func(l link, m oauth2server.ConsentModel) oauth2server.Model { return &consents{l, m} }),
 	capabilityOf("CounterModel", []string{"AddCounter", "GetCounter"},
@@ -404,5 +406,19 @@ func (l *pushed) ConsumePushedAuthorizationRequest(ctx context.Context, requestU
 	ctx, t := l.start(ctx, "ConsumePushedAuthorizationRequest")
 	v, err := l.m.ConsumePushedAuthorizationRequest(ctx, requestURI)
 	l.obs.End(ctx, "ConsumePushedAuthorizationRequest", t, err)
+	return v, err
+}
+
+type resourceValidator struct {
+	link
+	m oauth2server.ResourceValidator
+}
+
+var _ oauth2server.ResourceValidator = (*resourceValidator)(nil)
+
+func (l *resourceValidator) ValidateResource(ctx context.Context, client *oauth2server.Client, resource string) (bool, error) {
+	ctx, t := l.start(ctx, "ValidateResource")
+	v, err := l.m.ValidateResource(ctx, client, resource)
+	l.obs.End(ctx, "ValidateResource", t, err)
 	return v, err
 }

@@ -53,6 +53,7 @@ func allCapabilities() []capabilityCheck {
 		check[oauth2server.ScopeValidator]("ScopeValidator"),
 		check[oauth2server.ScopeVerifier]("ScopeVerifier"),
 		check[oauth2server.RedirectURIValidator]("RedirectURIValidator"),
+		check[oauth2server.ResourceValidator]("ResourceValidator"),
 		check[oauth2server.ConsentModel]("ConsentModel"),
 		check[oauth2server.CounterModel]("CounterModel"),
 		check[oauth2server.DeviceCodeModel]("DeviceCodeModel"),
@@ -70,7 +71,7 @@ var storageCapabilities = []string{
 	"PushedAuthorizationRequestModel",
 }
 
-// full is memorymodel with the six optional hooks too: every capability.
+// full is memorymodel with the seven optional hooks too: every capability.
 // Each hook fails on a cancelled context, as memorymodel's methods do.
 type full struct{ *memorymodel.Model }
 
@@ -95,6 +96,10 @@ func (full) VerifyScope(ctx context.Context, _ *oauth2server.Token, _ []string) 
 }
 
 func (full) ValidateRedirectURI(ctx context.Context, _ string, _ *oauth2server.Client) (bool, error) {
+	return false, ctx.Err()
+}
+
+func (full) ValidateResource(ctx context.Context, _ *oauth2server.Client, _ string) (bool, error) {
 	return false, ctx.Err()
 }
 
@@ -312,6 +317,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	sv, _ := oauth2server.Capability[oauth2server.ScopeValidator](m)
 	sf, _ := oauth2server.Capability[oauth2server.ScopeVerifier](m)
 	rv, _ := oauth2server.Capability[oauth2server.RedirectURIValidator](m)
+	rs, _ := oauth2server.Capability[oauth2server.ResourceValidator](m)
 	co, _ := oauth2server.Capability[oauth2server.ConsentModel](m)
 	cn, _ := oauth2server.Capability[oauth2server.CounterModel](m)
 	dm, _ := oauth2server.Capability[oauth2server.DeviceCodeModel](m)
@@ -342,6 +348,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(sv.ValidateScope(ctx, client, nil, nil))
 	e2(sf.VerifyScope(ctx, tok, nil))
 	e2(rv.ValidateRedirectURI(ctx, "https://c.example/cb", client))
+	e2(rs.ValidateResource(ctx, client, "https://rs.example"))
 	e2(co.FindConsent(ctx, "c", "u"))
 	e(co.SaveConsent(ctx, &oauth2server.Consent{ClientID: "c", UserID: "u"}))
 	e(co.RevokeConsent(ctx, "c", "u"))
@@ -361,7 +368,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(pr.ConsumePushedAuthorizationRequest(ctx, "p"))
 
 	methods := modelobserve.Methods(m)
-	require.Len(t, methods, 34, "two methods of Model and 32 of the eighteen capabilities")
+	require.Len(t, methods, 35, "two methods of Model and 33 of the nineteen capabilities")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	assert.Equal(t, methods, rec.starts, "Start, once per call, in the order of the calls")

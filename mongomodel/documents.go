@@ -121,6 +121,8 @@ type tokenDoc struct {
 	Revoked          bool           `bson:"revoked"`
 	OpenID           *openIDDoc     `bson:"openid,omitempty"`
 	JKT              string         `bson:"jkt,omitempty"` // DPoP binding
+	Resources        []string       `bson:"resources,omitempty"`
+	RefreshResources []string       `bson:"refreshResources,omitempty"`
 	Extra            map[string]any `bson:"extra,omitempty"`
 	// ExpiresAt is the later of the two expiry times, for the TTL index
 	// and DeleteExpired: a revoked refresh token is kept until it expires
@@ -141,9 +143,11 @@ func tokenToDoc(t *oauth2server.Token) tokenDoc {
 		Revoked:         t.Revoked,
 		OpenID:          openIDToDoc(t.OpenID),
 		JKT:             t.DPoPJKT,
+		Resources:       t.Resources,
 		Extra:           t.Extra,
 		ExpiresAt:       t.AccessTokenExpiresAt,
 	}
+	d.RefreshResources = t.RefreshTokenResources
 	if !t.RefreshTokenExpiresAt.IsZero() {
 		at := t.RefreshTokenExpiresAt
 		d.RefreshExpiresAt = &at
@@ -180,8 +184,10 @@ func (d *tokenDoc) token(accessToken, refreshToken string) *oauth2server.Token {
 		Revoked:              d.Revoked,
 		OpenID:               d.OpenID.session(),
 		DPoPJKT:              d.JKT,
+		Resources:            d.Resources,
 		Extra:                d.Extra,
 	}
+	t.RefreshTokenResources = d.RefreshResources
 	if d.RefreshExpiresAt != nil {
 		t.RefreshTokenExpiresAt = *d.RefreshExpiresAt
 	}
@@ -203,6 +209,7 @@ type codeDoc struct {
 	Revoked             bool           `bson:"revoked"`
 	OpenID              *openIDDoc     `bson:"openid,omitempty"`
 	JKT                 string         `bson:"jkt,omitempty"` // dpop_jkt
+	Resources           []string       `bson:"resources,omitempty"`
 	Extra               map[string]any `bson:"extra,omitempty"`
 }
 
@@ -221,6 +228,7 @@ func codeToDoc(c *oauth2server.AuthorizationCode) codeDoc {
 		Revoked:             c.Revoked,
 		OpenID:              openIDToDoc(c.OpenID),
 		JKT:                 c.DPoPJKT,
+		Resources:           c.Resources,
 		Extra:               c.Extra,
 	}
 }
@@ -240,6 +248,7 @@ func (d *codeDoc) code(code string) *oauth2server.AuthorizationCode {
 		Revoked:             d.Revoked,
 		OpenID:              d.OpenID.session(),
 		DPoPJKT:             d.JKT,
+		Resources:           d.Resources,
 		Extra:               d.Extra,
 	}
 }

@@ -50,6 +50,14 @@ type AuthenticateConfig struct {
 	// Default the Server's realm ([oauth2server.Options.Realm]).
 	Realm string
 
+	// Audience is the resource indicator (RFC 8707) of the protected
+	// routes: a token is accepted only if it is for this resource (its aud,
+	// or the resources it was requested for); another is invalid_token.
+	// Optional. Default the Server's default audience
+	// ([oauth2server.Options.Audience]), which the tokens requested without
+	// a resource parameter have.
+	Audience string
+
 	// ErrorHandler is called with the error of a failed authentication,
 	// whose Err is [ErrTokenMissing] or an *errors.Error (invalid_request,
 	// invalid_token, insufficient_scope, server_error), after the
@@ -196,7 +204,7 @@ func AuthenticateWithConfig(config AuthenticateConfig) func(http.Handler) http.H
 func (config AuthenticateConfig) ToMiddleware() (func(http.Handler) http.Handler, error) {
 	state := &authState{Config: bearer.Config{Server: config.Server, Realm: config.Realm, Scope: config.Scope,
 		AllowQuery: config.AllowQueryToken, AllowBody: config.AllowBodyToken,
-		ScopeHeaders: config.AddScopeHeaders, Name: "nethttp"}, errorHandler: config.ErrorHandler}
+		ScopeHeaders: config.AddScopeHeaders, Audience: config.Audience, Name: "nethttp"}, errorHandler: config.ErrorHandler}
 	if err := state.Check(); err != nil {
 		return nil, err
 	}

@@ -44,6 +44,9 @@ type Config struct {
 	AllowQuery   bool
 	AllowBody    bool
 	ScopeHeaders bool
+	// Audience is the resource the tokens must be for, "" for the default
+	// audience ([oauth2server.Server.ValidateAccessTokenFor]).
+	Audience string
 	// Name prefixes the configuration errors and the log message of a
 	// server fault, e.g. "oauthmw".
 	Name string
@@ -126,7 +129,7 @@ func (c *Config) Authenticate(h http.Header, r *http.Request) (*oauth2server.Tok
 		}
 		return nil, f
 	}
-	tok, err := c.Server.ValidateAccessToken(r.Context(), raw)
+	tok, err := c.Server.ValidateAccessTokenFor(r.Context(), raw, c.Audience)
 	if err != nil {
 		return nil, c.failScheme(r, err, nil, dpop)
 	}

@@ -21,7 +21,18 @@ import (
 const DefaultMaxBytes = 64 << 10
 
 // Params holds request parameters, each present at most once and never empty.
+// The one parameter that may repeat, resource, holds its values joined by
+// [ResourceSeparator].
 type Params map[string]string
+
+// Resource is the parameter of RFC 8707, the one that may repeat (RFC 8707
+// §2: several resources in one request); ResourceSeparator joins its
+// values, a space, which no URI contains, so that a value holding one is
+// refused as a malformed resource rather than read as two.
+const (
+	Resource          = "resource"
+	ResourceSeparator = " "
+)
 
 var (
 	errRepeated = oerrors.ErrInvalidRequest.WithDescription("The request repeats a parameter.")
@@ -36,8 +47,9 @@ var (
 )
 
 // Parse parses an application/x-www-form-urlencoded string. It rejects
-// repeated parameters, bad escapes, ';' separators and invalid UTF-8 with
-// invalid_request. Parameters without a value are dropped (RFC 6749 §3.1).
+// repeated parameters, except [Resource], bad escapes, ';' separators and
+// invalid UTF-8 with invalid_request. Parameters without a value are
+// dropped (RFC 6749 §3.1).
 func Parse(raw string) (Params, error) {
 	p := make(Params, 8)
 	for raw != "" {
@@ -51,8 +63,12 @@ func Parse(raw string) (Params, error) {
 			// neither count as a repeat nor override another value.
 			continue
 		}
-		if _, dup := p[key]; dup {
-			return nil, errRepeated
+		if prev, dup := p[key]; dup {
+			if key != Resource {
+				return nil, errRepeated
+			}
+			p[key] = prev + ResourceSeparator + val
+			continue
 		}
 		p[key] = val
 	}

@@ -248,6 +248,8 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 	cp := *t
 	cp.Scope = slices.Clone(t.Scope)
 	cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope) // nil stays nil: "same as Scope"
+	cp.Resources = slices.Clone(t.Resources)
+	cp.RefreshTokenResources = slices.Clone(t.RefreshTokenResources) // nil stays nil, likewise
 	cp.Extra = maps.Clone(t.Extra)
 	return &cp
 }
@@ -255,6 +257,7 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 func cloneCode(c *oauth2server.AuthorizationCode) *oauth2server.AuthorizationCode {
 	cp := *c
 	cp.Scope = slices.Clone(c.Scope)
+	cp.Resources = slices.Clone(c.Resources)
 	cp.Extra = maps.Clone(c.Extra)
 	return &cp
 }
