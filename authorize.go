@@ -304,6 +304,9 @@ func (s *Server) validateAuthorize(ctx context.Context, p form.Params, perr erro
 	if err != nil {
 		return nil, showError(err)
 	}
+	if err := s.profileRedirect(redirect); err != nil {
+		return nil, showError(err)
+	}
 	ar := &AuthorizeRequest{
 		ResponseType:  p["response_type"],
 		Client:        client,

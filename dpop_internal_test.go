@@ -95,3 +95,23 @@ func FuzzParseDPoPProof(f *testing.F) {
 		assert.Len(t, jkt, dpopThumbprintEncodedBytes, "a verified proof has its key's thumbprint")
 	})
 }
+
+// under the FAPI 2.0 profile only an authenticated client
+// registered for private_key_jwt passes; the assertion itself is checked
+// by client authentication.
+func TestProfileClient(t *testing.T) {
+	s := &Server{fapi: true}
+	assert.NoError(t, s.profileClient(&Client{TokenEndpointAuthMethod: "private_key_jwt"}, true))
+	for name, tc := range map[string]struct {
+		client        *Client
+		authenticated bool
+	}{
+		"nok, client_secret_basic": {&Client{TokenEndpointAuthMethod: AuthMethodClientSecretBasic}, true},
+		"nok, unpinned method":     {&Client{SecretHash: "x"}, true},
+		"nok, public":              {&Client{TokenEndpointAuthMethod: AuthMethodNone}, false},
+		"nok, not authenticated":   {&Client{TokenEndpointAuthMethod: "private_key_jwt"}, false},
+	} {
+		assert.ErrorIs(t, s.profileClient(tc.client, tc.authenticated), errFAPIClient, name)
+	}
+	assert.NoError(t, (&Server{}).profileClient(&Client{}, false), "no profile, no check")
+}

@@ -71,6 +71,9 @@ func (s *Server) Introspect(r *http.Request) (*IntrospectionResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.profileClient(client, authenticated); err != nil {
+		return nil, err
+	}
 	if !authenticated {
 		// RFC 7662 §2.1: the endpoint requires authentication, which a
 		// public client cannot provide (its client_id is not a credential).

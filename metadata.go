@@ -173,6 +173,7 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 		m.RequirePushedAuthorizationRequests = s.opts.PAR.Require
 	}
 	m.DPoPSigningAlgValuesSupported = s.DPoPAlgorithms() // RFC 9449 §5.1, R-180
+	s.addProfileMetadata(m)
 	s.addOpenIDMetadata(m, ep)
 	return m, nil
 }

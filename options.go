@@ -194,6 +194,13 @@ type Options struct {
 	// Optional. Default 4 KiB; negative disables the cap.
 	MaxScopeBytes int
 
+	// Profile enforces a security profile as a whole: [ProfileFAPI2], the
+	// FAPI 2.0 Security Profile, sets what it requires (PAR, PKCE, DPoP,
+	// no refresh token rotation, TLS with an https Issuer) and makes [New]
+	// refuse any option that relaxes it, naming the rule; see docs/fapi.md.
+	// Optional. Default "": none.
+	Profile Profile
+
 	// DPoP turns on sender-constrained access tokens (RFC 9449): a token
 	// request with a valid DPoP proof gets a token bound to the proof's
 	// key, and resource servers require a proof of that key with it; see

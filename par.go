@@ -117,12 +117,18 @@ func (s *Server) PushAuthorizationRequest(r *http.Request) (*PushedAuthorization
 	if !s.PushedAuthorizationEnabled() {
 		return nil, errPARDisabled
 	}
-	client, _, err := s.authenticateClient(ctx, r, p)
+	client, authenticated, err := s.authenticateClient(ctx, r, p)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.profileClient(client, authenticated); err != nil {
 		return nil, err
 	}
 	if p["request_uri"] != "" {
 		return nil, errPushedURI
+	}
+	if s.fapi && p["redirect_uri"] == "" {
+		return nil, errFAPIPushURI
 	}
 	params := make(form.Params, len(p))
 	for k, v := range p {

@@ -40,6 +40,7 @@ type Server struct {
 	resources    ResourceValidator
 
 	dpop *dpopConfig // nil without Options.DPoP
+	fapi bool        // Options.Profile is ProfileFAPI2
 
 	jtis RevokedJTIModel
 	// counters keeps every throttle's state: the model's CounterModel, or
@@ -174,6 +175,9 @@ func New(model Model, opts Options) (*Server, error) {
 		return nil, err
 	}
 
+	if err := s.setupProfile(); err != nil {
+		return nil, err
+	}
 	if err := s.setupDevice(); err != nil {
 		return nil, err
 	}
@@ -193,6 +197,9 @@ func New(model Model, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.setupJWT(); err != nil {
+		return nil, err
+	}
+	if err := s.checkProfileKeys(); err != nil {
 		return nil, err
 	}
 	if !s.CanVerifyAccessTokens() && (len(s.grants) > 0 || o.AllowImplicitGrant) {

@@ -177,6 +177,9 @@ func (s *Server) clientForGrant(ctx context.Context, r *http.Request, p map[stri
 	if err != nil {
 		return nil, err
 	}
+	if err := s.profileClient(client, authenticated); err != nil {
+		return nil, err
+	}
 	if !client.HasGrant(grantType) {
 		return nil, errGrantNotAllowed
 	}
