@@ -172,6 +172,9 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		TrustedProxies: cfg.TrustedProxies,
 		Now:            cfg.now,
 	}
+	if cfg.FAPI {
+		opts.Profile = oauth2server.ProfileFAPI2
+	}
 	if cfg.JWT {
 		opts.JWT = &oauth2server.JWTOptions{}
 		opts.AllowGeneratedKeys = cfg.Dev
