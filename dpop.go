@@ -231,7 +231,7 @@ func (*dpopClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, n
 // header ([Server.PrepareError] sets it). A DPoP header while DPoP is off
 // is invalid_dpop_proof.
 func (s *Server) ValidateDPoPProof(r *http.Request, accessToken string) (*DPoPProof, error) {
-	values := r.Header.Values("DPoP")
+	values := r.Header["Dpop"] // the canonical form of "DPoP", without canonicalizing per request
 	switch {
 	case len(values) == 0:
 		return nil, nil
@@ -251,9 +251,16 @@ func (s *Server) ValidateDPoPProof(r *http.Request, accessToken string) (*DPoPPr
 	if claims.HTM != r.Method {
 		return nil, errDPoPMethod
 	}
-	target, ok := normalizeHTU(s.requestURL(r))
-	if got, ok2 := normalizeHTU(claims.HTU); !ok || !ok2 || got != target {
+	target, ok := s.requestHTU(r)
+	if !ok {
 		return nil, errDPoPURL
+	}
+	if claims.HTU != target {
+		// Clients usually send the normalized form; only other spellings
+		// are parsed.
+		if got, ok := normalizeHTU(claims.HTU); !ok || got != target {
+			return nil, errDPoPURL
+		}
 	}
 	now := s.now()
 	iat := claims.IAT.Time
@@ -315,16 +322,29 @@ func parseDPoPProof(p *jwt.Parser, raw string) (*dpopClaims, string, error) {
 	return claims, jkt, nil
 }
 
-// requestURL is the URL a proof's htu must name.
-func (s *Server) requestURL(r *http.Request) string {
+// requestHTU is the URL a proof's htu must name, normalized: the
+// RequestURL hook's, or the one of the request itself, built without
+// parsing a URL.
+func (s *Server) requestHTU(r *http.Request) (string, bool) {
 	if f := s.dpop.opts.RequestURL; f != nil {
-		return f(r)
+		return normalizeHTU(f(r))
 	}
 	scheme := "http"
 	if r.TLS != nil || s.forwardedHTTPS(r) {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + r.URL.EscapedPath()
+	host, port := r.Host, ""
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		host, port = host[:i], host[i+1:]
+	}
+	if host == "" {
+		return "", false
+	}
+	path := r.URL.Path
+	if path == "" {
+		path = "/"
+	}
+	return joinHTU(scheme, strings.ToLower(host), port, path), true
 }
 
 // forwardedHTTPS reports whether r comes from a trusted proxy that says
@@ -355,25 +375,26 @@ func normalizeHTU(raw string) (string, bool) {
 		return "", false
 	}
 	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	switch {
-	case scheme == "https" && port == "443", scheme == "http" && port == "80":
-		port = ""
-	case scheme != "https" && scheme != "http":
+	if scheme != "https" && scheme != "http" {
 		return "", false
 	}
+	host := strings.ToLower(u.Hostname())
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
-	}
-	if port != "" {
-		host += ":" + port
 	}
 	path := u.Path
 	if path == "" {
 		path = "/"
 	}
-	return scheme + "://" + host + path, true
+	return joinHTU(scheme, host, u.Port(), path), true
+}
+
+// joinHTU is the normalized URL of its parts: no default port.
+func joinHTU(scheme, host, port, path string) string {
+	if port == "" || scheme == "https" && port == "443" || scheme == "http" && port == "80" {
+		return scheme + "://" + host + path
+	}
+	return scheme + "://" + host + ":" + port + path
 }
 
 // DPoPNonce returns the current DPoP nonce, "" unless

@@ -4,7 +4,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -114,4 +117,38 @@ func TestProfileClient(t *testing.T) {
 		assert.ErrorIs(t, s.profileClient(tc.client, tc.authenticated), errFAPIClient, name)
 	}
 	assert.NoError(t, (&Server{}).profileClient(&Client{}, false), "no profile, no check")
+}
+
+// the URL of the request, which htu must name, is normalized the
+// same way: host case, default port, IPv6 literals, TLS.
+func TestRequestHTU(t *testing.T) {
+	s, err := New(nopModel{}, Options{DPoP: &DPoPOptions{}, Grants: []string{}})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		target, host string
+		tls          bool
+		want         string
+	}{
+		{"/token", "Example.COM:80", false, "http://example.com/token"},
+		{"/token", "as.example.com:443", true, "https://as.example.com/token"},
+		{"/token", "as.example.com:8443", true, "https://as.example.com:8443/token"},
+		{"/a%2Fb", "[::1]:9096", false, "http://[::1]:9096/a/b"},
+		{"/", "[::1]", false, "http://[::1]/"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, tc.target, nil)
+		r.Host = tc.host
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		got, ok := s.requestHTU(r)
+		assert.True(t, ok, tc.host)
+		assert.Equal(t, tc.want, got, tc.host)
+		n, ok := normalizeHTU(tc.want)
+		assert.True(t, ok)
+		assert.Equal(t, n, got, "the claim's normalization agrees")
+	}
+	r := httptest.NewRequest(http.MethodPost, "/token", nil)
+	r.Host = ""
+	_, ok := s.requestHTU(r)
+	assert.False(t, ok)
 }

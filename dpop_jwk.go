@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	stderrors "errors"
 	"math/big"
@@ -66,7 +67,7 @@ func publicJWK(jwk map[string]any, alg string) (crypto.PublicKey, string, error)
 		if err != nil {
 			return nil, "", errDPoPUnsupportedK // not on the curve
 		}
-		return key, thumbprint(JSONWebKey{Kty: "EC", Crv: crv, X: b64(x), Y: b64(y)}), nil
+		return key, jwkThumbprint(`{"crv":"`, crv, `","kty":"EC","x":"`, b64(x), `","y":"`, b64(y), `"}`), nil
 	case kty == "RSA" && (strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")):
 		n, okn := b64Member(jwk, "n")
 		e, oke := b64Member(jwk, "e")
@@ -74,31 +75,64 @@ func publicJWK(jwk map[string]any, alg string) (crypto.PublicKey, string, error)
 			return nil, "", errDPoPUnsupportedK
 		}
 		nn := new(big.Int).SetBytes(n)
-		exp := int(new(big.Int).SetBytes(e).Int64())
+		exp := 0
+		for _, c := range e { // at most 4 bytes: no overflow
+			exp = exp<<8 | int(c)
+		}
 		if bits := nn.BitLen(); bits < minDPoPRSABits || bits > maxDPoPRSABits || exp < 3 || exp%2 == 0 {
 			return nil, "", errDPoPUnsupportedK
 		}
-		// The thumbprint takes the minimal big-endian encodings.
-		return &rsa.PublicKey{N: nn, E: exp},
-			thumbprint(JSONWebKey{Kty: "RSA", E: b64(big.NewInt(int64(exp)).Bytes()), N: b64(nn.Bytes())}), nil
+		// The thumbprint takes the minimal big-endian encodings: the
+		// members as sent when they have no leading zero, which is the
+		// usual case and spares encoding the modulus again.
+		ns, es := jwk["n"].(string), jwk["e"].(string)
+		if n[0] == 0 {
+			ns = b64(nn.Bytes())
+		}
+		if e[0] == 0 {
+			es = b64(big.NewInt(int64(exp)).Bytes())
+		}
+		return &rsa.PublicKey{N: nn, E: exp}, jwkThumbprint(`{"e":"`, es, `","kty":"RSA","n":"`, ns, `"}`), nil
 	case kty == "OKP" && alg == "EdDSA":
 		x, ok := b64Member(jwk, "x")
 		if !ok || jwk["crv"] != "Ed25519" || len(x) != ed25519.PublicKeySize {
 			return nil, "", errDPoPUnsupportedK
 		}
-		return ed25519.PublicKey(x), thumbprint(JSONWebKey{Kty: "OKP", Crv: "Ed25519", X: b64(x)}), nil
+		return ed25519.PublicKey(x), jwkThumbprint(`{"crv":"Ed25519","kty":"OKP","x":"`, b64(x), `"}`), nil
 	}
 	return nil, "", errDPoPUnsupportedK
 }
 
-// b64Member decodes the base64url member name of jwk.
+// b64Member decodes the base64url member name of jwk, in its canonical
+// form only (no padding, no stray bits), so that the member as sent is the
+// encoding of what was decoded.
 func b64Member(jwk map[string]any, name string) ([]byte, bool) {
 	s, ok := jwk[name].(string)
 	if !ok || s == "" {
 		return nil, false
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	return b, err == nil
+}
+
+// jwkThumbprint is the RFC 7638 thumbprint of the JWK whose canonical JSON
+// (the required members, sorted, no whitespace; base64url values need no
+// escaping) the parts make up: base64url SHA-256.
+func jwkThumbprint(parts ...string) string {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	var stack [512]byte
+	b := stack[:0]
+	if n > len(stack) {
+		b = make([]byte, 0, n)
+	}
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	sum := sha256.Sum256(b)
+	return b64(sum[:])
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
