@@ -88,9 +88,10 @@ func (s *Server) PushedAuthorizationEnabled() bool {
 }
 
 // requiresPAR reports whether client must push its authorization
-// requests.
+// requests. A client registered for it is refused on a server without
+// pushed authorization requests too: it fails closed.
 func (s *Server) requiresPAR(client *Client) bool {
-	return s.pars != nil && (s.opts.PAR.Require || client.RequirePushedAuthorizationRequests)
+	return s.opts.PAR.Require || client.RequirePushedAuthorizationRequests
 }
 
 // PushAuthorizationRequest handles a request to the pushed authorization

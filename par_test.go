@@ -428,6 +428,16 @@ func TestPushedRequestsNeedTheModel(t *testing.T) {
 
 	_, err = oauth2server.New(noPushModel{memorymodel.New()}, oauth2server.Options{PAR: oauth2server.PAROptions{Require: true}})
 	assert.ErrorContains(t, err, "PushedAuthorizationRequestModel")
+
+	// A client that must push is refused, not let through, by a server
+	// that cannot take pushed requests.
+	require.NoError(t, env.model.AddClient(context.Background(), &oauth2server.Client{ID: "par-only",
+		RedirectURIs: []string{testRedirect}, Grants: []string{oauth2server.GrantAuthorizationCode},
+		SecretHash: oauth2server.HashSecret(confSecret), RequirePushedAuthorizationRequests: true}))
+	q.Del("request_uri")
+	q.Set("client_id", "par-only")
+	_, err = env.authorizeAt(q)
+	authorizeErr(t, err, "invalid_request", false)
 }
 
 // noPushModel is the memorymodel without PushedAuthorizationRequestModel.
