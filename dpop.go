@@ -1,17 +1,12 @@
 package oauth2server
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/binary"
 	stderrors "errors"
-	"net"
 	"net/http"
-	"net/netip"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -320,124 +315,6 @@ func parseDPoPProof(p *jwt.Parser, raw string) (*dpopClaims, string, error) {
 		return nil, "", err
 	}
 	return claims, jkt, nil
-}
-
-// requestHTU is the URL a proof's htu must name, normalized: the
-// RequestURL hook's, or the one of the request itself, built without
-// parsing a URL.
-func (s *Server) requestHTU(r *http.Request) (string, bool) {
-	if f := s.dpop.opts.RequestURL; f != nil {
-		return normalizeHTU(f(r))
-	}
-	scheme := "http"
-	if r.TLS != nil || s.forwardedHTTPS(r) {
-		scheme = "https"
-	}
-	host, port := r.Host, ""
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
-		host, port = host[:i], host[i+1:]
-	}
-	if host == "" {
-		return "", false
-	}
-	path := r.URL.Path
-	if path == "" {
-		path = "/"
-	}
-	return joinHTU(scheme, strings.ToLower(host), port, path), true
-}
-
-// forwardedHTTPS reports whether r comes from a trusted proxy that says
-// with X-Forwarded-Proto that the client used https.
-func (s *Server) forwardedHTTPS(r *http.Request) bool {
-	if len(s.proxies) == 0 {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !s.trustedProxy(peer.Unmap()) {
-		return false
-	}
-	v := r.Header.Values("X-Forwarded-Proto")
-	return len(v) == 1 && strings.EqualFold(strings.TrimSpace(v[0]), "https")
-}
-
-// normalizeHTU reduces an http(s) URL to the form two URLs of one
-// resource share (RFC 3986 §6.2.2, §6.2.3): scheme and host in lower case,
-// no default port, an empty path as "/", the path decoded, and no query or
-// fragment, which htu ignores (RFC 9449 §4.3).
-func normalizeHTU(raw string) (string, bool) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil {
-		return "", false
-	}
-	scheme := strings.ToLower(u.Scheme)
-	if scheme != "https" && scheme != "http" {
-		return "", false
-	}
-	host := strings.ToLower(u.Hostname())
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	path := u.Path
-	if path == "" {
-		path = "/"
-	}
-	return joinHTU(scheme, host, u.Port(), path), true
-}
-
-// joinHTU is the normalized URL of its parts: no default port.
-func joinHTU(scheme, host, port, path string) string {
-	if port == "" || scheme == "https" && port == "443" || scheme == "http" && port == "80" {
-		return scheme + "://" + host + path
-	}
-	return scheme + "://" + host + ":" + port + path
-}
-
-// DPoPNonce returns the current DPoP nonce, "" unless
-// [DPoPOptions.RequireNonce]. Send it in a DPoP-Nonce header;
-// [Server.PrepareError] does with use_dpop_nonce, and token responses carry
-// it ([TokenResponse.DPoPNonce]).
-func (s *Server) DPoPNonce() string {
-	if s.dpop == nil || !s.dpop.opts.RequireNonce {
-		return ""
-	}
-	return s.dpop.nonce(s.dpop.period(s.now()))
-}
-
-// period is the number of the nonce period of t.
-func (d *dpopConfig) period(t time.Time) uint64 {
-	return uint64(t.UnixNano() / int64(d.opts.NonceLifetime))
-}
-
-// nonce is the nonce of period n: n and an HMAC of it, base64url. It is
-// unpredictable without the key and needs no storage.
-func (d *dpopConfig) nonce(n uint64) string {
-	var b [8 + sha256.Size]byte
-	binary.BigEndian.PutUint64(b[:8], n)
-	m := hmac.New(sha256.New, d.opts.NonceKey)
-	m.Write([]byte("oauth2server dpop nonce v1"))
-	m.Write(b[:8])
-	copy(b[8:], m.Sum(nil))
-	return base64.RawURLEncoding.EncodeToString(b[:8+dpopNonceDigestBytes])
-}
-
-// validNonce accepts the nonce of the current period and of the one
-// before, so a nonce lives between one and two periods.
-func (d *dpopConfig) validNonce(nonce string, now time.Time) bool {
-	if nonce == "" {
-		return false
-	}
-	cur := d.period(now)
-	for _, n := range [...]uint64{cur, cur - 1} {
-		if hmac.Equal([]byte(nonce), []byte(d.nonce(n))) {
-			return true
-		}
-	}
-	return false
 }
 
 // validThumbprint reports whether s looks like a base64url SHA-256
