@@ -23,6 +23,15 @@ const maxAccessTokenBytes = DefaultMaxBodyBytes
 // errors.ErrInvalidToken with a fixed description saying which (RFC 6750
 // §3.1); a model fault is server_error.
 func (s *Server) ValidateAccessToken(ctx context.Context, token string) (*Token, error) {
+	return s.ValidateAccessTokenFor(ctx, token, "")
+}
+
+// ValidateAccessTokenFor is [Server.ValidateAccessToken] at the resource
+// audience, a resource indicator (RFC 8707): the token must be for it. A
+// token requested for resources is valid at those only; any other token
+// at the default audience ([Options.Audience]) only, which audience ""
+// stands for. A token for another audience is invalid_token.
+func (s *Server) ValidateAccessTokenFor(ctx context.Context, token, audience string) (*Token, error) {
 	if token == "" {
 		return nil, errTokenMissing
 	}
@@ -32,7 +41,7 @@ func (s *Server) ValidateAccessToken(ctx context.Context, token string) (*Token,
 		return nil, errTokenUnknown
 	}
 	if s.jwtAccess && looksLikeJWT(token) {
-		return s.verifyJWTAccessToken(ctx, token)
+		return s.verifyJWTAccessToken(ctx, token, audience)
 	}
 	if s.accessTokens == nil {
 		if s.jwtAccess {
@@ -56,10 +65,11 @@ func (s *Server) ValidateAccessToken(ctx context.Context, token string) (*Token,
 		return nil, oerrors.ServerError(errorf("GetAccessToken returned a token without AccessTokenExpiresAt"))
 	case !s.now().Before(tok.AccessTokenExpiresAt):
 		return nil, errTokenExpired
-	case tok.Audience != "" && tok.Audience != s.opts.Audience:
-		// Exchanged for another resource server (RFC 8693): not for the
-		// one Options.Audience names, as a JWT's aud would say.
-		return nil, errTokenInvalid
+	}
+	// Restricted to resources (RFC 8707) or exchanged for another resource
+	// server (RFC 8693): valid there only, as a JWT's aud would say.
+	if err := s.checkAudience(tok, nil, audience); err != nil {
+		return nil, err
 	}
 	return tok, nil
 }

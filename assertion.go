@@ -140,7 +140,13 @@ func (s *Server) setupAssertions() error {
 	a.issuers, _ = Capability[TrustedIssuerModel](s.model)
 	a.exchange, _ = Capability[TokenExchangeModel](s.model)
 	a.remote = newJWKSFetcher(o, s.now)
-	a.clientParser = s.newAssertionParser(clientAssertionAlgs)
+	algs := clientAssertionAlgs
+	if s.fapi {
+		// PS256, ES256 or EdDSA only, so no client_secret_jwt
+		// either.
+		algs = fapiAlgorithms
+	}
+	a.clientParser = s.newAssertionParser(algs)
 	a.issuerParser = s.newAssertionParser(asymmetricAlgs)
 	s.assert = a
 	return nil

@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -20,8 +19,6 @@ import (
 
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
-
-var b64 = base64.RawURLEncoding.EncodeToString
 
 func ecJWK(t testing.TB, kid string) (map[string]any, *ecdsa.PrivateKey) {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

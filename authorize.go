@@ -60,6 +60,10 @@ type AuthorizeRequest struct {
 	// Scope is the scope ValidateScope grants for this request (before the
 	// user is known): what a consent page shows.
 	Scope []string
+	// Resources are the resource indicators of the request (RFC 8707),
+	// allowed for the client: the resource servers the token will be for,
+	// which a consent page should name (R-183). Nil when none was sent.
+	Resources []string
 	// CodeChallenge and CodeChallengeMethod are the PKCE parameters
 	// (RFC 7636); empty when absent.
 	CodeChallenge       string
@@ -78,7 +82,17 @@ type AuthorizeRequest struct {
 	// The fields below it are only set then.
 	OpenID *OpenIDRequest
 
-	redirectParam string // the redirect_uri parameter as sent, "" when absent
+	// RequestURI is the request_uri of a request pushed to the PAR
+	// endpoint (RFC 9126), whose parameters Params holds; empty for a
+	// request made in the front channel.
+	RequestURI string
+	// DPoPJKT is the dpop_jkt parameter (RFC 9449 §10), or the thumbprint
+	// of the DPoP proof sent to the PAR endpoint: the code is bound to
+	// that key. Empty when unbound, and always without [Options.DPoP].
+	DPoPJKT string
+
+	pushedAt      time.Time // when the request was pushed
+	redirectParam string    // the redirect_uri parameter as sent, "" when absent
 	fragment      bool
 	issuer        string
 	validated     bool
@@ -207,6 +221,18 @@ var errQueryTooLarge = oerrors.ErrInvalidRequest.WithDescription("The request is
 // [Options.RequirePKCE]; S256 only unless [Options.AllowPlainPKCE]); their
 // errors are redirected. Every error is an *[AuthorizeError]; answer it
 // with [Server.AuthorizeErrorResponse].
+//
+// A request with a request_uri of the PAR endpoint (RFC 9126 §4) is read
+// from the store instead: client_id must name the client that pushed it,
+// the request_uri must be unexpired and not yet consumed (these errors,
+// invalid_request_uri, are shown), and every other front-channel
+// parameter is ignored (R-165, R-166). Its parameters are validated again,
+// against the client's registration of now. The request_uri is consumed
+// by [Server.Authorize], when the decision is made, so that the consent
+// page may be reloaded and its form posted back with the same request_uri
+// ([AuthorizeRequest.Query]). With [PAROptions.Require] or
+// [Client.RequirePushedAuthorizationRequests], a request without
+// request_uri is invalid_request (R-167).
 func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, error) {
 	ctx := r.Context()
 	if err := s.CheckTLS(r); err != nil {
@@ -234,19 +260,51 @@ func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, e
 			return nil, showError(perr)
 		}
 	}
+	var src authorizeSource
+	if p["request_uri"] != "" && perr == nil && s.pars != nil {
+		var err error
+		if src.pushed, p, err = s.loadPushed(ctx, p); err != nil {
+			return nil, showError(err)
+		}
+	}
+	return s.validateAuthorize(ctx, p, perr, src)
+}
+
+// authorizeSource says where the parameters of an authorization request
+// come from.
+type authorizeSource struct {
+	// pushed is the pushed request the parameters were read from, nil for
+	// a front-channel request.
+	pushed *PushedAuthorizationRequest
+	// pushing is set at the PAR endpoint, which validates a request before
+	// it stores it; client is the client it authenticated.
+	pushing bool
+	client  *Client
+}
+
+// validateAuthorize validates the parameters of an authorization request,
+// for the authorization endpoint and the PAR endpoint alike; perr is a
+// parse error of the query that lenientQuery overcame.
+func (s *Server) validateAuthorize(ctx context.Context, p form.Params, perr error, src authorizeSource) (*AuthorizeRequest, error) {
 	clientID := p["client_id"]
 	if clientID == "" {
 		return nil, showError(errNoClientID)
 	}
-	client, err := s.model.GetClient(ctx, clientID)
-	if err != nil {
-		return nil, showError(storeError("GetClient", err))
-	}
+	client := src.client
 	if client == nil {
-		return nil, showError(errUnknownClient)
+		var err error
+		if client, err = s.model.GetClient(ctx, clientID); err != nil {
+			return nil, showError(storeError("GetClient", err))
+		}
+		if client == nil {
+			return nil, showError(errUnknownClient)
+		}
 	}
 	redirect, err := s.resolveRedirectURI(ctx, client, p["redirect_uri"])
 	if err != nil {
+		return nil, showError(err)
+	}
+	if err := s.profileRedirect(redirect); err != nil {
 		return nil, showError(err)
 	}
 	ar := &AuthorizeRequest{
@@ -259,12 +317,18 @@ func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, e
 		fragment:      p["response_type"] == ResponseTypeToken && s.opts.AllowImplicitGrant,
 		issuer:        s.opts.Issuer,
 	}
+	if src.pushed != nil {
+		ar.RequestURI, ar.pushedAt = src.pushed.RequestURI, src.pushed.IssuedAt
+	}
 	if err := ar.setResponseMode(p["response_mode"]); err != nil {
 		// R-140: an unsupported mode gives no way to answer the client.
 		return nil, showError(err)
 	}
 	if perr != nil {
 		return nil, ar.fail(perr)
+	}
+	if src.pushed == nil && !src.pushing && s.requiresPAR(client) {
+		return nil, ar.fail(errPARRequired) // R-167
 	}
 	switch ar.ResponseType {
 	case "":
@@ -295,9 +359,21 @@ func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, e
 	if ar.Scope, err = s.validateScope(ctx, client, nil, ar.RequestedScope); err != nil {
 		return nil, ar.fail(err)
 	}
+	if ar.Resources, err = parseResources(form.Values(p, form.Resource)); err != nil {
+		return nil, ar.fail(err) // R-181
+	}
+	if err := s.allowResources(ctx, client, ar.Resources); err != nil {
+		return nil, ar.fail(err)
+	}
 	if ar.ResponseType == ResponseTypeCode {
 		if err := s.checkChallenge(ar, p); err != nil {
 			return nil, ar.fail(err)
+		}
+		if j := p["dpop_jkt"]; j != "" && s.dpop != nil {
+			if !validThumbprint(j) {
+				return nil, ar.fail(errDPoPJKTSyntax)
+			}
+			ar.DPoPJKT = j // R-177
 		}
 	}
 	if err := s.checkOpenIDRequest(ar, p); err != nil {
@@ -305,6 +381,18 @@ func (s *Server) ValidateAuthorizeRequest(r *http.Request) (*AuthorizeRequest, e
 	}
 	ar.validated = true
 	return ar, nil
+}
+
+// Query returns the query that repeats the request at the authorization
+// endpoint, for a consent form's action or the way back from a login: for
+// a pushed request its client_id and request_uri (its parameters stay on
+// the server, RFC 9126 §4), otherwise every parameter, sorted, so that
+// the query does not depend on how a browser or a template escaped it.
+func (ar *AuthorizeRequest) Query() string {
+	if ar.RequestURI != "" {
+		return url.Values{"client_id": {ar.Client.ID}, "request_uri": {ar.RequestURI}}.Encode()
+	}
+	return encodeParams(ar.Params)
 }
 
 // checkChallenge validates the PKCE parameters of a code request
@@ -388,7 +476,10 @@ func lenientQuery(raw string) map[string]string {
 // family, the PKCE challenge) through SaveAuthorizationCode and returns the
 // redirect URI with code, state and iss (RFC 9207). For response_type=token
 // it saves an access token, never a refresh token, and returns it in the
-// fragment (RFC 6749 §4.2.2). Errors are as for ValidateAuthorizeRequest.
+// fragment (RFC 6749 §4.2.2). A pushed request's request_uri is consumed
+// first, approved or denied: of two decisions on one pushed request the
+// second is invalid_request_uri (R-165). Errors are as for
+// ValidateAuthorizeRequest.
 func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User, d Decision) (string, error) {
 	if ar == nil || !ar.validated {
 		return "", errorf("Authorize needs a request returned by ValidateAuthorizeRequest")
@@ -397,6 +488,11 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 		// Without an ID the code or token would name no resource owner
 		// and pass for the client's own (sub = client_id).
 		return "", errorf("Authorize needs the authenticated user")
+	}
+	if err := s.consumePushed(ctx, ar); err != nil {
+		// R-165: the decision spends a pushed request; a second decision
+		// on it, on any instance, is refused.
+		return "", ar.fail(err)
 	}
 	if !d.Approved {
 		s.Record(ctx, Event{Kind: EventConsentDenied, ClientID: ar.Client.ID, UserID: user.ID, Scope: ar.Scope})
@@ -435,7 +531,7 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 		}
 		v.Set("code", code)
 	case ResponseTypeToken:
-		tok, err := s.issueToken(ctx, ar.Client, &issue{user: user, scope: granted})
+		tok, err := s.issueToken(ctx, ar.Client, &issue{user: user, scope: granted, resources: ar.Resources})
 		if err != nil {
 			return "", ar.fail(err)
 		}
@@ -480,6 +576,8 @@ func (s *Server) issueCode(ctx context.Context, ar *AuthorizeRequest, user *User
 		GrantID:             grantID,
 		IssuedAt:            now,
 		OpenID:              sess,
+		DPoPJKT:             ar.DPoPJKT,
+		Resources:           ar.Resources,
 	}
 	if err := s.codes.SaveAuthorizationCode(ctx, code, ar.Client, user); err != nil {
 		return "", storeError("SaveAuthorizationCode", err)

@@ -70,6 +70,16 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 			return nil, errVerifierMismatch
 		}
 	}
+	if code.DPoPJKT != "" && code.DPoPJKT != req.DPoPJKT {
+		// RFC 9449 §10: the code is bound to the key of dpop_jkt.
+		return nil, errDPoPCodeKey
+	}
+	// RFC 8707 §2.2: the request may narrow the audience to some of the
+	// granted resources; the refresh token keeps them all.
+	audience, err := s.grantResources(ctx, req.Client, code.Resources, req.Resources)
+	if err != nil {
+		return nil, err
+	}
 	// Redeem only after every check passed, so that a stolen code without
 	// its verifier cannot burn the legitimate client's code.
 	ok, err := s.codes.RevokeAuthorizationCode(ctx, code)
@@ -79,7 +89,11 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 	if !ok {
 		return nil, s.codeReplayed(ctx, code)
 	}
-	is := &issue{userID: code.UserID, scope: code.Scope, grantID: code.GrantID, refresh: true}
+	is := &issue{userID: code.UserID, scope: code.Scope, grantID: code.GrantID, refresh: true,
+		resources: audience, grantResources: code.Resources, resourcesSet: true}
+	if len(code.Resources) == 0 {
+		is.grantResources = audience // resources named at the token endpoint only
+	}
 	if code.OpenID != nil {
 		// The tokens keep the login, not the nonce: the nonce is echoed by
 		// this exchange's ID token only.

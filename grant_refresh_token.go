@@ -43,6 +43,12 @@ func (s *Server) grantRefreshToken(ctx context.Context, req *TokenRequest) (*iss
 	if !tok.RefreshTokenExpiresAt.IsZero() && !s.now().Before(tok.RefreshTokenExpiresAt) {
 		return nil, errBadRefreshToken
 	}
+	if tok.DPoPJKT != "" && req.Client.IsPublic() && tok.DPoPJKT != req.DPoPJKT {
+		// RFC 9449 §5: a public client's refresh token is bound to the
+		// DPoP key it was issued with; a confidential client's is
+		// bound by its authentication.
+		return nil, errDPoPRefreshKey
+	}
 	granted := tok.RefreshTokenScope
 	if granted == nil {
 		granted = tok.Scope
@@ -54,12 +60,24 @@ func (s *Server) grantRefreshToken(ctx context.Context, req *TokenRequest) (*iss
 		}
 		scope = req.Scope
 	}
+	grantedResources := tok.RefreshTokenResources
+	if grantedResources == nil {
+		grantedResources = tok.Resources
+	}
+	audience, err := s.grantResources(ctx, req.Client, grantedResources, req.Resources)
+	if err != nil {
+		return nil, err // one outside the grant is invalid_target
+	}
+	if len(grantedResources) == 0 {
+		grantedResources = audience
+	}
 	user := &User{ID: tok.UserID}
 	if tok.UserID == "" {
 		user = nil
 	}
 	is := &issue{user: user, userID: tok.UserID, scope: scope, grantID: tok.GrantID, extra: tok.Extra,
-		openID: tok.OpenID.Clone(), audience: tok.Audience, actor: tok.Actor.Clone()}
+		openID: tok.OpenID.Clone(), audience: tok.Audience, actor: tok.Actor.Clone(),
+		resources: audience, grantResources: grantedResources, resourcesSet: true}
 	if len(scope) != len(granted) {
 		is.refreshScope = granted
 	}

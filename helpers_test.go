@@ -229,6 +229,7 @@ func newTestEnv(t *testing.T, options ...envOption) *testEnv {
 	mux.Handle("/revoke", nethttp.Revoke(srv))
 	mux.Handle("/introspect", nethttp.Introspect(srv))
 	mux.Handle("/device_authorization", nethttp.DeviceAuthorization(srv))
+	mux.Handle("/par", nethttp.PushedAuthorization(srv))
 	return &testEnv{t: t, model: m, srv: srv, echo: e, mux: mux, clock: clock}
 }
 

@@ -2,10 +2,7 @@ package oauth2server
 
 import (
 	"context"
-	stderrors "errors"
 	"net/http"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
@@ -24,21 +21,28 @@ type IntrospectionResponse struct {
 	// Username is left empty by oauth2server: a Token stores the user's id
 	// (Subject), not the login name. Fill it before writing if needed.
 	Username string `json:"username,omitempty"`
-	// TokenType is "Bearer" for access tokens and empty for refresh tokens,
-	// which have no token type (RFC 6749 §5.1): a resource server must never
-	// accept a response without token_type "Bearer".
+	// TokenType is "Bearer" for access tokens ("DPoP" for DPoP-bound
+	// ones) and empty for refresh tokens, which have no token type (RFC
+	// 6749 §5.1): a resource server must never accept a response without
+	// token_type "Bearer" or "DPoP".
 	TokenType string `json:"token_type,omitempty"`
 	ExpiresAt int64  `json:"exp,omitempty"`
 	IssuedAt  int64  `json:"iat,omitempty"`
 	NotBefore int64  `json:"nbf,omitempty"`
 	// Subject is the user id, or the client id when no user is involved.
-	Subject  string `json:"sub,omitempty"`
-	Audience string `json:"aud,omitempty"`
-	Issuer   string `json:"iss,omitempty"`
-	JTI      string `json:"jti,omitempty"`
+	Subject string `json:"sub,omitempty"`
+	// Audience is the token's audience: its resources (RFC 8707), the
+	// target of a token exchange (RFC 8693), or the default audience
+	// ([Options.Audience]) when it has neither.
+	Audience Audience `json:"aud,omitempty"`
+	Issuer   string   `json:"iss,omitempty"`
+	JTI      string   `json:"jti,omitempty"`
 	// Act is who acts for the token's subject, the "act" claim of a
 	// delegation (RFC 8693 §4.1, R-159).
 	Act *Actor `json:"act,omitempty"`
+	// Confirmation is the cnf of a DPoP-bound access token, whose
+	// TokenType is then "DPoP" (RFC 9449 §6.2).
+	Confirmation *Confirmation `json:"cnf,omitempty"`
 
 	// Token is the introspected token; nil when inactive. Not serialized.
 	Token *Token `json:"-"`
@@ -69,6 +73,9 @@ func (s *Server) Introspect(r *http.Request) (*IntrospectionResponse, error) {
 	}
 	client, authenticated, err := s.authenticateClient(ctx, r, p)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.profileClient(client, authenticated); err != nil {
 		return nil, err
 	}
 	if !authenticated {
@@ -126,16 +133,17 @@ func (s *Server) introspect(ctx context.Context, caller *Client, token, hint str
 func (s *Server) introspectAccessToken(ctx context.Context, _ *Client, token string) (*IntrospectionResponse, error) {
 	if s.jwtAccess && looksLikeJWT(token) {
 		c, err := s.parseJWTAccessToken(token, 0)
-		if err != nil && stderrors.Is(err, jwt.ErrTokenInvalidAudience) {
-			// A token this server exchanged for another resource server
-			// is active, with its aud for the caller to check.
-			c, err = s.exchangedJWT(ctx, token)
-		}
 		if err != nil {
 			if oerrors.IsServerError(err) {
 				return nil, err
 			}
 			return nil, nil // not ours, forged or expired: keep looking
+		}
+		// An audience this server never issues (R-98) is no token of
+		// ours; a token it exchanged for another resource server is
+		// active, with its aud for the caller to check.
+		if ok, err := s.issuedAudience(ctx, token, c); err != nil || !ok {
+			return nil, err
 		}
 		revoked, err := s.jtis.IsJTIRevoked(ctx, c.ID)
 		if err != nil {
@@ -208,6 +216,11 @@ func (s *Server) introspectRefreshToken(ctx context.Context, caller *Client, tok
 func (s *Server) activeAccess(tok *Token) *IntrospectionResponse {
 	resp := s.describe(tok, tok.Scope)
 	resp.TokenType = "Bearer"
+	if tok.DPoPJKT != "" {
+		// R-175: the resource server learns the key it must see proved.
+		resp.TokenType = DPoPScheme
+		resp.Confirmation = &Confirmation{JKT: tok.DPoPJKT}
+	}
 	resp.ExpiresAt = tok.AccessTokenExpiresAt.Unix()
 	return resp
 }
@@ -223,14 +236,11 @@ func (s *Server) describe(tok *Token, scope []string) *IntrospectionResponse {
 		Scope:    FormatScope(scope),
 		ClientID: tok.ClientID,
 		Subject:  sub,
-		Audience: s.opts.Audience,
+		Audience: s.tokenAudience(tok),
 		Issuer:   s.opts.Issuer,
 		JTI:      tok.ID,
 		Act:      tok.Actor,
 		Token:    tok,
-	}
-	if tok.Audience != "" {
-		resp.Audience = tok.Audience
 	}
 	if !tok.IssuedAt.IsZero() {
 		resp.IssuedAt = tok.IssuedAt.Unix()

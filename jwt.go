@@ -38,6 +38,15 @@ type accessTokenClaims struct {
 	ClientID string           `json:"client_id"`
 	Scope    string           `json:"scope,omitempty"`
 	Act      *Actor           `json:"act,omitempty"`
+	// Cnf binds a DPoP-bound token to its key (RFC 9449 §6.1).
+	Cnf *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the cnf claim of a sender-constrained token (RFC 7800
+// §3.1) and of its introspection (RFC 9449 §6.2).
+type Confirmation struct {
+	// JKT is the JWK SHA-256 thumbprint of the DPoP key (RFC 9449 §6.1).
+	JKT string `json:"jkt"`
 }
 
 func unixDate(sec int64) *jwt.NumericDate {
@@ -95,7 +104,10 @@ func (s *Server) signAccessToken(tok *Token) (string, error) {
 		sub = tok.ClientID
 	}
 	aud := s.opts.Audience
-	if tok.Audience != "" {
+	switch {
+	case len(tok.Resources) > 0:
+		aud = "" // the resources (RFC 8707, R-184)
+	case tok.Audience != "":
 		aud = tok.Audience // the target of a token exchange
 	}
 	var stack [512]byte
@@ -120,16 +132,34 @@ func (s *Server) signAccessToken(tok *Token) (string, error) {
 }
 
 // appendAccessTokenClaims appends the JSON claims of tok (RFC 9068 §2.2),
-// the members of accessTokenClaims in their order, aud as an array, and
-// the act claim of a delegation (RFC 8693 §4.1).
+// the members of accessTokenClaims in their order, and the act claim of a
+// delegation (RFC 8693 §4.1). aud is the token's one audience, the default
+// or an exchange's target, as an array of one; with aud "", the token's
+// resources (RFC 8707, R-184): a string for one, an array for several.
 func appendAccessTokenClaims(b []byte, iss, sub, aud string, tok *Token) ([]byte, error) {
 	b = append(b, `{"iss":`...)
 	b = appendJSONString(b, iss)
 	b = append(b, `,"sub":`...)
 	b = appendJSONString(b, sub)
-	b = append(b, `,"aud":[`...)
-	b = appendJSONString(b, aud)
-	b = append(b, `],"exp":`...)
+	switch {
+	case aud != "":
+		b = append(b, `,"aud":[`...)
+		b = appendJSONString(b, aud)
+		b = append(b, ']')
+	case len(tok.Resources) == 1:
+		b = append(b, `,"aud":`...)
+		b = appendJSONString(b, tok.Resources[0])
+	default:
+		b = append(b, `,"aud":[`...)
+		for i, r := range tok.Resources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, r)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"exp":`...)
 	b = strconv.AppendInt(b, tok.AccessTokenExpiresAt.Unix(), 10)
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, tok.IssuedAt.Unix(), 10)
@@ -148,6 +178,11 @@ func appendAccessTokenClaims(b []byte, iss, sub, aud string, tok *Token) ([]byte
 		}
 		b = append(b, `,"act":`...)
 		b = append(b, act...)
+	}
+	if tok.DPoPJKT != "" {
+		b = append(b, `,"cnf":{"jkt":`...)
+		b = appendJSONString(b, tok.DPoPJKT)
+		b = append(b, '}')
 	}
 	return append(b, '}'), nil
 }
@@ -179,8 +214,8 @@ func (s *Server) parseJWTAccessToken(raw string, leeway time.Duration) (*accessT
 	default:
 		return nil, errTokenInvalid.WithCause(err)
 	}
-	if claims.ID == "" || claims.ClientID == "" || claims.Subject == "" {
-		return nil, errTokenInvalid.WithCause(stderrors.New("jti, client_id or sub missing"))
+	if claims.ID == "" || claims.ClientID == "" || claims.Subject == "" || len(claims.Audience) == 0 {
+		return nil, errTokenInvalid.WithCause(stderrors.New("jti, client_id, sub or aud missing"))
 	}
 	return claims, nil
 }
@@ -194,7 +229,9 @@ func (s *Server) newJWTParser(leeway time.Duration) *jwt.Parser {
 		// with a public key as secret (RFC 9068 §4).
 		jwt.WithValidMethods(s.jwt.algs),
 		jwt.WithIssuer(s.opts.Issuer),
-		jwt.WithAudience(s.opts.Audience),
+		// aud is checked by the caller: the default audience, or the
+		// resource the token is verified for (RFC 8707); introspection
+		// reports it (R-184).
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(leeway),
@@ -222,8 +259,10 @@ func (s *Server) jwtKeyFunc(t *jwt.Token) (any, error) {
 	return k.public, nil
 }
 
-// claimsToken converts verified claims into a Token; its Audience is set
-// when aud is not defaultAud.
+// claimsToken converts verified claims into a Token. An aud other than
+// the default audience is the token's Resources (R-184), and when it is
+// one value also its Audience (the target of a token exchange): a JWT
+// does not say which of the two restricted it.
 func claimsToken(raw string, c *accessTokenClaims, defaultAud string) (*Token, error) {
 	scope, err := ParseScope(c.Scope)
 	if err != nil {
@@ -245,6 +284,12 @@ func claimsToken(raw string, c *accessTokenClaims, defaultAud string) (*Token, e
 		IssuedAt:             time.Unix(c.IssuedAt, 0),
 		Actor:                c.Act,
 	}
+	if c.Cnf != nil {
+		tok.DPoPJKT = c.Cnf.JKT
+	}
+	if len(c.Audience) != 1 || c.Audience[0] != defaultAud {
+		tok.Resources = c.Audience // R-184: a resource-restricted token
+	}
 	if len(c.Audience) == 1 && c.Audience[0] != defaultAud {
 		tok.Audience = c.Audience[0]
 	}
@@ -253,14 +298,18 @@ func claimsToken(raw string, c *accessTokenClaims, defaultAud string) (*Token, e
 
 // verifyJWTAccessToken verifies a JWT access token as a resource server
 // must (RFC 9068 §4): signature with one of our keys and the algorithm
-// pinned, typ, exact iss, aud, exp and iat with [JWTOptions.Leeway], then
-// the jti deny-list. The result has no GrantID and no refresh token.
-func (s *Server) verifyJWTAccessToken(ctx context.Context, raw string) (*Token, error) {
+// pinned, typ, exact iss, aud naming audience ("" for the default), exp
+// and iat with [JWTOptions.Leeway], then the jti deny-list. The result has
+// no GrantID and no refresh token.
+func (s *Server) verifyJWTAccessToken(ctx context.Context, raw, audience string) (*Token, error) {
 	if !s.jwtAccess {
 		return nil, errTokenInvalid
 	}
 	c, err := s.parseJWTAccessToken(raw, s.opts.JWT.Leeway)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkAudience(nil, c.Audience, audience); err != nil {
 		return nil, err
 	}
 	revoked, err := s.jtis.IsJTIRevoked(ctx, c.ID)

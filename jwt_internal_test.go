@@ -29,17 +29,22 @@ func TestAppendAccessTokenClaims(t *testing.T) {
 		{"ok, characters JSON escapes", &Token{ID: "j\"t\\i", ClientID: "a<b>&c\u2028\n", Scope: []string{"x"}}, "u\x01\xff\u2029"},
 		{"ok, a delegation's act claim (R-159)", &Token{ID: "jti-3", ClientID: "app", Scope: []string{"read"},
 			Actor: &Actor{Subject: "svc-a", ClientID: "app", Actor: &Actor{Subject: "svc-b", Issuer: "https://idp.example"}}}, "user-1"},
+		{"ok, DPoP-bound (R-175)", &Token{ID: "j", ClientID: "c", DPoPJKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}, "u"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.tok.IssuedAt = now
 			tc.tok.AccessTokenExpiresAt = now.Add(time.Hour)
 			got, err := appendAccessTokenClaims(nil, "https://as.example.com", tc.sub, "https://api.example.com", tc.tok)
 			require.NoError(t, err)
-			want, err := json.Marshal(&accessTokenClaims{
+			claims := &accessTokenClaims{
 				Issuer: "https://as.example.com", Subject: tc.sub, Audience: jwt.ClaimStrings{"https://api.example.com"},
 				Expiry: now.Add(time.Hour).Unix(), IssuedAt: now.Unix(), ID: tc.tok.ID, ClientID: tc.tok.ClientID,
 				Scope: FormatScope(tc.tok.Scope), Act: tc.tok.Actor,
-			})
+			}
+			if tc.tok.DPoPJKT != "" {
+				claims.Cnf = &Confirmation{JKT: tc.tok.DPoPJKT}
+			}
+			want, err := json.Marshal(claims)
 			require.NoError(t, err)
 			assert.Equal(t, string(want), string(got))
 		})

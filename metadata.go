@@ -21,6 +21,9 @@ type Endpoints struct {
 	// DeviceAuthorization is the device authorization endpoint (RFC 8628
 	// §4), listed only when the device grant is enabled.
 	DeviceAuthorization string
+	// PushedAuthorization is the PAR endpoint (RFC 9126 §5), listed only
+	// when [Server.PushedAuthorizationEnabled].
+	PushedAuthorization string
 	// UserInfo and EndSession are the OpenID Connect UserInfo (OIDC Core
 	// §5.3) and end session (RP-Initiated Logout §2) endpoints; only with
 	// Options.OpenID.
@@ -49,6 +52,9 @@ type Metadata struct {
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint,omitempty"`
+	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint,omitempty"`
+	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests,omitempty"`
 
 	// The JWS algorithms of client assertions (private_key_jwt,
 	// client_secret_jwt) at each endpoint (RFC 8414 §2).
@@ -95,7 +101,7 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 	for name, v := range map[string]string{
 		"Authorization": ep.Authorization, "Token": ep.Token, "Revocation": ep.Revocation,
 		"Introspection": ep.Introspection, "JWKS": ep.JWKS, "DeviceAuthorization": ep.DeviceAuthorization,
-		"UserInfo": ep.UserInfo, "EndSession": ep.EndSession,
+		"UserInfo": ep.UserInfo, "EndSession": ep.EndSession, "PushedAuthorization": ep.PushedAuthorization,
 	} {
 		if v == "" {
 			continue
@@ -166,6 +172,15 @@ func (s *Server) Metadata(ep Endpoints) (*Metadata, error) {
 		}
 	}
 	s.addAssertionMetadata(m)
+	if ep.PushedAuthorization != "" {
+		if !s.PushedAuthorizationEnabled() {
+			return nil, errorf("a PAR endpoint is given but the Server does not serve pushed authorization requests")
+		}
+		m.PushedAuthorizationRequestEndpoint = ep.PushedAuthorization
+		m.RequirePushedAuthorizationRequests = s.opts.PAR.Require
+	}
+	m.DPoPSigningAlgValuesSupported = s.DPoPAlgorithms() // RFC 9449 §5.1, R-180
+	s.addProfileMetadata(m)
 	s.addOpenIDMetadata(m, ep)
 	return m, nil
 }

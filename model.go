@@ -83,6 +83,14 @@ type Client struct {
 	// (RS256, ES256 or EdDSA; OIDC Registration §2). Optional. Default
 	// RS256. A key of that algorithm must be among Options.SigningKeys.
 	IDTokenSignedResponseAlg string
+	// DPoPBoundAccessTokens refuses this client's token requests without
+	// a DPoP proof (RFC 9449 §5.2, R-174), as [DPoPOptions.Require] does
+	// for all clients. It needs [Options.DPoP].
+	DPoPBoundAccessTokens bool
+	// RequirePushedAuthorizationRequests refuses this client's
+	// authorization requests that do not come through the PAR endpoint
+	// (RFC 9126 §6, R-167), as [PAROptions.Require] does for all clients.
+	RequirePushedAuthorizationRequests bool
 	// Extra holds model-specific data; oauth2server does not read it.
 	Extra map[string]any
 }
@@ -166,6 +174,19 @@ type Token struct {
 	// delegation (RFC 8693 §4.1); nil when nobody does. Store and return
 	// it unchanged.
 	Actor *Actor
+	// DPoPJKT is the JWK SHA-256 thumbprint (RFC 7638) of the DPoP key
+	// the access token is bound to (RFC 9449 §6); empty for a bearer
+	// token. A public client's refresh token is bound to it too.
+	DPoPJKT string
+	// Resources are the resource indicators (RFC 8707) the access token
+	// is for, its audience; nil for a token of the default audience
+	// ([Options.Audience]).
+	Resources []string
+	// RefreshTokenResources are the resources of the refresh token when
+	// they differ from Resources, which happens when a request narrowed the
+	// access token's audience (R-183: the refresh token keeps the grant).
+	// Nil means the same as Resources.
+	RefreshTokenResources []string
 	// Extra holds extended attributes. They are included in the token
 	// response only with [Options.AllowExtendedTokenAttributes].
 	Extra map[string]any
@@ -201,6 +222,12 @@ type AuthorizationCode struct {
 	// OpenID is the OpenID Connect authentication this belongs to; nil
 	// for plain OAuth. Store and return it unchanged.
 	OpenID *OpenIDSession
+	// DPoPJKT is the dpop_jkt of the authorization request (RFC 9449
+	// §10): the token request must prove this key. Empty when unbound.
+	DPoPJKT string
+	// Resources are the resource indicators (RFC 8707) of the
+	// authorization request, granted with the code.
+	Resources []string
 	// Extra holds model-specific data; oauth2server does not read it.
 	Extra map[string]any
 }

@@ -203,7 +203,7 @@ func (s *Server) CheckLogin(ar *AuthorizeRequest, user *User, auth Authenticatio
 	o := ar.OpenID
 	need := user == nil
 	if o != nil && user != nil {
-		if o.HasPrompt(PromptLogin) || o.HasPrompt(PromptSelectAccount) || o.MaxAge == 0 {
+		if ar.LoginSatisfies() && !ar.loggedInSincePush(auth) {
 			need = true
 		}
 		if o.MaxAge > 0 && (auth.Time.IsZero() || s.now().Sub(auth.Time) > o.MaxAge) {
@@ -246,10 +246,20 @@ func (ar *AuthorizeRequest) MustAskConsent() bool {
 
 // LoginSatisfies reports whether the request asks for a login that the
 // next login satisfies: prompt=login, prompt=select_account or max_age=0,
-// which [AuthorizeRequest.LoginReturnQuery] removes.
+// which [AuthorizeRequest.LoginReturnQuery] removes. A pushed request
+// keeps them; a login after the push satisfies them.
 func (ar *AuthorizeRequest) LoginSatisfies() bool {
 	o := ar.OpenID
 	return o != nil && (o.HasPrompt(PromptLogin) || o.HasPrompt(PromptSelectAccount) || o.MaxAge == 0)
+}
+
+// loggedInSincePush reports whether the user of a pushed request logged in
+// after it was pushed: that login satisfies prompt=login, select_account
+// and max_age=0, which stay in the stored request when the user comes back
+// from the login page (whole seconds, as login times often are).
+func (ar *AuthorizeRequest) loggedInSincePush(auth Authentication) bool {
+	return ar.RequestURI != "" && !auth.Time.IsZero() &&
+		!auth.Time.Truncate(time.Second).Before(ar.pushedAt.Truncate(time.Second))
 }
 
 // LoginReturnQuery returns the query of the request for the login page to
@@ -257,7 +267,12 @@ func (ar *AuthorizeRequest) LoginSatisfies() bool {
 // prompt values login and select_account, which that login satisfies, are
 // removed, as is a max_age of 0, so that coming back does not ask for the
 // login again; a positive max_age stays, and the fresh login satisfies it.
+// A pushed request comes back as its client_id and request_uri
+// ([AuthorizeRequest.Query]); a login after the push satisfies it.
 func (ar *AuthorizeRequest) LoginReturnQuery() string {
+	if ar.RequestURI != "" {
+		return ar.Query()
+	}
 	v := make(url.Values, len(ar.Params))
 	for k, val := range ar.Params {
 		v.Set(k, val)

@@ -78,7 +78,7 @@ func TestOpenIDRequestValidation(t *testing.T) {
 		"nok, claims not JSON":        {url.Values{"claims": {"{"}}, "invalid_request", false},
 		"nok, claims trailing data":   {url.Values{"claims": {"{} {}"}}, "invalid_request", false},
 		"nok, request object":         {url.Values{"request": {"eyJ.x.y"}}, "request_not_supported", false},
-		"nok, request_uri":            {url.Values{"request_uri": {"urn:x"}}, "request_uri_not_supported", false},
+		"nok, request_uri not pushed": {url.Values{"request_uri": {"urn:x"}}, "invalid_request_uri", true},
 		"nok, id_token_hint forged":   {url.Values{"id_token_hint": {"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."}}, "invalid_request", false},
 		"nok, response_mode unknown":  {url.Values{"response_mode": {"jwt"}}, "invalid_request", true},
 	} {

@@ -137,8 +137,16 @@ type Options struct {
 	// Audience is the "aud" claim of JWT access tokens: the default
 	// resource indicator (RFC 9068 §3), checked by the verifier. Required
 	// with JWT; for opaque tokens it is only reported by introspection when
-	// set.
+	// set. A token requested for resources (Resources) has those as its
+	// audience instead.
 	Audience string
+	// Resources are the resource indicators (RFC 8707), absolute URIs
+	// without fragment, that every client may request tokens for with the
+	// resource parameter; such a token's audience is the resources named.
+	// A model implementing [ResourceValidator] decides per client instead.
+	// Optional. Default none: a resource parameter is invalid_target. See
+	// docs/resources.md.
+	Resources []string
 	// AllowEmptyState accepts authorization requests without a state
 	// parameter. Optional. Default false: state is required, because it is
 	// the client's CSRF defence on its redirect URI (RFC 6749 §10.12) and
@@ -191,6 +199,27 @@ type Options struct {
 	// JWTs of trusted issuers in token exchange. Optional. The zero value
 	// is the default (see [AssertionOptions]).
 	Assertions AssertionOptions
+
+	// Profile enforces a security profile as a whole: [ProfileFAPI2], the
+	// FAPI 2.0 Security Profile, sets what it requires (PAR, PKCE, DPoP,
+	// no refresh token rotation, TLS with an https Issuer) and makes [New]
+	// refuse any option that relaxes it, naming the rule; see docs/fapi.md.
+	// Optional. Default "": none.
+	Profile Profile
+
+	// DPoP turns on sender-constrained access tokens (RFC 9449): a token
+	// request with a valid DPoP proof gets a token bound to the proof's
+	// key, and resource servers require a proof of that key with it; see
+	// docs/dpop.md. Optional. Default nil: the authorization server
+	// ignores DPoP headers and issues bearer tokens (RFC 9449 §5: the
+	// client learns it from token_type).
+	DPoP *DPoPOptions
+
+	// PAR configures pushed authorization requests (RFC 9126), served
+	// when the model implements [PushedAuthorizationRequestModel]; see
+	// docs/par.md. Optional. The zero value is the default (see
+	// [PAROptions]).
+	PAR PAROptions
 
 	// Device configures the device authorization grant (RFC 8628).
 	// Optional. The grant is enabled when Device.VerificationURI is set and
@@ -260,6 +289,14 @@ type TokenRequest struct {
 	Params map[string]string
 	// Scope is the parsed scope parameter, nil when absent.
 	Scope []string
+	// DPoPJKT is the JWK thumbprint of the request's valid DPoP proof (RFC
+	// 9449), to which the issued token is bound; empty without a proof.
+	DPoPJKT string
+	// Resources are the resource parameters (RFC 8707), checked for syntax
+	// and, except for the authorization_code and refresh_token grants, which
+	// check them against the grant, allowed for the client. They become the
+	// access token's audience.
+	Resources []string
 	// HTTPRequest is the underlying request.
 	HTTPRequest *http.Request
 }

@@ -25,7 +25,8 @@ type ErrorBody struct {
 // the token, revocation, introspection or device authorization endpoint,
 // and sets the response headers on h: those of [SetJSONHeaders] always,
 // WWW-Authenticate: Basic with every invalid_client (401, RFC 6749 §5.2,
-// RFC 7662 §2.3), Retry-After when throttled and Allow with a 405. A cause
+// RFC 7662 §2.3), Retry-After when throttled, Allow with a 405 and
+// DPoP-Nonce with use_dpop_nonce (RFC 9449 §8). A cause
 // that is not an *errors.Error becomes server_error; its text is logged,
 // never sent.
 //
@@ -52,6 +53,10 @@ func (s *Server) PrepareError(h http.Header, r *http.Request, err error) (int, *
 	}
 	if secs := e.RetryAfterSeconds(); secs > 0 {
 		h.Set("Retry-After", strconv.FormatInt(secs, 10))
+	}
+	if e.Code == oerrors.ErrUseDPoPNonce.Code {
+		// RFC 9449 §8: the nonce to use comes with the error.
+		h.Set("DPoP-Nonce", s.DPoPNonce())
 	}
 	if status == http.StatusMethodNotAllowed {
 		// RFC 9110 §15.5.6: a 405 lists the allowed methods.

@@ -44,8 +44,11 @@ func (s *Server) Revoke(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	client, _, err := s.authenticateClient(ctx, r, p)
+	client, authenticated, err := s.authenticateClient(ctx, r, p)
 	if err != nil {
+		return err
+	}
+	if err := s.profileClient(client, authenticated); err != nil {
 		return err
 	}
 	return s.revoke(ctx, client, p["token"], p["token_type_hint"])

@@ -39,6 +39,11 @@ type Server struct {
 	consents     ConsentModel
 	consentList  ConsentListModel
 	grantList    GrantListModel
+	pars         PushedAuthorizationRequestModel
+	resources    ResourceValidator
+
+	dpop *dpopConfig // nil without Options.DPoP
+	fapi bool        // Options.Profile is ProfileFAPI2
 
 	jtis RevokedJTIModel
 	// counters keeps every throttle's state: the model's CounterModel, or
@@ -89,6 +94,14 @@ type issue struct {
 	actor      *Actor
 	notAfter   time.Time
 	issuedType string
+	// jkt is the thumbprint of the DPoP key the token is bound to, "" for
+	// a bearer token.
+	jkt string
+	// resources is the audience of the access token (RFC 8707), and
+	// grantResources those of the refresh token when wider; resourcesSet
+	// says the grant decided them (codes and refresh tokens).
+	resources, grantResources []string
+	resourcesSet              bool
 }
 
 func errorf(format string, args ...any) error {
@@ -175,6 +188,9 @@ func New(model Model, opts Options) (*Server, error) {
 		return nil, err
 	}
 
+	if err := s.setupProfile(); err != nil {
+		return nil, err
+	}
 	if err := s.setupAssertions(); err != nil {
 		return nil, err
 	}
@@ -184,10 +200,22 @@ func New(model Model, opts Options) (*Server, error) {
 	if err := s.setupGrants(); err != nil {
 		return nil, err
 	}
+	if err := s.setupPAR(); err != nil {
+		return nil, err
+	}
+	if err := s.setupDPoP(); err != nil {
+		return nil, err
+	}
+	if err := s.setupResources(); err != nil {
+		return nil, err
+	}
 	if err := s.setupOpenID(); err != nil {
 		return nil, err
 	}
 	if err := s.setupJWT(); err != nil {
+		return nil, err
+	}
+	if err := s.checkProfileKeys(); err != nil {
 		return nil, err
 	}
 	if !s.CanVerifyAccessTokens() && (len(s.grants) > 0 || o.AllowImplicitGrant) {

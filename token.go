@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,6 +40,10 @@ type TokenResponse struct {
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
 	// Extra holds extended attributes ([Options.AllowExtendedTokenAttributes]).
 	Extra map[string]any `json:"-"`
+	// DPoPNonce is the DPoP nonce to send in a DPoP-Nonce header
+	// ([Server.DPoPNonce]), "" when nonces are off. Packages handlers and
+	// nethttp send it.
+	DPoPNonce string `json:"-"`
 	// Token is the issued token as saved in the model.
 	Token *Token `json:"-"`
 }
@@ -111,10 +116,37 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The DPoP proof is checked before the grant runs, so that a bad proof
+	// spends no code or refresh token (R-174).
+	proof, err := s.tokenEndpointProof(r, client)
+	if err != nil {
+		return nil, err
+	}
 	req := &TokenRequest{GrantType: gt, Client: client, Params: p, Scope: scope, HTTPRequest: r}
+	if proof != nil {
+		req.DPoPJKT = proof.JKT
+	}
+	// Token exchange reads resource and audience itself, as its target
+	// (RFC 8693 §2.1, R-157).
+	if gt != GrantTokenExchange {
+		if req.Resources, err = parseResources(form.Values(p, form.Resource)); err != nil {
+			return nil, err // R-181
+		}
+		if gt != GrantAuthorizationCode && gt != GrantRefreshToken {
+			// The grants with a stored grant check the resources against
+			// it; the others against the client, before anything is spent.
+			if err := s.allowResources(ctx, client, req.Resources); err != nil {
+				return nil, err
+			}
+		}
+	}
 	is, err := grant(ctx, req)
 	if err != nil {
 		return nil, err
+	}
+	is.jkt = req.DPoPJKT
+	if !is.resourcesSet {
+		is.resources = req.Resources
 	}
 	tok, err := s.issueToken(ctx, client, is)
 	if err != nil {
@@ -158,6 +190,9 @@ func (s *Server) readForm(r *http.Request) (form.Params, error) {
 func (s *Server) clientForGrant(ctx context.Context, r *http.Request, p map[string]string, grantType string) (*Client, error) {
 	client, authenticated, err := s.authenticateClient(ctx, r, p)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.profileClient(client, authenticated); err != nil {
 		return nil, err
 	}
 	if !client.HasGrant(grantType) {
@@ -322,6 +357,8 @@ func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*To
 		OpenID:               is.openID,
 		Audience:             is.audience,
 		Actor:                is.actor,
+		DPoPJKT:              is.jkt,
+		Resources:            is.resources,
 		Extra:                is.extra,
 	}
 	if !is.notAfter.IsZero() && is.notAfter.Before(tok.AccessTokenExpiresAt) {
@@ -345,6 +382,9 @@ func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*To
 		}
 		tok.RefreshTokenExpiresAt = now.Add(s.refreshLifetime(client))
 		tok.RefreshTokenScope = is.refreshScope
+		if !slices.Equal(is.grantResources, is.resources) && len(is.grantResources) > 0 {
+			tok.RefreshTokenResources = is.grantResources
+		}
 	}
 	if err := s.model.SaveToken(ctx, tok, client, is.user); err != nil {
 		return nil, storeError("SaveToken", err)
@@ -359,6 +399,10 @@ func (s *Server) tokenResponse(tok *Token, is *issue) *TokenResponse {
 		RefreshToken: tok.RefreshToken,
 		Scope:        FormatScope(tok.Scope),
 		Token:        tok,
+		DPoPNonce:    s.DPoPNonce(),
+	}
+	if tok.DPoPJKT != "" {
+		resp.TokenType = DPoPScheme // RFC 9449 §5
 	}
 	if d := tok.AccessTokenExpiresAt.Sub(tok.IssuedAt); d > 0 {
 		resp.ExpiresIn = int64((d + time.Second - 1) / time.Second)

@@ -185,29 +185,40 @@ func (s *Server) parseJWTAccessTokenAnyAudience(raw string) (*accessTokenClaims,
 	return claims, nil
 }
 
-// exchangedJWT verifies a JWT access token of this server whose aud is
-// not Options.Audience: only a token issued by a token exchange has one,
-// and its stored record says so (Token.Audience). Without such a record
-// (or without AccessTokenModel) it is refused.
+// exchangedJWT verifies a JWT access token of this server whatever its
+// aud, which must be one this server issues ([Server.issuedAudience]).
 func (s *Server) exchangedJWT(ctx context.Context, raw string) (*accessTokenClaims, error) {
 	c, err := s.parseJWTAccessTokenAnyAudience(raw)
 	if err != nil {
 		return nil, err
 	}
-	if slices.Contains(c.Audience, s.opts.Audience) {
-		return c, nil
-	}
-	if s.accessTokens == nil {
-		return nil, errTokenInvalid
-	}
-	rec, err := s.accessTokens.GetAccessToken(ctx, raw)
+	ok, err := s.issuedAudience(ctx, raw, c)
 	if err != nil {
-		return nil, storeError("GetAccessToken", err)
+		return nil, err
 	}
-	if rec == nil || rec.Audience == "" || len(c.Audience) != 1 || rec.Audience != c.Audience[0] {
+	if !ok {
 		return nil, errTokenInvalid
 	}
 	return c, nil
+}
+
+// issuedAudience reports whether the aud of the JWT access token raw is
+// one this server issues: the default audience or resources its client
+// may request, or the target of a token exchange, which only
+// the token's stored record says (Token.Audience): without such a record
+// (or without AccessTokenModel) that aud is refused.
+func (s *Server) issuedAudience(ctx context.Context, raw string, c *accessTokenClaims) (bool, error) {
+	if ok, err := s.knownAudience(ctx, c.ClientID, c.Audience); err != nil || ok {
+		return ok, err
+	}
+	if s.accessTokens == nil || len(c.Audience) != 1 {
+		return false, nil
+	}
+	rec, err := s.accessTokens.GetAccessToken(ctx, raw)
+	if err != nil {
+		return false, storeError("GetAccessToken", err)
+	}
+	return rec != nil && rec.Audience != "" && rec.Audience == c.Audience[0], nil
 }
 
 // ownIDToken validates an ID token of this OpenID Provider: signature

@@ -190,6 +190,9 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 		// endpoint as their audience, besides the issuer (RFC 7523 §3).
 		Assertions: oauth2server.AssertionOptions{Audiences: []string{a.issuer + tokenPath}},
 	}
+	if cfg.FAPI {
+		opts.Profile = oauth2server.ProfileFAPI2
+	}
 	if cfg.JWT {
 		opts.JWT = &oauth2server.JWTOptions{}
 	}

@@ -49,6 +49,9 @@ type appConfig struct {
 	SigningKeyFile string
 	// Dev allows generated signing keys.
 	Dev bool
+	// FAPI turns on the FAPI 2.0 Security Profile
+	// (oauth2server.ProfileFAPI2).
+	FAPI bool
 	// TrustedProxies are the reverse proxies (IP addresses or CIDR
 	// prefixes) whose X-Forwarded-For and X-Forwarded-Proto headers are
 	// believed: the login and device page throttles then count the

@@ -48,6 +48,10 @@ type RegisterConfig struct {
 	// mounted only when the device grant is enabled. Optional. Default
 	// "/device_authorization".
 	DeviceAuthorizationPath string
+	// PushedAuthorizationPath is the PAR endpoint's path (RFC 9126),
+	// mounted only when the Server serves pushed authorization requests.
+	// Optional. Default "/par".
+	PushedAuthorizationPath string
 	// JWKSPath is the JWK Set's path, mounted only when the server signs
 	// JWTs: JWT access tokens or OpenID Connect ID tokens
 	// ([oauth2server.Server.PublishesJWKS]). Optional. Default
@@ -89,7 +93,8 @@ type RegisterConfig struct {
 // Register mounts every endpoint of srv on g in one call: authorization
 // (GET, HEAD and POST, when cfg.Authorize is set), token (POST), revocation
 // (POST), introspection (POST), device authorization (POST, when the device
-// grant is enabled), the JWK Set (GET and HEAD, when the Server signs JWT
+// grant is enabled), pushed authorization requests (POST, when the Server
+// serves them), the JWK Set (GET and HEAD, when the Server signs JWT
 // access tokens or ID tokens) and the RFC 8414 metadata (GET and HEAD),
 // which lists exactly the endpoints mounted here.
 //
@@ -139,6 +144,7 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	def(&cfg.DeviceAuthorizationPath, "/device_authorization")
 	def(&cfg.UserInfoPath, "/userinfo")
 	def(&cfg.EndSessionPath, "/end_session")
+	def(&cfg.PushedAuthorizationPath, "/par")
 	abs := func(path string) string { return base.String() + path }
 
 	// Where the metadata goes, checked before anything is mounted.
@@ -171,6 +177,9 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	if srv.DeviceAuthorizationEnabled() {
 		ep.DeviceAuthorization = abs(cfg.DeviceAuthorizationPath)
 	}
+	if srv.PushedAuthorizationEnabled() {
+		ep.PushedAuthorization = abs(cfg.PushedAuthorizationPath)
+	}
 	oidc, err := openIDHandlers(g, srv, &cfg, base, &ep, authorize != nil)
 	if err != nil {
 		return err
@@ -202,6 +211,9 @@ func Register(g *echo.Group, srv *oauth2server.Server, cfg RegisterConfig) error
 	//
 	if srv.DeviceAuthorizationEnabled() {
 		g.Any(cfg.DeviceAuthorizationPath, DeviceAuthorization(srv))
+	}
+	if srv.PushedAuthorizationEnabled() {
+		g.Any(cfg.PushedAuthorizationPath, PushedAuthorization(srv))
 	}
 
 	g.Any(cfg.TokenPath, Token(srv))

@@ -25,6 +25,9 @@ func Token(srv *oauth2server.Server) echo.HandlerFunc {
 		if err != nil {
 			return writeError(c, srv, oerrors.ServerError(err))
 		}
+		if resp.DPoPNonce != "" {
+			c.Response().Header().Set("DPoP-Nonce", resp.DPoPNonce) // RFC 9449 §8.2
+		}
 		return write(c, http.StatusOK, b)
 	}
 }

@@ -80,6 +80,7 @@ type Model struct {
 	devices    deviceStore
 	counters   *counter.Store // throttle counters (counters.go), own lock
 	assertions assertionStore // assertions.go and exchange.go, own lock
+	pushed     pushedStore    // pushed authorization requests (par.go), own lock
 }
 
 // readMap is a map that readers use without a lock: a sync.Map, whose
@@ -186,6 +187,7 @@ func cloneTokenInto(box *tokenBox, t *oauth2server.Token) {
 		box.t.Scope, buf = copyInto(buf, t.Scope)
 		box.t.RefreshTokenScope, _ = copyInto(buf, t.RefreshTokenScope)
 	}
+	box.t.Resources, box.t.RefreshTokenResources = slices.Clone(t.Resources), slices.Clone(t.RefreshTokenResources)
 	box.t.OpenID = t.OpenID.Clone()
 	box.t.Actor = t.Actor.Clone()
 	box.t.Extra = maps.Clone(t.Extra)
@@ -205,6 +207,7 @@ func copyInto(buf, src []string) (dst, rest []string) {
 func cloneCode(c *oauth2server.AuthorizationCode) *oauth2server.AuthorizationCode {
 	cp := *c
 	cp.Scope = slices.Clone(c.Scope)
+	cp.Resources = slices.Clone(c.Resources)
 	cp.OpenID = c.OpenID.Clone()
 	cp.Extra = maps.Clone(c.Extra)
 	return &cp

@@ -63,6 +63,14 @@ type AuthenticateConfig struct {
 	// Default the Server's realm ([oauth2server.Options.Realm]).
 	Realm string
 
+	// Audience is the resource indicator (RFC 8707) of the protected
+	// routes: a token is accepted only if it is for this resource (its aud,
+	// or the resources it was requested for); another is invalid_token.
+	// Optional. Default the Server's default audience
+	// ([oauth2server.Options.Audience]), which the tokens requested without
+	// a resource parameter have.
+	Audience string
+
 	// ErrorHandler is called with the error of a failed authentication, an
 	// *echo.HTTPError whose Internal error is [ErrTokenMissing] or an
 	// *errors.Error (invalid_request, invalid_token, insufficient_scope,
@@ -102,6 +110,9 @@ func tokenMissing(c echo.Context, realm string) error {
 func failure(c echo.Context, f *bearer.Failure) error {
 	if f.Challenge != "" {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, f.Challenge)
+	}
+	if f.Nonce != "" {
+		c.Response().Header().Set("DPoP-Nonce", f.Nonce) // RFC 9449 §9
 	}
 	he := &echo.HTTPError{Code: f.Status, Message: f.Body, Internal: ErrTokenMissing}
 	if !f.Missing {
@@ -147,6 +158,14 @@ func Authenticate(srv *oauth2server.Server) echo.MiddlewareFunc {
 // revoked or invalid token 401 invalid_token; a token without the
 // configured Scope 403 insufficient_scope with the scope in the challenge
 // (RFC 6750 §3).
+//
+// With [oauth2server.Options.DPoP], a DPoP-bound token (RFC 9449) is
+// accepted only with "Authorization: DPoP <token>" and a DPoP header
+// proving its key for this request and this token (ath); sent as Bearer it
+// is invalid_token, and a bad proof 401 invalid_dpop_proof. Such failures
+// carry a DPoP challenge with the accepted algorithms, use_dpop_nonce a
+// DPoP-Nonce header, and a request without a token both challenges. Bearer
+// tokens keep working on the same routes.
 func AuthenticateWithConfig(config AuthenticateConfig) echo.MiddlewareFunc {
 	mw, err := config.ToMiddleware()
 	if err != nil {
@@ -159,7 +178,7 @@ func AuthenticateWithConfig(config AuthenticateConfig) echo.MiddlewareFunc {
 func (config AuthenticateConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	state := &authState{Config: bearer.Config{Server: config.Server, Realm: config.Realm, Scope: config.Scope,
 		AllowQuery: config.AllowQueryToken, AllowBody: config.AllowBodyToken,
-		ScopeHeaders: config.AddScopeHeaders, Name: "oauthmw"}, errorHandler: config.ErrorHandler}
+		ScopeHeaders: config.AddScopeHeaders, Audience: config.Audience, Name: "oauthmw"}, errorHandler: config.ErrorHandler}
 	if err := state.Check(); err != nil {
 		return nil, err
 	}

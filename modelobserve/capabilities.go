@@ -37,6 +37,8 @@ var capabilities = []capability{
 		func(l link, m oauth2server.ScopeVerifier) oauth2server.Model { return &scopeVerifier{l, m} }),
 	capabilityOf("RedirectURIValidator", []string{"ValidateRedirectURI"},
 		func(l link, m oauth2server.RedirectURIValidator) oauth2server.Model { return &redirectValidator{l, m} }),
+	capabilityOf("ResourceValidator", []string{"ValidateResource"},
+		func(l link, m oauth2server.ResourceValidator) oauth2server.Model { return &resourceValidator{l, m} }),
 	capabilityOf("ConsentModel", []string{"FindConsent", "SaveConsent", "RevokeConsent"},
 		func(l link, m oauth2server.ConsentModel) oauth2server.Model { return &consents{l, m} }),
 	capabilityOf("ConsentListModel", []string{"ListConsents"},
@@ -58,6 +60,9 @@ var capabilities = []capability{
 		func(l link, m oauth2server.TrustedIssuerModel) oauth2server.Model { return &trustedIssuers{l, m} }),
 	capabilityOf("TokenExchangeModel", []string{"AuthorizeTokenExchange"},
 		func(l link, m oauth2server.TokenExchangeModel) oauth2server.Model { return &exchangePolicies{l, m} }),
+	capabilityOf("PushedAuthorizationRequestModel", []string{"SavePushedAuthorizationRequest",
+		"GetPushedAuthorizationRequest", "ConsumePushedAuthorizationRequest"},
+		func(l link, m oauth2server.PushedAuthorizationRequestModel) oauth2server.Model { return &pushed{l, m} }),
 }
 
 // Each link below implements Model and Unwrap (from link) and one
@@ -383,5 +388,47 @@ func (l *userClaims) GetUserClaims(ctx context.Context, userID string) (map[stri
 	ctx, t := l.start(ctx, "GetUserClaims")
 	v, err := l.m.GetUserClaims(ctx, userID)
 	l.obs.End(ctx, "GetUserClaims", t, err)
+	return v, err
+}
+
+type pushed struct {
+	link
+	m oauth2server.PushedAuthorizationRequestModel
+}
+
+var _ oauth2server.PushedAuthorizationRequestModel = (*pushed)(nil)
+
+func (l *pushed) SavePushedAuthorizationRequest(ctx context.Context, req *oauth2server.PushedAuthorizationRequest) error {
+	ctx, t := l.start(ctx, "SavePushedAuthorizationRequest")
+	err := l.m.SavePushedAuthorizationRequest(ctx, req)
+	l.obs.End(ctx, "SavePushedAuthorizationRequest", t, err)
+	return err
+}
+
+func (l *pushed) GetPushedAuthorizationRequest(ctx context.Context, requestURI string) (*oauth2server.PushedAuthorizationRequest, error) {
+	ctx, t := l.start(ctx, "GetPushedAuthorizationRequest")
+	v, err := l.m.GetPushedAuthorizationRequest(ctx, requestURI)
+	l.obs.End(ctx, "GetPushedAuthorizationRequest", t, err)
+	return v, err
+}
+
+func (l *pushed) ConsumePushedAuthorizationRequest(ctx context.Context, requestURI string) (bool, error) {
+	ctx, t := l.start(ctx, "ConsumePushedAuthorizationRequest")
+	v, err := l.m.ConsumePushedAuthorizationRequest(ctx, requestURI)
+	l.obs.End(ctx, "ConsumePushedAuthorizationRequest", t, err)
+	return v, err
+}
+
+type resourceValidator struct {
+	link
+	m oauth2server.ResourceValidator
+}
+
+var _ oauth2server.ResourceValidator = (*resourceValidator)(nil)
+
+func (l *resourceValidator) ValidateResource(ctx context.Context, client *oauth2server.Client, resource string) (bool, error) {
+	ctx, t := l.start(ctx, "ValidateResource")
+	v, err := l.m.ValidateResource(ctx, client, resource)
+	l.obs.End(ctx, "ValidateResource", t, err)
 	return v, err
 }

@@ -53,11 +53,13 @@ func allCapabilities() []capabilityCheck {
 		check[oauth2server.ScopeValidator]("ScopeValidator"),
 		check[oauth2server.ScopeVerifier]("ScopeVerifier"),
 		check[oauth2server.RedirectURIValidator]("RedirectURIValidator"),
+		check[oauth2server.ResourceValidator]("ResourceValidator"),
 		check[oauth2server.ConsentModel]("ConsentModel"),
 		check[oauth2server.CounterModel]("CounterModel"),
 		check[oauth2server.DeviceCodeModel]("DeviceCodeModel"),
 		check[oauth2server.RevokedJTIModel]("RevokedJTIModel"),
 		check[oauth2server.UserClaimsModel]("UserClaimsModel"),
+		check[oauth2server.PushedAuthorizationRequestModel]("PushedAuthorizationRequestModel"),
 	}
 }
 
@@ -66,9 +68,10 @@ func allCapabilities() []capabilityCheck {
 var storageCapabilities = []string{
 	"AccessTokenModel", "RefreshTokenModel", "GrantModel", "AuthorizationCodeModel", "PasswordModel",
 	"ClientUserModel", "ConsentModel", "CounterModel", "DeviceCodeModel", "RevokedJTIModel", "UserClaimsModel",
+	"PushedAuthorizationRequestModel",
 }
 
-// full is memorymodel with the six optional hooks too: every capability.
+// full is memorymodel with the seven optional hooks too: every capability.
 // Each hook fails on a cancelled context, as memorymodel's methods do.
 type full struct{ *memorymodel.Model }
 
@@ -93,6 +96,10 @@ func (full) VerifyScope(ctx context.Context, _ *oauth2server.Token, _ []string) 
 }
 
 func (full) ValidateRedirectURI(ctx context.Context, _ string, _ *oauth2server.Client) (bool, error) {
+	return false, ctx.Err()
+}
+
+func (full) ValidateResource(ctx context.Context, _ *oauth2server.Client, _ string) (bool, error) {
 	return false, ctx.Err()
 }
 
@@ -142,7 +149,7 @@ func TestWrapKeepsCapabilities(t *testing.T) {
 	var testCases = []struct {
 		name         string
 		givenModel   oauth2server.Model
-		expectExists []string // nil: all twenty-two
+		expectExists []string // nil: all twenty-four
 	}{
 		{name: "ok, memorymodel", givenModel: mem, expectExists: storageCapabilities},
 		{name: "ok, mongomodel", givenModel: offlineMongo(t), expectExists: storageCapabilities},
@@ -310,6 +317,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	sv, _ := oauth2server.Capability[oauth2server.ScopeValidator](m)
 	sf, _ := oauth2server.Capability[oauth2server.ScopeVerifier](m)
 	rv, _ := oauth2server.Capability[oauth2server.RedirectURIValidator](m)
+	rs, _ := oauth2server.Capability[oauth2server.ResourceValidator](m)
 	co, _ := oauth2server.Capability[oauth2server.ConsentModel](m)
 	cn, _ := oauth2server.Capability[oauth2server.CounterModel](m)
 	dm, _ := oauth2server.Capability[oauth2server.DeviceCodeModel](m)
@@ -320,6 +328,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	te, _ := oauth2server.Capability[oauth2server.TokenExchangeModel](m)
 	cl, _ := oauth2server.Capability[oauth2server.ConsentListModel](m)
 	gl, _ := oauth2server.Capability[oauth2server.GrantListModel](m)
+	pr, _ := oauth2server.Capability[oauth2server.PushedAuthorizationRequestModel](m)
 
 	tok := &oauth2server.Token{AccessToken: "a", RefreshToken: "r", GrantID: "g"}
 	code := &oauth2server.AuthorizationCode{Code: "c"}
@@ -344,6 +353,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(sv.ValidateScope(ctx, client, nil, nil))
 	e2(sf.VerifyScope(ctx, tok, nil))
 	e2(rv.ValidateRedirectURI(ctx, "https://c.example/cb", client))
+	e2(rs.ValidateResource(ctx, client, "https://rs.example"))
 	e2(co.FindConsent(ctx, "c", "u"))
 	e(co.SaveConsent(ctx, &oauth2server.Consent{ClientID: "c", UserID: "u"}))
 	e(co.RevokeConsent(ctx, "c", "u"))
@@ -366,8 +376,12 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(te.AuthorizeTokenExchange(ctx, &oauth2server.TokenExchangeRequest{Client: client,
 		Subject: &oauth2server.ExchangedToken{Subject: "u"}}))
 
+	e(pr.SavePushedAuthorizationRequest(ctx, &oauth2server.PushedAuthorizationRequest{RequestURI: "p"}))
+	e2(pr.GetPushedAuthorizationRequest(ctx, "p"))
+	e2(pr.ConsumePushedAuthorizationRequest(ctx, "p"))
+
 	methods := modelobserve.Methods(m)
-	require.Len(t, methods, 37, "two methods of Model and 35 of the twenty-two capabilities")
+	require.Len(t, methods, 41, "two methods of Model and 39 of the twenty-four capabilities")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	assert.Equal(t, methods, rec.starts, "Start, once per call, in the order of the calls")
@@ -429,5 +443,5 @@ func TestMethods(t *testing.T) {
 	mem := memorymodel.New()
 	assert.Equal(t, []string{"GetClient", "SaveToken", "GetAccessToken"}, modelobserve.Methods(accessOnly{mem, mem}))
 	assert.Equal(t, []string{"GetClient", "SaveToken"}, modelobserve.Methods(onlyCore{mem}))
-	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+1+1+2+6+2+1+1+2+1)
+	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+1+1+2+6+2+1+1+2+1+3)
 }

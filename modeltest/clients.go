@@ -13,7 +13,7 @@ import (
 
 // fullClient is a client with every field set.
 func fullClient() *oauth2server.Client {
-	return &oauth2server.Client{
+	c := &oauth2server.Client{
 		ID:                       random("client-"),
 		SecretHash:               oauth2server.HashSecret("s3cret"),
 		RedirectURIs:             []string{"https://app.example/cb", "https://app.example/cb2"},
@@ -33,6 +33,9 @@ func fullClient() *oauth2server.Client {
 		TokenEndpointAuthSigningAlg: oauth2server.AlgEdDSA,
 		Extra:                       extra(),
 	}
+	c.RequirePushedAuthorizationRequests = true
+	c.DPoPBoundAccessTokens = true
+	return c
 }
 
 // assertClient checks every field of a client.
@@ -55,6 +58,9 @@ func assertClient(t *testing.T, want, got *oauth2server.Client) {
 	assert.Equal(t, want.JWKS, got.JWKS, "JWKS")
 	assert.Equal(t, want.JWKSURI, got.JWKSURI, "JWKSURI")
 	assert.Equal(t, want.TokenEndpointAuthSigningAlg, got.TokenEndpointAuthSigningAlg, "TokenEndpointAuthSigningAlg")
+	assert.Equal(t, want.RequirePushedAuthorizationRequests, got.RequirePushedAuthorizationRequests,
+		"RequirePushedAuthorizationRequests")
+	assert.Equal(t, want.DPoPBoundAccessTokens, got.DPoPBoundAccessTokens, "DPoPBoundAccessTokens")
 	assertExtra(t, want.Extra, got.Extra, "Extra")
 }
 

@@ -28,6 +28,8 @@ func fullCode() *oauth2server.AuthorizationCode {
 		GrantID:             random("grant-"),
 		IssuedAt:            n,
 		OpenID:              openIDSession(true),
+		DPoPJKT:             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
+		Resources:           []string{"https://api.example/orders", "urn:example:ledger"},
 		Extra:               extra(),
 	}
 }
@@ -48,6 +50,8 @@ func assertCode(t *testing.T, want, got *oauth2server.AuthorizationCode) {
 	assertTime(t, want.IssuedAt, got.IssuedAt, "IssuedAt")
 	assert.Equal(t, want.Revoked, got.Revoked, "Revoked")
 	assertOpenID(t, want.OpenID, got.OpenID)
+	assert.Equal(t, want.DPoPJKT, got.DPoPJKT, "DPoPJKT (R-177)")
+	assertStrings(t, want.Resources, got.Resources, "Resources (R-183)")
 	assertExtra(t, want.Extra, got.Extra, "Extra")
 }
 
@@ -90,9 +94,11 @@ func testAuthorizationCodes(t *testing.T, newSetup func(t *testing.T) Setup) {
 		saved := *want
 		saved.Scope, saved.Extra = slices.Clone(want.Scope), maps.Clone(want.Extra)
 		saved.OpenID = want.OpenID.Clone()
+		saved.Resources = slices.Clone(want.Resources)
 		require.NoError(t, m.SaveAuthorizationCode(ctx, &saved, nil, nil))
 		mutate := func(c *oauth2server.AuthorizationCode) {
 			c.Scope[0] = "admin"
+			c.Resources[0] = "https://evil.example/"
 			c.CodeChallenge, c.RedirectURI, c.ClientID = "changed", "https://evil.example/", "changed"
 			c.Revoked = true
 			c.Extra["tenant"] = "changed"

@@ -29,6 +29,7 @@ func testTokenExchange(t *testing.T, newSetup func(t *testing.T) Setup) {
 		}
 		c := fullClient()
 		c.Grants = append(c.Grants, oauth2server.GrantTokenExchange)
+		c.DPoPBoundAccessTokens = false // the Servers here have no DPoP
 		require.NoError(t, s.AddClient(ctx, c))
 		return s, m, c
 	}

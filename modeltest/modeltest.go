@@ -198,6 +198,7 @@ func capabilities() []capabilityTest {
 		{"ClientSecretModel", testClientSecrets},
 		{"TrustedIssuerModel", testTrustedIssuers},
 		{"TokenExchangeModel", testTokenExchange},
+		{"PushedAuthorizationRequestModel", testPushedRequests},
 	}
 }
 

@@ -53,6 +53,7 @@ func (e *tokenEndpoint) redeem(t *testing.T, codes oauth2server.AuthorizationCod
 	code.ClientID = e.client.ID
 	code.RedirectURI = e.client.RedirectURIs[0]
 	code.CodeChallenge = pkceChallenge
+	code.DPoPJKT = "" // the suite's Server has no DPoP
 	require.NoError(t, codes.SaveAuthorizationCode(context.Background(), code, e.client, nil))
 	status, body := e.post(t, url.Values{"grant_type": {"authorization_code"}, "code": {code.Code},
 		"redirect_uri": {code.RedirectURI}, "code_verifier": {pkceVerifier}})
@@ -90,6 +91,7 @@ func testServer(t *testing.T, newSetup func(t *testing.T) Setup) {
 		c := fullClient()
 		c.TokenEndpointAuthMethod = ""
 		c.AccessTokenLifetime, c.RefreshTokenLifetime = 0, 0
+		c.DPoPBoundAccessTokens = false // the Server has no DPoP
 		require.NoError(t, s.AddClient(ctx, c))
 		srv, err := oauth2server.New(s.Model, oauth2server.Options{})
 		require.NoError(t, err)

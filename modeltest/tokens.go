@@ -33,6 +33,9 @@ func fullToken() *oauth2server.Token {
 		OpenID:                openIDSession(false),
 		Audience:              "https://rs.example",
 		Actor:                 &oauth2server.Actor{Subject: "svc-a", ClientID: "a", Actor: &oauth2server.Actor{Subject: "svc-b", Issuer: "https://idp.example"}},
+		DPoPJKT:               "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+		Resources:             []string{"https://api.example/orders"},
+		RefreshTokenResources: []string{"https://api.example/orders", "urn:example:ledger"},
 		Extra:                 extra(),
 	}
 }
@@ -82,6 +85,7 @@ func accessOnlyToken() *oauth2server.Token {
 func copyToken(t *oauth2server.Token) *oauth2server.Token {
 	cp := *t
 	cp.Scope, cp.RefreshTokenScope = slices.Clone(t.Scope), slices.Clone(t.RefreshTokenScope)
+	cp.Resources, cp.RefreshTokenResources = slices.Clone(t.Resources), slices.Clone(t.RefreshTokenResources)
 	cp.Extra = maps.Clone(t.Extra)
 	cp.Actor = t.Actor.Clone()
 	cp.OpenID = t.OpenID.Clone()
@@ -100,6 +104,12 @@ func mutateToken(t *oauth2server.Token) {
 	}
 	if len(t.RefreshTokenScope) > 0 {
 		t.RefreshTokenScope[0] = "admin"
+	}
+	if len(t.Resources) > 0 {
+		t.Resources[0] = "https://evil.example/"
+	}
+	if len(t.RefreshTokenResources) > 0 {
+		t.RefreshTokenResources[0] = "https://evil.example/"
 	}
 	if t.Extra != nil {
 		t.Extra["tenant"] = "changed"
@@ -151,6 +161,12 @@ func assertToken(t *testing.T, want, got *oauth2server.Token, by lookup) {
 	assertOpenID(t, want.OpenID, got.OpenID)
 	assert.Equal(t, want.Audience, got.Audience, "Audience")
 	assert.Equal(t, want.Actor, got.Actor, "Actor")
+	// the DPoP binding survives the store, for introspection and
+	// the resource server's key check.
+	assert.Equal(t, want.DPoPJKT, got.DPoPJKT, "DPoPJKT")
+	// the audience and the refresh token's grant of resources.
+	assertStrings(t, want.Resources, got.Resources, "Resources")
+	assertStrings(t, want.RefreshTokenResources, got.RefreshTokenResources, "RefreshTokenResources")
 	assertTime(t, want.IssuedAt, got.IssuedAt, "IssuedAt")
 	assert.Equal(t, want.Revoked, got.Revoked, "Revoked")
 	assertExtra(t, want.Extra, got.Extra, "Extra")

@@ -42,6 +42,8 @@ type clientDoc struct {
 	JWKS                    string         `bson:"jwks,omitempty"`
 	JWKSURI                 string         `bson:"jwksUri,omitempty"`
 	AuthSigningAlg          string         `bson:"tokenEndpointAuthSigningAlg,omitempty"`
+	RequirePAR              bool           `bson:"requirePushedAuthorizationRequests,omitempty"`
+	DPoPBound               bool           `bson:"dpopBoundAccessTokens,omitempty"`
 	Extra                   map[string]any `bson:"extra,omitempty"`
 	// User is the username set with Model.SetClientUser, and ClientUser
 	// the copy of that user SetClientUser stored beside it, so that
@@ -82,12 +84,14 @@ func clientToDoc(c *oauth2server.Client) clientDoc {
 		JWKS:                    c.JWKS,
 		JWKSURI:                 c.JWKSURI,
 		AuthSigningAlg:          c.TokenEndpointAuthSigningAlg,
+		RequirePAR:              c.RequirePushedAuthorizationRequests,
+		DPoPBound:               c.DPoPBoundAccessTokens,
 		Extra:                   c.Extra,
 	}
 }
 
 func (d *clientDoc) client() *oauth2server.Client {
-	return &oauth2server.Client{
+	c := &oauth2server.Client{
 		ID:                          d.ID,
 		SecretHash:                  d.SecretHash,
 		RedirectURIs:                d.RedirectURIs,
@@ -101,11 +105,14 @@ func (d *clientDoc) client() *oauth2server.Client {
 		SubjectType:                 d.SubjectType,
 		SectorIdentifier:            d.SectorIdentifier,
 		IDTokenSignedResponseAlg:    d.IDTokenAlg,
+		Extra:                       d.Extra,
 		JWKS:                        d.JWKS,
 		JWKSURI:                     d.JWKSURI,
 		TokenEndpointAuthSigningAlg: d.AuthSigningAlg,
-		Extra:                       d.Extra,
 	}
+	c.RequirePushedAuthorizationRequests = d.RequirePAR
+	c.DPoPBoundAccessTokens = d.DPoPBound
+	return c
 }
 
 type userDoc struct {
@@ -144,7 +151,11 @@ type tokenDoc struct {
 	// Audience and Actor are those of an exchanged token (RFC 8693).
 	Audience string              `bson:"audience,omitempty"`
 	Actor    *oauth2server.Actor `bson:"actor,omitempty"`
-	Extra    map[string]any      `bson:"extra,omitempty"`
+	JKT      string              `bson:"jkt,omitempty"` // DPoP binding
+	// Resources are the token's resource indicators (RFC 8707).
+	Resources        []string       `bson:"resources,omitempty"`
+	RefreshResources []string       `bson:"refreshResources,omitempty"`
+	Extra            map[string]any `bson:"extra,omitempty"`
 	// Stub marks what a claim of an unknown token leaves (see
 	// Model.claim): a lookup that finds one finds nothing.
 	Stub bool `bson:"stub,omitempty"`
@@ -168,9 +179,12 @@ func tokenToDoc(t *oauth2server.Token) tokenDoc {
 		OpenID:          openIDToDoc(t.OpenID),
 		Audience:        t.Audience,
 		Actor:           t.Actor,
+		JKT:             t.DPoPJKT,
+		Resources:       t.Resources,
 		Extra:           t.Extra,
 		ExpiresAt:       t.AccessTokenExpiresAt,
 	}
+	d.RefreshResources = t.RefreshTokenResources
 	if !t.RefreshTokenExpiresAt.IsZero() {
 		at := t.RefreshTokenExpiresAt
 		d.RefreshExpiresAt = &at
@@ -208,8 +222,11 @@ func (d *tokenDoc) token(accessToken, refreshToken string) *oauth2server.Token {
 		OpenID:               d.OpenID.session(),
 		Audience:             d.Audience,
 		Actor:                d.Actor,
+		DPoPJKT:              d.JKT,
+		Resources:            d.Resources,
 		Extra:                d.Extra,
 	}
+	t.RefreshTokenResources = d.RefreshResources
 	if d.RefreshExpiresAt != nil {
 		t.RefreshTokenExpiresAt = *d.RefreshExpiresAt
 	}
@@ -230,6 +247,8 @@ type codeDoc struct {
 	IssuedAt            time.Time      `bson:"issuedAt"`
 	Revoked             bool           `bson:"revoked"`
 	OpenID              *openIDDoc     `bson:"openid,omitempty"`
+	JKT                 string         `bson:"jkt,omitempty"` // dpop_jkt
+	Resources           []string       `bson:"resources,omitempty"`
 	Extra               map[string]any `bson:"extra,omitempty"`
 	// Stub marks what a claim of an unknown code leaves (see
 	// Model.claim): a lookup that finds one finds nothing.
@@ -250,6 +269,8 @@ func codeToDoc(c *oauth2server.AuthorizationCode) codeDoc {
 		IssuedAt:            c.IssuedAt,
 		Revoked:             c.Revoked,
 		OpenID:              openIDToDoc(c.OpenID),
+		JKT:                 c.DPoPJKT,
+		Resources:           c.Resources,
 		Extra:               c.Extra,
 	}
 }
@@ -268,6 +289,8 @@ func (d *codeDoc) code(code string) *oauth2server.AuthorizationCode {
 		IssuedAt:            d.IssuedAt,
 		Revoked:             d.Revoked,
 		OpenID:              d.OpenID.session(),
+		DPoPJKT:             d.JKT,
+		Resources:           d.Resources,
 		Extra:               d.Extra,
 	}
 }

@@ -23,9 +23,9 @@ import (
 //   - tokens, codes: {userId, clientId} and clientId; consents: {user,
 //     client} and client: for grant management ([Model.ListGrants],
 //     [Model.ListConsents]).
-//   - tokens, codes, grants, claims, revoked_jtis, devices, counters:
-//     expiresAt as a TTL index (expireAfterSeconds 0), so the server
-//     deletes expired items.
+//   - tokens, codes, grants, claims, revoked_jtis, devices, counters,
+//     pushed_requests: expiresAt as a TTL index (expireAfterSeconds 0),
+//     so the server deletes expired items.
 //
 // A server that does not implement TTL indexes (FerretDB) refuses them;
 // EnsureIndexes then carries on without them and [Model.TTLIndexes]
@@ -189,12 +189,12 @@ func (m *Model) TTLIndexes() bool { return m.ttl.Load() }
 
 // expiring lists the collections whose documents carry expiresAt.
 func (m *Model) expiring() []*mongo.Collection {
-	return []*mongo.Collection{m.tokens, m.codes, m.grants, m.claims, m.jtis, m.devices, m.counters}
+	return []*mongo.Collection{m.tokens, m.codes, m.grants, m.claims, m.jtis, m.devices, m.counters, m.pushed}
 }
 
 // DeleteExpired deletes every token, code, grant tombstone, claim, JTI
-// deny-list entry, device request and counter slot whose expiresAt passed,
-// and returns how many documents it deleted. It is what
+// deny-list entry, device request, counter slot and pushed request whose
+// expiresAt passed, and returns how many documents it deleted. It is what
 // TTL indexes do; run it periodically where they are missing. A token is
 // deleted only when both its access and refresh token expired, so that
 // reuse of a rotated refresh token is detected until then.

@@ -42,6 +42,9 @@
 //	              client assertions and assertion grants (assertions.go)
 //	exchange_policies
 //	              token exchange rules, _id = client id (exchange.go)
+//	pushed_requests
+//	              pushed authorization requests, _id = digest of the
+//	              request_uri; consumed by a claim ("p:")
 package mongomodel
 
 import (
@@ -156,6 +159,8 @@ type Model struct {
 	opts Options
 
 	clients, users, tokens, codes, grants, claims, jtis, devices, consents, counters *mongo.Collection
+	// pushed holds pushed authorization requests (par.go).
+	pushed *mongo.Collection
 
 	ttl atomic.Bool // TTL indexes exist (set by EnsureIndexes)
 
@@ -212,6 +217,7 @@ func New(db *mongo.Database, opts Options) *Model {
 		devices:  c("devices"),
 		consents: c("consents"),
 		counters: c("counters"),
+		pushed:   c("pushed_requests"),
 	}
 }
 

@@ -23,6 +23,9 @@ func Token(srv *oauth2server.Server) http.Handler {
 			writeError(w, r, srv, oerrors.ServerError(err))
 			return
 		}
+		if resp.DPoPNonce != "" {
+			w.Header().Set("DPoP-Nonce", resp.DPoPNonce) // RFC 9449 §8.2
+		}
 		write(w, http.StatusOK, b)
 	})
 }

@@ -49,8 +49,9 @@ func newServer(t *testing.T) *oauth2server.Server {
 	ctx := context.Background()
 	require.NoError(t, m.AddClient(ctx, &oauth2server.Client{ID: "app", SecretHash: oauth2server.HashSecret("app-secret"),
 		Grants: []string{oauth2server.GrantClientCredentials, oauth2server.GrantDeviceCode, oauth2server.GrantRefreshToken,
-			oauth2server.GrantPassword},
-		Scopes: []string{"read", "write"}, Introspect: true}))
+			oauth2server.GrantPassword, oauth2server.GrantAuthorizationCode},
+		RedirectURIs: []string{"https://app.example/cb"},
+		Scopes:       []string{"read", "write"}, Introspect: true}))
 	require.NoError(t, m.AddUser(ctx, &oauth2server.User{ID: "alice", Username: "alice"}, oauth2server.HashSecret("pw")))
 	for _, tok := range []*oauth2server.Token{
 		{AccessToken: goodToken, AccessTokenExpiresAt: testNow.Add(time.Hour), Scope: []string{"read", "write"}, ClientID: "app", UserID: "alice"},
@@ -104,9 +105,10 @@ func netMount(t *testing.T, srv *oauth2server.Server) http.Handler {
 	mux.Handle("/revoke", nethttp.Revoke(srv))
 	mux.Handle("/introspect", nethttp.Introspect(srv))
 	mux.Handle("/device_authorization", nethttp.DeviceAuthorization(srv))
+	mux.Handle("/par", nethttp.PushedAuthorization(srv))
 	meta, err := nethttp.MetadataConfig{Server: srv, Endpoints: oauth2server.Endpoints{
 		Token: testIssuer + "/token", Revocation: testIssuer + "/revoke", Introspection: testIssuer + "/introspect",
-		DeviceAuthorization: testIssuer + "/device_authorization"}}.ToHandler()
+		DeviceAuthorization: testIssuer + "/device_authorization", PushedAuthorization: testIssuer + "/par"}}.ToHandler()
 	require.NoError(t, err)
 	mux.Handle("GET /.well-known/oauth-authorization-server", meta)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +134,8 @@ func normalize(t *testing.T, body string) string {
 	}
 	var m map[string]any
 	require.NoError(t, json.Unmarshal([]byte(body), &m), body)
-	for _, k := range []string{"access_token", "refresh_token", "device_code", "user_code", "verification_uri_complete"} {
+	for _, k := range []string{"access_token", "refresh_token", "device_code", "user_code", "verification_uri_complete",
+		"request_uri"} {
 		if _, ok := m[k]; ok {
 			m[k] = "<" + k + ">"
 		}
@@ -194,6 +197,16 @@ func TestParityWithEcho(t *testing.T) {
 			whenBody: "token=" + goodToken, whenAuth: badBasic, expectStatus: http.StatusUnauthorized},
 		{name: "ok, device authorization", whenMethod: http.MethodPost, whenPath: "/device_authorization", whenContentType: formType,
 			whenBody: "scope=read", whenAuth: basic, expectStatus: http.StatusOK},
+		{name: "ok, pushed authorization request", whenMethod: http.MethodPost, whenPath: "/par", whenContentType: formType,
+			whenBody: "response_type=code&scope=read&state=s&code_challenge=" + strings.Repeat("c", 43) + "&code_challenge_method=S256",
+			whenAuth: basic, expectStatus: http.StatusCreated},
+		{name: "nok, pushed authorization request with a wrong secret", whenMethod: http.MethodPost, whenPath: "/par",
+			whenContentType: formType, whenBody: "response_type=code&state=s", whenAuth: badBasic, expectStatus: http.StatusUnauthorized},
+		{name: "nok, pushed authorization request with request_uri", whenMethod: http.MethodPost, whenPath: "/par",
+			whenContentType: formType, whenBody: "response_type=code&state=s&request_uri=urn:x", whenAuth: basic,
+			expectStatus: http.StatusBadRequest},
+		{name: "nok, pushed authorization request GET is 405", whenMethod: http.MethodGet, whenPath: "/par",
+			expectStatus: http.StatusMethodNotAllowed},
 		{name: "ok, metadata", whenMethod: http.MethodGet, whenPath: "/.well-known/oauth-authorization-server", expectStatus: http.StatusOK},
 		{name: "ok, protected route with a token", whenMethod: http.MethodGet, whenPath: "/api/profile",
 			whenAuth: "Bearer " + goodToken, expectStatus: http.StatusOK},
@@ -890,6 +903,11 @@ func netOP(t *testing.T) *opSide {
 	ep := oauth2server.Endpoints{Authorization: testIssuer + "/authorize", Token: testIssuer + "/token",
 		Revocation: testIssuer + "/revoke", Introspection: testIssuer + "/introspect", JWKS: testIssuer + "/jwks.json",
 		UserInfo: testIssuer + "/userinfo", EndSession: testIssuer + "/end_session"}
+	if srv.PushedAuthorizationEnabled() {
+		// Register mounts it on the Echo side.
+		mux.Handle("/par", nethttp.PushedAuthorization(srv))
+		ep.PushedAuthorization = testIssuer + "/par"
+	}
 	mux.Handle("GET /.well-known/oauth-authorization-server", nethttp.MetadataWithConfig(nethttp.MetadataConfig{Server: srv, Endpoints: ep}))
 	mux.Handle("GET /.well-known/openid-configuration",
 		nethttp.OpenIDConfigurationWithConfig(nethttp.OpenIDConfigurationConfig{Server: srv, Endpoints: ep}))

@@ -212,7 +212,10 @@ func (q *request) serve() error {
 			return q.showError(oerrors.ServerError(err))
 		}
 	}
-	canonical := canonicalQuery(ar.Params)
+	// The consent form posts back to the request's canonical query, to
+	// which its CSRF token is bound; a pushed request's is its client_id
+	// and request_uri, consumed by the decision.
+	canonical := ar.Query()
 	if !decisionPost {
 		if handled, err := q.rememberedConsent(ar, user, auth); handled {
 			return err
@@ -272,11 +275,13 @@ func (q *request) login(ar *oauth2server.AuthorizeRequest, reauth bool) error {
 	if ar != nil && ar.OpenID != nil {
 		p.LoginHint = ar.OpenID.LoginHint
 	}
-	if ar != nil && (oauth2server.IsAuthorizePost(r) || ar.LoginSatisfies()) {
+	if ar != nil && (oauth2server.IsAuthorizePost(r) || ar.LoginSatisfies() || ar.RequestURI != "") {
 		// The way back is the request's URL as sent, unless the request
-		// came as a form (it has no URL query) or asks for a login that
+		// came as a form (it has no URL query), asks for a login that
 		// this one satisfies (prompt=login, select_account, max_age=0),
-		// which coming back must not ask for again.
+		// which coming back must not ask for again, or was pushed (RFC
+		// 9126): then it is its client_id and request_uri only, which
+		// the login after the push satisfies.
 		u := *r.URL
 		u.RawQuery = ar.LoginReturnQuery()
 		p.ReturnTo = u.RequestURI()
@@ -341,15 +346,4 @@ func (q *request) readDecision(user *oauth2server.User, session, canonical strin
 		return d, "", errBadConsentForm
 	}
 	return d, vals[FieldCSRFToken][0], nil
-}
-
-// canonicalQuery re-encodes the validated parameters in sorted order, so
-// that the consent form's action and its CSRF binding do not depend on how
-// the browser or the template escaped the original query.
-func canonicalQuery(p map[string]string) string {
-	v := make(url.Values, len(p))
-	for k, val := range p {
-		v.Set(k, val)
-	}
-	return v.Encode()
 }

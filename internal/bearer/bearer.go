@@ -1,9 +1,10 @@
 // Package bearer holds what the Echo middleware and the net/http
 // middleware share to authenticate a request with a bearer access token
-// (RFC 6750): the configuration checks, the extraction of the token from
-// exactly one allowed method, its verification, the scope check and the
-// WWW-Authenticate challenge of every failure. The two packages differ
-// only in how they hand the outcome to their framework.
+// (RFC 6750) or a DPoP-bound one (RFC 9449): the configuration checks, the
+// extraction of the token from exactly one allowed method, its
+// verification, the proof of possession of a DPoP-bound token, the scope
+// check and the WWW-Authenticate challenge of every failure. The two
+// packages differ only in how they hand the outcome to their framework.
 package bearer
 
 import (
@@ -26,6 +27,13 @@ var (
 	errMultipleMethods = oerrors.ErrInvalidRequest.WithDescription("The request uses more than one method to send the access token.")
 	errMalformedHeader = oerrors.ErrInvalidRequest.WithDescription("The Authorization header is not a valid Bearer credential.")
 	errScope           = oerrors.ErrInsufficientScope.WithDescription("The access token does not have the scope this resource requires.")
+
+	errDowngrade    = oerrors.ErrInvalidToken.WithDescription("The access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof.")
+	errNotBound     = oerrors.ErrInvalidToken.WithDescription("The access token is not DPoP-bound: send it with the Bearer scheme.")
+	errNoProof      = oerrors.ErrInvalidDPoPProof.WithDescription("A DPoP proof is required with a DPoP-bound access token.")
+	errProofKey     = oerrors.ErrInvalidDPoPProof.WithDescription("The DPoP proof's key is not the one the access token is bound to.")
+	errDPoPMalform  = oerrors.ErrInvalidRequest.WithDescription("The Authorization header is not a valid DPoP credential.")
+	proofErrorCodes = map[string]bool{oerrors.ErrInvalidDPoPProof.Code: true, oerrors.ErrUseDPoPNonce.Code: true}
 )
 
 // Config is a checked middleware configuration.
@@ -36,6 +44,9 @@ type Config struct {
 	AllowQuery   bool
 	AllowBody    bool
 	ScopeHeaders bool
+	// Audience is the resource the tokens must be for, "" for the default
+	// audience ([oauth2server.Server.ValidateAccessTokenFor]).
+	Audience string
 	// Name prefixes the configuration errors and the log message of a
 	// server fault, e.g. "oauthmw".
 	Name string
@@ -82,6 +93,9 @@ type Failure struct {
 	Missing bool
 	// Err is the OAuth error; nil when Missing.
 	Err *oerrors.Error
+	// Nonce is the DPoP nonce to send in a DPoP-Nonce header, with
+	// use_dpop_nonce (RFC 9449 §9).
+	Nonce string
 }
 
 // MissingFailure is the answer to a request without a token, realm "" for
@@ -97,26 +111,60 @@ func MissingFailure(realm string) *Failure {
 
 // Authenticate extracts and verifies the token of r and checks c.Scope,
 // setting the scope headers on h when asked to. Bearer tokens travel only
-// over TLS (RFC 6750 §5.3) when the Server requires it.
+// over TLS (RFC 6750 §5.3) when the Server requires it. A DPoP-bound token
+// needs the DPoP scheme and a proof of its key (R-178, R-179).
 func (c *Config) Authenticate(h http.Header, r *http.Request) (*oauth2server.Token, *Failure) {
 	if err := c.Server.CheckTLS(r); err != nil {
 		return nil, c.Fail(r, err, nil)
 	}
-	raw, err := c.extract(r)
+	raw, dpop, err := c.extract(r)
 	if err != nil {
-		return nil, c.Fail(r, err, nil)
+		return nil, c.failScheme(r, err, nil, dpop)
 	}
 	if raw == "" {
-		return nil, MissingFailure(c.Realm)
+		f := MissingFailure(c.Realm)
+		if c.Server.DPoPEnabled() {
+			// Both schemes are accepted here: say so (RFC 9449 §7.1).
+			f.Challenge += ", " + c.dpopChallenge("")
+		}
+		return nil, f
 	}
-	tok, err := c.Server.ValidateAccessToken(r.Context(), raw)
+	tok, err := c.Server.ValidateAccessTokenFor(r.Context(), raw, c.Audience)
 	if err != nil {
-		return nil, c.Fail(r, err, nil)
+		return nil, c.failScheme(r, err, nil, dpop)
+	}
+	if err := c.senderConstraint(r, raw, dpop, tok); err != nil {
+		return nil, c.failScheme(r, err, nil, true)
 	}
 	if f := c.CheckScope(h, r, tok, c.Scope); f != nil {
 		return nil, f
 	}
 	return tok, nil
+}
+
+// senderConstraint checks that a DPoP-bound token came with the DPoP
+// scheme and a valid proof of its key, whose ath is the token's hash, and
+// that a bearer token did not come with the DPoP scheme (RFC 9449 §7.1).
+func (c *Config) senderConstraint(r *http.Request, raw string, dpop bool, tok *oauth2server.Token) error {
+	switch {
+	case tok.DPoPJKT == "" && dpop:
+		return errNotBound
+	case tok.DPoPJKT == "":
+		return nil
+	case !dpop:
+		return errDowngrade // R-179: no downgrade to Bearer
+	}
+	proof, err := c.Server.ValidateDPoPProof(r, raw)
+	if err != nil {
+		return err
+	}
+	if proof == nil {
+		return errNoProof
+	}
+	if proof.JKT != tok.DPoPJKT {
+		return errProofKey
+	}
+	return nil
 }
 
 // CheckScope verifies that tok covers required (RFC 6750 §3.1), after
@@ -136,41 +184,52 @@ func (c *Config) CheckScope(h http.Header, r *http.Request, tok *oauth2server.To
 		return c.Fail(r, err, nil)
 	}
 	if !ok {
-		return c.Fail(r, errScope, required)
+		return c.failScheme(r, errScope, required, tok.DPoPJKT != "")
 	}
 	return nil
 }
 
 // extract returns the access token from exactly one allowed method: the
 // Authorization header, the query (AllowQuery) or the form body
-// (AllowBody). Disallowed methods are ignored. It returns "" and no error
-// when there is no token. The query and the body are read by the parser of
+// (AllowBody), and whether it came with the DPoP scheme (only when the
+// Server accepts DPoP). Disallowed methods are ignored. It returns "" and
+// no error when there is no token. The query and the body are read by the parser of
 // the token endpoint (internal/form), with its limit and its rules for
 // access_token: a repeat, a bad escape or invalid UTF-8 is
 // invalid_request, an empty value is no value.
-func (c *Config) extract(r *http.Request) (string, error) {
-	var token string
+func (c *Config) extract(r *http.Request) (token string, dpop bool, err error) {
 	methods := 0
 
 	auth, err := form.Authorization(r.Header)
 	if err != nil {
-		return "", err // several Authorization headers (RFC 6750 §2)
+		return "", false, err // several Authorization headers (RFC 6750 §2)
 	}
 	// Another scheme is not ours to judge: the request carries no bearer
 	// token.
-	if scheme, rest, _ := strings.Cut(auth, " "); auth != "" && strings.EqualFold(scheme, "Bearer") {
+	scheme, rest, _ := strings.Cut(auth, " ")
+	switch {
+	case auth == "":
+	case strings.EqualFold(scheme, "Bearer"):
 		t := strings.TrimLeft(rest, " ")
 		if !validBearer(t) {
-			return "", errMalformedHeader
+			return "", false, errMalformedHeader
 		}
 		token = t
+		methods++
+	case strings.EqualFold(scheme, oauth2server.DPoPScheme) && c.Server.DPoPEnabled():
+		// RFC 9449 §7.1: the token68 syntax of Bearer.
+		t := strings.TrimLeft(rest, " ")
+		if !validBearer(t) {
+			return "", true, errDPoPMalform
+		}
+		token, dpop = t, true
 		methods++
 	}
 
 	if c.AllowQuery {
 		t, err := form.Value(r.URL.RawQuery, "access_token")
 		if err != nil {
-			return "", err
+			return "", dpop, err
 		}
 		if t != "" {
 			token = t
@@ -182,7 +241,7 @@ func (c *Config) extract(r *http.Request) (string, error) {
 		form.IsForm(r.Header.Get("Content-Type")) {
 		t, err := bodyToken(r, c.maxBody)
 		if err != nil {
-			return "", err
+			return "", dpop, err
 		}
 		if t != "" {
 			token = t
@@ -191,9 +250,9 @@ func (c *Config) extract(r *http.Request) (string, error) {
 	}
 
 	if methods > 1 {
-		return "", errMultipleMethods
+		return "", dpop, errMultipleMethods
 	}
-	return token, nil
+	return token, dpop, nil
 }
 
 // bodyToken reads access_token from a form body, within the Server's
@@ -227,11 +286,22 @@ func validBearer(t string) bool {
 	return true
 }
 
-// Fail builds the answer to err with its challenge (RFC 6750 §3), with
-// scope in the challenge when given. Server faults are logged and answered
-// without a challenge.
+// Fail builds the answer to err with its Bearer challenge (RFC 6750 §3),
+// with scope in the challenge when given. Server faults are logged and
+// answered without a challenge.
 func (c *Config) Fail(r *http.Request, err error, scope []string) *Failure {
+	return c.failScheme(r, err, scope, false)
+}
+
+// failScheme builds the answer to err with the challenge of the scheme the
+// token came with, or must come with: DPoP (RFC 9449 §7.1) with the
+// accepted algorithms, Bearer otherwise. A DPoP proof error is 401 there,
+// and use_dpop_nonce carries the nonce to use.
+func (c *Config) failScheme(r *http.Request, err error, scope []string, dpop bool) *Failure {
 	e := oerrors.From(err)
+	if proofErrorCodes[e.Code] {
+		e = e.WithStatus(http.StatusUnauthorized)
+	}
 	f := &Failure{Status: e.Status, Err: e,
 		Body: &oauth2server.ErrorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: e.URI}}
 	if oerrors.IsServerError(e) {
@@ -239,15 +309,32 @@ func (c *Config) Fail(r *http.Request, err error, scope []string) *Failure {
 			"method", r.Method, "path", r.URL.Path, "error", e.Unwrap())
 		return f
 	}
-	ch := `Bearer realm="` + c.Realm + `", error="` + e.Code + `"`
+	params := `error="` + e.Code + `"`
 	if e.Description != "" {
-		ch += `, error_description="` + quoteSafe(e.Description) + `"`
+		params += `, error_description="` + quoteSafe(e.Description) + `"`
 	}
 	if len(scope) > 0 {
-		ch += `, scope="` + quoteSafe(oauth2server.FormatScope(scope)) + `"`
+		params += `, scope="` + quoteSafe(oauth2server.FormatScope(scope)) + `"`
 	}
-	f.Challenge = ch
+	if dpop && c.Server.DPoPEnabled() {
+		f.Challenge = c.dpopChallenge(params)
+		if e.Code == oerrors.ErrUseDPoPNonce.Code {
+			f.Nonce = c.Server.DPoPNonce()
+		}
+		return f
+	}
+	f.Challenge = `Bearer realm="` + c.Realm + `", ` + params
 	return f
+}
+
+// dpopChallenge is a DPoP challenge with params and the accepted
+// algorithms (RFC 9449 §7.1).
+func (c *Config) dpopChallenge(params string) string {
+	ch := oauth2server.DPoPScheme + ` realm="` + c.Realm + `", `
+	if params != "" {
+		ch += params + ", "
+	}
+	return ch + `algs="` + strings.Join(c.Server.DPoPAlgorithms(), " ") + `"`
 }
 
 // quoteSafe drops the characters a quoted-string would need escaped. Our

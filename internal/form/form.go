@@ -21,7 +21,13 @@ import (
 const DefaultMaxBytes = 64 << 10
 
 // Params holds request parameters, each present at most once and never empty.
+// The parameters that may repeat hold their values joined; [Values] splits
+// them.
 type Params map[string]string
+
+// Resource is the parameter of RFC 8707, which may repeat (RFC 8707 §2:
+// several resources in one request); read its values with [Values].
+const Resource = "resource"
 
 var (
 	errRepeated = oerrors.ErrInvalidRequest.WithDescription("The request repeats a parameter.")

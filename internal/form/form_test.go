@@ -37,6 +37,10 @@ func TestParse(t *testing.T) {
 		{name: "ok, encoded semicolon", givenRaw: "a=%3B", expect: Params{"a": ";"}},
 		{name: "nok, repeated parameter (R-14)", givenRaw: "a=1&a=2", expectError: errRepeated},
 		{name: "nok, repeated after decoding", givenRaw: "a=1&%61=2", expectError: errRepeated},
+		// resource may repeat (RFC 8707 §2); its values are joined.
+		{name: "ok, resource repeats", givenRaw: "resource=https%3A%2F%2Fa.example&resource=urn%3Ab&x=1",
+			expect: Params{"resource": "https://a.example\x00urn:b", "x": "1"}},
+		{name: "ok, an empty resource is no value", givenRaw: "resource=&resource=urn%3Ab", expect: Params{"resource": "urn:b"}},
 		{name: "nok, bad escape in a value", givenRaw: "a=%zz", expectError: errEncoding},
 		{name: "nok, bad escape in a name", givenRaw: "%zz=1", expectError: errEncoding},
 		{name: "nok, truncated escape", givenRaw: "a=%4", expectError: errEncoding},

@@ -30,3 +30,7 @@ func Values(p Params, name string) []string {
 	}
 	return strings.Split(v, string(repeatSep))
 }
+
+// Repeatable reports whether the parameter name may repeat, its values
+// then read with [Values].
+func Repeatable(name string) bool { return repeatable[name] }

@@ -250,6 +250,8 @@ func cloneToken(t *oauth2server.Token) *oauth2server.Token {
 	cp.RefreshTokenScope = slices.Clone(t.RefreshTokenScope) // nil stays nil: "same as Scope"
 	cp.Actor = t.Actor.Clone()                               // a chain of pointers
 	cp.OpenID = t.OpenID.Clone()
+	cp.Resources = slices.Clone(t.Resources)
+	cp.RefreshTokenResources = slices.Clone(t.RefreshTokenResources) // nil stays nil, likewise
 	cp.Extra = maps.Clone(t.Extra)
 	return &cp
 }
@@ -258,6 +260,7 @@ func cloneCode(c *oauth2server.AuthorizationCode) *oauth2server.AuthorizationCod
 	cp := *c
 	cp.Scope = slices.Clone(c.Scope)
 	cp.OpenID = c.OpenID.Clone()
+	cp.Resources = slices.Clone(c.Resources)
 	cp.Extra = maps.Clone(c.Extra)
 	return &cp
 }
