@@ -60,6 +60,10 @@ func TestFAPIProfileRefusesRelaxations(t *testing.T) {
 		{name: "nok, an RS256 signing key", givenMutate: func(o *oauth2server.Options) {
 			o.JWT, o.SigningKeys = &oauth2server.JWTOptions{}, []oauth2server.SigningKey{{PEM: rsaPEM}}
 		}, expectErr: "(R-194)"},
+		{name: "nok, assertion leeway under 10 s", givenMutate: func(o *oauth2server.Options) { o.Assertions.Leeway = 5 * time.Second },
+			expectErr: "(R-189)"},
+		{name: "nok, assertion leeway over 60 s", givenMutate: func(o *oauth2server.Options) { o.Assertions.Leeway = 2 * time.Minute },
+			expectErr: "(R-189)"},
 		{name: "nok, a model without pushed authorization requests", givenModel: noPushModel{memorymodel.New()},
 			expectErr: "(R-191)"},
 		{name: "nok, a model that validates redirect URIs itself", givenModel: redirectValidatingModel{memorymodel.New()},
@@ -205,4 +209,50 @@ func TestFAPIProfileMetadata(t *testing.T) {
 	assert.Equal(t, []string{"code"}, m.ResponseTypesSupported)
 	assert.NotContains(t, m.GrantTypesSupported, oauth2server.GrantPassword)
 	assert.True(t, m.AuthorizationResponseIssParameterSupported)
+}
+
+// a client registered for private_key_jwt
+// authenticates under the profile with a client assertion, whose aud is
+// the issuer alone and whose algorithm is one of the profile's.
+func TestFAPIProfilePrivateKeyJWT(t *testing.T) {
+	t.Parallel()
+	env := newFAPIEnv(t)
+	ctx := context.Background()
+	es := newAssertionKey(t, "ES256", "es")
+	rs := newAssertionKey(t, "RS256", "rs")
+	require.NoError(t, env.model.AddClient(ctx, &oauth2server.Client{ID: "fapi-pk", RedirectURIs: []string{testRedirect},
+		Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"read"}, Introspect: true,
+		TokenEndpointAuthMethod: oauth2server.AuthMethodPrivateKeyJWT, JWKS: jwks(t, es, rs)}))
+	withAssertion := func(form url.Values, key assertionKey, claims map[string]any) url.Values {
+		c := assertionClaims("fapi-pk", env.clock.Now())
+		for k, v := range claims {
+			c[k] = v
+		}
+		form.Set("client_assertion_type", oauth2server.ClientAssertionTypeJWTBearer)
+		form.Set("client_assertion", key.sign(t, c, nil))
+		return form
+	}
+
+	t.Run("ok, a pushed authorization request", func(t *testing.T) {
+		got := env.tls("/par", withAssertion(pushParams(), es, nil), "fapi-pk", "")
+		require.Equal(t, http.StatusCreated, got.status, "%v", got.body)
+		assert.NotEmpty(t, got.body["request_uri"])
+	})
+	t.Run("ok, the introspection endpoint", func(t *testing.T) {
+		got := env.tls("/introspect", withAssertion(url.Values{"token": {"x"}}, es, nil), "fapi-pk", "")
+		require.Equal(t, http.StatusOK, got.status, "%v", got.body)
+		assert.Equal(t, false, got.body["active"])
+	})
+	t.Run("nok, aud an array (R-189)", func(t *testing.T) {
+		got := env.tls("/par", withAssertion(pushParams(), es, map[string]any{"aud": []string{testIssuer}}), "fapi-pk", "")
+		requireError(t, got, http.StatusUnauthorized, "invalid_client", true)
+	})
+	t.Run("nok, an RS256 assertion (R-194)", func(t *testing.T) {
+		got := env.tls("/par", withAssertion(pushParams(), rs, nil), "fapi-pk", "")
+		requireError(t, got, http.StatusUnauthorized, "invalid_client", true)
+	})
+	t.Run("nok, the client's secret methods", func(t *testing.T) {
+		got := env.tls("/par", pushParams(), "fapi-pk", "any-secret")
+		requireError(t, got, http.StatusUnauthorized, "invalid_client", true)
+	})
 }
