@@ -256,3 +256,31 @@ func TestFAPIProfilePrivateKeyJWT(t *testing.T) {
 		requireError(t, got, http.StatusUnauthorized, "invalid_client", true)
 	})
 }
+
+// R-194 with OpenID Connect: ID tokens are signed with a FAPI algorithm.
+// A client that registered none gets the active key's (here EdDSA), no RS256
+// key is needed, and Discovery lists no RS256; without a FAPI key New fails.
+func TestFAPIProfileIDTokens(t *testing.T) {
+	t.Parallel()
+	_, edPEM := genKey(t, "EdDSA")
+	_, rsaPEM := genKey(t, "RS256")
+	m := memorymodel.New()
+	ctx := context.Background()
+	require.NoError(t, m.AddClient(ctx, &oauth2server.Client{ID: "fapi-rp", RedirectURIs: []string{testRedirect},
+		TokenEndpointAuthMethod: oauth2server.AuthMethodPrivateKeyJWT, JWKS: `{"keys":[]}`,
+		Grants: []string{oauth2server.GrantAuthorizationCode}, Scopes: []string{"openid"}}))
+
+	o := fapiOptions()
+	o.OpenID = &oauth2server.OpenIDOptions{}
+	o.SigningKeys = []oauth2server.SigningKey{{PEM: edPEM}}
+	srv, err := oauth2server.New(m, o)
+	require.NoError(t, err)
+	meta, err := srv.OpenIDConfiguration(oauth2server.Endpoints{Authorization: testIssuer + "/authorize",
+		Token: testIssuer + "/token", JWKS: testIssuer + "/jwks", PushedAuthorization: testIssuer + "/par"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"EdDSA"}, meta.IDTokenSigningAlgValuesSupported)
+
+	o.SigningKeys = []oauth2server.SigningKey{{PEM: rsaPEM}}
+	_, err = oauth2server.New(m, o)
+	assert.ErrorContains(t, err, "R-194")
+}

@@ -172,7 +172,7 @@ func (s *Server) setupKeys(leeway time.Duration) error {
 			return err
 		}
 		keys = []SigningKey{k}
-		if o.OpenID != nil && o.GeneratedKeyAlgorithm != "" && o.GeneratedKeyAlgorithm != AlgRS256 {
+		if o.OpenID != nil && !s.fapi && o.GeneratedKeyAlgorithm != "" && o.GeneratedKeyAlgorithm != AlgRS256 {
 			// ID tokens are RS256 unless a client registered another
 			// algorithm (OIDC Core §15.1, Registration §2).
 			rk, err := generateKey(AlgRS256)

@@ -150,6 +150,10 @@ type openID struct {
 	// idKeys are the keys that sign ID tokens, by algorithm: the active
 	// key for its algorithm, the first private key otherwise.
 	idKeys map[string]*jwtKey
+	// defaultAlg signs the ID tokens of a client that registered no
+	// algorithm: RS256 (OIDC Core §15.1), or under the FAPI 2.0 profile
+	// the active key's FAPI algorithm.
+	defaultAlg string
 }
 
 // setupOpenID validates Options.OpenID; the keys are set up by setupJWT.
@@ -202,16 +206,30 @@ func (s *Server) setupIDTokenKeys() error {
 			return err
 		}
 	}
-	if idKeys[AlgRS256] == nil {
+	defaultAlg := AlgRS256
+	if s.fapi {
+		// the FAPI 2.0 profile signs with PS256, ES256 or EdDSA
+		// only, so a client that registered no algorithm gets the active
+		// key's (or the first FAPI key's), never the RS256 default.
+		defaultAlg = ""
+		for _, alg := range append([]string{ks.active.alg}, fapiAlgorithms...) {
+			if idKeys[alg] != nil && slices.Contains(fapiAlgorithms, alg) {
+				defaultAlg = alg
+				break
+			}
+		}
+		if defaultAlg == "" {
+			return errorf("FAPI 2.0 profile (R-194): ID tokens need an ES256 or EdDSA private key among SigningKeys")
+		}
+	} else if idKeys[AlgRS256] == nil {
 		return errorf("OpenID Connect needs an RS256 (RSA) private key among SigningKeys: RS256 is the " +
 			"ID token algorithm of every client that registered no other (OIDC Core §15.1)")
 	}
 	// setupOpenID runs before the keys: keep what it set up.
-	if s.oidc != nil {
-		s.oidc.idKeys = idKeys
-	} else {
-		s.oidc = &openID{idKeys: idKeys}
+	if s.oidc == nil {
+		s.oidc = &openID{}
 	}
+	s.oidc.idKeys, s.oidc.defaultAlg = idKeys, defaultAlg
 	return nil
 }
 
@@ -240,10 +258,10 @@ func (s *Server) isOpenID(scope []string) bool {
 func (s *Server) idTokenKey(c *Client) (*jwtKey, error) {
 	alg := c.IDTokenSignedResponseAlg
 	if alg == "" {
-		alg = AlgRS256
+		alg = s.oidc.defaultAlg
 	}
 	k := s.oidc.idKeys[alg]
-	if k == nil {
+	if k == nil || (s.fapi && !slices.Contains(fapiAlgorithms, alg)) {
 		return nil, errIDTokenAlg
 	}
 	return k, nil

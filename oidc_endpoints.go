@@ -113,7 +113,10 @@ func (s *Server) addOpenIDMetadata(m *Metadata, ep Endpoints) {
 	if o.PairwiseSubjectKey != nil {
 		m.SubjectTypesSupported = append(m.SubjectTypesSupported, SubjectPairwise)
 	}
-	m.IDTokenSigningAlgValuesSupported = []string{AlgRS256}
+	m.IDTokenSigningAlgValuesSupported = nil
+	if !s.fapi {
+		m.IDTokenSigningAlgValuesSupported = []string{AlgRS256} // OIDC Discovery §3: always
+	}
 	for _, alg := range []string{AlgES256, AlgEdDSA} {
 		if s.oidc.idKeys[alg] != nil {
 			m.IDTokenSigningAlgValuesSupported = append(m.IDTokenSigningAlgValuesSupported, alg)
