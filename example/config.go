@@ -125,6 +125,10 @@ type fileClient struct {
 	TokenEndpointAuthMethod string          `json:"token_endpoint_auth_method,omitempty"`
 	JWKS                    json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI                 string          `json:"jwks_uri,omitempty"`
+	// DPoPBoundAccessTokens refuses the client's token requests without a
+	// DPoP proof (RFC 9449 §5.2): its access tokens are always bound to
+	// its key.
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
 }
 
 // fileUser is a user in the -config file. The password is hashed with
@@ -332,6 +336,7 @@ func (fc *fileConfig) clients() []*oauth2server.Client {
 			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 			JWKS:                    string(c.JWKS),
 			JWKSURI:                 c.JWKSURI,
+			DPoPBoundAccessTokens:   c.DPoPBoundAccessTokens,
 		}
 		switch {
 		case c.TokenEndpointAuthMethod == oauth2server.AuthMethodPrivateKeyJWT:
