@@ -40,8 +40,12 @@ func startApp(t *testing.T, cfg appConfig) *testServer {
 	}
 	if cfg.SigningKeyFile == "" && !cfg.Dev && !cfg.NoOpenID {
 		// A key made once, instead of one generated per server: an RSA
-		// key takes seconds under the race detector.
+		// key takes seconds under the race detector. The FAPI 2.0 profile
+		// signs with ES256 instead.
 		cfg.SigningKeyFile = testSigningKey
+		if cfg.FAPI {
+			cfg.SigningKeyFile = testSigningKeyEC
+		}
 	}
 	e, a, err := newApp(cfg)
 	require.NoError(t, err)
@@ -59,7 +63,10 @@ func startApp(t *testing.T, cfg appConfig) *testServer {
 
 // testSigningKey is the RSA key (PEM) that signs the test servers' ID
 // tokens, for tests only.
-const testSigningKey = "testdata/signing-rsa.pem"
+const (
+	testSigningKey   = "testdata/signing-rsa.pem"
+	testSigningKeyEC = "testdata/signing-ec.pem"
+)
 
 // cheapHash is bcrypt at its minimum cost: the same format as
 // oauth2server.HashPassword, a hundred times faster.

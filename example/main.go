@@ -100,7 +100,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&cfg.MaxSessions, "max-sessions", defaultMaxSessions, "cap on stored login sessions; the least recently used are evicted")
 	fs.BoolVar(&cfg.JWT, "jwt", false, "issue JWT access tokens (RFC 9068)")
 	openID := fs.Bool("openid", true, "OpenID Connect: ID tokens for requests with the openid scope")
-	fs.StringVar(&cfg.SigningKeyFile, "signing-key", "", "PEM private key signing ID tokens (RSA) and, with -jwt, access tokens\n(RSA, EC P-256 or Ed25519 with -openid=false); required with -jwt and -mongo-uri")
+	fs.StringVar(&cfg.SigningKeyFile, "signing-key", "", "PEM private key signing ID tokens (RSA; EC P-256 or Ed25519 with -fapi) and, with -jwt, access tokens\n(RSA, EC P-256 or Ed25519 with -openid=false); required with -jwt and -mongo-uri")
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: allow a generated signing key")
 	fs.BoolVar(&cfg.FAPI, "fapi", false, "enforce the FAPI 2.0 Security Profile: PAR, PKCE, DPoP, private_key_jwt clients (docs/fapi.md)")
 	fs.Func("trusted-proxy", "IP or CIDR of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable);\nwith an https -issuer the OAuth endpoints then require TLS at that proxy", func(v string) error {
