@@ -495,7 +495,9 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 		return "", ar.fail(err)
 	}
 	if !d.Approved {
-		s.Record(ctx, Event{Kind: EventConsentDenied, ClientID: ar.Client.ID, UserID: user.ID, Scope: ar.Scope})
+		if s.recording() {
+			s.Record(ctx, Event{Kind: EventConsentDenied, ClientID: ar.Client.ID, UserID: user.ID, Scope: ar.Scope})
+		}
 		return "", ar.fail(errDenied)
 	}
 	allowed, err := s.validateScope(ctx, ar.Client, user, ar.RequestedScope)
@@ -508,7 +510,9 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 			return "", ar.fail(errGrantedScope)
 		}
 		if len(granted) == 0 && len(allowed) > 0 {
-			s.Record(ctx, Event{Kind: EventConsentDenied, ClientID: ar.Client.ID, UserID: user.ID, Scope: ar.Scope})
+			if s.recording() {
+				s.Record(ctx, Event{Kind: EventConsentDenied, ClientID: ar.Client.ID, UserID: user.ID, Scope: ar.Scope})
+			}
 			return "", ar.fail(errDenied)
 		}
 	}
@@ -535,8 +539,10 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 		if err != nil {
 			return "", ar.fail(err)
 		}
-		s.Record(ctx, Event{Kind: EventTokenIssued, ClientID: ar.Client.ID, UserID: user.ID, GrantType: GrantImplicit,
-			Scope: tok.Scope, GrantID: tok.GrantID, TokenID: tokenID(tok)})
+		if s.recording() {
+			s.Record(ctx, Event{Kind: EventTokenIssued, ClientID: ar.Client.ID, UserID: user.ID, GrantType: GrantImplicit,
+				Scope: tok.Scope, GrantID: tok.GrantID, TokenID: tokenID(tok)})
+		}
 		v.Set("access_token", tok.AccessToken)
 		v.Set("token_type", "Bearer")
 		if d := tok.AccessTokenExpiresAt.Sub(tok.IssuedAt); d > 0 {
@@ -546,7 +552,9 @@ func (s *Server) Authorize(ctx context.Context, ar *AuthorizeRequest, user *User
 			v.Set("scope", FormatScope(tok.Scope))
 		}
 	}
-	s.Record(ctx, Event{Kind: EventConsentGranted, ClientID: ar.Client.ID, UserID: user.ID, Scope: granted})
+	if s.recording() {
+		s.Record(ctx, Event{Kind: EventConsentGranted, ClientID: ar.Client.ID, UserID: user.ID, Scope: granted})
+	}
 	return appendParams(ar.RedirectURI, v, ar.fragment), nil
 }
 

@@ -102,6 +102,11 @@ func (s *Server) Record(ctx context.Context, e Event) {
 	s.opts.OnEvent(ctx, e)
 }
 
+// recording reports whether anyone listens to events: call sites that
+// compute an event's fields (a token digest, the client address) check it
+// first, so that a Server without OnEvent pays nothing on its hot paths.
+func (s *Server) recording() bool { return s.opts.OnEvent != nil }
+
 type addressKey struct{}
 
 // withAddress returns the request's context, carrying its client address

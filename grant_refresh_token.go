@@ -36,8 +36,10 @@ func (s *Server) grantRefreshToken(ctx context.Context, req *TokenRequest) (*iss
 		if err := s.families.RevokeGrant(ctx, tok.GrantID); err != nil {
 			return nil, storeError("RevokeGrant", err)
 		}
-		s.Record(ctx, Event{Kind: EventRefreshReuse, ClientID: tok.ClientID, UserID: tok.UserID, GrantID: tok.GrantID,
-			TokenID: TokenDigest(rt)})
+		if s.recording() {
+			s.Record(ctx, Event{Kind: EventRefreshReuse, ClientID: tok.ClientID, UserID: tok.UserID, GrantID: tok.GrantID,
+				TokenID: TokenDigest(rt)})
+		}
 		return nil, errBadRefreshToken
 	}
 	if !tok.RefreshTokenExpiresAt.IsZero() && !s.now().Before(tok.RefreshTokenExpiresAt) {
@@ -98,12 +100,16 @@ func (s *Server) grantRefreshToken(ctx context.Context, req *TokenRequest) (*iss
 		if err := s.families.RevokeGrant(ctx, tok.GrantID); err != nil {
 			return nil, storeError("RevokeGrant", err)
 		}
-		s.Record(ctx, Event{Kind: EventRefreshReuse, ClientID: tok.ClientID, UserID: tok.UserID, GrantID: tok.GrantID,
-			TokenID: TokenDigest(rt)})
+		if s.recording() {
+			s.Record(ctx, Event{Kind: EventRefreshReuse, ClientID: tok.ClientID, UserID: tok.UserID, GrantID: tok.GrantID,
+				TokenID: TokenDigest(rt)})
+		}
 		return nil, errBadRefreshToken
 	}
-	s.Record(ctx, Event{Kind: EventRefreshRotated, ClientID: tok.ClientID, UserID: tok.UserID, GrantID: tok.GrantID,
-		TokenID: TokenDigest(rt)})
+	if s.recording() {
+		s.Record(ctx, Event{Kind: EventRefreshRotated, ClientID: tok.ClientID, UserID: tok.UserID, GrantID: tok.GrantID,
+			TokenID: TokenDigest(rt)})
+	}
 	is.refresh = true
 	return is, nil
 }

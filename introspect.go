@@ -89,7 +89,9 @@ func (s *Server) Introspect(r *http.Request) (*IntrospectionResponse, error) {
 	resp, err := s.introspect(ctx, client, p["token"], p["token_type_hint"])
 	if err == nil {
 		active := resp.Active
-		s.Record(ctx, Event{Kind: EventTokenIntrospected, ClientID: client.ID, Active: &active})
+		if s.recording() {
+			s.Record(ctx, Event{Kind: EventTokenIntrospected, ClientID: client.ID, Active: &active})
+		}
 	}
 	return resp, err
 }

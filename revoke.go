@@ -80,7 +80,9 @@ func (s *Server) revoke(ctx context.Context, client *Client, token, hint string)
 	}
 	done, err := s.revokeEither(ctx, client, token, hint)
 	if done && err == nil {
-		s.Record(ctx, Event{Kind: EventTokenRevoked, ClientID: client.ID, TokenID: TokenDigest(token)})
+		if s.recording() {
+			s.Record(ctx, Event{Kind: EventTokenRevoked, ClientID: client.ID, TokenID: TokenDigest(token)})
+		}
 	}
 	return err
 }

@@ -152,8 +152,10 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Record(ctx, Event{Kind: EventTokenIssued, ClientID: client.ID, UserID: tok.UserID, GrantType: gt,
-		Scope: tok.Scope, GrantID: tok.GrantID, TokenID: tokenID(tok)})
+	if s.recording() {
+		s.Record(ctx, Event{Kind: EventTokenIssued, ClientID: client.ID, UserID: tok.UserID, GrantType: gt,
+			Scope: tok.Scope, GrantID: tok.GrantID, TokenID: tokenID(tok)})
+	}
 	resp := s.tokenResponse(tok, is)
 	if is.issuedType != "" {
 		exchangeResponse(resp, tok, is.issuedType)
@@ -213,7 +215,9 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p map[
 	var id, secret, method string
 	defer func() {
 		if err == errClientAuth {
-			s.Record(s.withAddress(r), Event{Kind: EventClientAuthFailed, ClientID: id, Reason: errClientAuth.Code})
+			if s.recording() {
+				s.Record(s.withAddress(r), Event{Kind: EventClientAuthFailed, ClientID: id, Reason: errClientAuth.Code})
+			}
 		}
 	}()
 	bodyID, bodySecret := p["client_id"], p["client_secret"]
