@@ -58,13 +58,7 @@ func (cfg MetadataConfig) ToHandler() (echo.HandlerFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", MetadataCacheControl)
-		// A public document without credentials: any origin may read it,
-		// as a browser-based relying party must (no cookies are involved).
-		c.Response().Header().Set("Access-Control-Allow-Origin", "*")
-		return c.JSON(http.StatusOK, m)
-	}, nil
+	return publicDocument(m), nil
 }
 
 // OpenIDConfigurationConfig configures the OpenID Provider configuration
@@ -116,11 +110,17 @@ func (cfg OpenIDConfigurationConfig) ToHandler() (echo.HandlerFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	return publicDocument(m), nil
+}
+
+// publicDocument serves m, built once, as the metadata documents are
+// served: cacheable for an hour ([MetadataCacheControl]) and readable from
+// any origin, since they are public and no credential guards them (a
+// browser-based relying party fetches them).
+func publicDocument(m *oauth2server.Metadata) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", MetadataCacheControl)
-		// A public document without credentials: any origin may read it,
-		// as a browser-based relying party must (no cookies are involved).
 		c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 		return c.JSON(http.StatusOK, m)
-	}, nil
+	}
 }

@@ -125,13 +125,7 @@ func (cfg MetadataConfig) ToHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", MetadataCacheControl)
-		// A public document without credentials: any origin may read it,
-		// as a browser-based relying party must (no cookies are involved).
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		writeDocument(w, m)
-	}), nil
+	return publicDocument(m), nil
 }
 
 // OpenIDConfigurationConfig configures the OpenID Provider configuration
@@ -183,11 +177,17 @@ func (cfg OpenIDConfigurationConfig) ToHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	return publicDocument(m), nil
+}
+
+// publicDocument serves m, built once, as the metadata documents are
+// served: cacheable for an hour ([MetadataCacheControl]) and readable from
+// any origin, since they are public and no credential guards them (a
+// browser-based relying party fetches them).
+func publicDocument(m *oauth2server.Metadata) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", MetadataCacheControl)
-		// A public document without credentials: any origin may read it,
-		// as a browser-based relying party must (no cookies are involved).
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		writeDocument(w, m)
-	}), nil
+	})
 }
