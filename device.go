@@ -118,13 +118,9 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 	}
 	// An address already known to be over its cap is refused before the
 	// client is looked up: a flood from it costs no store access at all.
-	addrKey := ""
-	if address := s.ClientAddress(r); address != "" && s.opts.Device.MaxPendingPerAddress > 0 {
-		// An address that cannot be told ("" from a unix socket, say)
-		// gets no bucket: all such requests would share one.
-		addrKey = counterKey("device-addr", address)
-	}
-	if err := s.deviceBucketFull(addrKey); err != nil {
+	budget := s.deviceBudget()
+	addrKey := budget.addressKey(s, r)
+	if err := s.bucketFull(budget, addrKey); err != nil {
 		return nil, err
 	}
 	client, err := s.clientForGrant(ctx, r, p, GrantDeviceCode)
@@ -139,7 +135,7 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 	if err != nil {
 		return nil, err
 	}
-	charged, err := s.admitDeviceAuthorization(ctx, addrKey, client.ID)
+	charged, err := s.admitPending(ctx, budget, addrKey, client.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +144,7 @@ func (s *Server) DeviceAuthorization(r *http.Request) (*DeviceAuthorizationRespo
 		if !saved {
 			// Nothing was stored: give the charges back, so that a store
 			// fault does not use up an address's or a client's budget.
-			s.refundDevice(ctx, charged)
+			s.refundPending(ctx, budget, charged)
 		}
 	}()
 	grantID, err := s.newID()
@@ -270,67 +266,95 @@ func NormalizeUserCode(input string) (string, bool) {
 	return string(out), true
 }
 
-// deviceBucketFull refuses a request to a bucket this process found full:
-// device buckets are not refunded once full, so one stays full until its
-// window ends, and a flood above the cap then costs no store access.
-func (s *Server) deviceBucketFull(key string) error {
+// pendingBudget bounds the store writes that a request which needs no
+// credential can cause (a public client's device authorization or
+// pushed authorization request): per source address, then per client,
+// within window. Full buckets are remembered in this
+// process (Server.deviceFull) until their windows end, so a flood above
+// a cap costs no store access.
+type pendingBudget struct {
+	prefix          string // counter key prefix, e.g. "device"
+	perAddr, perCli int    // caps; 0 or less: none
+	window          time.Duration
+	full            *oerrors.Error // the 429 answer
+}
+
+func (s *Server) deviceBudget() pendingBudget {
+	return pendingBudget{prefix: "device", perAddr: s.opts.Device.MaxPendingPerAddress,
+		perCli: s.opts.Device.MaxPendingPerClient, window: s.opts.Device.CodeLifetime, full: errDeviceThrottled}
+}
+
+// addressKey is the budget's bucket of the request's source address, ""
+// when the address cannot be told (a unix socket, say: all such requests
+// would share one bucket) or there is no per-address cap.
+func (b pendingBudget) addressKey(s *Server, r *http.Request) string {
+	if address := s.ClientAddress(r); address != "" && b.perAddr > 0 {
+		return counterKey(b.prefix+"-addr", address)
+	}
+	return ""
+}
+
+// bucketFull refuses a request to a bucket this process found full:
+// buckets are not refunded once full, so one stays full until its window
+// ends.
+func (s *Server) bucketFull(b pendingBudget, key string) error {
 	if key == "" {
 		return nil
 	}
 	now := s.now()
 	if n, until := s.deviceFull.Get(key, now); n > 0 {
-		return errDeviceThrottled.WithRetryAfter(until.Sub(now))
+		return b.full.WithRetryAfter(until.Sub(now))
 	}
 	return nil
 }
 
-// admitDeviceAuthorization charges one device authorization to the source
-// address (addrKey, "" for none), then to the client, and refuses with 429
-// once either has started its cap within Device.CodeLifetime (R-110,
-// The client is charged only after the address admitted the
-// request, so one address cannot drain the client's budget, and a refusal
-// by the client gives the address its charge back. It returns the keys it
-// charged, for [Server.refundDevice] when the request fails later.
-func (s *Server) admitDeviceAuthorization(ctx context.Context, addrKey, clientID string) ([]string, error) {
+// admitPending charges one pending item to the source address (addrKey,
+// "" for none), then to the client, and refuses with 429 once either has
+// started its cap within the window. The client is charged only after the
+// address admitted the request, so one address cannot drain the client's
+// budget, and a refusal by the client gives the address its charge back.
+// It returns the keys it charged, for [Server.refundPending] when the
+// request fails later.
+func (s *Server) admitPending(ctx context.Context, b pendingBudget, addrKey, clientID string) ([]string, error) {
 	buckets := []struct {
 		key string
 		max int
 	}{
-		{addrKey, s.opts.Device.MaxPendingPerAddress},
-		{counterKey("device-client", clientID), s.opts.Device.MaxPendingPerClient},
+		{addrKey, b.perAddr},
+		{counterKey(b.prefix+"-client", clientID), b.perCli},
 	}
 	var charged []string
-	for _, b := range buckets {
-		if b.key == "" || b.max <= 0 {
+	for _, bk := range buckets {
+		if bk.key == "" || bk.max <= 0 {
 			continue
 		}
-		if err := s.deviceBucketFull(b.key); err != nil {
-			s.refundDevice(ctx, charged)
+		if err := s.bucketFull(b, bk.key); err != nil {
+			s.refundPending(ctx, b, charged)
 			return nil, err
 		}
 		now := s.now()
-		c, err := s.counters.AddCounter(ctx, b.key, 1, s.opts.Device.CodeLifetime, now)
+		c, err := s.counters.AddCounter(ctx, bk.key, 1, b.window, now)
 		if err != nil {
-			s.refundDevice(ctx, charged)
+			s.refundPending(ctx, b, charged)
 			return nil, storeError("AddCounter", err)
 		}
-		if c.Count > int64(b.max) {
-			s.deviceFull.Add(b.key, 1, c.ExpiresAt.Sub(now), now)
-			s.refundDevice(ctx, charged)
-			return nil, errDeviceThrottled.WithRetryAfter(c.ExpiresAt.Sub(now))
+		if c.Count > int64(bk.max) {
+			s.deviceFull.Add(bk.key, 1, c.ExpiresAt.Sub(now), now)
+			s.refundPending(ctx, b, charged)
+			return nil, b.full.WithRetryAfter(c.ExpiresAt.Sub(now))
 		}
-		charged = append(charged, b.key)
+		charged = append(charged, bk.key)
 	}
 	return charged, nil
 }
 
-// refundDevice gives back the charges of a device authorization that
-// stored nothing. It runs even when the request's context was cancelled;
-// a refund that fails is lost, which errs on the strict side.
-func (s *Server) refundDevice(ctx context.Context, keys []string) {
+// refundPending gives back the charges of a request that stored nothing.
+// It runs even when the request's context was cancelled; a refund that
+// fails is lost, which errs on the strict side.
+func (s *Server) refundPending(ctx context.Context, b pendingBudget, keys []string) {
 	ctx = context.WithoutCancel(ctx)
 	for _, k := range keys {
-		_, _ = s.counters.AddCounter(ctx, k, -1, s.opts.Device.CodeLifetime, s.now())
+		_, _ = s.counters.AddCounter(ctx, k, -1, b.window, s.now())
 	}
 }
 

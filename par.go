@@ -1,6 +1,7 @@
 package oauth2server
 
 import (
+	"cmp"
 	"context"
 	stderrors "errors"
 	"net/http"
@@ -37,6 +38,18 @@ type PAROptions struct {
 	// each time the user agent comes back with the request_uri. Optional.
 	// Default 60 seconds; more than 10 minutes is an error.
 	Lifetime time.Duration
+
+	// MaxPendingPerAddress and MaxPendingPerClient cap the pushes of
+	// public clients, which need no credential, so that strangers cannot
+	// make the store hold requests without bound: per source address
+	// ([Server.ClientAddress]) and then per client within Lifetime, counted
+	// in the model's [CounterModel] so that the caps hold across instances;
+	// above a cap the endpoint answers 429 slow_down with Retry-After and
+	// stores nothing. Pushes of authenticated clients are
+	// not capped. Optional. Defaults 20 and 10000, as for the device flow;
+	// negative disables a cap.
+	MaxPendingPerAddress int
+	MaxPendingPerClient  int
 }
 
 var (
@@ -69,6 +82,8 @@ func (s *Server) setupPAR() error {
 	case o.Lifetime > MaxPushedRequestLifetime:
 		return errorf("PAR.Lifetime %s exceeds %s (RFC 9126 §2.2: a request_uri is short-lived)", o.Lifetime, MaxPushedRequestLifetime)
 	}
+	o.MaxPendingPerAddress = cmp.Or(o.MaxPendingPerAddress, DefaultDeviceMaxPendingPerAddress)
+	o.MaxPendingPerClient = cmp.Or(o.MaxPendingPerClient, DefaultDeviceMaxPendingPerClient)
 	if o.Require && s.pars == nil {
 		return errorf("PAR.Require needs PushedAuthorizationRequestModel (SavePushedAuthorizationRequest, " +
 			"GetPushedAuthorizationRequest, ConsumePushedAuthorizationRequest), which the model does not implement")
@@ -122,9 +137,22 @@ func (s *Server) PushAuthorizationRequest(r *http.Request) (*PushedAuthorization
 	if err != nil {
 		return nil, err
 	}
+	// Only public clients are capped, so the address's bucket is checked
+	// once the client is known: an authenticated client behind the same
+	// address as a flood is not refused. An address known to be over its
+	// cap then costs no store access beyond the client's lookup.
+	budget := s.parBudget()
+	addrKey := ""
+	if !authenticated {
+		addrKey = budget.addressKey(s, r)
+		if err := s.bucketFull(budget, addrKey); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.profileClient(client, authenticated); err != nil {
 		return nil, err
 	}
+
 	if p["request_uri"] != "" {
 		return nil, errPushedURI
 	}
@@ -158,6 +186,21 @@ func (s *Server) PushAuthorizationRequest(r *http.Request) (*PushedAuthorization
 		}
 		params["dpop_jkt"] = proof.JKT
 	}
+	var charged []string
+	if !authenticated {
+		// A public client's push is a store write nobody vouches for:
+		// charged to its address and the client once it is valid, and
+		// given back if nothing is stored.
+		if charged, err = s.admitPending(ctx, budget, addrKey, client.ID); err != nil {
+			return nil, err
+		}
+	}
+	stored := false
+	defer func() {
+		if !stored {
+			s.refundPending(ctx, budget, charged)
+		}
+	}()
 	ref, err := randomString(s.opts.Rand, 32)
 	if err != nil {
 		return nil, storeError("generate request_uri", err)
@@ -173,6 +216,7 @@ func (s *Server) PushAuthorizationRequest(r *http.Request) (*PushedAuthorization
 	if err := s.pars.SavePushedAuthorizationRequest(ctx, req); err != nil {
 		return nil, storeError("SavePushedAuthorizationRequest", err)
 	}
+	stored = true
 	return &PushedAuthorizationResponse{RequestURI: req.RequestURI,
 		ExpiresIn: int64((s.opts.PAR.Lifetime + time.Second - 1) / time.Second)}, nil
 }
@@ -244,3 +288,11 @@ func (s *Server) consumePushed(ctx context.Context, ar *AuthorizeRequest) error 
 	}
 	return nil
 }
+
+// parBudget is the budget of public clients' pushes (PAROptions).
+func (s *Server) parBudget() pendingBudget {
+	return pendingBudget{prefix: "par", perAddr: s.opts.PAR.MaxPendingPerAddress,
+		perCli: s.opts.PAR.MaxPendingPerClient, window: s.opts.PAR.Lifetime, full: errPARThrottled}
+}
+
+var errPARThrottled = errThrottled.WithDescription("Too many pushed authorization requests from this address or for this client; retry later.")

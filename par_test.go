@@ -490,3 +490,36 @@ func TestPushedRequestLogin(t *testing.T) {
 	assert.Equal(t, oauth2server.InteractionNone, need, "a login after the push does")
 	assert.Equal(t, url.Values{"client_id": {rpID}, "request_uri": {uri}}.Encode(), ar.LoginReturnQuery())
 }
+
+// public clients push without a credential, so their pushes
+// are capped per address and per client within the request lifetime;
+// above a cap the answer is 429 slow_down with Retry-After and nothing is
+// stored. A confidential client's pushes are not capped, an invalid push
+// costs no budget, and a window's end frees the address again.
+func TestPushedRequestsOfPublicClientsCapped(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t, withOptions(func(o *oauth2server.Options) {
+		o.PAR.MaxPendingPerAddress = 3
+		o.PAR.MaxPendingPerClient = 5
+	}))
+	bad := pushParams()
+	bad.Set("code_challenge", "")
+	for range 4 {
+		require.Equal(t, http.StatusBadRequest, env.push(bad, pubID, "").status, "an invalid push stores and charges nothing")
+	}
+	for i := range 3 {
+		r := env.push(pushParams(), pubID, "")
+		require.Equal(t, http.StatusCreated, r.status, "push %d: %s", i, r.raw)
+	}
+	r := env.push(pushParams(), pubID, "")
+	require.Equal(t, http.StatusTooManyRequests, r.status, r.raw)
+	assert.Equal(t, "slow_down", r.errorCode())
+	assert.NotEmpty(t, r.header.Get("Retry-After"))
+	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
+
+	for range 5 {
+		require.Equal(t, http.StatusCreated, env.push(pushParams(), confID, confSecret).status, "authenticated pushes are not capped")
+	}
+	env.clock.Advance(time.Minute)
+	require.Equal(t, http.StatusCreated, env.push(pushParams(), pubID, "").status, "a new window")
+}
