@@ -88,6 +88,9 @@ type issue struct {
 	// idToken is set when the grant may return an ID token without a
 	// stored session (the device grant).
 	idToken bool
+	// signedIDToken is the ID token issueToken signed, before it saved
+	// the tokens; "" when none is due.
+	signedIDToken string
 	// Token exchange: the new token's audience and actor, the latest
 	// expiry of its access token, and the issued_token_type to answer.
 	audience   string

@@ -160,17 +160,7 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	if is.issuedType != "" {
 		exchangeResponse(resp, tok, is.issuedType)
 	}
-	if (is.openID != nil || is.idToken) && tok.UserID != "" && s.isOpenID(tok.Scope) {
-		// OIDC Core §3.1.3.3 (code), §12.2 (refresh: same sub and
-		// auth_time, no nonce); the device grant likewise when openid was
-		// granted. The tokens are saved already: a signing failure is a
-		// server_error the client retries with a new grant.
-		resp.IDToken, err = s.issueIDToken(ctx, &idTokenParams{client: client, userID: tok.UserID,
-			session: is.openID, scope: tok.Scope, nonce: is.nonce, accessToken: tok.AccessToken})
-		if err != nil {
-			return nil, err
-		}
-	}
+	resp.IDToken = is.signedIDToken
 	return resp, nil
 }
 
@@ -388,6 +378,17 @@ func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*To
 		tok.RefreshTokenScope = is.refreshScope
 		if !slices.Equal(is.grantResources, is.resources) && len(is.grantResources) > 0 {
 			tok.RefreshTokenResources = is.grantResources
+		}
+	}
+	if (is.openID != nil || is.idToken) && tok.UserID != "" && s.isOpenID(tok.Scope) {
+		// OIDC Core §3.1.3.3 (code), §12.2 (refresh: same sub and
+		// auth_time, no nonce); the device grant likewise when openid was
+		// granted. Signed before the tokens are saved, so that a signing
+		// failure stores nothing.
+		is.signedIDToken, err = s.issueIDToken(ctx, &idTokenParams{client: client, userID: tok.UserID,
+			session: is.openID, scope: tok.Scope, nonce: is.nonce, accessToken: tok.AccessToken})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if err := s.model.SaveToken(ctx, tok, client, is.user); err != nil {
