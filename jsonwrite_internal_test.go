@@ -49,3 +49,19 @@ func TestTokenResponseJSONExtraNeverOverridesStandardMembers(t *testing.T) {
 	assert.Equal(t, "a", got["access_token"])
 	assert.EqualValues(t, 7, got["id"])
 }
+
+// AppendJSON appends exactly what MarshalJSON returns, after whatever the
+// buffer held, with and without extended attributes (which take the
+// reflective path).
+func TestTokenResponseAppendJSON(t *testing.T) {
+	for _, resp := range []*TokenResponse{
+		{AccessToken: "a", TokenType: "Bearer", ExpiresIn: 60, IDToken: "h.p.s"},
+		{AccessToken: "a", TokenType: "Bearer", Extra: map[string]any{"scope": "evil", "id": 7}},
+	} {
+		want, err := resp.MarshalJSON()
+		require.NoError(t, err)
+		got, err := resp.AppendJSON([]byte("prefix:"))
+		require.NoError(t, err)
+		assert.Equal(t, "prefix:"+string(want), string(got))
+	}
+}

@@ -2,7 +2,6 @@ package oauth2server
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	stderrors "errors"
 	"strconv"
@@ -116,19 +115,11 @@ func (s *Server) signAccessToken(tok *Token) (string, error) {
 		return "", storeError("encode act claim", err)
 	}
 
-	enc := base64.RawURLEncoding
-	n := len(k.header) + 1 + enc.EncodedLen(len(claims))
-	buf := make([]byte, n, n+1+enc.EncodedLen(k.sigLen))
-	copy(buf, k.header)
-	buf[len(k.header)] = '.'
-	enc.Encode(buf[len(k.header)+1:], claims)
-	sig, err := k.method.Sign(string(buf), k.signer)
+	jws, err := k.signJWS(k.header, claims)
 	if err != nil {
 		return "", storeError("sign access token", err)
 	}
-	buf = append(buf, '.')
-	buf = enc.AppendEncode(buf, sig)
-	return string(buf), nil
+	return jws, nil
 }
 
 // appendAccessTokenClaims appends the JSON claims of tok (RFC 9068 §2.2),

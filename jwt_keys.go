@@ -15,6 +15,8 @@ import (
 	"math/big"
 	"os"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -411,3 +413,55 @@ func (s *Server) IssuesJWT() bool { return s.jwtAccess }
 // PublishesJWKS reports whether the Server signs JWTs, access tokens or ID
 // tokens, and so needs its JWKS endpoint mounted.
 func (s *Server) PublishesJWKS() bool { return s.jwt != nil }
+
+// signJWS returns the compact JWS of claims under the encoded header,
+// signed with k. Every token this package signs goes through it, and it
+// is on the path of every JWT access token and ID token: the token is
+// written once, into a strings.Builder sized for all of it, whose String
+// costs no copy. An Ed25519 key signs the input with crypto/ed25519
+// directly, from a pooled buffer: golang-jwt's Sign takes a string, which
+// it copies into a new []byte, and copies the public key to check the
+// key's type, which cost more than the claims themselves (see
+// bench/oidc_test.go, where an ID token may add at most 10 % to its raw
+// signature).
+func (k *jwtKey) signJWS(header string, claims []byte) (string, error) {
+	enc := base64.RawURLEncoding
+	var t strings.Builder
+	t.Grow(len(header) + 1 + enc.EncodedLen(len(claims)) + 1 + enc.EncodedLen(k.sigLen))
+	var sig []byte
+	if priv, ok := k.signer.(ed25519.PrivateKey); ok {
+		p := signingInputs.Get().(*[]byte)
+		in := append((*p)[:0], header...)
+		in = append(in, '.')
+		in = enc.AppendEncode(in, claims)
+		sig = ed25519.Sign(priv, in)
+		t.Write(in)
+		if cap(in) <= maxPooledSigningInput {
+			*p = in[:0]
+			signingInputs.Put(p)
+		}
+	} else {
+		t.WriteString(header)
+		t.WriteByte('.')
+		var stack [1024]byte
+		t.Write(enc.AppendEncode(stack[:0], claims))
+		var err error
+		if sig, err = k.method.Sign(t.String(), k.signer); err != nil {
+			return "", err
+		}
+	}
+	t.WriteByte('.')
+	var stack [128]byte // the longest signature, RS512 with 4096 bits, is 683 characters; append grows
+	t.Write(enc.AppendEncode(stack[:0], sig))
+	return t.String(), nil
+}
+
+// signingInputs are the buffers of signJWS's Ed25519 signing inputs.
+var signingInputs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 1024)
+	return &b
+}}
+
+// maxPooledSigningInput is the largest buffer signingInputs keeps, so that
+// one huge token does not pin its buffer for the life of the process.
+const maxPooledSigningInput = 16 << 10

@@ -415,29 +415,11 @@ func (s *Server) issueIDToken(ctx context.Context, p *idTokenParams) (string, er
 		}
 	}
 	b = append(b, '}')
-	return s.signJWS(k, k.idHeader, b)
-}
-
-// signJWS signs claims with k under the encoded header. The token is
-// written once, into a strings.Builder sized for all of it: the signing
-// input is a prefix of the result, so neither it nor the result is
-// copied (the signature costs what it costs; the rest should not add to
-// it, see bench/oidc_test.go).
-func (s *Server) signJWS(k *jwtKey, header string, claims []byte) (string, error) {
-	enc := base64.RawURLEncoding
-	var t strings.Builder
-	t.Grow(len(header) + 1 + enc.EncodedLen(len(claims)) + 1 + enc.EncodedLen(k.sigLen))
-	t.WriteString(header)
-	t.WriteByte('.')
-	var stack [1024]byte
-	t.Write(enc.AppendEncode(stack[:0], claims))
-	sig, err := k.method.Sign(t.String(), k.signer)
+	tok, err := k.signJWS(k.idHeader, b)
 	if err != nil {
-		return "", storeError("sign JWT", err)
+		return "", storeError("sign ID token", err)
 	}
-	t.WriteByte('.')
-	t.Write(enc.AppendEncode(stack[:0], sig))
-	return t.String(), nil
+	return tok, nil
 }
 
 // appendTokenHash appends at_hash / c_hash (OIDC Core §3.1.3.6), base64url:
@@ -446,11 +428,15 @@ func (s *Server) signJWS(k *jwtKey, header string, claims []byte) (string, error
 // Ed25519).
 func appendTokenHash(b []byte, alg, token string) []byte {
 	enc := base64.RawURLEncoding
+	// The token is copied to the stack first: []byte(token) of more than
+	// 32 bytes would be a heap allocation per ID token.
+	var stack [128]byte
+	in := append(stack[:0], token...)
 	if alg == AlgEdDSA {
-		sum := sha512.Sum512([]byte(token))
+		sum := sha512.Sum512(in)
 		return enc.AppendEncode(b, sum[:len(sum)/2])
 	}
-	sum := sha256.Sum256([]byte(token))
+	sum := sha256.Sum256(in)
 	return enc.AppendEncode(b, sum[:len(sum)/2])
 }
 

@@ -66,7 +66,15 @@ func (t *TokenResponse) MarshalJSON() ([]byte, error) {
 	if t.IDToken != "" {
 		n += len(`,"id_token":""`) + len(t.IDToken)
 	}
-	b := t.appendJSON(make([]byte, 0, n))
+	return t.AppendJSON(make([]byte, 0, n))
+}
+
+// AppendJSON appends what MarshalJSON returns to b. The token endpoint
+// handlers write the response from a pooled buffer through it, so that
+// a response costs no allocation of its own.
+func (t *TokenResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	b = t.appendJSON(b)
 	if len(t.Extra) == 0 {
 		return b, nil
 	}
@@ -77,13 +85,17 @@ func (t *TokenResponse) MarshalJSON() ([]byte, error) {
 		}
 	}
 	var std map[string]any
-	if err := json.Unmarshal(b, &std); err != nil {
+	if err := json.Unmarshal(b[start:], &std); err != nil {
 		return nil, err
 	}
 	for k, v := range std {
 		m[k] = v
 	}
-	return json.Marshal(m)
+	extended, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return append(b[:start], extended...), nil
 }
 
 // Token handles a token endpoint request (RFC 6749 §3.2): it parses the

@@ -7,6 +7,7 @@ import (
 
 	"github.com/echo-oauth2/oauth2server"
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/internal/respbuf"
 )
 
 // Token returns the handler of the token endpoint (RFC 6749 §3.2). Mount it
@@ -19,9 +20,12 @@ func Token(srv *oauth2server.Server) echo.HandlerFunc {
 		if err != nil {
 			return writeError(c, srv, err)
 		}
-		// MarshalJSON writes the response without reflection; going through
-		// json.Marshal would add a second pass over its output.
-		b, err := resp.MarshalJSON()
+		// AppendJSON writes the response without reflection (json.Marshal
+		// would add a second pass over its output), into a pooled buffer.
+		buf := respbuf.Get()
+		defer respbuf.Put(buf)
+		b, err := resp.AppendJSON(*buf)
+		*buf = b[:0]
 		if err != nil {
 			return writeError(c, srv, oerrors.ServerError(err))
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/echo-oauth2/oauth2server"
 	oerrors "github.com/echo-oauth2/oauth2server/errors"
+	"github.com/echo-oauth2/oauth2server/internal/respbuf"
 )
 
 // Token returns the handler of the token endpoint (RFC 6749 §3.2). Mount it
@@ -18,7 +19,10 @@ func Token(srv *oauth2server.Server) http.Handler {
 			writeError(w, r, srv, err)
 			return
 		}
-		b, err := resp.MarshalJSON()
+		buf := respbuf.Get()
+		defer respbuf.Put(buf)
+		b, err := resp.AppendJSON(*buf) // no reflection, a pooled buffer
+		*buf = b[:0]
 		if err != nil {
 			writeError(w, r, srv, oerrors.ServerError(err))
 			return
