@@ -59,9 +59,13 @@ func testUserClaims(t *testing.T, newSetup func(t *testing.T) Setup) {
 		got, err := m.GetUserClaims(ctx, u.ID)
 		require.NoError(t, err)
 		got["email"] = "mallory@example.com"
+		addr, ok := got["address"].(map[string]any)
+		require.True(t, ok, "address is a JSON object: %T", got["address"])
+		addr["country"] = "Wonderland"
 		got, err = m.GetUserClaims(ctx, u.ID)
 		require.NoError(t, err)
 		assert.Equal(t, "alice@example.com", got["email"])
+		assert.Equal(t, map[string]any{"country": "UK", "locality": "Oxford"}, got["address"], "a nested object is copied too")
 	})
 
 	t.Run("nok, cancelled context is an error", func(t *testing.T) {
