@@ -9,6 +9,9 @@
 #                        number of tokens when the run ends
 #   JWT_BENCHTIME=1s     per run of the signing/verifying rows
 #   MONGO_BENCHTIME=1000x requests per run of the MongoDB row
+#   FEATURE_BENCHTIME=4000x requests per run of the OpenID Connect, client
+#                        assertion, token exchange, DPoP and PAR rows (an
+#                        RS256 ID token costs a millisecond)
 #   MONGODB_URI          MongoDB server of the MongoDB row; unset, the script
 #                        starts tools/mongotest (embedded FerretDB) on loopback
 #                        and stops it at the end, as scripts/test.sh does
@@ -22,6 +25,7 @@ count=${BENCH_COUNT:-6}
 benchtime=${BENCHTIME:-20000x}
 jwttime=${JWT_BENCHTIME:-1s}
 mongotime=${MONGO_BENCHTIME:-1000x}
+featuretime=${FEATURE_BENCHTIME:-4000x}
 filter=${BENCH:-.}
 benchstat_version=v0.0.0-20260908200009-22c9c6c9d4da # golang.org/x/perf, pinned
 
@@ -43,6 +47,10 @@ if [ -z "${REPORT_ONLY:-}" ]; then
     -benchmem -count "$count" -benchtime "$benchtime" . | tee -a "$raw"
   echo "bench: JWT rows (-benchtime $jwttime -count $count)"
   go test -run '^$' -bench "^BenchmarkJWT(Sign|Verify)\$/$filter" -benchmem -count "$count" -benchtime "$jwttime" . |
+    grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
+  echo "bench: feature rows (-benchtime $featuretime -count $count)"
+  go test -run '^$' -bench "^Benchmark(IDToken|UserInfo|ClientAssertion|TokenExchange|DPoPProof|DPoPRequest|PAR)\$/$filter" \
+    -benchmem -count "$count" -benchtime "$featuretime" . |
     grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
   echo "bench: MongoDB row (-benchtime $mongotime -count $count)"
   go test -run '^$' -bench "^BenchmarkMongoToken\$/$filter" -benchmem -count "$count" -benchtime "$mongotime" . |
@@ -72,7 +80,7 @@ oauth2server beside [go-oauth2/oauth2](https://github.com/go-oauth2/oauth2) (v4)
 | machine | $cpu, $cores logical CPUs |
 | Go | $gover |
 | date | $date |
-| runs | \`-count $count\`, server rows \`-benchtime $benchtime\`, JWT rows \`-benchtime $jwttime\`, MongoDB row \`-benchtime $mongotime\` |
+| runs | \`-count $count\`, server rows \`-benchtime $benchtime\`, JWT rows \`-benchtime $jwttime\`, feature rows \`-benchtime $featuretime\`, MongoDB row \`-benchtime $mongotime\` |
 
 ![time per request](performance.svg)
 
@@ -104,6 +112,15 @@ recorder) costs the same for all and is included in every row, the ceilings too.
   whole \`GET /api/me\` through Echo and \`Authenticate\` (signature, typ, kid, iss, aud, exp,
   iat, the jti deny-list, scope) beside golang-jwt's \`Parser.Parse\` with the same claim checks
   alone. The raw rows include no HTTP work at all, so the ratios are upper bounds of the overhead.
+- **feature rows** (no peer offers all of them, so they stand beside the raw cryptography they
+  cannot avoid): *ID token*: the code exchange of an \`openid\` code minus the same exchange of a
+  code without \`openid\` (same server, same stored session), beside golang-jwt signing an input as
+  long as the ID token's, for RS256 and EdDSA; *UserInfo* beside the bearer row on the same
+  OpenID Provider; *private_key_jwt*: a client_credentials request authenticated by an assertion
+  minus the same with \`client_secret_basic\`, beside golang-jwt verifying the assertion with the
+  same checks; *token exchange*; *DPoP proof*: \`Server.ValidateDPoPProof\` beside golang-jwt's
+  parse and verify of the same proof with the key known in advance; whole token and resource
+  requests with DPoP beside Bearer; a *pushed authorization request*.
 - **MongoDB row**: the client_credentials token endpoint on \`mongomodel\` against
   \`tools/mongotest\` (embedded FerretDB on SQLite, loopback), started by \`make bench\` unless
   \`MONGODB_URI\` is set. \`roundtrips/op\` counts the commands the driver sends per request

@@ -306,6 +306,106 @@ func writeMarkdown(w io.Writer, res map[string]result) {
 	for _, l := range allocLines {
 		fmt.Fprintln(w, l)
 	}
+	writeFeatures(w, res)
+}
+
+// added is one feature's cost beside the raw cryptography it cannot
+// avoid: with minus without (or the feature's row alone, when without is
+// ""), divided by raw. The target is a ratio of at most max.
+type added struct {
+	label, with, without, raw string
+	max                       float64
+}
+
+// features are the rows of OpenID Connect (bench/oidc_test.go), client
+// assertions (bench/assertions_test.go) and DPoP (bench/dpop_test.go)
+// whose targets are a fraction above their raw signature or verification.
+var features = []added{
+	{"ID token RS256: code exchange with openid − without, beside a raw RS256 signature",
+		"BenchmarkIDToken/alg=RS256/openid=yes", "BenchmarkIDToken/alg=RS256/openid=no", "BenchmarkIDToken/alg=RS256/raw=signature", 1.10},
+	{"ID token EdDSA: code exchange with openid − without, beside a raw EdDSA signature",
+		"BenchmarkIDToken/alg=EdDSA/openid=yes", "BenchmarkIDToken/alg=EdDSA/openid=no", "BenchmarkIDToken/alg=EdDSA/raw=signature", 1.10},
+}
+
+func init() {
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		features = append(features, added{"private_key_jwt " + alg + ": client_credentials request − the same with client_secret_basic, beside golang-jwt's verify",
+			"BenchmarkClientAssertion/alg=" + alg + "/auth=private_key_jwt/impl=oauth2server",
+			"BenchmarkClientAssertion/auth=client_secret_basic/impl=oauth2server",
+			"BenchmarkClientAssertion/alg=" + alg + "/verify/impl=golang-jwt", 1.15})
+	}
+	for _, where := range []string{"token", "resource"} {
+		for _, alg := range []string{"RS256", "PS256", "ES256", "EdDSA"} {
+			p := "BenchmarkDPoPProof/where=" + where + "/alg=" + alg
+			features = append(features, added{"DPoP proof " + alg + " at a " + where + " request, beside golang-jwt's parse and verify",
+				p + "/impl=oauth2server", "", p + "/impl=golang-jwt", 1.15})
+		}
+	}
+}
+
+// plainRows are feature rows without a raw floor, shown with their cost.
+var plainRows = []struct{ label, name string }{
+	{"bearer validation on an OpenID Provider (`GET /api/me`)", "BenchmarkUserInfo/kind=bearer/impl=oauth2server"},
+	{"UserInfo with the same token (`GET /userinfo`)", "BenchmarkUserInfo/kind=userinfo/impl=oauth2server"},
+	{"token exchange of an opaque access token (RFC 8693)", "BenchmarkTokenExchange/subject=opaque/impl=oauth2server"},
+	{"pushed authorization request (RFC 9126)", "BenchmarkPAR"},
+	{"client_credentials, Bearer (JWT access token)", "BenchmarkDPoPRequest/op=token/scheme=Bearer"},
+	{"client_credentials, DPoP ES256 proof", "BenchmarkDPoPRequest/op=token/scheme=DPoP"},
+	{"`GET /api/me`, Bearer", "BenchmarkDPoPRequest/op=resource/scheme=Bearer"},
+	{"`GET /api/me`, DPoP-bound token and ES256 proof", "BenchmarkDPoPRequest/op=resource/scheme=DPoP"},
+}
+
+// writeFeatures writes the tables of the feature rows that ran.
+func writeFeatures(w io.Writer, res map[string]result) {
+	header := false
+	for _, f := range features {
+		with, ok1 := get(res, f.with)
+		raw, ok2 := get(res, f.raw)
+		without, ok3 := result{}, true
+		if f.without != "" {
+			without, ok3 = get(res, f.without)
+		}
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "### OpenID Connect, client assertions and DPoP beside their raw cryptography")
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "What a feature adds to a request (the request with it minus the same request without it, or the")
+			fmt.Fprintln(w, "proof validation alone) beside the raw golang-jwt signature or verification of the same")
+			fmt.Fprintln(w, "algorithm, which no implementation can avoid. Medians; wall clock, then CPU time.")
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "| feature | added | raw | ratio | added, CPU | raw, CPU | ratio, CPU | target | status |")
+			fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---|")
+			header = true
+		}
+		aw, ac := with.ns-without.ns, with.cpu-without.cpu
+		rw, rc := aw/raw.ns, ac/raw.cpu
+		status := "met"
+		switch {
+		case rw > f.max && rc > f.max:
+			status = "**not met**"
+		case rw > f.max || rc > f.max:
+			status = "met in one measure"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %.2f | ≤ %.2f | %s |\n", f.label, fmtNS(aw), fmtNS(raw.ns), rw,
+			fmtNS(ac), fmtNS(raw.cpu), rc, f.max, status)
+	}
+	header = false
+	for _, p := range plainRows {
+		r, ok := get(res, p.name)
+		if !ok {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "| request | time | CPU time | allocs/op | B/op |")
+			fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+			header = true
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %.0f |\n", p.label, fmtNS(r.ns), fmtNS(r.cpu), r.allocs, r.bytes)
+	}
 }
 
 // writeSVG draws one horizontal bar group per workload (ns/op, linear
