@@ -3,6 +3,7 @@ package memorymodel
 import (
 	"context"
 	stderrors "errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -20,7 +21,7 @@ const consentSweepEvery = 256
 
 // errConsentIDTaken is SaveConsent's answer to an id that a consent of
 // another user or client holds.
-var errConsentIDTaken = stderrors.New("memorymodel: save consent: the id belongs to another consent")
+var errConsentIDTaken = fmt.Errorf("memorymodel: save consent: the id belongs to another consent: %w", ErrDuplicate)
 
 // consentKey identifies the consent of one user for one client.
 type consentKey struct{ clientID, userID string }
@@ -101,8 +102,8 @@ func (m *Model) GetConsentByID(ctx context.Context, id string) (*oauth2server.Co
 // SaveConsent implements [oauth2server.ConsentModel]: it replaces any
 // earlier consent of the user for the client. A consent without an ID gets
 // a new one ([oauth2server.NewConsentID]); an ID that a consent of another
-// user or client holds is an error. Every few hundred saves, it drops the
-// expired consents.
+// user or client holds is an error wrapping [ErrDuplicate]. Every few
+// hundred saves, it drops the expired consents.
 func (m *Model) SaveConsent(ctx context.Context, c *oauth2server.Consent) error {
 	if err := ctx.Err(); err != nil {
 		return err
