@@ -49,9 +49,9 @@ const (
 	EventLoginFailed    EventKind = "login_failed"
 	EventLoginThrottled EventKind = "login_throttled"
 	// EventConsentRevoked: a user's authorization of a client was
-	// withdrawn. [Server.RevokeAuthorization], [Server.RevokeAllForUser]
-	// and [Server.RevokeAllForClient] record it too, once per user and
-	// client.
+	// withdrawn. [Server.RevokeAuthorization], [Server.RevokeAllForUser],
+	// [Server.RevokeAllForClient] and [Server.RevokeConsentByID] record it
+	// too, once per user and client.
 	EventConsentRevoked EventKind = "consent_revoked"
 )
 

@@ -55,7 +55,8 @@ type GrantListModel interface {
 type ConsentListModel interface {
 	// ListConsents returns the consents of the user for the client; an
 	// empty userID or clientID matches every user or client, both empty is
-	// an error. The order is unspecified.
+	// an error. Expired consents are left out, as FindConsent leaves them
+	// out. The order is unspecified.
 	ListConsents(ctx context.Context, userID, clientID string) ([]*Consent, error)
 }
 
@@ -68,7 +69,9 @@ type Authorization struct {
 	// Scope is the union of the consent's scope and the scopes of the live
 	// families.
 	Scope []string
-	// Consent is the remembered consent, nil when there is none.
+	// Consent is the remembered consent, nil when there is none or it
+	// expired. Its ID names it to [Server.FindConsent] and
+	// [Server.RevokeConsentByID].
 	Consent *Consent
 	// GrantIDs are the live families, in the order of their FirstIssuedAt.
 	GrantIDs []string
@@ -107,7 +110,63 @@ func (s *Server) RevokeAuthorization(ctx context.Context, userID, clientID strin
 	if userID == "" || clientID == "" {
 		return errorf("revoke authorization: user id and client id are required")
 	}
-	return s.revokeAuthorizations(ctx, userID, clientID, false)
+	return s.revokeAuthorizations(ctx, userID, clientID, false, nil)
+}
+
+// FindConsent returns the remembered consent with the id ([Consent.ID]),
+// or nil when there is none or it expired. It needs [ConsentLookupModel].
+//
+// SECURITY: an id is no proof of anything. A page that takes an id from
+// its user must check that the consent's UserID is the signed-in user's
+// before it shows or revokes it.
+func (s *Server) FindConsent(ctx context.Context, id string) (*Consent, error) {
+	if id == "" {
+		return nil, errorf("find consent: id is empty")
+	}
+	if s.consentIDs == nil {
+		return nil, errorf("find consent needs ConsentLookupModel, which the model does not implement")
+	}
+	return s.consentByID(ctx, id)
+}
+
+// consentByID looks the consent up and drops an expired one, which a
+// model may still return.
+func (s *Server) consentByID(ctx context.Context, id string) (*Consent, error) {
+	c, err := s.consentIDs.GetConsentByID(ctx, id)
+	if err != nil {
+		return nil, errorf("find consent: %w", err)
+	}
+	if c == nil || c.Expired(s.now()) {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// RevokeConsentByID finds the consent with the id ([Server.FindConsent])
+// and revokes the authorization it belongs to, as
+// [Server.RevokeAuthorization] does for its user and client: the consent
+// is deleted, every grant family of the user with the client is revoked,
+// and an [EventConsentRevoked] is recorded. It returns the consent it
+// found, nil when no live consent has the id, which is not an error and
+// revokes nothing: the families of an expired consent are revoked with
+// RevokeAuthorization. It needs [ConsentLookupModel], [GrantListModel]
+// and [GrantModel]; see FindConsent's SECURITY note.
+func (s *Server) RevokeConsentByID(ctx context.Context, id string) (*Consent, error) {
+	if id == "" {
+		return nil, errorf("revoke consent: id is empty")
+	}
+	if s.consentIDs == nil || s.grantList == nil || s.families == nil {
+		return nil, errorf("revoking a consent by id needs ConsentLookupModel, GrantListModel and GrantModel, " +
+			"which the model does not implement")
+	}
+	c, err := s.consentByID(ctx, id)
+	if c == nil || err != nil {
+		return nil, err
+	}
+	if err := s.revokeAuthorizations(ctx, c.UserID, c.ClientID, false, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // RevokeAllForUser revokes every authorization of the user, as
@@ -119,7 +178,7 @@ func (s *Server) RevokeAllForUser(ctx context.Context, userID string) error {
 	if userID == "" {
 		return errorf("revoke all for user: user id is empty")
 	}
-	return s.revokeAuthorizations(ctx, userID, "", true)
+	return s.revokeAuthorizations(ctx, userID, "", true, nil)
 }
 
 // RevokeAllForClient revokes every authorization of every user for the
@@ -131,14 +190,16 @@ func (s *Server) RevokeAllForClient(ctx context.Context, clientID string) error 
 	if clientID == "" {
 		return errorf("revoke all for client: client id is empty")
 	}
-	return s.revokeAuthorizations(ctx, "", clientID, true)
+	return s.revokeAuthorizations(ctx, "", clientID, true, nil)
 }
 
 // revokeAuthorizations deletes the consents, then revokes the families, of
 // userID with clientID ("" matches all). Consents go first: a client that
 // still holds a live refresh token cannot then get back in through an
-// authorization request that skips the consent page.
-func (s *Server) revokeAuthorizations(ctx context.Context, userID, clientID string, many bool) error {
+// authorization request that skips the consent page. known is the consent
+// of one user and client when the caller has read it, so that the event
+// names its scope.
+func (s *Server) revokeAuthorizations(ctx context.Context, userID, clientID string, many bool, known *Consent) error {
 	if s.grantList == nil || s.families == nil {
 		return errorf("revoking authorizations needs GrantListModel and GrantModel, which the model does not implement")
 	}
@@ -163,6 +224,8 @@ func (s *Server) revokeAuthorizations(ctx context.Context, userID, clientID stri
 			if consents, err = s.consentList.ListConsents(ctx, userID, clientID); err != nil {
 				return errorf("list consents: %w", err)
 			}
+		} else if known != nil {
+			consents = []*Consent{known}
 		} else {
 			consents = []*Consent{{UserID: userID, ClientID: clientID}}
 		}
@@ -219,7 +282,12 @@ func (s *Server) authorizations(ctx context.Context, userID, clientID string) ([
 		if err != nil {
 			return nil, errorf("list consents: %w", err)
 		}
+		now := s.now()
 		for _, c := range consents {
+			if c.Expired(now) {
+				// A model may return what it has not swept yet.
+				continue
+			}
 			a := get(c.ClientID)
 			a.Consent = c
 			a.Scope = unionScope(a.Scope, c.Scope)

@@ -38,6 +38,7 @@ type Server struct {
 	devices      DeviceCodeModel
 	consents     ConsentModel
 	consentList  ConsentListModel
+	consentIDs   ConsentLookupModel
 	grantList    GrantListModel
 	pars         PushedAuthorizationRequestModel
 	resources    ResourceValidator
@@ -176,6 +177,7 @@ func New(model Model, opts Options) (*Server, error) {
 	s.devices, _ = Capability[DeviceCodeModel](model)
 	s.consents, _ = Capability[ConsentModel](model)
 	s.consentList, _ = Capability[ConsentListModel](model)
+	s.consentIDs, _ = Capability[ConsentLookupModel](model)
 	s.grantList, _ = Capability[GrantListModel](model)
 	s.jtis, _ = Capability[RevokedJTIModel](model)
 	if c, ok := Capability[CounterModel](model); ok {

@@ -113,6 +113,15 @@ type AuthorizeConfig struct {
 	// registered verbatim (RFC 6749 §10.2, RFC 8252 §8.6). Default nil: the
 	// consent page is shown every time.
 	Consents oauth2server.ConsentModel
+
+	// ConsentLifetime is how long a remembered consent lasts: an approval
+	// saved in Consents expires this long after it was given (or last
+	// widened), and the next request of the client shows the consent page
+	// again. Optional. Default 0: a remembered consent lasts until it is
+	// revoked, as before consents could expire; negative is an error.
+	// Expired consents are absent at once; the model's sweep or TTL index
+	// deletes them later (docs/grant-management.md).
+	ConsentLifetime time.Duration
 }
 
 // ConsentPage is what [AuthorizeConfig.Render] renders. It is the root
@@ -163,7 +172,7 @@ func (cfg AuthorizeConfig) ToHandler() (echo.HandlerFunc, error) {
 		return nil, stderrors.New("handlers: AuthorizeConfig.AuthenticationFromRequest is required for OpenID Connect (auth_time)")
 	}
 	ep, err := authorize.New(authorize.Config{Name: "handlers", Server: cfg.Server, CSRFKey: cfg.CSRFKey,
-		MaxAge: cfg.CSRFMaxAge, Consents: cfg.Consents})
+		MaxAge: cfg.CSRFMaxAge, Consents: cfg.Consents, ConsentLifetime: cfg.ConsentLifetime})
 	if err != nil {
 		return nil, err
 	}

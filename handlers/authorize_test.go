@@ -646,6 +646,9 @@ func TestAuthorizeConfig(t *testing.T) {
 			expectError: "at least 32 bytes"},
 		{name: "nok, negative CSRFMaxAge", givenConfig: handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader, CSRFMaxAge: -time.Second},
 			expectError: "CSRFMaxAge must not be negative"},
+		{name: "ok, a ConsentLifetime", givenConfig: handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader, ConsentLifetime: time.Hour}},
+		{name: "nok, negative ConsentLifetime", givenConfig: handlers.AuthorizeConfig{Server: srv, UserFromRequest: userFromHeader, ConsentLifetime: -time.Second},
+			expectError: "handlers: AuthorizeConfig.ConsentLifetime must not be negative"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

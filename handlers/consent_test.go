@@ -2,10 +2,13 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -205,4 +208,139 @@ func TestAuthorizeRememberedConsentFaults(t *testing.T) {
 	got, err := f.model.FindConsent(context.Background(), "conf", "alice")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"read"}, got.Scope, "the old consent stands")
+}
+
+// keptConsents is a ConsentModel that stores consents exactly as given and
+// returns them whatever their expiry, as a model written before consents
+// could expire does: the endpoint must judge expiry itself.
+type keptConsents struct {
+	mu    sync.Mutex
+	saved map[[2]string]oauth2server.Consent
+}
+
+func (k *keptConsents) FindConsent(_ context.Context, clientID, userID string) (*oauth2server.Consent, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c, ok := k.saved[[2]string{clientID, userID}]
+	if !ok {
+		return nil, nil
+	}
+	return &c, nil
+}
+
+func (k *keptConsents) SaveConsent(_ context.Context, c *oauth2server.Consent) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.saved == nil {
+		k.saved = map[[2]string]oauth2server.Consent{}
+	}
+	k.saved[[2]string{c.ClientID, c.UserID}] = *c
+	return nil
+}
+
+func (k *keptConsents) RevokeConsent(_ context.Context, clientID, userID string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.saved, [2]string{clientID, userID})
+	return nil
+}
+
+// A remembered consent lasts ConsentLifetime from its approval; from its
+// expiry on, the consent page is shown again, also with a model that
+// returns expired consents. Approving again makes a new consent.
+func TestAuthorizeConsentLifetime(t *testing.T) {
+	t.Parallel()
+	var testCases = []struct {
+		name       string
+		whenLater  time.Duration
+		expectSkip bool
+	}{
+		{name: "ok, within the lifetime", whenLater: 59 * time.Minute, expectSkip: true},
+		{name: "nok, at expiry", whenLater: time.Hour},
+		{name: "nok, after expiry", whenLater: 2 * time.Hour},
+	}
+	for _, tc := range testCases {
+		for _, kept := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, model returns expired: %v", tc.name, kept), func(t *testing.T) {
+				t.Parallel()
+				f := newFixture(t, oauth2server.Options{}, handlers.AuthorizeConfig{})
+				var consents oauth2server.ConsentModel = f.model
+				if kept {
+					consents = &keptConsents{}
+				}
+				f.e.Any("/authorize", handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{
+					Server: f.srv, UserFromRequest: userFromHeader, Consents: consents, ConsentLifetime: time.Hour,
+				}))
+				rec := f.approve(codeQuery(), "alice")
+				require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
+				first, err := consents.FindConsent(context.Background(), "conf", "alice")
+				require.NoError(t, err)
+				require.NotNil(t, first)
+				assert.NotEmpty(t, first.ID, "the endpoint gives the id")
+				assert.Equal(t, testNow.Add(time.Hour), first.ExpiresAt)
+
+				*f.now = testNow.Add(tc.whenLater)
+				rec = f.do(http.MethodGet, "/authorize?"+codeQuery().Encode(), "alice", nil)
+				if tc.expectSkip {
+					assertCodeRedirect(t, http.StatusFound, rec, confRedirect, "xyz")
+					return
+				}
+				assert.Equal(t, http.StatusOK, rec.Code, "the consent page again")
+				assert.Contains(t, rec.Body.String(), `value="approve"`)
+
+				rec = f.approve(codeQuery(), "alice")
+				require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
+				again, err := consents.FindConsent(context.Background(), "conf", "alice")
+				require.NoError(t, err)
+				require.NotNil(t, again)
+				assert.NotEqual(t, first.ID, again.ID, "a lapsed consent is not revived")
+				assert.Equal(t, f.now.Add(time.Hour), again.ExpiresAt)
+			})
+		}
+	}
+}
+
+// Widening a remembered consent keeps its id and starts its lifetime
+// again; without a lifetime it never expires.
+func TestAuthorizeWideningKeepsTheConsentID(t *testing.T) {
+	t.Parallel()
+	var testCases = []struct {
+		name          string
+		givenLifetime time.Duration
+	}{
+		{name: "ok, with a lifetime", givenLifetime: time.Hour},
+		{name: "ok, without a lifetime"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, oauth2server.Options{}, handlers.AuthorizeConfig{})
+			f.e.Any("/authorize", handlers.AuthorizeWithConfig(handlers.AuthorizeConfig{
+				Server: f.srv, UserFromRequest: userFromHeader, Consents: f.model, ConsentLifetime: tc.givenLifetime,
+			}))
+			ctx := context.Background()
+			require.Equal(t, http.StatusSeeOther, f.approve(codeQuery(), "alice").Code)
+			first, err := f.model.FindConsent(ctx, "conf", "alice")
+			require.NoError(t, err)
+			require.NotNil(t, first)
+
+			*f.now = testNow.Add(30 * time.Minute)
+			require.Equal(t, http.StatusSeeOther, f.approve(codeQuery("scope", "read write"), "alice").Code)
+			wide, err := f.model.FindConsent(ctx, "conf", "alice")
+			require.NoError(t, err)
+			require.NotNil(t, wide)
+			assert.Equal(t, first.ID, wide.ID)
+			assert.ElementsMatch(t, []string{"read", "write"}, wide.Scope)
+			assert.Equal(t, *f.now, wide.GrantedAt)
+			if tc.givenLifetime == 0 {
+				assert.True(t, wide.ExpiresAt.IsZero())
+			} else {
+				assert.Equal(t, f.now.Add(tc.givenLifetime), wide.ExpiresAt)
+			}
+			byID, err := f.srv.FindConsent(ctx, first.ID)
+			require.NoError(t, err)
+			require.NotNil(t, byID)
+			assert.ElementsMatch(t, []string{"read", "write"}, byID.Scope)
+		})
+	}
 }

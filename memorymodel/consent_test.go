@@ -28,7 +28,8 @@ func TestConsentRoundTrip(t *testing.T) {
 	got, err = m.FindConsent(ctx, "app", "alice")
 	require.NoError(t, err)
 	require.NotNil(t, got)
-	assert.Equal(t, &oauth2server.Consent{ClientID: "app", UserID: "alice", Scope: []string{"read"}, GrantedAt: at}, got)
+	assert.NotEmpty(t, got.ID, "a consent saved without an id gets one")
+	assert.Equal(t, &oauth2server.Consent{ID: got.ID, ClientID: "app", UserID: "alice", Scope: []string{"read"}, GrantedAt: at}, got)
 	got.Scope[0] = "changed" // and hands out copies
 	again, err := m.FindConsent(ctx, "app", "alice")
 	require.NoError(t, err)

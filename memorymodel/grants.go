@@ -104,7 +104,7 @@ func (f *familyInfo) add(issuedAt time.Time, live bool, scopes ...[]string) {
 }
 
 // ListConsents implements [oauth2server.ConsentListModel]. It walks every
-// consent under the lock they share.
+// consent under the lock they share, and leaves out the expired ones.
 func (m *Model) ListConsents(ctx context.Context, userID, clientID string) ([]*oauth2server.Consent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -114,10 +114,13 @@ func (m *Model) ListConsents(ctx context.Context, userID, clientID string) ([]*o
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	now := m.now()
 	var out []*oauth2server.Consent
-	for k, c := range m.consents {
+	for k, c := range m.consents.byPair {
 		if (userID == "" || k.userID == userID) && (clientID == "" || k.clientID == clientID) {
-			out = append(out, cloneConsent(c))
+			if live := liveConsent(c, now); live != nil {
+				out = append(out, live)
+			}
 		}
 	}
 	return out, nil

@@ -76,7 +76,7 @@ type Model struct {
 	mu         sync.RWMutex
 	userClaims map[string]map[string]any // by user id; an entry per user
 	dummyHash  string                    // like the last added user's hash, for unknown users
-	consents   map[consentKey]*oauth2server.Consent
+	consents   consentStore              // by user and client, and by id (consent.go)
 	devices    deviceStore
 	counters   *counter.Store // throttle counters (counters.go), own lock
 	assertions assertionStore // assertions.go and exchange.go, own lock
@@ -114,7 +114,7 @@ func New(opts ...Option) *Model {
 		now:        time.Now,
 		seed:       maphash.MakeSeed(),
 		userClaims: make(map[string]map[string]any),
-		consents:   make(map[consentKey]*oauth2server.Consent),
+		consents:   newConsentStore(),
 		devices:    newDeviceStore(),
 		counters:   counter.New(0),
 	}
@@ -524,9 +524,10 @@ func (m *Model) GetUserFromClient(ctx context.Context, c *oauth2server.Client) (
 	return cloneUser(&rec.user), nil
 }
 
-// Sweep drops every expired token and code now. It is called
-// automatically, one shard at a time; tests call it to check that expiry
-// frees memory.
+// Sweep drops every expired token, code and consent now. It is called
+// automatically, one shard (or, for consents, every few hundred saves) at
+// a time; tests call it to check that expiry frees memory. Revoked
+// consents need no sweep: revocation deletes them.
 func (m *Model) Sweep() {
 	now := m.now()
 	for i := range m.shards {
@@ -535,4 +536,7 @@ func (m *Model) Sweep() {
 		s.sweepLocked(now)
 		s.mu.Unlock()
 	}
+	m.mu.Lock()
+	m.consents.sweep(now)
+	m.mu.Unlock()
 }

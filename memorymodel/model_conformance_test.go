@@ -1,6 +1,7 @@
 package memorymodel_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/echo-oauth2/oauth2server/memorymodel"
@@ -14,6 +15,7 @@ func TestConformance(t *testing.T) {
 		// both models have the signatures modeltest asks for.
 		return modeltest.Setup{Model: m, AddClient: m.AddClient, AddUser: m.AddUser, SetClientUser: m.SetClientUser,
 			SetUserClaims:   m.SetUserClaims,
-			SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer, MapIssuerSubject: m.MapIssuerSubject, SetExchangePolicy: m.SetExchangePolicy}
+			SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer, MapIssuerSubject: m.MapIssuerSubject, SetExchangePolicy: m.SetExchangePolicy,
+			DeleteExpired: func(context.Context) error { m.Sweep(); return nil }}
 	})
 }

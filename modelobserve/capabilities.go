@@ -43,6 +43,8 @@ var capabilities = []capability{
 		func(l link, m oauth2server.ConsentModel) oauth2server.Model { return &consents{l, m} }),
 	capabilityOf("ConsentListModel", []string{"ListConsents"},
 		func(l link, m oauth2server.ConsentListModel) oauth2server.Model { return &consentLists{l, m} }),
+	capabilityOf("ConsentLookupModel", []string{"GetConsentByID"},
+		func(l link, m oauth2server.ConsentLookupModel) oauth2server.Model { return &consentLookups{l, m} }),
 	capabilityOf("GrantListModel", []string{"ListGrants"},
 		func(l link, m oauth2server.GrantListModel) oauth2server.Model { return &grantLists{l, m} }),
 	capabilityOf("CounterModel", []string{"AddCounter", "GetCounter"},

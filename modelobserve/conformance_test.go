@@ -35,6 +35,7 @@ func TestConformance(t *testing.T) {
 		m := memorymodel.New()
 		return modeltest.Setup{Model: modelobserve.Wrap(m, obs), AddClient: m.AddClient, AddUser: m.AddUser,
 			SetClientUser: m.SetClientUser, SetUserClaims: m.SetUserClaims,
-			SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer, MapIssuerSubject: m.MapIssuerSubject, SetExchangePolicy: m.SetExchangePolicy}
+			SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer, MapIssuerSubject: m.MapIssuerSubject, SetExchangePolicy: m.SetExchangePolicy,
+			DeleteExpired: func(context.Context) error { m.Sweep(); return nil }}
 	}, modeltest.FailOnSkip())
 }

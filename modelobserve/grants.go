@@ -20,6 +20,20 @@ func (l *consentLists) ListConsents(ctx context.Context, userID, clientID string
 	return v, err
 }
 
+type consentLookups struct {
+	link
+	m oauth2server.ConsentLookupModel
+}
+
+var _ oauth2server.ConsentLookupModel = (*consentLookups)(nil)
+
+func (l *consentLookups) GetConsentByID(ctx context.Context, id string) (*oauth2server.Consent, error) {
+	ctx, t := l.start(ctx, "GetConsentByID")
+	v, err := l.m.GetConsentByID(ctx, id)
+	l.obs.End(ctx, "GetConsentByID", t, err)
+	return v, err
+}
+
 type grantLists struct {
 	link
 	m oauth2server.GrantListModel

@@ -18,7 +18,7 @@
 // modeltest use, walks that chain and stops at the link of the capability
 // it looks for; a capability the model lacks is found nowhere. Go cannot
 // make one type with a method set chosen at run time, and one type per
-// combination would be 2^24 types for the twenty-four optional interfaces.
+// combination would be 2^25 types for the twenty-five optional interfaces.
 //
 // Two consequences:
 //

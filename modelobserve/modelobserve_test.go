@@ -149,7 +149,7 @@ func TestWrapKeepsCapabilities(t *testing.T) {
 	var testCases = []struct {
 		name         string
 		givenModel   oauth2server.Model
-		expectExists []string // nil: all twenty-four
+		expectExists []string // nil: all twenty-five
 	}{
 		{name: "ok, memorymodel", givenModel: mem, expectExists: storageCapabilities},
 		{name: "ok, mongomodel", givenModel: offlineMongo(t), expectExists: storageCapabilities},
@@ -327,6 +327,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	ti, _ := oauth2server.Capability[oauth2server.TrustedIssuerModel](m)
 	te, _ := oauth2server.Capability[oauth2server.TokenExchangeModel](m)
 	cl, _ := oauth2server.Capability[oauth2server.ConsentListModel](m)
+	ci, _ := oauth2server.Capability[oauth2server.ConsentLookupModel](m)
 	gl, _ := oauth2server.Capability[oauth2server.GrantListModel](m)
 	pr, _ := oauth2server.Capability[oauth2server.PushedAuthorizationRequestModel](m)
 
@@ -358,6 +359,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e(co.SaveConsent(ctx, &oauth2server.Consent{ClientID: "c", UserID: "u"}))
 	e(co.RevokeConsent(ctx, "c", "u"))
 	e2(cl.ListConsents(ctx, "u", ""))
+	e2(ci.GetConsentByID(ctx, "id"))
 	e2(gl.ListGrants(ctx, "u", ""))
 	e2(cn.AddCounter(ctx, "k", 1, time.Minute, time.Now()))
 	e2(cn.GetCounter(ctx, "k", time.Now()))
@@ -381,7 +383,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(pr.ConsumePushedAuthorizationRequest(ctx, "p"))
 
 	methods := modelobserve.Methods(m)
-	require.Len(t, methods, 41, "two methods of Model and 39 of the twenty-four capabilities")
+	require.Len(t, methods, 42, "two methods of Model and 40 of the twenty-five capabilities")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	assert.Equal(t, methods, rec.starts, "Start, once per call, in the order of the calls")
@@ -443,5 +445,5 @@ func TestMethods(t *testing.T) {
 	mem := memorymodel.New()
 	assert.Equal(t, []string{"GetClient", "SaveToken", "GetAccessToken"}, modelobserve.Methods(accessOnly{mem, mem}))
 	assert.Equal(t, []string{"GetClient", "SaveToken"}, modelobserve.Methods(onlyCore{mem}))
-	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+1+1+2+6+2+1+1+2+1+3)
+	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+1+1+1+2+6+2+1+1+2+1+3)
 }

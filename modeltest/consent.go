@@ -24,16 +24,64 @@ func testConsents(t *testing.T, newSetup func(t *testing.T) Setup) {
 	}
 
 	t.Run("ok, consent round trip", func(t *testing.T) {
+		for _, tc := range []struct {
+			name    string
+			expires time.Time
+		}{{"without expiry", time.Time{}}, {"with expiry", now().Add(time.Hour)}} {
+			t.Run(tc.name, func(t *testing.T) {
+				m := store(t)
+				want := consent("read", "write")
+				want.ExpiresAt = tc.expires
+				require.NoError(t, m.SaveConsent(ctx, want))
+				got, err := m.FindConsent(ctx, want.ClientID, want.UserID)
+				require.NoError(t, err)
+				require.NotNil(t, got)
+				assert.Equal(t, want.ClientID, got.ClientID)
+				assert.Equal(t, want.UserID, got.UserID)
+				assert.ElementsMatch(t, want.Scope, got.Scope)
+				assertTime(t, want.GrantedAt, got.GrantedAt, "GrantedAt")
+				assertTime(t, want.ExpiresAt, got.ExpiresAt, "ExpiresAt")
+			})
+		}
+	})
+
+	t.Run("ok, an expired consent is absent", func(t *testing.T) {
 		m := store(t)
-		want := consent("read", "write")
-		require.NoError(t, m.SaveConsent(ctx, want))
-		got, err := m.FindConsent(ctx, want.ClientID, want.UserID)
+		c := consent("read")
+		c.ExpiresAt = now().Add(-time.Minute)
+		require.NoError(t, m.SaveConsent(ctx, c))
+		got, err := m.FindConsent(ctx, c.ClientID, c.UserID)
 		require.NoError(t, err)
-		require.NotNil(t, got)
-		assert.Equal(t, want.ClientID, got.ClientID)
-		assert.Equal(t, want.UserID, got.UserID)
-		assert.ElementsMatch(t, want.Scope, got.Scope)
-		assertTime(t, want.GrantedAt, got.GrantedAt, "GrantedAt")
+		assert.Nil(t, got)
+		// Saving again brings it back, expiring later.
+		c.ExpiresAt = now().Add(time.Hour)
+		require.NoError(t, m.SaveConsent(ctx, c))
+		got, err = m.FindConsent(ctx, c.ClientID, c.UserID)
+		require.NoError(t, err)
+		assert.NotNil(t, got)
+	})
+
+	t.Run("ok, a sweep keeps live consents; expired ones stay absent", func(t *testing.T) {
+		s := newSetup(t)
+		m := need[oauth2server.ConsentModel](t, s, "ConsentModel")
+		if s.DeleteExpired == nil {
+			s.skip(t, "Setup.DeleteExpired is nil")
+		}
+		expired, live, forever := consent("read"), consent("read"), consent("read")
+		expired.ExpiresAt = now().Add(-time.Minute)
+		live.ExpiresAt = now().Add(time.Hour)
+		for _, c := range []*oauth2server.Consent{expired, live, forever} {
+			require.NoError(t, m.SaveConsent(ctx, c))
+		}
+		require.NoError(t, s.DeleteExpired(ctx))
+		for _, c := range []*oauth2server.Consent{live, forever} {
+			got, err := m.FindConsent(ctx, c.ClientID, c.UserID)
+			require.NoError(t, err)
+			assert.NotNil(t, got, "a live consent is kept")
+		}
+		got, err := m.FindConsent(ctx, expired.ClientID, expired.UserID)
+		require.NoError(t, err)
+		assert.Nil(t, got)
 	})
 
 	t.Run("ok, save replaces the earlier consent", func(t *testing.T) {

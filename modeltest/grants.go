@@ -175,6 +175,23 @@ func testConsentLists(t *testing.T, newSetup func(t *testing.T) Setup) {
 		assert.ElementsMatch(t, []string{user + " " + other}, ids(t, m, user, ""))
 	})
 
+	t.Run("ok, expired consents are not listed", func(t *testing.T) {
+		cm, m := store(t)
+		user := random("user-")
+		live := &oauth2server.Consent{UserID: user, ClientID: random("client-"), Scope: []string{"read"},
+			GrantedAt: now(), ExpiresAt: now().Add(time.Hour)}
+		expired := &oauth2server.Consent{UserID: user, ClientID: random("client-"), Scope: []string{"read"},
+			GrantedAt: now(), ExpiresAt: now().Add(-time.Minute)}
+		require.NoError(t, cm.SaveConsent(ctx, live))
+		require.NoError(t, cm.SaveConsent(ctx, expired))
+		assert.Equal(t, []string{user + " " + live.ClientID}, ids(t, m, user, ""))
+		assert.Empty(t, ids(t, m, "", expired.ClientID))
+		list, err := m.ListConsents(ctx, user, live.ClientID)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		assertTime(t, live.ExpiresAt, list[0].ExpiresAt, "ExpiresAt")
+	})
+
 	t.Run("nok, neither user nor client is an error", func(t *testing.T) {
 		_, m := store(t)
 		_, err := m.ListConsents(ctx, "", "")

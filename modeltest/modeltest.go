@@ -18,6 +18,8 @@
 //   - "Not found" is (nil, nil); a cancelled context is an error and never a
 //     result.
 //   - Expired items are returned as stored: the Server checks expiry.
+//     Consents are the exception: an expired consent is absent, since
+//     pages read consents from the model directly.
 //   - Values are copied in and out: changing a value after saving it, or a
 //     value a getter returned (its slices and Extra included), never
 //     changes what is stored. A database gets this for free; an in-memory
@@ -89,6 +91,11 @@ type Setup struct {
 	// Optional: without it the [oauth2server.TokenExchangeModel] cases are
 	// skipped.
 	SetExchangePolicy func(ctx context.Context, p *oauth2server.ExchangePolicy) error
+	// DeleteExpired deletes the expired items now, as the model's own
+	// sweep or a TTL index would later (mongomodel's DeleteExpired,
+	// memorymodel's Sweep). Optional: without it the sweep case of
+	// [oauth2server.ConsentModel] is skipped.
+	DeleteExpired func(ctx context.Context) error
 
 	// report is the run's record of skipped cases, set by Run.
 	report *report
@@ -193,6 +200,7 @@ func capabilities() []capabilityTest {
 		{"Server", testServer},
 		{"UserClaimsModel", testUserClaims},
 		{"ConsentListModel", testConsentLists},
+		{"ConsentLookupModel", testConsentLookups},
 		{"GrantListModel", testGrantLists},
 		{"GrantManagement", testGrantManagement},
 		{"ClientSecretModel", testClientSecrets},

@@ -154,7 +154,8 @@ func (f *grantFamily) add(it *grantItem, live bool) {
 }
 
 // ListConsents implements [oauth2server.ConsentListModel] with one query
-// through the indexes on {user, client} and {client} of consents.
+// through the indexes on {user, client} and {client} of consents. Expired
+// consents are left out.
 func (m *Model) ListConsents(ctx context.Context, userID, clientID string) ([]*oauth2server.Consent, error) {
 	if userID == "" && clientID == "" {
 		return nil, stderrors.New("mongomodel: list consents: user id or client id is required")
@@ -165,9 +166,12 @@ func (m *Model) ListConsents(ctx context.Context, userID, clientID string) ([]*o
 	if err != nil {
 		return nil, wrap("list consents", err)
 	}
+	now := m.opts.Now()
 	out := make([]*oauth2server.Consent, 0, len(docs))
-	for _, d := range docs {
-		out = append(out, &oauth2server.Consent{ClientID: d.Client, UserID: d.User, Scope: d.Scope, GrantedAt: d.GrantedAt})
+	for i := range docs {
+		if c := docs[i].consent(now); c != nil {
+			out = append(out, c)
+		}
 	}
 	return out, nil
 }

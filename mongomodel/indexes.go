@@ -9,6 +9,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/echo-oauth2/oauth2server"
 )
 
 // EnsureIndexes creates the model's indexes. It is idempotent: run it at
@@ -23,9 +25,13 @@ import (
 //   - tokens, codes: {userId, clientId} and clientId; consents: {user,
 //     client} and client: for grant management ([Model.ListGrants],
 //     [Model.ListConsents]).
+//   - consents: consentId, unique and sparse, for [Model.GetConsentByID]
+//     (sparse, so that consents saved before ids existed do not collide
+//     until they get one, below).
 //   - tokens, codes, grants, claims, revoked_jtis, devices, counters,
-//     pushed_requests: expiresAt as a TTL index (expireAfterSeconds 0),
-//     so the server deletes expired items.
+//     pushed_requests, consents: expiresAt as a TTL index
+//     (expireAfterSeconds 0), so the server deletes expired items. A
+//     consent that never expires has no expiresAt and is never deleted.
 //
 // A server that does not implement TTL indexes (FerretDB) refuses them;
 // EnsureIndexes then carries on without them and [Model.TTLIndexes]
@@ -44,6 +50,12 @@ import (
 // would let the next token saved into it skip the tombstone lookup (see
 // SaveToken). That is one bulk write per 500 families; later runs find
 // only the families that instances of an earlier version revoked since.
+//
+// Last it gives an id to every consent without one: those that earlier
+// versions of this package saved. That reads the consents collection
+// (only the documents without consentId, but the sparse index cannot find
+// those, so the server scans); it writes only on the first run after an
+// upgrade, or after an instance of an earlier version saved a consent.
 func (m *Model) EnsureIndexes(ctx context.Context) error {
 	ctx, cancel := bound(ctx, m.opts.IndexTimeout)
 	defer cancel()
@@ -65,6 +77,10 @@ func (m *Model) EnsureIndexes(ctx context.Context) error {
 		{m.codes, mongo.IndexModel{Keys: bson.D{{Key: "clientId", Value: 1}}}},
 		{m.consents, mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}, {Key: "client", Value: 1}}}},
 		{m.consents, mongo.IndexModel{Keys: bson.D{{Key: "client", Value: 1}}}},
+		// Consent ids (consent.go). Sparse rather than partial: FerretDB
+		// implements no partialFilterExpression.
+		{m.consents, mongo.IndexModel{Keys: bson.D{{Key: "consentId", Value: 1}},
+			Options: options.Index().SetUnique(true).SetSparse(true)}},
 	} {
 		if _, err := ix.coll.Indexes().CreateOne(ctx, ix.model); err != nil {
 			return wrap("ensure indexes: "+ix.coll.Name(), err)
@@ -91,7 +107,54 @@ func (m *Model) EnsureIndexes(ctx context.Context) error {
 	if err := m.guardRevokedFamilies(ctx); err != nil {
 		return wrap("ensure indexes: family documents", err)
 	}
+	if err := m.giveConsentIDs(ctx); err != nil {
+		return wrap("ensure indexes: consent ids", err)
+	}
 	return nil
+}
+
+// giveConsentIDs sets a new consentId on every consent without one, 500
+// to a bulk write. Each update is conditional on the consent still having
+// none, so that a consent an instance saves meanwhile keeps the id it was
+// saved with. (FerretDB evaluates such a condition apart from the write:
+// a consent saved in between can lose its new id to one given here,
+// which changes its name once and nothing else.)
+func (m *Model) giveConsentIDs(ctx context.Context) error {
+	missing := bson.D{{Key: "consentId", Value: bson.D{{Key: "$exists", Value: false}}}}
+	cur, err := m.consents.Find(ctx, missing, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return err
+	}
+	defer cur.Close(ctx)
+	batch := make([]mongo.WriteModel, 0, familyBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, err := m.consents.BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(false))
+		batch = batch[:0]
+		return err
+	}
+	for cur.Next(ctx) {
+		var d struct {
+			ID string `bson:"_id"`
+		}
+		if err := cur.Decode(&d); err != nil {
+			return err
+		}
+		batch = append(batch, mongo.NewUpdateOneModel().
+			SetFilter(append(bson.D{{Key: "_id", Value: d.ID}}, missing...)).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "consentId", Value: oauth2server.NewConsentID()}}}}))
+		if len(batch) == familyBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return err
+	}
+	return flush()
 }
 
 // familiesGuardedID is the _id, in the grants collection, of the document
@@ -189,15 +252,16 @@ func (m *Model) TTLIndexes() bool { return m.ttl.Load() }
 
 // expiring lists the collections whose documents carry expiresAt.
 func (m *Model) expiring() []*mongo.Collection {
-	return []*mongo.Collection{m.tokens, m.codes, m.grants, m.claims, m.jtis, m.devices, m.counters, m.pushed}
+	return []*mongo.Collection{m.tokens, m.codes, m.grants, m.claims, m.jtis, m.devices, m.counters, m.pushed, m.consents}
 }
 
 // DeleteExpired deletes every token, code, grant tombstone, claim, JTI
-// deny-list entry, device request, counter slot and pushed request whose
-// expiresAt passed, and returns how many documents it deleted. It is what
-// TTL indexes do; run it periodically where they are missing. A token is
-// deleted only when both its access and refresh token expired, so that
-// reuse of a rotated refresh token is detected until then.
+// deny-list entry, device request, counter slot, pushed request and
+// consent whose expiresAt passed, and returns how many documents it
+// deleted. It is what TTL indexes do; run it periodically where they are
+// missing. A token is deleted only when both its access and refresh token
+// expired, so that reuse of a rotated refresh token is detected until
+// then. A revoked consent needs no sweep: revocation deletes it.
 func (m *Model) DeleteExpired(ctx context.Context) (int64, error) {
 	ctx, cancel := m.op(ctx)
 	defer cancel()

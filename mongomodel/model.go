@@ -35,7 +35,8 @@
 //	revoked_jtis  deny-list of JWT access tokens, _id = jti
 //	devices       device authorization requests, _id = digest of the
 //	              device code, user = digest of the user code (unique)
-//	consents      remembered consent, _id = client id and user id
+//	consents      remembered consent, _id = client id and user id,
+//	              consentId = Consent.ID (unique)
 //	counters      throttle counters, one document per add: _id = key + "#"
 //	              + n, the n-th add to the counter named key
 //	client_secrets, trusted_issuers, issuer_subjects

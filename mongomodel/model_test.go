@@ -47,6 +47,7 @@ func TestEnsureIndexesIsIdempotent(t *testing.T) {
 	assert.True(t, unique("users", "username"), "users.username unique")
 	assert.True(t, unique("tokens", "refresh"), "tokens.refresh unique")
 	assert.True(t, unique("devices", "user"), "devices.user unique")
+	assert.True(t, unique("consents", "consentId"), "consents.consentId unique")
 
 	// A counter is the last slot of its key (counters.go).
 	var names []string
@@ -221,6 +222,44 @@ func TestEnsureIndexesWritesTheFamilyDocumentsOfEarlierTombstones(t *testing.T) 
 	require.NoError(t, m.EnsureIndexes(ctx))
 	assert.True(t, saveIsRevoked("rolling"), "revoked by an earlier version since the last run")
 	assert.False(t, saveIsRevoked("live"), "a family nobody revoked")
+}
+
+// Consents saved by earlier versions have no consentId; EnsureIndexes
+// gives each its own, once.
+func TestEnsureIndexesGivesIDsToEarlierConsents(t *testing.T) {
+	client := connect(t)
+	ctx := context.Background()
+	m, db := newModel(t, client, mongomodel.Options{})
+	consents := db.Collection("oauth2_consents")
+	for _, user := range []string{"alice", "bob"} {
+		_, err := consents.InsertOne(ctx, bson.D{{Key: "_id", Value: "3:app" + user}, {Key: "client", Value: "app"},
+			{Key: "user", Value: user}, {Key: "scope", Value: bson.A{"read"}}, {Key: "grantedAt", Value: time.Now()}})
+		require.NoError(t, err)
+	}
+	before, err := m.FindConsent(ctx, "app", "alice")
+	require.NoError(t, err)
+	require.NotNil(t, before)
+	assert.Empty(t, before.ID, "saved without an id")
+
+	require.NoError(t, m.EnsureIndexes(ctx))
+	ids := map[string]string{}
+	for _, user := range []string{"alice", "bob"} {
+		c, err := m.FindConsent(ctx, "app", user)
+		require.NoError(t, err)
+		require.NotNil(t, c)
+		require.NotEmpty(t, c.ID)
+		byID, err := m.GetConsentByID(ctx, c.ID)
+		require.NoError(t, err)
+		require.NotNil(t, byID)
+		assert.Equal(t, user, byID.UserID)
+		ids[user] = c.ID
+	}
+	assert.NotEqual(t, ids["alice"], ids["bob"])
+
+	require.NoError(t, m.EnsureIndexes(ctx))
+	again, err := m.FindConsent(ctx, "app", "alice")
+	require.NoError(t, err)
+	assert.Equal(t, ids["alice"], again.ID, "a later run keeps the id")
 }
 
 func TestClientUserIsInTheClientDocument(t *testing.T) {
@@ -527,10 +566,13 @@ func TestDeleteExpired(t *testing.T) {
 	require.NoError(t, m.RevokeJTI(ctx, "jti-new", future))
 	require.NoError(t, m.SaveDeviceCode(ctx, &oauth2server.DeviceCode{DeviceCode: "dc-old", UserCode: "BBBB-BBBB", ExpiresAt: past}))
 	require.NoError(t, m.SaveDeviceCode(ctx, &oauth2server.DeviceCode{DeviceCode: "dc-new", UserCode: "CCCC-CCCC", ExpiresAt: future}))
+	for user, expires := range map[string]time.Time{"expired": past, "live": future, "forever": {}} {
+		require.NoError(t, m.SaveConsent(ctx, &oauth2server.Consent{ClientID: "app", UserID: user, Scope: []string{"read"}, ExpiresAt: expires}))
+	}
 
 	n, err := m.DeleteExpired(ctx)
 	require.NoError(t, err)
-	assert.EqualValues(t, 5, n)
+	assert.EqualValues(t, 6, n)
 	count := func(coll string) int64 {
 		c, err := db.Collection("oauth2_"+coll).CountDocuments(ctx, bson.D{})
 		require.NoError(t, err)
@@ -540,6 +582,7 @@ func TestDeleteExpired(t *testing.T) {
 	assert.EqualValues(t, 1, count("codes"))
 	assert.EqualValues(t, 1, count("revoked_jtis"))
 	assert.EqualValues(t, 1, count("devices"))
+	assert.EqualValues(t, 2, count("consents"), "a consent without an expiry stays")
 	revoked, err := m.IsJTIRevoked(ctx, "jti-new")
 	require.NoError(t, err)
 	assert.True(t, revoked)

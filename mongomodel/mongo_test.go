@@ -107,6 +107,7 @@ func TestConformance(t *testing.T) {
 		m, _ := newModel(t, client, mongomodel.Options{ClientSecretKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}})
 		return modeltest.Setup{Model: m, AddClient: m.AddClient, AddUser: m.AddUser, SetClientUser: m.SetClientUser,
 			SetUserClaims: m.SetUserClaims, SetClientSecret: m.SetClientSecret, AddTrustedIssuer: m.AddTrustedIssuer,
-			MapIssuerSubject: m.MapIssuerSubject, SetExchangePolicy: m.SetExchangePolicy}
+			MapIssuerSubject: m.MapIssuerSubject, SetExchangePolicy: m.SetExchangePolicy,
+			DeleteExpired: func(ctx context.Context) error { _, err := m.DeleteExpired(ctx); return err }}
 	})
 }

@@ -137,6 +137,15 @@ type AuthorizeConfig struct {
 	// scheme redirect (RFC 6749 §10.2, RFC 8252 §8.6). Default nil: the
 	// consent page is shown every time.
 	Consents oauth2server.ConsentModel
+
+	// ConsentLifetime is how long a remembered consent lasts: an approval
+	// saved in Consents expires this long after it was given (or last
+	// widened), and the next request of the client shows the consent page
+	// again. Optional. Default 0: a remembered consent lasts until it is
+	// revoked, as before consents could expire; negative is an error.
+	// Expired consents are absent at once; the model's sweep or TTL index
+	// deletes them later (docs/grant-management.md).
+	ConsentLifetime time.Duration
 }
 
 // AuthorizeWithConfig returns the handler of the authorization endpoint
@@ -165,9 +174,9 @@ type AuthorizeConfig struct {
 // [AuthorizeConfig.UserFromRequest] has no default.
 //
 // AuthorizeWithConfig panics when cfg is invalid (no Server or
-// UserFromRequest, a short CSRFKey, a negative CSRFMaxAge), as a startup
-// programming error; [AuthorizeConfig.ToHandler] returns the error
-// instead.
+// UserFromRequest, a short CSRFKey, a negative CSRFMaxAge or
+// ConsentLifetime), as a startup programming error;
+// [AuthorizeConfig.ToHandler] returns the error instead.
 func AuthorizeWithConfig(cfg AuthorizeConfig) http.Handler {
 	h, err := cfg.ToHandler()
 	if err != nil {
@@ -189,7 +198,7 @@ func (cfg AuthorizeConfig) ToHandler() (http.Handler, error) {
 		return nil, stderrors.New("nethttp: AuthorizeConfig.AuthenticationFromRequest is required for OpenID Connect (auth_time)")
 	}
 	ep, err := authorize.New(authorize.Config{Name: "nethttp", Server: cfg.Server, CSRFKey: cfg.CSRFKey,
-		MaxAge: cfg.CSRFMaxAge, Consents: cfg.Consents})
+		MaxAge: cfg.CSRFMaxAge, Consents: cfg.Consents, ConsentLifetime: cfg.ConsentLifetime})
 	if err != nil {
 		return nil, err
 	}

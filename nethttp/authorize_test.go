@@ -43,6 +43,10 @@ func TestAuthorizeConfig(t *testing.T) {
 			CSRFKey: []byte("short")}, expectError: "nethttp: AuthorizeConfig.CSRFKey must be at least 32 bytes"},
 		{name: "nok, negative CSRFMaxAge", givenConfig: nethttp.AuthorizeConfig{Server: srv, UserFromRequest: userFromRequest,
 			CSRFMaxAge: -time.Second}, expectError: "nethttp: AuthorizeConfig.CSRFMaxAge must not be negative"},
+		{name: "ok, a ConsentLifetime", givenConfig: nethttp.AuthorizeConfig{Server: srv, UserFromRequest: userFromRequest,
+			ConsentLifetime: time.Hour}},
+		{name: "nok, negative ConsentLifetime", givenConfig: nethttp.AuthorizeConfig{Server: srv, UserFromRequest: userFromRequest,
+			ConsentLifetime: -time.Second}, expectError: "nethttp: AuthorizeConfig.ConsentLifetime must not be negative"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

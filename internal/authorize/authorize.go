@@ -63,6 +63,9 @@ type Config struct {
 	CSRFKey  []byte
 	MaxAge   time.Duration
 	Consents oauth2server.ConsentModel
+	// ConsentLifetime is how long a saved consent lasts; zero is for
+	// ever, negative an error.
+	ConsentLifetime time.Duration
 }
 
 // Hooks are the application's parts of one request. The Echo layer makes
@@ -83,11 +86,12 @@ type Hooks struct {
 // Endpoint is a checked configuration: the authorization endpoint without
 // its hooks.
 type Endpoint struct {
-	srv      *oauth2server.Server
-	name     string
-	csrf     *page.CSRF
-	maxAge   time.Duration
-	consents oauth2server.ConsentModel
+	srv             *oauth2server.Server
+	name            string
+	csrf            *page.CSRF
+	maxAge          time.Duration
+	consents        oauth2server.ConsentModel
+	consentLifetime time.Duration
 }
 
 // consentCSRFLabel labels the consent form's tokens; its binding is the
@@ -113,8 +117,12 @@ func New(cfg Config) (*Endpoint, error) {
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = DefaultCSRFMaxAge
 	}
+	if cfg.ConsentLifetime < 0 {
+		return nil, stderrors.New(cfg.Name + ": AuthorizeConfig.ConsentLifetime must not be negative")
+	}
 	return &Endpoint{srv: cfg.Server, name: cfg.Name, maxAge: cfg.MaxAge, consents: cfg.Consents,
-		csrf: &page.CSRF{Key: cfg.CSRFKey, MaxAge: cfg.MaxAge, Label: consentCSRFLabel}}, nil
+		consentLifetime: cfg.ConsentLifetime,
+		csrf:            &page.CSRF{Key: cfg.CSRFKey, MaxAge: cfg.MaxAge, Label: consentCSRFLabel}}, nil
 }
 
 // request is one request in flight with its hooks.

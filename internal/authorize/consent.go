@@ -40,9 +40,9 @@ func (q *request) rememberedConsent(ar *oauth2server.AuthorizeRequest, user *oau
 		return false, nil
 	}
 	r := q.r
-	consent, err := q.consents.FindConsent(r.Context(), ar.Client.ID, user.ID)
+	consent, err := q.findConsent(ar, user)
 	if err != nil {
-		return true, q.showError(oerrors.ServerError(fmt.Errorf("%s: FindConsent: %w", q.name, err)))
+		return true, q.showError(oerrors.ServerError(err))
 	}
 	if !oauth2server.ConsentCovers(consent, ar.Scope) {
 		return false, nil
@@ -59,10 +59,25 @@ func (q *request) rememberedConsent(ar *oauth2server.AuthorizeRequest, user *oau
 	return true, q.respond(status, target, ar.ResponseMode)
 }
 
+// findConsent returns the user's live consent for the client, or nil. An
+// expired consent is nil here even when the model returns it, so that the
+// user is asked again and a widening does not revive its scope.
+func (q *request) findConsent(ar *oauth2server.AuthorizeRequest, user *oauth2server.User) (*oauth2server.Consent, error) {
+	consent, err := q.consents.FindConsent(q.r.Context(), ar.Client.ID, user.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%s: FindConsent: %w", q.name, err)
+	}
+	if consent != nil && consent.Expired(q.now()) {
+		return nil, nil
+	}
+	return consent, nil
+}
+
 // rememberConsent adds the scope the user just approved to what they
-// approved for the client before. A store fault is logged and does not
-// fail the request: the code is already issued, and the next request only
-// shows the consent page again.
+// approved for the client before, under the old consent's id, and starts
+// its lifetime again. A store fault is logged and does not fail the
+// request: the code is already issued, and the next request only shows
+// the consent page again.
 func (q *request) rememberConsent(ar *oauth2server.AuthorizeRequest, user *oauth2server.User, d oauth2server.Decision) {
 	if q.consents == nil || !d.Approved {
 		return
@@ -72,19 +87,26 @@ func (q *request) rememberConsent(ar *oauth2server.AuthorizeRequest, user *oauth
 	if granted == nil {
 		granted = ar.Scope
 	}
-	old, err := q.consents.FindConsent(ctx, ar.Client.ID, user.ID)
+	old, err := q.findConsent(ar, user)
 	if err == nil {
-		scope := slices.Clone(granted)
+		now := q.now()
+		c := &oauth2server.Consent{ClientID: ar.Client.ID, UserID: user.ID, Scope: slices.Clone(granted), GrantedAt: now}
+		if old != nil && old.ID != "" {
+			c.ID = old.ID
+		} else {
+			c.ID = oauth2server.NewConsentID()
+		}
 		if old != nil {
 			for _, s := range old.Scope {
-				if !slices.Contains(scope, s) {
-					scope = append(scope, s)
+				if !slices.Contains(c.Scope, s) {
+					c.Scope = append(c.Scope, s)
 				}
 			}
 		}
-		err = q.consents.SaveConsent(ctx, &oauth2server.Consent{
-			ClientID: ar.Client.ID, UserID: user.ID, Scope: scope, GrantedAt: q.now(),
-		})
+		if q.consentLifetime > 0 {
+			c.ExpiresAt = now.Add(q.consentLifetime)
+		}
+		err = q.consents.SaveConsent(ctx, c)
 	}
 	if err != nil {
 		q.srv.Logger().ErrorContext(ctx, q.name+": remembering consent failed", "client_id", ar.Client.ID, "error", err)
