@@ -15,8 +15,11 @@ var (
 	_ oauth2server.ConsentLookupModel = (*Model)(nil)
 )
 
-// consentSweepEvery is how many saved consents pass between two sweeps of
-// expired ones.
+// consentSweepEvery is the fewest saved consents between two sweeps of
+// expired ones; there are as many as the last sweep kept when that is
+// more, so that a sweep's walk costs a constant per save however many
+// consents are held (and the store holds at most about twice the live
+// ones).
 const consentSweepEvery = 256
 
 // errConsentIDTaken is SaveConsent's answer to an id that a consent of
@@ -32,7 +35,8 @@ type consentKey struct{ clientID, userID string }
 type consentStore struct {
 	byPair map[consentKey]*oauth2server.Consent
 	byID   map[string]consentKey
-	saves  int
+	saves  int // since the last sweep
+	kept   int // consents the last sweep kept
 }
 
 func newConsentStore() consentStore {
@@ -57,6 +61,7 @@ func (cs *consentStore) sweep(now time.Time) {
 			cs.delete(key)
 		}
 	}
+	cs.saves, cs.kept = 0, len(cs.byPair)
 }
 
 // liveConsent returns a copy of c, or nil when c is nil or expired at now.
@@ -103,7 +108,8 @@ func (m *Model) GetConsentByID(ctx context.Context, id string) (*oauth2server.Co
 // earlier consent of the user for the client. A consent without an ID gets
 // a new one ([oauth2server.NewConsentID]); an ID that a consent of another
 // user or client holds is an error wrapping [ErrDuplicate]. Every few
-// hundred saves, it drops the expired consents.
+// hundred saves (or as many as the store held after its last sweep), it
+// drops the expired consents.
 func (m *Model) SaveConsent(ctx context.Context, c *oauth2server.Consent) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -125,7 +131,7 @@ func (m *Model) SaveConsent(ctx context.Context, c *oauth2server.Consent) error 
 	cs.delete(key)
 	cs.byPair[key] = cp
 	cs.byID[cp.ID] = key
-	if cs.saves++; cs.saves%consentSweepEvery == 0 {
+	if cs.saves++; cs.saves >= max(consentSweepEvery, cs.kept) {
 		cs.sweep(m.now())
 	}
 	return nil

@@ -30,19 +30,25 @@ func TestConsentsAreSwept(t *testing.T) {
 	assert.ElementsMatch(t, []string{"live", "forever"}, consentUsers(m))
 	assert.Len(t, m.consents.byID, 2, "the id index follows")
 
-	// A flood of consents that lapse holds at most one sweep interval of
-	// them.
+	// A flood of consents that lapse is swept while saves go on, and a
+	// sweep comes after as many saves as the last one kept: the walk
+	// costs a constant per save at any size.
 	for i := range 3 * consentSweepEvery {
 		save("u"+strconv.Itoa(i), now.Add(time.Minute))
 	}
 	now = now.Add(time.Hour)
-	for i := range consentSweepEvery {
+	for i := range 4 * consentSweepEvery {
 		save("v"+strconv.Itoa(i), now.Add(time.Minute))
 	}
+	for _, u := range consentUsers(m) {
+		assert.NotEqual(t, "u", u[:1], "an expired consent outlived a sweep interval: %s", u)
+	}
 	m.mu.RLock()
-	held := len(m.consents.byPair)
+	held, kept := len(m.consents.byPair), m.consents.kept
 	m.mu.RUnlock()
-	assert.LessOrEqual(t, held, consentSweepEvery+2)
+	assert.Equal(t, 4*consentSweepEvery+1, held, "the v consents and \"forever\"; \"live\" lapsed with the hour")
+	assert.Less(t, kept, held, "the last sweep ran before the last saves")
+	assert.GreaterOrEqual(t, kept, consentSweepEvery, "no sweep came sooner than consentSweepEvery saves")
 }
 
 // The id index holds exactly the ids of the stored consents, through
