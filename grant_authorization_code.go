@@ -80,17 +80,22 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 	if err != nil {
 		return nil, err
 	}
-	// Redeem only after every check passed, so that a stolen code without
-	// its verifier cannot burn the legitimate client's code.
-	ok, err := s.codes.RevokeAuthorizationCode(ctx, code)
-	if err != nil {
-		return nil, storeError("RevokeAuthorizationCode", err)
-	}
-	if !ok {
-		return nil, s.codeReplayed(ctx, code)
-	}
 	is := &issue{userID: code.UserID, scope: code.Scope, grantID: code.GrantID, refresh: true,
 		resources: audience, grantResources: code.Resources, resourcesSet: true}
+	// Redeem only after every check passed, so that a stolen code without
+	// its verifier cannot burn the legitimate client's code. A model that
+	// redeems and saves in one step does it in issueToken (saveRedeemed).
+	if s.redeem != nil {
+		is.code = code
+	} else {
+		ok, err := s.codes.RevokeAuthorizationCode(ctx, code)
+		if err != nil {
+			return nil, storeError("RevokeAuthorizationCode", err)
+		}
+		if !ok {
+			return nil, s.codeReplayed(ctx, code)
+		}
+	}
 	if len(code.Resources) == 0 {
 		is.grantResources = audience // resources named at the token endpoint only
 	}
@@ -105,6 +110,21 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, req *TokenRequest) 
 		is.user = &User{ID: code.UserID}
 	}
 	return is, nil
+}
+
+// saveRedeemed spends the code of is and saves tok, which it buys, in one
+// step of the model (CodeRedemptionModel): a code spent before, or of a
+// family revoked before, saves nothing and counts as a replay, as a lost
+// RevokeAuthorizationCode does.
+func (s *Server) saveRedeemed(ctx context.Context, tok *Token, client *Client, is *issue) error {
+	ok, err := s.redeem.RedeemAuthorizationCode(ctx, is.code, tok, client, is.user)
+	if err != nil {
+		return storeError("RedeemAuthorizationCode", err)
+	}
+	if !ok {
+		return s.codeReplayed(ctx, is.code)
+	}
+	return nil
 }
 
 // codeReplayed revokes the tokens issued from a code presented twice

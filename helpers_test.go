@@ -752,6 +752,23 @@ func (f *faultModel) RevokeAuthorizationCode(ctx context.Context, c *oauth2serve
 	return f.Model.RevokeAuthorizationCode(ctx, c)
 }
 
+func (f *faultModel) RedeemAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode, t *oauth2server.Token,
+	cl *oauth2server.Client, u *oauth2server.User) (bool, error) {
+	if f.fail["RedeemAuthorizationCode"] {
+		return false, errDiskFull
+	}
+	return f.Model.RedeemAuthorizationCode(ctx, c, t, cl, u)
+}
+
+// withoutRedemption is a faultModel without CodeRedemptionModel, so that
+// its code exchanges take the path of the models that lack it:
+// RevokeAuthorizationCode, then SaveToken. The field, shallower than the
+// promoted method, hides it.
+type withoutRedemption struct {
+	*faultModel
+	RedeemAuthorizationCode struct{}
+}
+
 func (f *faultModel) GetRefreshToken(ctx context.Context, rt string) (*oauth2server.Token, error) {
 	if f.fail["GetRefreshToken"] {
 		return nil, errDiskFull

@@ -304,6 +304,40 @@ type AuthorizationCodeModel interface {
 	RevokeAuthorizationCode(ctx context.Context, code *AuthorizationCode) (bool, error)
 }
 
+// CodeRedemptionModel optionally spends an authorization code and saves
+// the token it buys in one step, so that a store which can do both in one
+// write saves a round trip per code exchange. When the model has it, the
+// authorization_code grant calls it, after every check of the code, in
+// place of [AuthorizationCodeModel.RevokeAuthorizationCode] and
+// [Model.SaveToken]; without it the grant calls those two.
+//
+// A model that wraps another and changes what SaveToken or
+// RevokeAuthorizationCode do must implement this too, or hide it: the
+// Server would otherwise find the wrapped model's and bypass them.
+type CodeRedemptionModel interface {
+	// RedeemAuthorizationCode spends code and saves token, which the code
+	// buys (its GrantID is the code's family), as SaveToken would. code
+	// is one GetAuthorizationCode returned and the Server checked: the
+	// model need not look it up again. It must be atomic with
+	// RevokeAuthorizationCode and itself: of any number of concurrent
+	// calls of either for one code, at most one reports true, and only a
+	// call that reports true saves its token.
+	//
+	// It reports false and saves nothing when the code was spent before,
+	// by either method, or its family was revoked with
+	// [GrantModel.RevokeGrant] before this call; the Server then treats
+	// the request as a replay (RFC 6749 §4.1.2). A family revoked while
+	// the call runs may leave the token saved revoked instead. An error
+	// may leave the code spent without a token, never a token saved
+	// without the code spent.
+	//
+	// GetAuthorizationCode should report a code spent this way as
+	// Revoked, as it does after RevokeAuthorizationCode; a store that
+	// cannot do so in the same write may leave that to the next
+	// redemption, which reports false.
+	RedeemAuthorizationCode(ctx context.Context, code *AuthorizationCode, token *Token, client *Client, user *User) (bool, error)
+}
+
 // PasswordModel is needed by the password grant, which is off unless listed
 // in [Options.Grants] (RFC 9700 §2.4 says it must not be used).
 type PasswordModel interface {

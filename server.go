@@ -27,6 +27,7 @@ type Server struct {
 	refresh      RefreshTokenModel
 	families     GrantModel
 	codes        AuthorizationCodeModel
+	redeem       CodeRedemptionModel
 	users        PasswordModel
 	clientUsers  ClientUserModel
 	genAccess    AccessTokenGenerator
@@ -101,6 +102,11 @@ type issue struct {
 	// jkt is the thumbprint of the DPoP key the token is bound to, "" for
 	// a bearer token.
 	jkt string
+	// code is the authorization code the token is bought with when the
+	// model redeems codes and saves tokens in one step
+	// (CodeRedemptionModel): issueToken spends it as it saves the token.
+	// Nil otherwise, the code being spent by the grant already.
+	code *AuthorizationCode
 	// resources is the audience of the access token (RFC 8707), and
 	// grantResources those of the refresh token when wider; resourcesSet
 	// says the grant decided them (codes and refresh tokens).
@@ -166,6 +172,7 @@ func New(model Model, opts Options) (*Server, error) {
 	s.refresh, _ = Capability[RefreshTokenModel](model)
 	s.families, _ = Capability[GrantModel](model)
 	s.codes, _ = Capability[AuthorizationCodeModel](model)
+	s.redeem, _ = Capability[CodeRedemptionModel](model)
 	s.users, _ = Capability[PasswordModel](model)
 	s.clientUsers, _ = Capability[ClientUserModel](model)
 	s.genAccess, _ = Capability[AccessTokenGenerator](model)

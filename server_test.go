@@ -209,7 +209,8 @@ func TestModelFaultsAreServerErrors(t *testing.T) {
 		{"GenerateAccessToken", cc},
 		{"ValidateScope", cc},
 		{"GetAuthorizationCode", code},
-		{"RevokeAuthorizationCode", code},
+		{"RevokeAuthorizationCode", code}, // a model without CodeRedemptionModel
+		{"RedeemAuthorizationCode", code},
 		// password, not authorization_code: a fault after redemption burns
 		// the code, so the retry below could not succeed.
 		{"GenerateRefreshToken", url.Values{"grant_type": {"password"}, "username": {aliceName}, "password": {alicePassword}}},
@@ -223,6 +224,9 @@ func TestModelFaultsAreServerErrors(t *testing.T) {
 			var logs bytes.Buffer
 			env := newTestEnv(t, withModel(func(m *memorymodel.Model) oauth2server.Model {
 				fm = &faultModel{Model: m, fail: map[string]bool{}}
+				if tc.failing == "RevokeAuthorizationCode" {
+					return withoutRedemption{faultModel: fm}
+				}
 				return fm
 			}), withOptions(func(o *oauth2server.Options) {
 				o.Grants = []string{"authorization_code", "client_credentials", "refresh_token", "password"}

@@ -403,6 +403,12 @@ func (s *Server) issueToken(ctx context.Context, client *Client, is *issue) (*To
 			return nil, err
 		}
 	}
+	if is.code != nil {
+		if err := s.saveRedeemed(ctx, tok, client, is); err != nil {
+			return nil, err
+		}
+		return tok, nil
+	}
 	if err := s.model.SaveToken(ctx, tok, client, is.user); err != nil {
 		return nil, storeError("SaveToken", err)
 	}

@@ -40,6 +40,7 @@ var (
 	_ oauth2server.RefreshTokenModel      = (*Model)(nil)
 	_ oauth2server.GrantModel             = (*Model)(nil)
 	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
+	_ oauth2server.CodeRedemptionModel    = (*Model)(nil)
 	_ oauth2server.PasswordModel          = (*Model)(nil)
 	_ oauth2server.ClientUserModel        = (*Model)(nil)
 	_ oauth2server.RevokedJTIModel        = (*Model)(nil)
@@ -297,7 +298,14 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := newTokenRecord(t)
+	m.saveRecord(newTokenRecord(t), false)
+	return nil
+}
+
+// saveRecord stores r in its family and under its strings. A token of a
+// revoked family is stored revoked or, with onlyLive, not at all;
+// saveRecord reports whether it stored r.
+func (m *Model) saveRecord(r *tokenRecord, onlyLive bool) bool {
 	if g := r.box.t.GrantID; g != "" {
 		// Joining the family and reading its tombstone is one step under
 		// the grant's lock, as writing the tombstone and reading the
@@ -305,6 +313,10 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 		s, h := m.hashShard(g)
 		s.mu.Lock()
 		_, dead := s.revokedGrants[g]
+		if dead && onlyLive {
+			s.mu.Unlock()
+			return false
+		}
 		r.next = s.tokenFamilies[h]
 		s.tokenFamilies[h] = r
 		s.wroteLocked(m.now)
@@ -327,7 +339,7 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 		s.wroteLocked(m.now)
 		s.mu.Unlock()
 	}
-	return nil
+	return true
 }
 
 // lookup returns the record stored under key in the access or refresh
@@ -480,6 +492,22 @@ func (m *Model) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.Aut
 	}
 	r := m.codeRecord(c.Code)
 	return r != nil && r.revoked.CompareAndSwap(false, true), nil
+}
+
+// RedeemAuthorizationCode implements [oauth2server.CodeRedemptionModel]:
+// it swaps the code's revoked flag as RevokeAuthorizationCode does, and
+// only the call that swapped it saves its token, unless the token's family
+// was revoked by then. Nothing after the swap can fail, so the code is
+// never spent without the token saved, or refused.
+func (m *Model) RedeemAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode, t *oauth2server.Token, _ *oauth2server.Client, _ *oauth2server.User) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	r := m.codeRecord(c.Code)
+	if r == nil || !r.revoked.CompareAndSwap(false, true) {
+		return false, nil
+	}
+	return m.saveRecord(newTokenRecord(t), true), nil
 }
 
 // GetUser implements [oauth2server.PasswordModel]. The password check is

@@ -19,6 +19,8 @@ var capabilities = []capability{
 		func(l link, m oauth2server.GrantModel) oauth2server.Model { return &grants{l, m} }),
 	capabilityOf("AuthorizationCodeModel", []string{"SaveAuthorizationCode", "GetAuthorizationCode", "RevokeAuthorizationCode"},
 		func(l link, m oauth2server.AuthorizationCodeModel) oauth2server.Model { return &codes{l, m} }),
+	capabilityOf("CodeRedemptionModel", []string{"RedeemAuthorizationCode"},
+		func(l link, m oauth2server.CodeRedemptionModel) oauth2server.Model { return &codeRedemptions{l, m} }),
 	capabilityOf("PasswordModel", []string{"GetUser"},
 		func(l link, m oauth2server.PasswordModel) oauth2server.Model { return &passwords{l, m} }),
 	capabilityOf("ClientUserModel", []string{"GetUserFromClient"},
@@ -145,6 +147,20 @@ func (l *codes) RevokeAuthorizationCode(ctx context.Context, code *oauth2server.
 	ctx, t := l.start(ctx, "RevokeAuthorizationCode")
 	v, err := l.m.RevokeAuthorizationCode(ctx, code)
 	l.obs.End(ctx, "RevokeAuthorizationCode", t, err)
+	return v, err
+}
+
+type codeRedemptions struct {
+	link
+	m oauth2server.CodeRedemptionModel
+}
+
+var _ oauth2server.CodeRedemptionModel = (*codeRedemptions)(nil)
+
+func (l *codeRedemptions) RedeemAuthorizationCode(ctx context.Context, code *oauth2server.AuthorizationCode, token *oauth2server.Token, client *oauth2server.Client, user *oauth2server.User) (bool, error) {
+	ctx, t := l.start(ctx, "RedeemAuthorizationCode")
+	v, err := l.m.RedeemAuthorizationCode(ctx, code, token, client, user)
+	l.obs.End(ctx, "RedeemAuthorizationCode", t, err)
 	return v, err
 }
 

@@ -45,6 +45,7 @@ func allCapabilities() []capabilityCheck {
 		check[oauth2server.RefreshTokenModel]("RefreshTokenModel"),
 		check[oauth2server.GrantModel]("GrantModel"),
 		check[oauth2server.AuthorizationCodeModel]("AuthorizationCodeModel"),
+		check[oauth2server.CodeRedemptionModel]("CodeRedemptionModel"),
 		check[oauth2server.PasswordModel]("PasswordModel"),
 		check[oauth2server.ClientUserModel]("ClientUserModel"),
 		check[oauth2server.AccessTokenGenerator]("AccessTokenGenerator"),
@@ -66,8 +67,8 @@ func allCapabilities() []capabilityCheck {
 // storageCapabilities are the ones memorymodel and mongomodel implement:
 // all but the generators and validators, which have defaults.
 var storageCapabilities = []string{
-	"AccessTokenModel", "RefreshTokenModel", "GrantModel", "AuthorizationCodeModel", "PasswordModel",
-	"ClientUserModel", "ConsentModel", "CounterModel", "DeviceCodeModel", "RevokedJTIModel", "UserClaimsModel",
+	"AccessTokenModel", "RefreshTokenModel", "GrantModel", "AuthorizationCodeModel", "CodeRedemptionModel",
+	"PasswordModel", "ClientUserModel", "ConsentModel", "CounterModel", "DeviceCodeModel", "RevokedJTIModel", "UserClaimsModel",
 	"PushedAuthorizationRequestModel",
 }
 
@@ -309,6 +310,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	rt, _ := oauth2server.Capability[oauth2server.RefreshTokenModel](m)
 	gm, _ := oauth2server.Capability[oauth2server.GrantModel](m)
 	cm, _ := oauth2server.Capability[oauth2server.AuthorizationCodeModel](m)
+	cr, _ := oauth2server.Capability[oauth2server.CodeRedemptionModel](m)
 	pm, _ := oauth2server.Capability[oauth2server.PasswordModel](m)
 	cu, _ := oauth2server.Capability[oauth2server.ClientUserModel](m)
 	ag, _ := oauth2server.Capability[oauth2server.AccessTokenGenerator](m)
@@ -346,6 +348,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e(cm.SaveAuthorizationCode(ctx, code, client, nil))
 	e2(cm.GetAuthorizationCode(ctx, "c"))
 	e2(cm.RevokeAuthorizationCode(ctx, code))
+	e2(cr.RedeemAuthorizationCode(ctx, code, tok, client, nil))
 	e2(pm.GetUser(ctx, "u", "p"))
 	e2(cu.GetUserFromClient(ctx, client))
 	e2(ag.GenerateAccessToken(ctx, client, nil, nil))
@@ -445,5 +448,5 @@ func TestMethods(t *testing.T) {
 	mem := memorymodel.New()
 	assert.Equal(t, []string{"GetClient", "SaveToken", "GetAccessToken"}, modelobserve.Methods(accessOnly{mem, mem}))
 	assert.Equal(t, []string{"GetClient", "SaveToken"}, modelobserve.Methods(onlyCore{mem}))
-	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+3+1+1+1+2+6+2+1+1+2+1+3)
+	assert.Len(t, modelobserve.Methods(mem), 2+1+2+1+3+1+1+1+3+1+1+1+2+6+2+1+1+2+1+3)
 }

@@ -191,6 +191,7 @@ func capabilities() []capabilityTest {
 		{"AccessTokenModel", testAccessTokens},
 		{"RefreshTokenModel", testRefreshTokens},
 		{"AuthorizationCodeModel", testAuthorizationCodes},
+		{"CodeRedemptionModel", testCodeRedemption},
 		{"PasswordModel", testUsers},
 		{"ClientUserModel", testClientUsers},
 		{"RevokedJTIModel", testRevokedJTIs},

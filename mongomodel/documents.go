@@ -340,6 +340,24 @@ type familyDoc struct {
 	ExpiresAt time.Time `bson:"expiresAt"`
 }
 
+// codeClaimPrefix prefixes the _id of the claim of an authorization code
+// in the tokens collection: "c:" + the code's digest (see
+// Model.RedeemAuthorizationCode).
+const codeClaimPrefix = "c:"
+
+// codeClaimDoc is the claim of an authorization code in the tokens
+// collection. Its refresh is its _id, for the unique index on refresh.
+// It carries the code's client and user so that the query of ListGrants
+// finds it, and is revoked so that nothing counts it as a live token.
+type codeClaimDoc struct {
+	ID        string    `bson:"_id"`
+	Refresh   string    `bson:"refresh"`
+	ClientID  string    `bson:"clientId,omitempty"`
+	UserID    string    `bson:"userId,omitempty"`
+	Revoked   bool      `bson:"revoked"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
 // stubPrefix prefixes the refresh value of a token stub (see Model.claim).
 const stubPrefix = "stub:"
 

@@ -35,6 +35,7 @@ func byUserAndClient(userField, clientField, userID, clientID string) bson.D {
 
 // grantItem is what ListGrants reads of a token or code.
 type grantItem struct {
+	ID               string     `bson:"_id"`
 	ClientID         string     `bson:"clientId"`
 	UserID           string     `bson:"userId"`
 	GrantID          string     `bson:"grant"`
@@ -51,7 +52,9 @@ type grantItem struct {
 // ListGrants implements [oauth2server.GrantListModel]: one query of the
 // tokens and one of the codes of the user with the client, through their
 // indexes; the families are put together here. Family documents, claims
-// and stubs carry no client and are not found.
+// of tokens and stubs carry no client and are not found. The claims of
+// codes do (see RedeemAuthorizationCode): the query of the tokens finds
+// them, and a code with a claim counts as spent, as a revoked one does.
 func (m *Model) ListGrants(ctx context.Context, userID, clientID string) ([]oauth2server.GrantInfo, error) {
 	if userID == "" && clientID == "" {
 		return nil, stderrors.New("mongomodel: list grants: user id or client id is required")
@@ -88,11 +91,17 @@ func (m *Model) ListGrants(ctx context.Context, userID, clientID string) ([]oaut
 	if err != nil {
 		return nil, wrap("list grants: codes", err)
 	}
+	spent := map[string]bool{}
 	for i := range tokens {
+		if code, ok := strings.CutPrefix(tokens[i].ID, codeClaimPrefix); ok {
+			spent[code] = true
+			continue
+		}
 		add(&tokens[i], tokenLive(&tokens[i], now))
 	}
 	for i := range codes {
-		add(&codes[i], !codes[i].Revoked && !now.After(codes[i].ExpiresAt))
+		c := &codes[i]
+		add(c, !c.Revoked && !spent[c.ID] && !now.After(c.ExpiresAt))
 	}
 	var out []oauth2server.GrantInfo
 	for _, id := range order {

@@ -16,7 +16,7 @@
 // [Model.DeleteExpired]). Single use of codes, refresh tokens and device
 // codes, and the single decision on a device request, are decided by the
 // insert of a document with a unique _id, which is atomic on every server
-// that speaks the MongoDB protocol; see [Model.RevokeAuthorizationCode]
+// that speaks the MongoDB protocol; see [Model.RedeemAuthorizationCode]
 // and [Model.SetDeviceDecision]. So is every add to a throttle counter
 // ([Model.AddCounter]).
 //
@@ -27,8 +27,10 @@
 //	tokens        one document per Token: _id = digest of the access token,
 //	              refresh = digest of the refresh token (unique), jti = Token.ID;
 //	              one per grant family: _id = "f:" + grant id (see SaveToken);
-//	              single-use claims: _id = "t:" + the token's _id
-//	codes         _id = digest of the code; claims: _id = "c:" + that
+//	              single-use claims: _id = "t:" + the token's _id, and
+//	              "c:" + the digest of a code (see RedeemAuthorizationCode)
+//	codes         _id = digest of the code; claims written by earlier
+//	              versions: _id = "c:" + that
 //	grants        tombstones of revoked grant families, _id = grant id
 //	claims        device decisions (_id = "d:" + the request's _id) and
 //	              redemptions ("r:")
@@ -74,6 +76,7 @@ var (
 	_ oauth2server.RefreshTokenModel      = (*Model)(nil)
 	_ oauth2server.GrantModel             = (*Model)(nil)
 	_ oauth2server.AuthorizationCodeModel = (*Model)(nil)
+	_ oauth2server.CodeRedemptionModel    = (*Model)(nil)
 	_ oauth2server.PasswordModel          = (*Model)(nil)
 	_ oauth2server.ClientUserModel        = (*Model)(nil)
 	_ oauth2server.RevokedJTIModel        = (*Model)(nil)

@@ -75,9 +75,7 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 // keeps it as long as the tombstone, so that every token saved into the
 // family afterwards is checked.
 func (m *Model) saveInFamily(ctx context.Context, d *tokenDoc) (bool, error) {
-	id := familyPrefix + d.GrantID
-	fam := familyDoc{ID: id, Refresh: id, ExpiresAt: d.ExpiresAt}
-	_, err := m.tokens.InsertMany(ctx, []any{d, fam}, options.InsertMany().SetOrdered(true))
+	_, err := m.tokens.InsertMany(ctx, []any{d, familyOf(d)}, options.InsertMany().SetOrdered(true))
 	if err == nil {
 		return true, nil
 	}
@@ -87,6 +85,12 @@ func (m *Model) saveInFamily(ctx context.Context, d *tokenDoc) (bool, error) {
 		return false, nil // the token is stored, the family had a document
 	}
 	return false, err
+}
+
+// familyOf is the document of the family of d, kept as long as d.
+func familyOf(d *tokenDoc) familyDoc {
+	id := familyPrefix + d.GrantID
+	return familyDoc{ID: id, Refresh: id, ExpiresAt: d.ExpiresAt}
 }
 
 // guardFamily makes sure the family has a document until expiresAt, so
