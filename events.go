@@ -2,9 +2,12 @@ package oauth2server
 
 import (
 	"context"
+	stderrors "errors"
 	"net/http"
 	"slices"
 	"time"
+
+	oerrors "github.com/echo-oauth2/oauth2server/errors"
 )
 
 // EventKind names what an [Event] reports.
@@ -43,6 +46,29 @@ const (
 	// [Server.DenyDevice]).
 	EventDeviceApproved EventKind = "device_approved"
 	EventDeviceDenied   EventKind = "device_denied"
+	// EventPARPushed: the PAR endpoint stored a pushed authorization
+	// request (RFC 9126, [Server.PushAuthorizationRequest]). TokenID is the
+	// digest of its request_uri ([TokenDigest], what models store), never
+	// the request_uri: with the public client_id it presents the request
+	// to a user at the authorization endpoint, so it is kept like a token.
+	EventPARPushed EventKind = "par_pushed"
+	// EventPARRejected: the PAR endpoint refused the request of a known
+	// client: an invalid parameter, a throttle. Reason and Description say
+	// why. A failed client authentication is an [EventClientAuthFailed]
+	// and a refused DPoP proof an [EventDPoPProofRejected] instead.
+	EventPARRejected EventKind = "par_rejected"
+	// EventDPoPProofRejected: a DPoP proof (RFC 9449) was refused at the
+	// token or PAR endpoint, or at a resource server (packages middleware
+	// and nethttp, [Server.RecordDPoPRejection]), where a DPoP-bound token
+	// sent without a proof counts too. Description says which check
+	// failed. use_dpop_nonce is not recorded: with
+	// [DPoPOptions.RequireNonce] it is the normal answer to a client's
+	// first proof and to every stale nonce.
+	EventDPoPProofRejected EventKind = "dpop_proof_rejected"
+	// EventDPoPReplay: a DPoP proof was presented again (its jti for the
+	// same URL, R-172), at the token or PAR endpoint or at a resource
+	// server: a captured proof, or a client that resends its proofs.
+	EventDPoPReplay EventKind = "dpop_replay_detected"
 
 	// Recorded by the application ([Server.Record]).
 	EventLoginSucceeded EventKind = "login_succeeded"
@@ -79,6 +105,10 @@ type Event struct {
 	Active *bool `json:"active,omitempty"`
 	// Reason is the OAuth error code of a failure, when there is one.
 	Reason string `json:"reason,omitempty"`
+	// Description is the error_description the client was answered, for
+	// the refusals of PAR and DPoP: which check failed. It is one of the
+	// Server's fixed texts and never quotes the request.
+	Description string `json:"description,omitempty"`
 	// Address is the client address ([Server.ClientAddress]) when the
 	// event came from an HTTP request.
 	Address string `json:"address,omitempty"`
@@ -129,4 +159,68 @@ func tokenID(tok *Token) string {
 		return TokenDigest(tok.AccessToken)
 	}
 	return TokenDigest(tok.RefreshToken)
+}
+
+// RecordDPoPRejection records, for [Options.OnEvent], that a resource
+// server refused the request r for err, the failure of its DPoP proof: an
+// [EventDPoPReplay] for a proof used before, else an
+// [EventDPoPProofRejected], with the client, user and token id of tok (nil
+// when the token is unknown) and the client address. use_dpop_nonce and
+// server faults record nothing; without OnEvent it does nothing. Packages
+// middleware and nethttp call it; a resource server that checks proofs
+// with [Server.ValidateDPoPProof] itself may too.
+func (s *Server) RecordDPoPRejection(r *http.Request, tok *Token, err error) {
+	if !s.recording() || err == nil {
+		return
+	}
+	e := Event{Address: s.ClientAddress(r)}
+	if tok != nil {
+		e.ClientID, e.UserID, e.TokenID = tok.ClientID, tok.UserID, tokenID(tok)
+	}
+	s.recordDPoP(r.Context(), e, oerrors.From(err))
+}
+
+// recordDPoPFailure records the refusal of the DPoP proof of client's
+// request at the token or PAR endpoint: err is any error of the request,
+// and only invalid_dpop_proof is recorded. It reports whether it was.
+func (s *Server) recordDPoPFailure(ctx context.Context, client *Client, err error) bool {
+	var e *oerrors.Error
+	if !stderrors.As(err, &e) || e.Code != oerrors.ErrInvalidDPoPProof.Code {
+		return false
+	}
+	s.recordDPoP(ctx, Event{ClientID: client.ID}, e)
+	return true
+}
+
+// recordDPoP records e as the refusal of a DPoP proof with err.
+func (s *Server) recordDPoP(ctx context.Context, e Event, err *oerrors.Error) {
+	if err.Code == oerrors.ErrUseDPoPNonce.Code || oerrors.IsServerError(err) {
+		return
+	}
+	e.Kind = EventDPoPProofRejected
+	if err.Description == errDPoPReplay.Description {
+		e.Kind = EventDPoPReplay
+	}
+	e.Reason, e.Description = err.Code, err.Description
+	s.Record(ctx, e)
+}
+
+// recordPush records the outcome of a push of client, nil until it is
+// authenticated: refusals before (a malformed body; a failed
+// authentication is an EventClientAuthFailed already) record nothing.
+func (s *Server) recordPush(ctx context.Context, client *Client, scope []string, resp *PushedAuthorizationResponse, err error) {
+	switch {
+	case client == nil:
+		return
+	case err == nil:
+		s.Record(ctx, Event{Kind: EventPARPushed, ClientID: client.ID, Scope: scope, TokenID: TokenDigest(resp.RequestURI)})
+		return
+	case s.recordDPoPFailure(ctx, client, err):
+		return
+	}
+	e := oerrors.From(err)
+	if e.Code == oerrors.ErrUseDPoPNonce.Code || oerrors.IsServerError(e) {
+		return
+	}
+	s.Record(ctx, Event{Kind: EventPARRejected, ClientID: client.ID, Reason: e.Code, Description: e.Description})
 }

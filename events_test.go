@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -51,9 +52,12 @@ func kinds(events []oauth2server.Event) []oauth2server.EventKind {
 // with the fields a security team needs and never a token or code.
 func TestEvents(t *testing.T) {
 	log := &eventLog{}
-	env := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.OnEvent = log.record }))
+	env := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.OnEvent = log.record }), withDPoP(nil))
+	env.protect()
 	ctx := context.Background()
-	var secrets []string // every token and code handed out: no event may hold one
+	// Every token, code, request_uri and DPoP proof handed out or sent: no
+	// event may hold one (R-117).
+	var secrets []string
 
 	t.Run("token issued and client authentication failed", func(t *testing.T) {
 		at := env.clientCredentials(confID, confSecret)
@@ -161,6 +165,101 @@ func TestEvents(t *testing.T) {
 		assert.Equal(t, tvID, ev[1].ClientID)
 	})
 
+	t.Run("PAR pushed and rejected", func(t *testing.T) {
+		got := env.push(pushParams(), confID, confSecret)
+		require.Equal(t, http.StatusCreated, got.status, got.raw)
+		uri := str(got.body["request_uri"])
+		secrets = append(secrets, uri)
+		ev := log.take()
+		require.Equal(t, []oauth2server.EventKind{oauth2server.EventPARPushed}, kinds(ev))
+		assert.Equal(t, confID, ev[0].ClientID)
+		assert.Equal(t, []string{"read"}, ev[0].Scope)
+		assert.Equal(t, oauth2server.TokenDigest(uri), ev[0].TokenID, "the request_uri is named by its digest")
+		assert.Equal(t, "192.0.2.1", ev[0].Address)
+
+		form := pushParams()
+		form.Set("redirect_uri", "https://attacker.example/cb")
+		require.Equal(t, http.StatusBadRequest, env.push(form, confID, confSecret).status)
+		require.Equal(t, http.StatusUnauthorized, env.push(pushParams(), confID, "wrong").status)
+		ev = log.take()
+		require.Equal(t, []oauth2server.EventKind{oauth2server.EventPARRejected, oauth2server.EventClientAuthFailed}, kinds(ev),
+			"a failed client authentication is no par_rejected")
+		assert.Equal(t, confID, ev[0].ClientID)
+		assert.Equal(t, "invalid_request", ev[0].Reason)
+		assert.NotEmpty(t, ev[0].Description)
+		assert.NotContains(t, ev[0].Description, "attacker", "descriptions never quote the request")
+	})
+
+	t.Run("DPoP proofs rejected and replayed", func(t *testing.T) {
+		const parHTU = "http://example.com/par"
+		k, other := newDPoPKey(t, "ES256"), newDPoPKey(t, "ES256")
+		proof := func(method, htu, at string) string {
+			p := k.proof(t, env.clock.Now(), method, htu, at, proofOpts{})
+			secrets = append(secrets, p)
+			return p
+		}
+		pushWith := func(p string) answer {
+			req := tokenReq{path: "/par", body: pushParams().Encode(), auth: basic(confID, confSecret)}.build()
+			req.Header.Set("DPoP", p)
+			return env.doRequest(req)
+		}
+
+		// The PAR endpoint: a proof for another URL, and a replayed one.
+		requireError(t, pushWith(proof(http.MethodPost, tokenHTU, "")), http.StatusBadRequest, "invalid_dpop_proof", false)
+		p := proof(http.MethodPost, parHTU, "")
+		got := pushWith(p)
+		require.Equal(t, http.StatusCreated, got.status, got.raw)
+		secrets = append(secrets, str(got.body["request_uri"]))
+		requireError(t, pushWith(p), http.StatusBadRequest, "invalid_dpop_proof", false)
+		ev := log.take()
+		require.Equal(t, []oauth2server.EventKind{oauth2server.EventDPoPProofRejected, oauth2server.EventPARPushed,
+			oauth2server.EventDPoPReplay}, kinds(ev))
+		assert.Equal(t, confID, ev[0].ClientID)
+		assert.Equal(t, "invalid_dpop_proof", ev[0].Reason)
+		assert.Equal(t, "The DPoP proof's htu is not the URL of the request.", ev[0].Description)
+		assert.Equal(t, "192.0.2.1", ev[0].Address)
+		assert.Equal(t, confID, ev[2].ClientID)
+
+		// The token endpoint: a proof for another method, and a replayed one.
+		requireError(t, env.dpopToken(clientCredentials, confID, confSecret, proof(http.MethodGet, tokenHTU, "")),
+			http.StatusBadRequest, "invalid_dpop_proof", false)
+		p = proof(http.MethodPost, tokenHTU, "")
+		got = env.dpopToken(clientCredentials, confID, confSecret, p)
+		require.Equal(t, http.StatusOK, got.status, got.raw)
+		at := str(got.body["access_token"])
+		secrets = append(secrets, at)
+		requireError(t, env.dpopToken(clientCredentials, confID, confSecret, p), http.StatusBadRequest, "invalid_dpop_proof", false)
+		ev = log.take()
+		require.Equal(t, []oauth2server.EventKind{oauth2server.EventDPoPProofRejected, oauth2server.EventTokenIssued,
+			oauth2server.EventDPoPReplay}, kinds(ev))
+		assert.Equal(t, confID, ev[0].ClientID)
+		assert.Equal(t, "The DPoP proof's htm is not the method of the request.", ev[0].Description)
+		assert.Equal(t, "192.0.2.1", ev[0].Address)
+		assert.Equal(t, confID, ev[2].ClientID)
+		assert.Equal(t, "The DPoP proof was used before.", ev[2].Description)
+
+		// Resource servers, both layers: the proof of another key, the
+		// bound token as a bearer token, a replayed proof.
+		otherProof := other.proof(t, env.clock.Now(), http.MethodGet, apiHTU, at, proofOpts{})
+		secrets = append(secrets, otherProof)
+		assert.Equal(t, http.StatusUnauthorized, call(env.echo, "/api/me", "DPoP "+at, otherProof).Code)
+		assert.Equal(t, http.StatusUnauthorized, call(env.mux, "/api/me", "Bearer "+at).Code)
+		p = proof(http.MethodGet, apiHTU, at)
+		assert.Equal(t, http.StatusOK, call(env.mux, "/api/me", "DPoP "+at, p).Code)
+		assert.Equal(t, http.StatusUnauthorized, call(env.echo, "/api/me", "DPoP "+at, p).Code)
+		ev = log.take()
+		require.Equal(t, []oauth2server.EventKind{oauth2server.EventDPoPProofRejected, oauth2server.EventDPoPProofRejected,
+			oauth2server.EventDPoPReplay}, kinds(ev))
+		for _, e := range ev {
+			assert.Equal(t, confID, e.ClientID, "the client of the token")
+			assert.Equal(t, oauth2server.TokenDigest(at), e.TokenID)
+			assert.Equal(t, "192.0.2.1", e.Address)
+		}
+		assert.Equal(t, "invalid_dpop_proof", ev[0].Reason)
+		assert.Equal(t, "The DPoP proof's key is not the one the access token is bound to.", ev[0].Description)
+		assert.Equal(t, "invalid_token", ev[1].Reason, "a bound token without its proof")
+	})
+
 	t.Run("application events through Record", func(t *testing.T) {
 		env.srv.Record(ctx, oauth2server.Event{Kind: oauth2server.EventLoginFailed, Username: aliceName, Reason: "bad_password"})
 		ev := log.take()
@@ -177,9 +276,48 @@ func TestEvents(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, string(b), oauth2server.TokenDigest(secrets[0]), "tokens are named by digest")
 		for _, s := range secrets {
+			require.NotEmpty(t, s)
 			assert.NotContains(t, string(b), s)
 		}
 	})
+
+	t.Run("every kind the Server records", func(t *testing.T) {
+		log.mu.Lock()
+		seen := kinds(log.all)
+		log.mu.Unlock()
+		// consent_revoked is tested with the revocations (grants_test.go);
+		// the login events are the application's.
+		for _, k := range []oauth2server.EventKind{oauth2server.EventTokenIssued, oauth2server.EventRefreshRotated,
+			oauth2server.EventRefreshReuse, oauth2server.EventCodeReplay, oauth2server.EventTokenRevoked,
+			oauth2server.EventTokenIntrospected, oauth2server.EventClientAuthFailed, oauth2server.EventConsentGranted,
+			oauth2server.EventConsentDenied, oauth2server.EventDeviceApproved, oauth2server.EventDeviceDenied,
+			oauth2server.EventPARPushed, oauth2server.EventPARRejected, oauth2server.EventDPoPProofRejected,
+			oauth2server.EventDPoPReplay} {
+			assert.Contains(t, seen, k)
+		}
+	})
+}
+
+// use_dpop_nonce is the protocol's answer to a client's first proof when
+// nonces are required, not a rejection: it records nothing, at the token
+// endpoint and at resource servers.
+func TestEventsNoDPoPNonceRejection(t *testing.T) {
+	t.Parallel()
+	log := &eventLog{}
+	env := newTestEnv(t, withOptions(func(o *oauth2server.Options) { o.OnEvent = log.record }),
+		withDPoP(func(o *oauth2server.DPoPOptions) { o.RequireNonce = true }))
+	env.protect()
+	k := newDPoPKey(t, "ES256")
+	got := env.dpopToken(clientCredentials, confID, confSecret, k.proof(t, env.clock.Now(), http.MethodPost, tokenHTU, "", proofOpts{}))
+	requireError(t, got, http.StatusBadRequest, "use_dpop_nonce", false)
+	withNonce := proofOpts{claims: func(c jwt.MapClaims) { c["nonce"] = env.srv.DPoPNonce() }}
+	got = env.dpopToken(clientCredentials, confID, confSecret, k.proof(t, env.clock.Now(), http.MethodPost, tokenHTU, "", withNonce))
+	require.Equal(t, http.StatusOK, got.status, got.raw)
+	at := str(got.body["access_token"])
+	rec := call(env.mux, "/api/me", "DPoP "+at, k.proof(t, env.clock.Now(), http.MethodGet, apiHTU, at, proofOpts{}))
+	require.Equal(t, http.StatusUnauthorized, rec.Code)
+	assert.Contains(t, rec.Header().Get("WWW-Authenticate"), `error="use_dpop_nonce"`)
+	assert.Equal(t, []oauth2server.EventKind{oauth2server.EventTokenIssued}, kinds(log.take()))
 }
 
 // Without OnEvent nothing is recorded and Record is a no-op.

@@ -124,8 +124,19 @@ func (s *Server) requiresPAR(client *Client) bool {
 // new request_uri of 256 random bits that expires after
 // [PAROptions.Lifetime]. Answer it with status 201 and the headers
 // of [SetJSONHeaders]; packages handlers and nethttp do.
-func (s *Server) PushAuthorizationRequest(r *http.Request) (*PushedAuthorizationResponse, error) {
+//
+// With [Options.OnEvent] it records an [EventPARPushed], or the refusal of
+// a known client's push: an [EventPARRejected], or an
+// [EventDPoPProofRejected] or [EventDPoPReplay] for its proof.
+func (s *Server) PushAuthorizationRequest(r *http.Request) (resp *PushedAuthorizationResponse, err error) {
 	ctx := s.withAddress(r)
+	var (
+		client *Client
+		scope  []string
+	)
+	if s.recording() {
+		defer func() { s.recordPush(ctx, client, scope, resp, err) }()
+	}
 	p, err := s.readForm(r)
 	if err != nil {
 		return nil, err
@@ -169,9 +180,11 @@ func (s *Server) PushAuthorizationRequest(r *http.Request) (*PushedAuthorization
 		}
 	}
 	params["client_id"] = client.ID
-	if _, err := s.validateAuthorize(ctx, params, nil, authorizeSource{client: client, pushing: true}); err != nil {
+	ar, err := s.validateAuthorize(ctx, params, nil, authorizeSource{client: client, pushing: true})
+	if err != nil {
 		return nil, pushError(err)
 	}
+	scope = ar.Scope
 	// A DPoP proof at the PAR endpoint binds the code as dpop_jkt does,
 	// and must agree with it (RFC 9449 §10.1, R-177).
 	var proof *DPoPProof

@@ -132,6 +132,9 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	// spends no code or refresh token.
 	proof, err := s.tokenEndpointProof(r, client)
 	if err != nil {
+		if s.recording() {
+			s.recordDPoPFailure(ctx, client, err)
+		}
 		return nil, err
 	}
 	req := &TokenRequest{GrantType: gt, Client: client, Params: p, Scope: scope, HTTPRequest: r}
@@ -154,6 +157,11 @@ func (s *Server) Token(r *http.Request) (*TokenResponse, error) {
 	}
 	is, err := grant(ctx, req)
 	if err != nil {
+		if s.recording() {
+			// A proof of another key than the code's or the refresh
+			// token's.
+			s.recordDPoPFailure(ctx, client, err)
+		}
 		return nil, err
 	}
 	is.jkt = req.DPoPJKT

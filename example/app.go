@@ -193,6 +193,12 @@ func (a *app) setup(model store) (*echo.Echo, error) {
 	if cfg.FAPI {
 		opts.Profile = oauth2server.ProfileFAPI2
 	}
+	if cfg.DPoPNonce {
+		// The profile keeps RequireNonce and adds its own DPoP rules. The
+		// key comes from the session key, which every instance shares.
+		opts.DPoP = &oauth2server.DPoPOptions{RequireNonce: true, NonceKey: a.sessions.keys.nonce,
+			NonceLifetime: cfg.dpopNonceLifetime}
+	}
 	if cfg.JWT {
 		opts.JWT = &oauth2server.JWTOptions{}
 	}

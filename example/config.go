@@ -52,6 +52,11 @@ type appConfig struct {
 	// FAPI turns on the FAPI 2.0 Security Profile
 	// (oauth2server.ProfileFAPI2).
 	FAPI bool
+	// DPoPNonce makes every DPoP proof carry a nonce the server issued
+	// (RFC 9449 §8, §9; oauth2server.DPoPOptions.RequireNonce), and turns
+	// DPoP on without FAPI too. The nonce key is derived from SessionKey,
+	// so that the instances of one deployment accept each other's nonces.
+	DPoPNonce bool
 	// TrustedProxies are the reverse proxies (IP addresses or CIDR
 	// prefixes) whose X-Forwarded-For and X-Forwarded-Proto headers are
 	// believed: the login and device page throttles then count the
@@ -82,6 +87,10 @@ type appConfig struct {
 	// deviceInterval is the device flow's polling interval. Default 5 s;
 	// tests poll faster.
 	deviceInterval time.Duration
+	// dpopNonceLifetime is how often the DPoP nonce changes, with
+	// DPoPNonce. Default 5 minutes; tests make nonces go stale within the
+	// lifetime of a code.
+	dpopNonceLifetime time.Duration
 	// now is the clock of the Server (oauth2server.Options.Now: token
 	// lifetimes, the login throttle's delays), of sessions and of form
 	// tokens. Default time.Now; tests move it instead of sleeping.

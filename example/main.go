@@ -28,6 +28,9 @@
 //	                   with -mongo-uri (default with OpenID Connect in
 //	                   memory: an RSA key generated at start)
 //	-dev               allow a generated signing key (development only)
+//	-fapi              enforce the FAPI 2.0 Security Profile (docs/fapi.md)
+//	-dpop-nonce        DPoP proofs must carry a nonce the server issued
+//	                   (RFC 9449 §8, §9; docs/dpop.md); turns DPoP on
 //	-trusted-proxy IP  a reverse proxy (IP or CIDR) whose X-Forwarded-For and
 //	                   X-Forwarded-Proto are believed (repeatable)
 //	-shutdown-timeout D  how long SIGTERM or SIGINT waits for requests in
@@ -103,6 +106,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&cfg.SigningKeyFile, "signing-key", "", "PEM private key signing ID tokens (RSA; EC P-256 or Ed25519 with -fapi) and, with -jwt, access tokens\n(RSA, EC P-256 or Ed25519 with -openid=false); required with -jwt and -mongo-uri")
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: allow a generated signing key")
 	fs.BoolVar(&cfg.FAPI, "fapi", false, "enforce the FAPI 2.0 Security Profile: PAR, PKCE, DPoP, private_key_jwt clients (docs/fapi.md)")
+	fs.BoolVar(&cfg.DPoPNonce, "dpop-nonce", false, "DPoP proofs must carry a nonce the server issued (RFC 9449 §8, §9); turns DPoP on")
 	fs.Func("trusted-proxy", "IP or CIDR of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable);\nwith an https -issuer the OAuth endpoints then require TLS at that proxy", func(v string) error {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, v)
 		return nil

@@ -224,6 +224,7 @@ type formKeys struct {
 	session []byte // the forms of a logged-in session
 	log     []byte // usernames in logs (accountDigest)
 	logout  []byte // handlers.EndSessionConfig.CSRFKey
+	nonce   []byte // oauth2server.DPoPOptions.NonceKey
 }
 
 // minSessionKeyBytes is the shortest accepted session key: 256 bits, the
@@ -242,6 +243,7 @@ func deriveFormKeys(key []byte) formKeys {
 		session: derive("session"),
 		log:     derive("log"),
 		logout:  derive("end-session"),
+		nonce:   derive("dpop-nonce"),
 	}
 }
 

@@ -165,7 +165,9 @@ func Authenticate(srv *oauth2server.Server) echo.MiddlewareFunc {
 // is invalid_token, and a bad proof 401 invalid_dpop_proof. Such failures
 // carry a DPoP challenge with the accepted algorithms, use_dpop_nonce a
 // DPoP-Nonce header, and a request without a token both challenges. Bearer
-// tokens keep working on the same routes.
+// tokens keep working on the same routes. With
+// [oauth2server.Options.OnEvent], a refused proof, and a bound token sent
+// without one, is an audit event ([oauth2server.Server.RecordDPoPRejection]).
 func AuthenticateWithConfig(config AuthenticateConfig) echo.MiddlewareFunc {
 	mw, err := config.ToMiddleware()
 	if err != nil {

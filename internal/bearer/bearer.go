@@ -134,6 +134,11 @@ func (c *Config) Authenticate(h http.Header, r *http.Request) (*oauth2server.Tok
 		return nil, c.failScheme(r, err, nil, dpop)
 	}
 	if err := c.senderConstraint(r, raw, dpop, tok); err != nil {
+		if err != errNotBound {
+			// A bad proof, or a bound token without one: what a stolen
+			// token looks like (an audit event, with OnEvent).
+			c.Server.RecordDPoPRejection(r, tok, err)
+		}
 		return nil, c.failScheme(r, err, nil, true)
 	}
 	if f := c.CheckScope(h, r, tok, c.Scope); f != nil {

@@ -121,6 +121,9 @@ type Client struct {
 	Key *ecdsa.PrivateKey
 	// HTTP sends the requests. Default http.DefaultClient.
 	HTTP *http.Client
+	// Now is the clock of the assertions' and the proofs' iat. Default
+	// time.Now.
+	Now func() time.Time
 
 	meta  metadata
 	jwk   map[string]string
@@ -164,6 +167,13 @@ func (c *Client) Discover(ctx context.Context) error {
 		return errors.New("metadata: the server has no PAR endpoint")
 	}
 	return nil
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 func (c *Client) client() *http.Client {
@@ -368,6 +378,10 @@ func (c *Client) do(ctx context.Context, u string, build func(nonce string) (*ht
 	}
 }
 
+// useDPoPNonce reports whether resp asks for a proof with the server's
+// nonce: a 400 whose JSON error is use_dpop_nonce (an authorization
+// server, RFC 9449 §8) or a 401 whose challenge says so (a resource
+// server, §9).
 func useDPoPNonce(resp *http.Response, body []byte) bool {
 	switch resp.StatusCode {
 	case http.StatusBadRequest:
@@ -385,7 +399,7 @@ func useDPoPNonce(resp *http.Response, body []byte) bool {
 // server: aud its issuer identifier alone, as FAPI 2.0 requires, a
 // single-use jti, one minute of life.
 func (c *Client) assertion() (string, error) {
-	now := time.Now()
+	now := c.now()
 	// MapClaims: aud as a string, not the one-element array
 	// RegisteredClaims writes, which StrictAudience refuses.
 	return jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
@@ -425,7 +439,7 @@ func (c *Client) proof(method, u, nonce, ath string) (string, error) {
 	}
 	parsed.RawQuery, parsed.Fragment = "", ""
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, proofClaims{
-		JTI: random(), HTM: method, HTU: parsed.String(), IAT: time.Now().Unix(), Nonce: nonce, ATH: ath,
+		JTI: random(), HTM: method, HTU: parsed.String(), IAT: c.now().Unix(), Nonce: nonce, ATH: ath,
 	})
 	t.Header["typ"] = "dpop+jwt"
 	t.Header["jwk"] = c.jwk
