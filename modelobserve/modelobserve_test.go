@@ -386,7 +386,7 @@ func TestWrapObservesEveryMethod(t *testing.T) {
 	e2(pr.ConsumePushedAuthorizationRequest(ctx, "p"))
 
 	methods := modelobserve.Methods(m)
-	require.Len(t, methods, 42, "two methods of Model and 40 of the twenty-five capabilities")
+	require.Len(t, methods, 43, "two methods of Model and 41 of the twenty-six capabilities")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	assert.Equal(t, methods, rec.starts, "Start, once per call, in the order of the calls")
