@@ -1,6 +1,7 @@
 package oauth2server
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -9,6 +10,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -93,6 +96,7 @@ type dpopConfig struct {
 	opts   DPoPOptions
 	parser *jwt.Parser
 	algs   string // space-separated, for challenges
+	keys   dpopKeyCache
 }
 
 var (
@@ -285,18 +289,26 @@ func (s *Server) ValidateDPoPProof(r *http.Request, accessToken string) (*DPoPPr
 // parse verifies the signature of a proof with its own jwk and returns
 // its claims and the key's thumbprint. It checks no claim.
 func (d *dpopConfig) parse(raw string) (*dpopClaims, string, error) {
-	return parseDPoPProof(d.parser, raw)
+	return parseDPoPProof(d.parser, raw, &d.keys)
 }
 
 // parseDPoPProof is the proof parser: the header's typ and jwk, the
-// signature under the pinned algorithms, and the claims' JSON.
-func parseDPoPProof(p *jwt.Parser, raw string) (*dpopClaims, string, error) {
+// signature under the pinned algorithms, and the claims' JSON. With a
+// cache, a header seen before skips the jwk's checks, conversion and
+// thumbprint.
+func parseDPoPProof(p *jwt.Parser, raw string, cache *dpopKeyCache) (*dpopClaims, string, error) {
 	if len(raw) > maxDPoPProofBytes {
 		return nil, "", stderrors.New("proof too large")
 	}
 	claims := &dpopClaims{}
 	var jkt string
 	_, err := p.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		// The parser has split raw into three segments and checked alg.
+		header := raw[:strings.IndexByte(raw, '.')]
+		if k, ok := cache.get(header); ok {
+			jkt = k.jkt
+			return k.key, nil
+		}
 		if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, dpopJWTType) {
 			return nil, stderrors.New("typ is not dpop+jwt")
 		}
@@ -308,6 +320,7 @@ func parseDPoPProof(p *jwt.Parser, raw string) (*dpopClaims, string, error) {
 		if err != nil {
 			return nil, err
 		}
+		cache.put(header, key, thumb)
 		jkt = thumb
 		return key, nil
 	})
@@ -315,6 +328,59 @@ func parseDPoPProof(p *jwt.Parser, raw string) (*dpopClaims, string, error) {
 		return nil, "", err
 	}
 	return claims, jkt, nil
+}
+
+// dpopKeyCache remembers the public keys and thumbprints of the proof
+// headers it was given, by the header's encoded segment. A client signs
+// every proof with one key, so its proofs share one header (typ, alg,
+// jwk; the nonce is a claim), and its key is checked, converted and
+// hashed once: the header decides all of that, so equal headers
+// get equal answers. It is bounded: when it holds maxDPoPCachedKeys
+// headers it starts over, so headers made up to fill it cost what an
+// uncached proof costs and no more memory. The zero value is empty; a nil
+// cache remembers nothing.
+type dpopKeyCache struct {
+	m atomic.Pointer[sync.Map] // encoded header -> *dpopCachedKey
+	n atomic.Int32
+}
+
+type dpopCachedKey struct {
+	key crypto.PublicKey
+	jkt string
+}
+
+// maxDPoPCachedKeys bounds dpopKeyCache: about 1.5 MB with RSA headers of
+// 4096-bit keys, its largest.
+const maxDPoPCachedKeys = 1024
+
+func (c *dpopKeyCache) get(header string) (*dpopCachedKey, bool) {
+	if c == nil {
+		return nil, false
+	}
+	m := c.m.Load()
+	if m == nil {
+		return nil, false
+	}
+	v, ok := m.Load(header)
+	if !ok {
+		return nil, false
+	}
+	return v.(*dpopCachedKey), true
+}
+
+func (c *dpopKeyCache) put(header string, key crypto.PublicKey, jkt string) {
+	if c == nil {
+		return
+	}
+	m := c.m.Load()
+	if m == nil || c.n.Add(1) > maxDPoPCachedKeys {
+		m = new(sync.Map)
+		c.m.Store(m)
+		c.n.Store(1)
+	}
+	// A copy: the header is a substring of the request's DPoP header,
+	// which it would keep alive.
+	m.Store(strings.Clone(header), &dpopCachedKey{key: key, jkt: jkt})
 }
 
 // validThumbprint reports whether s looks like a base64url SHA-256

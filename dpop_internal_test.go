@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -87,8 +88,15 @@ func FuzzParseDPoPProof(f *testing.F) {
 	f.Add("...")
 	f.Add("")
 	p := jwt.NewParser(jwt.WithValidMethods(dpopSupportedAlgorithms), jwt.WithoutClaimsValidation())
+	cache := &dpopKeyCache{}
 	f.Fuzz(func(t *testing.T, raw string) {
-		claims, jkt, err := parseDPoPProof(p, raw)
+		claims, jkt, err := parseDPoPProof(p, raw, nil)
+		// The key cache changes nothing but the work: the same answer,
+		// with the header cached or not (cache is shared across inputs).
+		cclaims, cjkt, cerr := parseDPoPProof(p, raw, cache)
+		assert.Equal(t, err == nil, cerr == nil, "cached and uncached parses disagree")
+		assert.Equal(t, jkt, cjkt)
+		assert.Equal(t, claims, cclaims)
 		if err != nil {
 			assert.Nil(t, claims)
 			assert.Empty(t, jkt)
@@ -151,4 +159,60 @@ func TestRequestHTU(t *testing.T) {
 	r.Host = ""
 	_, ok := s.requestHTU(r)
 	assert.False(t, ok)
+}
+
+// The key cache serves a header seen before without its checks, but never
+// a signature: a proof under a cached header with a forged signature, or
+// a header that failed its checks, is refused as without the cache; and
+// it holds at most maxDPoPCachedKeys headers.
+func TestDPoPKeyCache(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	point, err := key.PublicKey.Bytes()
+	require.NoError(t, err)
+	jwk := map[string]any{"kty": "EC", "crv": "P-256",
+		"x": base64.RawURLEncoding.EncodeToString(point[1:33]),
+		"y": base64.RawURLEncoding.EncodeToString(point[33:])}
+	sign := func(jwk map[string]any, jti string) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"jti": jti, "htm": "POST", "htu": "https://a/t", "iat": 1})
+		tok.Header["typ"] = dpopJWTType
+		tok.Header["jwk"] = jwk
+		raw, err := tok.SignedString(key)
+		require.NoError(t, err)
+		return raw
+	}
+	p := jwt.NewParser(jwt.WithValidMethods(dpopSupportedAlgorithms), jwt.WithoutClaimsValidation())
+	cache := &dpopKeyCache{}
+
+	first, second := sign(jwk, "1"), sign(jwk, "2")
+	_, jkt1, err := parseDPoPProof(p, first, cache)
+	require.NoError(t, err)
+	_, jkt2, err := parseDPoPProof(p, second, cache)
+	require.NoError(t, err)
+	assert.Equal(t, jkt1, jkt2)
+	assert.EqualValues(t, 1, cache.n.Load(), "one header, cached once")
+
+	parts := strings.Split(second, ".")
+	forged := parts[0] + "." + parts[1] + "." + strings.Split(first, ".")[2]
+	_, _, err = parseDPoPProof(p, forged, cache)
+	assert.Error(t, err, "a cached header does not vouch for a signature")
+
+	private := map[string]any{"d": base64.RawURLEncoding.EncodeToString(key.D.Bytes())}
+	for k, v := range jwk {
+		private[k] = v
+	}
+	for range 2 {
+		_, _, err = parseDPoPProof(p, sign(private, "3"), cache)
+		assert.Error(t, err, "a refused header stays refused")
+	}
+	assert.EqualValues(t, 1, cache.n.Load(), "a refused header is not cached")
+
+	for i := range maxDPoPCachedKeys {
+		cache.put("h"+strconv.Itoa(i), nil, "")
+	}
+	assert.EqualValues(t, 1, cache.n.Load(), "a full cache starts over")
+	_, ok := cache.get(strings.Split(first, ".")[0])
+	assert.False(t, ok)
+	_, ok = cache.get("h" + strconv.Itoa(maxDPoPCachedKeys-1))
+	assert.True(t, ok)
 }
