@@ -65,3 +65,16 @@ func TestTokenResponseAppendJSON(t *testing.T) {
 		assert.Equal(t, "prefix:"+string(want), string(got))
 	}
 }
+
+// FuzzAppendJSONString: whatever the string, appendJSONString writes what
+// encoding/json writes.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "abc-_DEF.123", "\b\f", "q\"b\\s/\n\r\t\x00\x1f\x7f", "<&>", "é ☃ \u2028\u2029", "a\xffb\xc3", "\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(appendJSONString(nil, s)))
+	})
+}
