@@ -49,7 +49,7 @@ if [ -z "${REPORT_ONLY:-}" ]; then
   go test -run '^$' -bench "^BenchmarkJWT(Sign|Verify)\$/$filter" -benchmem -count "$count" -benchtime "$jwttime" . |
     grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
   echo "bench: feature rows (-benchtime $featuretime -count $count)"
-  go test -run '^$' -bench "^Benchmark(IDToken|UserInfo|ClientAssertion|TokenExchange|DPoPProof|DPoPRequest|PAR)\$/$filter" \
+  go test -run '^$' -bench "^Benchmark(IDToken|IDTokenInterleaved|UserInfo|ClientAssertion|TokenExchange|DPoPProof|DPoPRequest|PAR)\$/$filter" \
     -benchmem -count "$count" -benchtime "$featuretime" . |
     grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
   echo "bench: MongoDB row (-benchtime $mongotime -count $count)"
@@ -115,7 +115,8 @@ recorder) costs the same for all and is included in every row, the ceilings too.
 - **feature rows** (no peer offers all of them, so they stand beside the raw cryptography they
   cannot avoid): *ID token*: the code exchange of an \`openid\` code minus the same exchange of a
   code without \`openid\` (same server, same stored session), beside golang-jwt signing an input as
-  long as the ID token's, for RS256 and EdDSA; *UserInfo* beside the bearer row on the same
+  long as the ID token's, for RS256 and EdDSA, and the same three timed in turn, request by
+  request, in one loop (*interleaved*, which the target is judged by); *UserInfo* beside the bearer row on the same
   OpenID Provider; *private_key_jwt*: a client_credentials request authenticated by an assertion
   minus the same with \`client_secret_basic\`, beside golang-jwt verifying the assertion with the
   same checks; *token exchange*; *DPoP proof*: \`Server.ValidateDPoPProof\` beside golang-jwt's
