@@ -128,6 +128,37 @@ func serveReused(tb testing.TB, h http.Handler, r *http.Request, body *bytes.Buf
 	return rec
 }
 
+// interleave runs b.N rounds of the three ops, each round in a rotated
+// order, and returns the wall time each spent in all. A feature's cost is
+// a difference of two requests, a few percent of a signature; timed in
+// separate runs seconds apart, it drowns in the machine's drift, which
+// often reaches 10 %. Timed in turn, the drift falls on all three alike.
+func interleave(b *testing.B, ops [3]func(i int)) (spent [3]time.Duration) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for n := range 3 {
+			which := (i + n) % 3
+			start := time.Now()
+			ops[which](i)
+			spent[which] += time.Since(start)
+		}
+	}
+	b.StopTimer()
+	return spent
+}
+
+// reportInterleaved reports interleave's times per request as
+// with-ns/op, without-ns/op and raw-ns/op (the chart's names are openid
+// and plain for the ID token row), and ratio: (with − without) / raw.
+func reportInterleaved(b *testing.B, spent [3]time.Duration, with, without, ratio string) {
+	per := func(d time.Duration) float64 { return float64(d) / float64(b.N) }
+	b.ReportMetric(per(spent[0]), with+"-ns/op")
+	b.ReportMetric(per(spent[1]), without+"-ns/op")
+	b.ReportMetric(per(spent[2]), "raw-ns/op")
+	b.ReportMetric(float64(spent[0]-spent[1])/float64(spent[2]), ratio)
+}
+
 // httptestServe runs one request and returns its status.
 func httptestServe(h http.Handler, r *http.Request) int {
 	rec := httptest.NewRecorder()

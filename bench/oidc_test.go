@@ -190,29 +190,16 @@ func BenchmarkIDTokenInterleaved(b *testing.B) {
 			input := idTokenSigningInput(b, keys, k)
 			tmpl := requestTemplate(http.MethodPost, "/token")
 			resp := bytes.NewBuffer(make([]byte, 0, 4096))
-			var spent [3]time.Duration // openid, plain, raw
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				for n := range 3 {
-					which := (i + n) % 3
-					start := time.Now()
-					if which == 2 {
-						if _, err := k.method.Sign(input, k.key); err != nil {
-							b.Fatal(err)
-						}
-					} else {
-						serveReused(b, o.echo, newRequest(tmpl, bodies[which][i]), resp)
+			spent := interleave(b, [3]func(i int){
+				func(i int) { serveReused(b, o.echo, newRequest(tmpl, bodies[0][i]), resp) },
+				func(i int) { serveReused(b, o.echo, newRequest(tmpl, bodies[1][i]), resp) },
+				func(int) {
+					if _, err := k.method.Sign(input, k.key); err != nil {
+						b.Fatal(err)
 					}
-					spent[which] += time.Since(start)
-				}
-			}
-			b.StopTimer()
-			per := func(d time.Duration) float64 { return float64(d) / float64(b.N) }
-			b.ReportMetric(per(spent[0]), "openid-ns/op")
-			b.ReportMetric(per(spent[1]), "plain-ns/op")
-			b.ReportMetric(per(spent[2]), "raw-ns/op")
-			b.ReportMetric(float64(spent[0]-spent[1])/float64(spent[2]), "idtoken/raw")
+				},
+			})
+			reportInterleaved(b, spent, "openid", "plain", "idtoken/raw")
 		})
 	}
 }

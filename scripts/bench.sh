@@ -49,7 +49,7 @@ if [ -z "${REPORT_ONLY:-}" ]; then
   go test -run '^$' -bench "^BenchmarkJWT(Sign|Verify)\$/$filter" -benchmem -count "$count" -benchtime "$jwttime" . |
     grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
   echo "bench: feature rows (-benchtime $featuretime -count $count)"
-  go test -run '^$' -bench "^Benchmark(IDToken|IDTokenInterleaved|UserInfo|ClientAssertion|TokenExchange|DPoPProof|DPoPRequest|PAR)\$/$filter" \
+  go test -run '^$' -bench "^Benchmark(IDToken|IDTokenInterleaved|UserInfo|ClientAssertion|ClientAssertionInterleaved|TokenExchange|DPoPProof|DPoPRequest|PAR)\$/$filter" \
     -benchmem -count "$count" -benchtime "$featuretime" . |
     grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
   echo "bench: MongoDB row (-benchtime $mongotime -count $count)"
@@ -119,7 +119,7 @@ recorder) costs the same for all and is included in every row, the ceilings too.
   request, in one loop (*interleaved*, which the target is judged by); *UserInfo* beside the bearer row on the same
   OpenID Provider; *private_key_jwt*: a client_credentials request authenticated by an assertion
   minus the same with \`client_secret_basic\`, beside golang-jwt verifying the assertion with the
-  same checks; *token exchange*; *DPoP proof*: \`Server.ValidateDPoPProof\` beside golang-jwt's
+  same checks, and the three interleaved likewise; *token exchange*; *DPoP proof*: \`Server.ValidateDPoPProof\` beside golang-jwt's
   parse and verify of the same proof with the key known in advance; whole token and resource
   requests with DPoP beside Bearer; a *pushed authorization request*.
 - **MongoDB row**: the client_credentials token endpoint on \`mongomodel\` against
