@@ -3,7 +3,8 @@
 # (benchstat table, ratio and target tables, chart). Not part of make test.
 #
 #   BENCH_COUNT=6        runs of each benchmark (benchstat needs >= 6 for
-#                        confidence intervals)
+#                        confidence intervals), taken in turn: run 1 of
+#                        every row, then run 2, ...
 #   BENCHTIME=20000x     requests per run of the server rows; a fixed count,
 #                        so that every implementation's store holds the same
 #                        number of tokens when the run ends
@@ -42,19 +43,31 @@ if [ -z "${REPORT_ONLY:-}" ]; then
     fi
   fi
   : >"$raw"
-  echo "bench: server rows (-benchtime $benchtime -count $count)"
-  go test -run '^$' -bench "^Benchmark(Token|Bearer|Ceiling|Introspect)\$/$filter" \
-    -benchmem -count "$count" -benchtime "$benchtime" . | tee -a "$raw"
-  echo "bench: JWT rows (-benchtime $jwttime -count $count)"
-  go test -run '^$' -bench "^BenchmarkJWT(Sign|Verify)\$/$filter" -benchmem -count "$count" -benchtime "$jwttime" . |
-    grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
-  echo "bench: feature rows (-benchtime $featuretime -count $count)"
-  go test -run '^$' -bench "^Benchmark(IDToken|IDTokenInterleaved|UserInfo|ClientAssertion|ClientAssertionInterleaved|TokenExchange|DPoPProof|DPoPRequest|PAR)\$/$filter" \
-    -benchmem -count "$count" -benchtime "$featuretime" . |
-    grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
-  echo "bench: MongoDB row (-benchtime $mongotime -count $count)"
-  go test -run '^$' -bench "^BenchmarkMongoToken\$/$filter" -benchmem -count "$count" -benchtime "$mongotime" . |
-    grep -v '^\(goos\|goarch\|pkg\|cpu\):' | tee -a "$raw"
+  # One test binary, run count times over every group, so that the runs
+  # of the implementations and rows alternate: run one after the other
+  # with -count, every run of one row would fall in one stretch of the
+  # machine's drift, which often reaches 10 % within a minute on a
+  # shared virtual machine, and ratios between rows would carry it.
+  bin=$(mktemp -d)/bench.test
+  go test -c -o "$bin" .
+  header=1 # the goos, goarch, pkg and cpu lines, once, for benchstat
+  run() { # pattern, benchtime
+    "$bin" -test.run '^$' -test.bench "$1" -test.benchmem -test.count 1 -test.benchtime "$2" |
+      if [ "$header" = 1 ]; then grep -v '^PASS$'; else grep -v '^\(goos\|goarch\|pkg\|cpu\):\|^PASS$'; fi |
+      tee -a "$raw"
+    header=0
+  }
+  for i in $(seq "$count"); do
+    echo "bench: run $i of $count: server rows (-benchtime $benchtime)"
+    run "^Benchmark(Token|Bearer|Ceiling|Introspect)\$/$filter" "$benchtime"
+    echo "bench: run $i of $count: JWT rows (-benchtime $jwttime)"
+    run "^BenchmarkJWT(Sign|Verify)\$/$filter" "$jwttime"
+    echo "bench: run $i of $count: feature rows (-benchtime $featuretime)"
+    run "^Benchmark(IDToken|IDTokenInterleaved|UserInfo|ClientAssertion|ClientAssertionInterleaved|TokenExchange|DPoPProof|DPoPRequest|PAR)\$/$filter" "$featuretime"
+    echo "bench: run $i of $count: MongoDB rows (-benchtime $mongotime)"
+    run "^BenchmarkMongoToken\$/$filter" "$mongotime"
+  done
+  rm -rf "$(dirname "$bin")"
 fi
 
 go run "golang.org/x/perf/cmd/benchstat@$benchstat_version" -col /impl "$raw" >results/benchstat.txt
