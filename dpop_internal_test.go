@@ -197,7 +197,9 @@ func TestDPoPKeyCache(t *testing.T) {
 	_, _, err = parseDPoPProof(p, forged, cache)
 	assert.Error(t, err, "a cached header does not vouch for a signature")
 
-	private := map[string]any{"d": base64.RawURLEncoding.EncodeToString(key.D.Bytes())}
+	d, err := key.Bytes() // the private scalar
+	require.NoError(t, err)
+	private := map[string]any{"d": base64.RawURLEncoding.EncodeToString(d)}
 	for k, v := range jwk {
 		private[k] = v
 	}

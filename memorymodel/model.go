@@ -298,14 +298,13 @@ func (m *Model) SaveToken(ctx context.Context, t *oauth2server.Token, _ *oauth2s
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.saveRecord(newTokenRecord(t), false)
+	m.saveRecord(newTokenRecord(t))
 	return nil
 }
 
 // saveRecord stores r in its family and under its strings. A token of a
-// revoked family is stored revoked or, with onlyLive, not at all;
-// saveRecord reports whether it stored r.
-func (m *Model) saveRecord(r *tokenRecord, onlyLive bool) bool {
+// revoked family is stored revoked.
+func (m *Model) saveRecord(r *tokenRecord) {
 	if g := r.box.t.GrantID; g != "" {
 		// Joining the family and reading its tombstone is one step under
 		// the grant's lock, as writing the tombstone and reading the
@@ -313,10 +312,6 @@ func (m *Model) saveRecord(r *tokenRecord, onlyLive bool) bool {
 		s, h := m.hashShard(g)
 		s.mu.Lock()
 		_, dead := s.revokedGrants[g]
-		if dead && onlyLive {
-			s.mu.Unlock()
-			return false
-		}
 		r.next = s.tokenFamilies[h]
 		s.tokenFamilies[h] = r
 		s.wroteLocked(m.now)
@@ -339,7 +334,6 @@ func (m *Model) saveRecord(r *tokenRecord, onlyLive bool) bool {
 		s.wroteLocked(m.now)
 		s.mu.Unlock()
 	}
-	return true
 }
 
 // lookup returns the record stored under key in the access or refresh
@@ -496,18 +490,37 @@ func (m *Model) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.Aut
 
 // RedeemAuthorizationCode implements [oauth2server.CodeRedemptionModel]:
 // it swaps the code's revoked flag as RevokeAuthorizationCode does, and
-// only the call that swapped it saves its token, unless the token's family
-// was revoked by then. Nothing after the swap can fail, so the code is
-// never spent without the token saved, or refused.
+// only the call that swapped it saves its token. A family revoked before
+// the call buys nothing; one revoked since the swap gets the token saved
+// revoked. Nothing after the swap can fail, so the code is never spent
+// without the token saved.
 func (m *Model) RedeemAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode, t *oauth2server.Token, _ *oauth2server.Client, _ *oauth2server.User) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
 	r := m.codeRecord(c.Code)
-	if r == nil || !r.revoked.CompareAndSwap(false, true) {
+	if r == nil || m.grantRevoked(c.GrantID) || !r.revoked.CompareAndSwap(false, true) {
 		return false, nil
 	}
-	return m.saveRecord(newTokenRecord(t), true), nil
+	// The swap won: the token is saved, revoked if the family was revoked
+	// since. Of concurrent redemptions the losers revoke the family (a
+	// replay, R-49) only after the swap, and the winner must not then
+	// report a replay too: it answers with the token, dead as it is, as
+	// RevokeAuthorizationCode and SaveToken would.
+	m.saveRecord(newTokenRecord(t))
+	return true, nil
+}
+
+// grantRevoked reports whether the grant family has a tombstone.
+func (m *Model) grantRevoked(grantID string) bool {
+	if grantID == "" {
+		return false
+	}
+	s, _ := m.hashShard(grantID)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, dead := s.revokedGrants[grantID]
+	return dead
 }
 
 // GetUser implements [oauth2server.PasswordModel]. The password check is
