@@ -120,7 +120,8 @@ func serve(tb testing.TB, h http.Handler, r *http.Request) *httptest.ResponseRec
 // (an ID token adds half a kilobyte) would be charged for the harness.
 func serveReused(tb testing.TB, h http.Handler, r *http.Request, body *bytes.Buffer) *httptest.ResponseRecorder {
 	body.Reset()
-	rec := &httptest.ResponseRecorder{HeaderMap: make(http.Header), Body: body, Code: http.StatusOK}
+	rec := httptest.NewRecorder()
+	rec.Body = body
 	h.ServeHTTP(rec, r)
 	if rec.Code != http.StatusOK {
 		tb.Fatalf("status %d: %s", rec.Code, rec.Body.String())
