@@ -63,16 +63,21 @@ func TestNormalizeHTU(t *testing.T) {
 	}
 }
 
+// ecKeyAndJWK returns a new P-256 key and its public jwk.
+func ecKeyAndJWK(tb testing.TB) (*ecdsa.PrivateKey, map[string]any) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(tb, err)
+	point, err := key.PublicKey.Bytes()
+	require.NoError(tb, err)
+	return key, map[string]any{"kty": "EC", "crv": "P-256",
+		"x": base64.RawURLEncoding.EncodeToString(point[1:33]),
+		"y": base64.RawURLEncoding.EncodeToString(point[33:])}
+}
+
 // FuzzParseDPoPProof: whatever the header holds, the parser answers
 // without panicking, and accepts nothing it did not verify.
 func FuzzParseDPoPProof(f *testing.F) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(f, err)
-	point, err := key.PublicKey.Bytes()
-	require.NoError(f, err)
-	jwk := map[string]any{"kty": "EC", "crv": "P-256",
-		"x": base64.RawURLEncoding.EncodeToString(point[1:33]),
-		"y": base64.RawURLEncoding.EncodeToString(point[33:])}
+	key, jwk := ecKeyAndJWK(f)
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"jti": "j", "htm": "POST", "htu": "https://a/t", "iat": 1})
 	tok.Header["typ"], tok.Header["jwk"] = "dpop+jwt", jwk
 	valid, err := tok.SignedString(key)
@@ -166,13 +171,7 @@ func TestRequestHTU(t *testing.T) {
 // a header that failed its checks, is refused as without the cache; and
 // it holds at most maxDPoPCachedKeys headers.
 func TestDPoPKeyCache(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	point, err := key.PublicKey.Bytes()
-	require.NoError(t, err)
-	jwk := map[string]any{"kty": "EC", "crv": "P-256",
-		"x": base64.RawURLEncoding.EncodeToString(point[1:33]),
-		"y": base64.RawURLEncoding.EncodeToString(point[33:])}
+	key, jwk := ecKeyAndJWK(t)
 	sign := func(jwk map[string]any, jti string) string {
 		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"jti": jti, "htm": "POST", "htu": "https://a/t", "iat": 1})
 		tok.Header["typ"] = dpopJWTType

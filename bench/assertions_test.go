@@ -89,6 +89,17 @@ func signAssertions(tb testing.TB, k jwtKey, n int) []string {
 	return out
 }
 
+// assertionBodies are client_credentials request bodies, each
+// authenticated by one of the assertions.
+func assertionBodies(assertions []string) []string {
+	bodies := make([]string, len(assertions))
+	for i, a := range assertions {
+		bodies[i] = ccForm + "&client_assertion_type=" + url.QueryEscape(oauth2server.ClientAssertionTypeJWTBearer) +
+			"&client_assertion=" + a
+	}
+	return bodies
+}
+
 // BenchmarkClientAssertion puts client authentication by private_key_jwt
 // (RFC 7523 §2.2) beside client_secret_basic, in a whole client_credentials
 // request through the token endpoint, and beside the raw golang-jwt cost
@@ -108,12 +119,7 @@ func BenchmarkClientAssertion(b *testing.B) {
 	for _, k := range keys {
 		b.Run("alg="+k.alg+"/auth=private_key_jwt/impl=oauth2server", func(b *testing.B) {
 			h := newOursAssertion(b, keys).handler()
-			assertions := signAssertions(b, k, b.N)
-			bodies := make([]string, len(assertions))
-			for i, a := range assertions {
-				bodies[i] = ccForm + "&client_assertion_type=" + url.QueryEscape(oauth2server.ClientAssertionTypeJWTBearer) +
-					"&client_assertion=" + a
-			}
+			bodies := assertionBodies(signAssertions(b, k, b.N))
 			tmpl := requestTemplate(http.MethodPost, "/token")
 			tmpl.Header = tmpl.Header.Clone()
 			tmpl.Header.Del("Authorization")
@@ -146,12 +152,7 @@ func BenchmarkClientAssertionInterleaved(b *testing.B) {
 	for _, k := range keys {
 		b.Run("alg="+k.alg, func(b *testing.B) {
 			h := newOursAssertion(b, keys).handler()
-			assertions := signAssertions(b, k, b.N)
-			bodies := make([]string, len(assertions))
-			for i, a := range assertions {
-				bodies[i] = ccForm + "&client_assertion_type=" + url.QueryEscape(oauth2server.ClientAssertionTypeJWTBearer) +
-					"&client_assertion=" + a
-			}
+			bodies := assertionBodies(signAssertions(b, k, b.N))
 			assertionTmpl := requestTemplate(http.MethodPost, "/token")
 			assertionTmpl.Header = assertionTmpl.Header.Clone()
 			assertionTmpl.Header.Del("Authorization")
