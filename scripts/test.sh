@@ -177,12 +177,12 @@ gotest library .
 # of other libraries (go-oidc, zitadel/oidc) and Chromium.
 for mod in tools/mongotest bench interop; do
   if [ -f "$mod/go.mod" ]; then
-    echo "test: go vet ($mod)"
-    if (cd "$mod" && go vet ./...); then
-      step_ok "go vet ($mod)"
+    echo "test: go vet and staticcheck ($mod)"
+    if (cd "$mod" && go vet ./... && go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...); then
+      step_ok "go vet and staticcheck ($mod)"
       gotest "$mod" "$mod"
     else
-      step_failed "go vet ($mod)"
+      step_failed "go vet and staticcheck ($mod)"
     fi
   fi
 done
