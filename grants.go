@@ -70,7 +70,7 @@ type Authorization struct {
 	// families.
 	Scope []string
 	// Consent is the remembered consent, nil when there is none or it
-	// expired. Its ID names it to [Server.FindConsent] and
+	// expired. Its ID names it to [Server.FindConsentByID] and
 	// [Server.RevokeConsentByID].
 	Consent *Consent
 	// GrantIDs are the live families, in the order of their FirstIssuedAt.
@@ -113,13 +113,13 @@ func (s *Server) RevokeAuthorization(ctx context.Context, userID, clientID strin
 	return s.revokeAuthorizations(ctx, userID, clientID, false, nil)
 }
 
-// FindConsent returns the remembered consent with the id ([Consent.ID]),
+// FindConsentByID returns the remembered consent with the id ([Consent.ID]),
 // or nil when there is none or it expired. It needs [ConsentLookupModel].
 //
 // SECURITY: an id is no proof of anything. A page that takes an id from
 // its user must check that the consent's UserID is the signed-in user's
 // before it shows or revokes it.
-func (s *Server) FindConsent(ctx context.Context, id string) (*Consent, error) {
+func (s *Server) FindConsentByID(ctx context.Context, id string) (*Consent, error) {
 	if id == "" {
 		return nil, errorf("find consent: id is empty")
 	}
@@ -142,7 +142,7 @@ func (s *Server) consentByID(ctx context.Context, id string) (*Consent, error) {
 	return c, nil
 }
 
-// RevokeConsentByID finds the consent with the id ([Server.FindConsent])
+// RevokeConsentByID finds the consent with the id ([Server.FindConsentByID])
 // and revokes the authorization it belongs to, as
 // [Server.RevokeAuthorization] does for its user and client: the consent
 // is deleted, every grant family of the user with the client is revoked,
@@ -150,7 +150,7 @@ func (s *Server) consentByID(ctx context.Context, id string) (*Consent, error) {
 // found, nil when no live consent has the id, which is not an error and
 // revokes nothing: the families of an expired consent are revoked with
 // RevokeAuthorization. It needs [ConsentLookupModel], [GrantListModel]
-// and [GrantModel]; see FindConsent's SECURITY note.
+// and [GrantModel]; see FindConsentByID's SECURITY note.
 func (s *Server) RevokeConsentByID(ctx context.Context, id string) (*Consent, error) {
 	if id == "" {
 		return nil, errorf("revoke consent: id is empty")

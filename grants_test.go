@@ -93,7 +93,7 @@ func (e expiredLookup) GetConsentByID(ctx context.Context, id string) (*oauth2se
 	return c, err
 }
 
-func TestFindConsent(t *testing.T) {
+func TestFindConsentByID(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	now := time.Now()
@@ -124,7 +124,7 @@ func TestFindConsent(t *testing.T) {
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.givenServer.FindConsent(ctx, tc.whenID)
+			got, err := tc.givenServer.FindConsentByID(ctx, tc.whenID)
 			if tc.expectError != "" {
 				assert.ErrorContains(t, err, tc.expectError)
 				assert.Nil(t, got)
@@ -193,7 +193,7 @@ func TestRevokeConsentByID(t *testing.T) {
 		gone, err := m.FindConsent(ctx, "app", "alice")
 		require.NoError(t, err)
 		assert.Nil(t, gone)
-		found, err := srv.FindConsent(ctx, saved.ID)
+		found, err := srv.FindConsentByID(ctx, saved.ID)
 		require.NoError(t, err)
 		assert.Nil(t, found)
 

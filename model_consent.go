@@ -9,7 +9,7 @@ import (
 // a later authorization request of the same client for scopes within them
 // can skip the consent page.
 type Consent struct {
-	// ID names the consent, for [Server.FindConsent] and
+	// ID names the consent, for [Server.FindConsentByID] and
 	// [Server.RevokeConsentByID]: an opaque random string
 	// ([NewConsentID]) given when the consent is first saved and kept when
 	// it is widened or saved again, so that a link to it stays valid for
@@ -73,7 +73,7 @@ type ConsentModel interface {
 }
 
 // ConsentLookupModel finds a remembered consent by its id ([Consent.ID]),
-// for [Server.FindConsent] and [Server.RevokeConsentByID]: an account page
+// for [Server.FindConsentByID] and [Server.RevokeConsentByID]: an account page
 // or a support tool that names one consent in a link or a log. Without it
 // those two methods report an error; nothing else uses it. It is a
 // capability of its own so that a [ConsentModel] written before consent

@@ -337,7 +337,7 @@ func TestAuthorizeWideningKeepsTheConsentID(t *testing.T) {
 			} else {
 				assert.Equal(t, f.now.Add(tc.givenLifetime), wide.ExpiresAt)
 			}
-			byID, err := f.srv.FindConsent(ctx, first.ID)
+			byID, err := f.srv.FindConsentByID(ctx, first.ID)
 			require.NoError(t, err)
 			require.NotNil(t, byID)
 			assert.ElementsMatch(t, []string{"read", "write"}, byID.Scope)
