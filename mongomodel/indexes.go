@@ -125,36 +125,48 @@ func (m *Model) giveConsentIDs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer cur.Close(ctx)
-	batch := make([]mongo.WriteModel, 0, familyBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		_, err := m.consents.BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(false))
-		batch = batch[:0]
-		return err
-	}
-	for cur.Next(ctx) {
+	return inBatches(ctx, cur, func(cur *mongo.Cursor) (mongo.WriteModel, error) {
 		var d struct {
 			ID string `bson:"_id"`
 		}
 		if err := cur.Decode(&d); err != nil {
+			return nil, err
+		}
+		return mongo.NewUpdateOneModel().
+			SetFilter(append(bson.D{{Key: "_id", Value: d.ID}}, missing...)).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "consentId", Value: oauth2server.NewConsentID()}}}}), nil
+	}, func(batch []mongo.WriteModel) error {
+		_, err := m.consents.BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(false))
+		return err
+	})
+}
+
+// inBatches turns every document of cur into a write and sends the writes
+// familyBatch at a time: a backfill over a large collection holds neither
+// all of its writes in memory nor one round trip per document.
+func inBatches(ctx context.Context, cur *mongo.Cursor, write func(*mongo.Cursor) (mongo.WriteModel, error),
+	send func([]mongo.WriteModel) error) error {
+	defer cur.Close(ctx)
+	batch := make([]mongo.WriteModel, 0, familyBatch)
+	for cur.Next(ctx) {
+		w, err := write(cur)
+		if err != nil {
 			return err
 		}
-		batch = append(batch, mongo.NewUpdateOneModel().
-			SetFilter(append(bson.D{{Key: "_id", Value: d.ID}}, missing...)).
-			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "consentId", Value: oauth2server.NewConsentID()}}}}))
-		if len(batch) == familyBatch {
-			if err := flush(); err != nil {
+		if batch = append(batch, w); len(batch) == familyBatch {
+			if err := send(batch); err != nil {
 				return err
 			}
+			batch = batch[:0]
 		}
 	}
 	if err := cur.Err(); err != nil {
 		return err
 	}
-	return flush()
+	if len(batch) == 0 {
+		return nil
+	}
+	return send(batch)
 }
 
 // familiesGuardedID is the _id, in the grants collection, of the document
@@ -184,38 +196,20 @@ func (m *Model) guardRevokedFamilies(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer cur.Close(ctx)
-	batch := make([]mongo.WriteModel, 0, familyBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := bulkRetry(ctx, m.tokens, batch)
-		batch = batch[:0]
-		return err
-	}
-	for cur.Next(ctx) {
+	err = inBatches(ctx, cur, func(cur *mongo.Cursor) (mongo.WriteModel, error) {
 		var g grantDoc
 		if err := cur.Decode(&g); err != nil {
-			return err
+			return nil, err
 		}
 		id := familyPrefix + g.ID
-		batch = append(batch, mongo.NewUpdateOneModel().
+		return mongo.NewUpdateOneModel().
 			SetFilter(bson.D{{Key: "_id", Value: id}}).
 			SetUpdate(bson.D{
 				{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: g.ExpiresAt}}},
 				{Key: "$setOnInsert", Value: bson.D{{Key: "refresh", Value: id}}},
-			}).SetUpsert(true))
-		if len(batch) == familyBatch {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := cur.Err(); err != nil {
-		return err
-	}
-	if err := flush(); err != nil {
+			}).SetUpsert(true), nil
+	}, func(batch []mongo.WriteModel) error { return bulkRetry(ctx, m.tokens, batch) })
+	if err != nil {
 		return err
 	}
 	_, err = m.grants.UpdateOne(ctx, bson.D{{Key: "_id", Value: familiesGuardedID}},
