@@ -494,6 +494,12 @@ func (m *Model) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.Aut
 // the call buys nothing; one revoked since the swap gets the token saved
 // revoked. Nothing after the swap can fail, so the code is never spent
 // without the token saved.
+//
+// A type that embeds Model and overrides SaveToken or
+// RevokeAuthorizationCode (a test double injecting faults, an auditing
+// wrapper) must override this method too, or hide it: the Server calls it
+// on every code exchange instead of those two, and would find this one
+// through the embedding.
 func (m *Model) RedeemAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode, t *oauth2server.Token, _ *oauth2server.Client, _ *oauth2server.User) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err

@@ -114,6 +114,12 @@ func (m *Model) RevokeAuthorizationCode(ctx context.Context, c *oauth2server.Aut
 // not revoked: its replay is detected here, by the claim. ListGrants reads
 // the claims, which carry the code's client and user, and counts a
 // claimed code as spent.
+//
+// A type that embeds Model and overrides SaveToken or
+// RevokeAuthorizationCode (a test double injecting faults, an auditing
+// wrapper) must override this method too, or hide it: the Server calls it
+// on every code exchange instead of those two, and would find this one
+// through the embedding.
 func (m *Model) RedeemAuthorizationCode(ctx context.Context, c *oauth2server.AuthorizationCode, t *oauth2server.Token, _ *oauth2server.Client, _ *oauth2server.User) (bool, error) {
 	ctx, cancel := m.op(ctx)
 	defer cancel()
